@@ -1,0 +1,46 @@
+# Lanyard build and test entry points. `make test` and `make demo` install the
+# system packages they need (apt) on a fresh Debian or Ubuntu machine.
+GO        ?= go
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS   := -X github.com/lanyard-app/lanyard/app/buildinfo.Version=$(VERSION) \
+             -X github.com/lanyard-app/lanyard/app/buildinfo.Commit=$(COMMIT)
+# Every package except the root one, which alone links Fyne's GL driver: -race
+# there would pay its cold cgo build a second time.
+PKGS       = $(shell $(GO) list ./... | grep -v '^github.com/lanyard-app/lanyard$$')
+FUZZTIME  ?= 10s
+
+.PHONY: all deps build vet test test-short fuzz bench demo emulator package clean
+
+all: build
+
+deps:
+	@.ci/install-deps
+
+build: deps
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/lanyard .
+
+vet: deps
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+test: vet build
+	.ci/testenv $(GO) test -race -count=1 $(PKGS)
+	.ci/testenv $(GO) test -count=1 .
+	FUZZTIME=$(FUZZTIME) .ci/testenv .ci/fuzz
+
+bench: deps
+	.ci/testenv .ci/bench
+
+demo: build
+	./bin/lanyard demo
+
+emulator: build
+	./bin/lanyard emulator
+
+package: build
+	WITH_PACKAGING=1 .ci/install-deps
+	packaging/build.sh "$(VERSION)" "$(COMMIT)"
+
+clean:
+	rm -rf bin dist

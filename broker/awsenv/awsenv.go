@@ -1,0 +1,147 @@
+// Package awsenv resolves AWS endpoints and HTTP transport the way the AWS
+// SDKs do: partition-aware default hosts, the AWS_ENDPOINT_URL_<SERVICE> and
+// AWS_ENDPOINT_URL overrides, AWS_CA_BUNDLE for extra TLS trust, and proxies
+// from the environment. Every part of the broker that talks HTTP gets its
+// endpoint and client here, so an emulator or a corporate proxy is honoured
+// everywhere at once.
+package awsenv
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Service names as they appear in AWS_ENDPOINT_URL_<SERVICE>.
+const (
+	RolesAnywhere = "rolesanywhere"
+	STS           = "sts"
+	Signin        = "signin"
+)
+
+// Partition is an AWS partition and the host names that differ between them.
+type Partition struct {
+	// ID is "aws", "aws-us-gov" or "aws-cn", as it appears in ARNs.
+	ID string
+	// DNSSuffix is the suffix of service endpoints.
+	DNSSuffix string
+}
+
+// PartitionForRegion returns the partition a region belongs to.
+func PartitionForRegion(region string) Partition {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return Partition{ID: "aws-cn", DNSSuffix: "amazonaws.com.cn"}
+	case strings.HasPrefix(region, "us-gov-"):
+		return Partition{ID: "aws-us-gov", DNSSuffix: "amazonaws.com"}
+	default:
+		return Partition{ID: "aws", DNSSuffix: "amazonaws.com"}
+	}
+}
+
+// SigninHost is the console federation host for a region.
+func (p Partition) SigninHost(region string) string {
+	switch p.ID {
+	case "aws-cn":
+		return "signin.amazonaws.cn"
+	case "aws-us-gov":
+		return "signin.amazonaws-us-gov.com"
+	}
+	if region == "" || region == "us-east-1" {
+		return "signin.aws.amazon.com"
+	}
+	return region + ".signin.aws.amazon.com"
+}
+
+// ConsoleHost is the AWS Management Console host for a region.
+func (p Partition) ConsoleHost(region string) string {
+	switch p.ID {
+	case "aws-cn":
+		return "console.amazonaws.cn"
+	case "aws-us-gov":
+		return "console.amazonaws-us-gov.com"
+	}
+	if region == "" {
+		return "console.aws.amazon.com"
+	}
+	return region + ".console.aws.amazon.com"
+}
+
+// Resolver looks endpoints up. The zero value reads the process environment.
+type Resolver struct {
+	// Getenv replaces os.Getenv, for tests and for the demo, which points
+	// every client at its emulator without touching the process environment.
+	Getenv func(string) string
+}
+
+func (r Resolver) getenv(key string) string {
+	if r.Getenv != nil {
+		return r.Getenv(key)
+	}
+	return os.Getenv(key)
+}
+
+// Override returns the configured endpoint override for a service, or "" when
+// the default host applies. The service-specific variable wins over the
+// global one, as in the SDKs.
+func (r Resolver) Override(service string) string {
+	key := "AWS_ENDPOINT_URL_" + strings.ToUpper(strings.ReplaceAll(service, "-", "_"))
+	if v := strings.TrimSpace(r.getenv(key)); v != "" {
+		return strings.TrimRight(v, "/")
+	}
+	return strings.TrimRight(strings.TrimSpace(r.getenv("AWS_ENDPOINT_URL")), "/")
+}
+
+// Endpoint returns the base URL (scheme and host, no trailing slash) for a
+// service in a region.
+func (r Resolver) Endpoint(service, region string, fips bool) (string, error) {
+	if o := r.Override(service); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return "", fmt.Errorf("endpoint override for %s is not a URL: %q", service, o)
+		}
+		return o, nil
+	}
+	p := PartitionForRegion(region)
+	switch service {
+	case Signin:
+		return "https://" + p.SigninHost(region), nil
+	case RolesAnywhere, STS:
+		if region == "" {
+			return "", fmt.Errorf("no region for %s", service)
+		}
+		host := service
+		if fips {
+			host += "-fips"
+		}
+		return "https://" + host + "." + region + "." + p.DNSSuffix, nil
+	}
+	return "", fmt.Errorf("unknown service %q", service)
+}
+
+// HTTPClient returns a client that trusts the system roots plus the PEM file
+// named by AWS_CA_BUNDLE, and honours HTTPS_PROXY/NO_PROXY.
+func (r Resolver) HTTPClient() (*http.Client, error) {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.Proxy = http.ProxyFromEnvironment
+	if path := r.getenv("AWS_CA_BUNDLE"); path != "" {
+		pemBytes, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("AWS_CA_BUNDLE: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pemBytes) {
+			return nil, fmt.Errorf("AWS_CA_BUNDLE %s holds no PEM certificate", path)
+		}
+		transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return &http.Client{Transport: transport, Timeout: 60 * time.Second}, nil
+}
