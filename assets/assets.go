@@ -31,10 +31,12 @@ var (
 	trayAttention []byte
 )
 
-// AppIcon is the application icon (PNG, 512×512).
+// AppIcon is the application icon (PNG, 512×512), rendered from src/icon.svg.
 func AppIcon() []byte { return appIcon }
 
-// TrayIcon is the tray icon for a state (PNG).
+// TrayIcon is the tray icon for a state (PNG, 64×64, rendered from
+// src/tray/). One set serves light and dark panels: a light glyph with a dark
+// outline, and a per-state badge that differs in shape, not only in colour.
 func TrayIcon(s TrayState) []byte {
 	switch s {
 	case SignedIn:
