@@ -7,7 +7,7 @@
 // Quoting rules, chosen so that no character of a value can end the
 // assignment and run as code:
 //
-//   - sh (bash, zsh, dash): export NAME='value', each ' written as '\''.
+//   - sh (bash, zsh, dash): export NAME='value', each ' written as '\”.
 //   - fish: set -gx NAME 'value', with \ written as \\ and ' as \'.
 //   - powershell: $Env:NAME = 'value', each single quote doubled. PowerShell
 //     also treats the typographic quotes ‘ ’ ‚ ‛ as single quotes, so those
