@@ -5,21 +5,23 @@
 // business.
 //
 // Quoting rules, chosen so that no character of a value can end the
-// assignment and run as code:
+// assignment and run as code. For the value it's:
 //
-//   - sh (bash, zsh, dash): export NAME='value', each ' written as '\”.
-//   - fish: set -gx NAME 'value', with \ written as \\ and ' as \'.
-//   - powershell: $Env:NAME = 'value', each single quote doubled. PowerShell
-//     also treats the typographic quotes ‘ ’ ‚ ‛ as single quotes, so those
-//     are doubled too.
-//   - cmd: set "NAME=value". cmd has no quoting that survives every
-//     character, so values containing a line break, % ! " ^ & | < or > are
-//     refused with an error instead of being emitted.
-//   - dotenv: NAME='value'. Single-quoted values are taken literally by bash
-//     (`set -a; . ./file`), python-dotenv, Node dotenv, godotenv and Docker
-//     Compose, as long as the value holds no ', no \ (python-dotenv reads
-//     \' and \\ as escapes) and no line break; such values are refused.
-//   - json: a JSON object of the variables (encoding/json).
+//	sh (bash, zsh, dash)  export NAME='it'\''s'
+//	fish                  set -gx NAME 'it\'s'      (and \ written as \\)
+//	powershell            $Env:NAME = 'it''s'
+//	cmd                   set "NAME=value"
+//	dotenv                NAME='value'
+//	json                  {"NAME": "it's"}
+//
+// PowerShell also treats the typographic quotes ‘ ’ ‚ ‛ as single quotes, so
+// those are doubled as well. cmd has no quoting that survives every
+// character, so values containing a line break, % ! " ^ & | < or > are
+// refused with an error instead of being emitted. dotenv values are single
+// quoted, which bash (`set -a; . ./file`), python-dotenv, Node dotenv,
+// godotenv and Docker Compose all take literally as long as the value holds
+// no ', no \ (python-dotenv reads \' and \\ as escapes) and no line break;
+// such values are refused.
 //
 // Values must be valid UTF-8 without NUL bytes in every format: an
 // environment variable cannot carry a NUL.
