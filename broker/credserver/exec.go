@@ -1,0 +1,103 @@
+package credserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// ExecOptions adjust Exec.
+type ExecOptions struct {
+	// Env is appended to the child's environment (NAME=value), e.g. AWS_REGION.
+	Env []string
+	// Stdin, Stdout and Stderr default to the process's own.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Server adjusts the endpoint.
+	Server Options
+}
+
+// forwardedSignals reach the child when Lanyard receives them, so Ctrl-C in a
+// terminal and a supervisor's SIGTERM stop the child, not just Lanyard.
+var forwardedSignals = []os.Signal{os.Interrupt, syscall.SIGTERM}
+
+// Exec runs argv with an endpoint serving provider's credentials, waits for
+// it and returns its exit code (128+N when a signal N ended it, as shells
+// report it). The endpoint stops when the child exits. err is non-nil only
+// when the child could not be run at all; cancelling ctx kills the child.
+func Exec(ctx context.Context, provider aws.CredentialsProvider, argv []string, opts ExecOptions) (exitCode int, err error) {
+	if len(argv) == 0 {
+		return 0, errors.New("exec: no command given")
+	}
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		return 0, fmt.Errorf("exec: command %q not found: %w", argv[0], err)
+	}
+	srv, err := Start(ctx, provider, opts.Server)
+	if err != nil {
+		return 0, err
+	}
+	defer srv.Close()
+
+	cmd := exec.CommandContext(ctx, path, argv[1:]...)
+	cmd.Args[0] = argv[0]
+	cmd.Env = srv.ChildEnv(os.Environ(), opts.Env)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdin, opts.Stdout, opts.Stderr
+	if cmd.Stdin == nil {
+		cmd.Stdin = os.Stdin
+	}
+	if cmd.Stdout == nil {
+		cmd.Stdout = os.Stdout
+	}
+	if cmd.Stderr == nil {
+		cmd.Stderr = os.Stderr
+	}
+
+	// Subscribe before starting, so no signal slips between start and wait.
+	signals := make(chan os.Signal, 4)
+	signal.Notify(signals, forwardedSignals...)
+	defer signal.Stop(signals)
+
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("exec: cannot start %q: %w", argv[0], err)
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case sig := <-signals:
+				// Best effort: a child that already exited cannot be signalled.
+				cmd.Process.Signal(sig)
+			case <-done:
+				return
+			}
+		}
+	}()
+	waitErr := cmd.Wait()
+	close(done)
+
+	if cmd.ProcessState == nil {
+		return 0, fmt.Errorf("exec: %q: %w", argv[0], waitErr)
+	}
+	if status, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && status.Signaled() {
+		return 128 + int(status.Signal()), nil
+	}
+	return cmd.ProcessState.ExitCode(), nil
+}
+
+// envKey is how the OS compares variable names: Windows ignores case.
+func envKey(name string) string {
+	if runtime.GOOS == "windows" {
+		return strings.ToUpper(name)
+	}
+	return name
+}
