@@ -1,0 +1,106 @@
+package rolesanywhere
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lanyard-app/lanyard/broker/keys"
+)
+
+// conformanceVector is the byte-exact RSA vector (testdata/vector).
+type conformanceVector struct {
+	url, body, amzDate, region, signedHeaders string
+	payloadSHA256, canonicalRequestSHA256      string
+	authorization                              string
+}
+
+func loadVector(t testing.TB) (conformanceVector, keys.KeyPair) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", "vector", "vector.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fields := map[string]string{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 64<<10)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") || line == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(line, ": ")
+		if !ok {
+			t.Fatalf("vector line %q", line)
+		}
+		fields[name] = value
+	}
+	v := conformanceVector{
+		url: fields["url"], body: fields["body"], amzDate: fields["x-amz-date"], region: fields["region"],
+		signedHeaders: fields["signed-headers"], payloadSHA256: fields["payload-sha256"],
+		canonicalRequestSHA256: fields["canonical-request-sha256"], authorization: fields["authorization"],
+	}
+	if fields["method"] != http.MethodPost || v.authorization == "" || v.canonicalRequestSHA256 == "" {
+		t.Fatalf("incomplete vector: %v", fields)
+	}
+	kp, err := keys.LoadPEM(filepath.Join("testdata", "vector", "cert.pem"), filepath.Join("testdata", "vector", "key.pem"), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, kp
+}
+
+func (v conformanceVector) time(t testing.TB) time.Time {
+	ts, err := time.Parse(amzDateFormat, v.amzDate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+func TestSignRequestConformanceVector(t *testing.T) {
+	v, kp := loadVector(t)
+	req, err := http.NewRequest(http.MethodPost, v.url, strings.NewReader(v.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := prepareSigning(req, []byte(v.body), kp, v.region, v.time(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := sha256.Sum256([]byte(v.body))
+	if got := hex.EncodeToString(payload[:]); got != v.payloadSHA256 {
+		t.Errorf("payload sha256 %s, want %s", got, v.payloadSHA256)
+	}
+	if !strings.HasSuffix(in.canonicalRequest, "\n"+v.payloadSHA256) {
+		t.Errorf("canonical request does not end with the payload hash:\n%s", in.canonicalRequest)
+	}
+	crHash := sha256.Sum256([]byte(in.canonicalRequest))
+	if got := hex.EncodeToString(crHash[:]); got != v.canonicalRequestSHA256 {
+		t.Errorf("canonical request sha256 %s, want %s\n%s", got, v.canonicalRequestSHA256, in.canonicalRequest)
+	}
+	if in.signedHeaders != v.signedHeaders {
+		t.Errorf("signed headers %s, want %s", in.signedHeaders, v.signedHeaders)
+	}
+
+	req, _ = http.NewRequest(http.MethodPost, v.url, strings.NewReader(v.body))
+	if err := SignRequest(req, []byte(v.body), kp, v.region, v.time(t)); err != nil {
+		t.Fatal(err)
+	}
+	if got := req.Header.Get("Authorization"); got != v.authorization {
+		t.Errorf("Authorization\n got %s\nwant %s", got, v.authorization)
+	}
+	if req.URL.String() != v.url {
+		t.Errorf("signing changed the URL to %s", req.URL)
+	}
+	if req.Header.Get(headerChain) != "" {
+		t.Error("X-Amz-X509-Chain sent without intermediates")
+	}
+}
