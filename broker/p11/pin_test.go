@@ -1,0 +1,156 @@
+package p11_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lanyard-app/lanyard/broker/p11"
+	"github.com/lanyard-app/lanyard/broker/p11/p11test"
+	"github.com/lanyard-app/lanyard/broker/pin"
+)
+
+func ecToken(t *testing.T) *p11test.Token {
+	t.Helper()
+	caCert, caKey := ca(t)
+	tok := newToken(t)
+	if _, err := tok.AddGeneratedKey(p11test.ECP256, []byte{1}, "ec", caCert, caKey); err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func sign(s crypto.Signer) error {
+	_, err := crypto.SignMessage(s, rand.Reader, []byte("x"), crypto.SHA256)
+	return err
+}
+
+func TestWrongPINIsNotRetried(t *testing.T) {
+	tok := ecToken(t)
+	m := newManager(t)
+	pr := answer("000000", userPIN)
+	kp := open(t, m, tok.URI("ec"), pr)
+
+	err := sign(kp.Signer)
+	if !errors.Is(err, p11.ErrWrongPIN) {
+		t.Fatalf("first signature: %v, want ErrWrongPIN", err)
+	}
+	if reqs := pr.requests(); len(reqs) != 1 {
+		t.Fatalf("%d prompts after a wrong PIN, want exactly 1 (no automatic retry)", len(reqs))
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, tok.Label) || !strings.Contains(msg, "wrong PIN") {
+		t.Fatalf("error %q must name the token and say the PIN was wrong", msg)
+	}
+	// SoftHSM2 raises CKF_USER_PIN_COUNT_LOW after a failure; the error reads it back.
+	var te *p11.TokenError
+	if !errors.As(err, &te) || te.Retry != pin.RetryCountLow || !strings.Contains(msg, pin.RetryCountLow.String()) {
+		t.Fatalf("error %q does not carry the token's retry state (got %+v)", msg, te)
+	}
+	if strings.Contains(msg, "000000") {
+		t.Fatal("error contains the PIN")
+	}
+	if st := statsFor(t, m, tok.Label); st.Logins != 1 || st.Signatures != 0 {
+		t.Fatalf("stats %+v, want 1 login attempt and no signature", st)
+	}
+
+	if err := signAndVerify(t, kp, []byte("second")); err != nil {
+		t.Fatalf("second signature: %v", err)
+	}
+	reqs := pr.requests()
+	if len(reqs) != 2 || !reqs[1].PreviousFailed || reqs[1].Retry != pin.RetryCountLow {
+		t.Fatalf("second prompt %+v: want PreviousFailed and RetryCountLow", reqs[len(reqs)-1])
+	}
+	if reqs[0].PreviousFailed || reqs[0].TokenLabel != tok.Label || reqs[0].TokenSerial != tok.Serial || !strings.Contains(reqs[0].Certificate, "CN=ec") {
+		t.Fatalf("first prompt %+v does not describe the token and certificate", reqs[0])
+	}
+}
+
+func TestCancelledPromptChangesNothing(t *testing.T) {
+	tok := ecToken(t)
+	m := newManager(t)
+	pr := answer(userPIN)
+	pr.err = pin.ErrCancelled
+	kp := open(t, m, tok.URI("ec"), pr)
+	if err := sign(kp.Signer); !errors.Is(err, pin.ErrCancelled) {
+		t.Fatalf("got %v, want pin.ErrCancelled", err)
+	}
+	if st := statsFor(t, m, tok.Label); st.Logins != 0 {
+		t.Fatalf("a cancelled prompt must not reach the token: %+v", st)
+	}
+	pr.err = nil
+	if err := signAndVerify(t, kp, []byte("after cancel")); err != nil {
+		t.Fatal(err)
+	}
+	if r := pr.requests(); r[len(r)-1].PreviousFailed {
+		t.Fatal("a cancelled prompt is not a failed PIN")
+	}
+}
+
+func TestPINFromURI(t *testing.T) {
+	tok := ecToken(t)
+	pinFile := filepath.Join(t.TempDir(), "pin")
+	if err := os.WriteFile(pinFile, []byte(userPIN+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, query := range map[string]string{
+		"pin-value":  "&pin-value=" + userPIN,
+		"pin-source": "&pin-source=file:" + pinFile,
+	} {
+		t.Run(name, func(t *testing.T) {
+			m := newManager(t)
+			pr := answer("never used")
+			kp := open(t, m, tok.URI("ec")+query, pr)
+			if err := signAndVerify(t, kp, []byte(name)); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(pr.requests()); n != 0 {
+				t.Fatalf("%d prompts although the URI supplied the PIN", n)
+			}
+		})
+	}
+	t.Run("wrong pin-value falls back to the prompter", func(t *testing.T) {
+		m := newManager(t)
+		pr := answer(userPIN)
+		kp := open(t, m, tok.URI("ec")+"&pin-value=999999", pr)
+		err := sign(kp.Signer)
+		if !errors.Is(err, p11.ErrWrongPIN) || strings.Contains(err.Error(), "999999") {
+			t.Fatalf("got %v, want a wrong-PIN error without the PIN", err)
+		}
+		if err := signAndVerify(t, kp, []byte("retry by hand")); err != nil {
+			t.Fatal(err)
+		}
+		if r := pr.requests(); len(r) != 1 || !r[0].PreviousFailed {
+			t.Fatalf("prompts %+v: want one prompt saying the previous PIN failed", r)
+		}
+	})
+}
+
+func TestLogoutAsksAgain(t *testing.T) {
+	tok := ecToken(t)
+	m := newManager(t)
+	pr := answer(userPIN)
+	kp := open(t, m, tok.URI("ec"), pr)
+	if err := signAndVerify(t, kp, []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	m.Logout()
+	if err := signAndVerify(t, kp, []byte("2")); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(pr.requests()); n != 2 {
+		t.Fatalf("%d prompts, want 2 (Logout forgets the login)", n)
+	}
+	m.Close()
+	if _, err := crypto.SignMessage(kp.Signer, rand.Reader, []byte("3"), crypto.SHA256); !errors.Is(err, p11.ErrClosed) {
+		t.Fatalf("signing after Close: %v, want ErrClosed", err)
+	}
+	if _, err := m.Open(context.Background(), tok.URI("ec"), "", pr); !errors.Is(err, p11.ErrClosed) {
+		t.Fatalf("Open after Close: %v, want ErrClosed", err)
+	}
+}
