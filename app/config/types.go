@@ -3,7 +3,10 @@
 // live in the OS keyring (package secrets).
 package config
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // SchemaVersion is the config file format this build reads and writes.
 const SchemaVersion = 1
@@ -30,10 +33,10 @@ type Identity struct {
 	Intermediates string `toml:"intermediates,omitempty"`
 	// TrustAnchorCA is an optional PEM file of the trust anchor's CA, used
 	// only by `identity check` to prove the chain locally.
-	TrustAnchorCA   string `toml:"trust_anchor_ca,omitempty"`
-	TrustAnchorARN  string `toml:"trust_anchor_arn"`
-	ProfileARN      string `toml:"profile_arn"`
-	RoleARN         string `toml:"role_arn"`
+	TrustAnchorCA  string `toml:"trust_anchor_ca,omitempty"`
+	TrustAnchorARN string `toml:"trust_anchor_arn"`
+	ProfileARN     string `toml:"profile_arn"`
+	RoleARN        string `toml:"role_arn"`
 	// Region overrides the trust anchor's region.
 	Region string `toml:"region,omitempty"`
 	// SessionDuration is the CreateSession duration (15m–12h, default 1h).
@@ -60,8 +63,8 @@ type Account struct {
 	Direct bool `toml:"direct,omitempty"`
 	// HasExternalID records that an ExternalId for this account is in the
 	// keyring (the value itself never is in this file).
-	HasExternalID bool     `toml:"external_id_in_keyring,omitempty"`
-	Region        string   `toml:"region,omitempty"`
+	HasExternalID bool   `toml:"external_id_in_keyring,omitempty"`
+	Region        string `toml:"region,omitempty"`
 	// SessionDuration for the AssumeRole hop (at most 1h when chained).
 	SessionDuration    Duration `toml:"session_duration,omitempty"`
 	ConsoleDestination string   `toml:"console_destination,omitempty"`
@@ -93,8 +96,18 @@ type Preferences struct {
 // Duration is a time.Duration written as "1h30m" in the file.
 type Duration struct{ time.Duration }
 
-// MarshalText writes the duration in Go syntax.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }
+// MarshalText writes the duration in Go syntax without zero units, as a
+// person would ("2h", "1h30m", "45m").
+func (d Duration) MarshalText() ([]byte, error) {
+	s := d.Duration.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return []byte(s), nil
+}
 
 // UnmarshalText reads Go duration syntax ("45m", "1h").
 func (d *Duration) UnmarshalText(b []byte) error {

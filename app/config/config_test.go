@@ -1,0 +1,413 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+const (
+	taARN   = "arn:aws:rolesanywhere:eu-central-1:111122223333:trust-anchor/0a1b2c3d-1111-2222-3333-444455556666"
+	profARN = "arn:aws:rolesanywhere:eu-central-1:111122223333:profile/9f8e7d6c-aaaa-bbbb-cccc-ddddeeeeffff"
+	hubRole = "arn:aws:iam::111122223333:role/lanyard-hub"
+)
+
+func validConfig() *Config {
+	return &Config{
+		Version:     SchemaVersion,
+		Preferences: Preferences{ShellFormat: "fish", ClipboardClear: Duration{30 * time.Second}, Recent: []string{"prod"}},
+		Identities: []Identity{{
+			Name: "yubikey", Certificate: "pkcs11:token=PIV;object=X.509%20Certificate%20for%20Digital%20Signature",
+			TrustAnchorARN: taARN, ProfileARN: profARN, RoleARN: hubRole,
+			SessionDuration: Duration{90 * time.Minute},
+		}},
+		Accounts: []Account{
+			{Name: "prod", AccountID: "444455556666", RoleARN: "arn:aws:iam::444455556666:role/path/ops", Identity: "yubikey",
+				HasExternalID: true, Region: "eu-west-1", SessionDuration: Duration{time.Hour}, Colour: "#cc0000", Tags: []string{"customer-a"}},
+			{Name: "hub", AccountID: "111122223333", Identity: "yubikey", Direct: true, SessionDuration: Duration{8 * time.Hour}},
+		},
+	}
+}
+
+func TestLoadMissingFileIsEmptyConfig(t *testing.T) {
+	cfg, err := Load(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Version != SchemaVersion || len(cfg.Accounts) != 0 || len(cfg.Identities) != 0 {
+		t.Errorf("got %+v", cfg)
+	}
+}
+
+func TestSaveLoadRoundTripAndPermissions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lanyard")
+	want := validConfig()
+	if err := Save(dir, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
+	}
+	assertMode(t, dir, 0o700)
+	assertMode(t, filepath.Join(dir, FileName), 0o600)
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("temp files left behind: %v", entries)
+	}
+	text, _ := os.ReadFile(filepath.Join(dir, FileName))
+	for _, s := range []string{"# Lanyard configuration", "[[account]]", `session_duration = "1h30m"`, `session_duration = "8h"`, `clipboard_clear = "30s"`} {
+		if !strings.Contains(string(text), s) {
+			t.Errorf("saved file lacks %q:\n%s", s, text)
+		}
+	}
+}
+
+func assertMode(t *testing.T, path string, want os.FileMode) {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != want {
+		t.Errorf("%s: mode %v, want %v", path, st.Mode().Perm(), want)
+	}
+}
+
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// problems loads text and returns the error lines with the directory
+// stripped, so they read as config.toml:LINE: message.
+func problems(t *testing.T, text string) []string {
+	t.Helper()
+	dir := writeConfig(t, text)
+	_, err := Load(dir)
+	if err == nil {
+		t.Fatalf("loaded without error:\n%s", text)
+	}
+	var ce *Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("error is %T, not *Error: %v", err, err)
+	}
+	return strings.Split(strings.ReplaceAll(err.Error(), dir+string(os.PathSeparator), ""), "\n")
+}
+
+func TestLoadSyntaxErrorHasLineAndColumn(t *testing.T) {
+	got := problems(t, "version = 1\n\n[[account]]\nname = \"prod\nregion = \"eu-west-1\"\n")
+	if len(got) != 1 || !strings.HasPrefix(got[0], "config.toml:4:13: account.name: strings cannot contain newlines") {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestLoadTypeErrorHasLine(t *testing.T) {
+	got := problems(t, "version = 1\n[preferences]\nclipboard_clear = \"soon\"\n")
+	if len(got) != 1 || !strings.HasPrefix(got[0], "config.toml:3:") || !strings.Contains(got[0], "clipboard_clear") {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestLoadRefusesUnknownKeysWithTheirLines(t *testing.T) {
+	text := strings.Join([]string{
+		"version = 1",            // 1
+		"[[identity]]",           // 2
+		`name = "yk"`,            // 3
+		`certificate = "c.pem"`,  // 4
+		`trust_anchor_arn = "` + taARN + `"`,
+		`profile_arn = "` + profARN + `"`,
+		`role_arn = "` + hubRole + `"`,
+		`external_id = "oops"`, // 8
+		"[preferences]",        // 9
+		`shel_format = "fish"`, // 10
+	}, "\n")
+	got := problems(t, text)
+	want := []string{
+		`config.toml:8: unknown key "identity.external_id" (misspelt, or for a newer Lanyard?)`,
+		`config.toml:10: unknown key "preferences.shel_format" (misspelt, or for a newer Lanyard?)`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, line := range got {
+		if strings.Contains(line, "oops") {
+			t.Errorf("the value of an unknown key (maybe a secret) is echoed: %s", line)
+		}
+	}
+}
+
+// TestLoadReportsEveryValidationProblemWithItsLine is the user's view of a
+// badly edited file: every mistake at once, each at its line.
+func TestLoadReportsEveryValidationProblemWithItsLine(t *testing.T) {
+	text := `version = 1
+
+[preferences]
+shell_format = "tcsh"
+
+[[identity]]
+name = "yk"
+certificate = "pkcs11:token=PIV"
+trust_anchor_arn = "` + taARN + `"
+profile_arn = "arn:aws:rolesanywhere:eu-west-1:111122223333:profile/9f8e7d6c-aaaa-bbbb-cccc-ddddeeeeffff"
+role_arn = "` + hubRole + `"
+session_duration = "13h"
+
+[[account]]
+name = "prod"
+account_id = "444455556666"
+role_arn = "arn:aws:iam::12:role/x"
+identity = "yk"
+session_duration = "2h"
+
+[[account]]
+name = "prod"
+account_id = "4444"
+role_arn = "arn:aws:iam::444455556666:role/x"
+identity = "nobody"
+colour = "red"
+`
+	got := problems(t, text)
+	want := []string{
+		`config.toml:4: preferences: shell_format "tcsh": use one of sh, fish, powershell, cmd, dotenv, json`,
+		`config.toml:10: identity "yk": the profile is in eu-west-1 but the trust anchor in eu-central-1; they must be in the same region`,
+		`config.toml:12: identity "yk": session_duration 13h0m0s must be between 15m and 12h`,
+		`config.toml:17: account "prod": role_arn "arn:aws:iam::12:role/x" is not a valid IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)`,
+		`config.toml:19: account "prod": session_duration 2h0m0s must be between 15m and 1h (role chaining allows at most 1h)`,
+		`config.toml:22: account "prod": another account has the same name`,
+		`config.toml:23: account "prod": account_id "4444" must be 12 digits`,
+		`config.toml:25: account "prod": identity "nobody" does not exist`,
+		`config.toml:26: account "prod": colour "red" must be #RRGGBB`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestValidationRules(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(c *Config)
+		want   string
+	}{
+		{"bad name", func(c *Config) { c.Accounts[0].Name = "-prod" }, "name must be"},
+		{"long name", func(c *Config) { c.Accounts[0].Name = strings.Repeat("a", 65) }, "name must be"},
+		{"duplicate identity", func(c *Config) { c.Identities = append(c.Identities, c.Identities[0]) }, "another identity has the same name"},
+		{"trust anchor is a profile", func(c *Config) { c.Identities[0].TrustAnchorARN = profARN }, "trust_anchor_arn"},
+		{"profile in sts", func(c *Config) {
+			c.Identities[0].ProfileARN = "arn:aws:sts:eu-central-1:111122223333:profile/9f8e7d6c-aaaa-bbbb-cccc-ddddeeeeffff"
+		}, "not a valid Roles Anywhere profile ARN"},
+		{"role is a user", func(c *Config) { c.Identities[0].RoleARN = "arn:aws:iam::111122223333:user/bob" }, "not a valid IAM role ARN"},
+		{"not an arn", func(c *Config) { c.Identities[0].RoleARN = "lanyard-hub" }, "not a valid IAM role ARN"},
+		{"partition mismatch", func(c *Config) { c.Identities[0].RoleARN = "arn:aws-cn:iam::111122223333:role/hub" }, "partition aws-cn"},
+		{"region not in partition", func(c *Config) {
+			c.Identities[0].TrustAnchorARN = "arn:aws:rolesanywhere:cn-north-1:111122223333:trust-anchor/0a1b2c3d-1111-2222-3333-444455556666"
+			c.Identities[0].ProfileARN = "arn:aws:rolesanywhere:cn-north-1:111122223333:profile/9f8e7d6c-aaaa-bbbb-cccc-ddddeeeeffff"
+		}, "region cn-north-1 belongs to partition aws-cn"},
+		{"role in another account than profile", func(c *Config) { c.Identities[0].RoleARN = "arn:aws:iam::999999999999:role/hub" }, "Roles Anywhere only hands out roles of its own account"},
+		{"account id mismatch", func(c *Config) { c.Accounts[0].AccountID = "444455556667" }, "role_arn is in account 444455556666 but account_id is 444455556667"},
+		{"missing identity", func(c *Config) { c.Accounts[0].Identity = "" }, "identity is missing"},
+		{"direct with other role", func(c *Config) { c.Accounts[1].RoleARN = "arn:aws:iam::111122223333:role/other" }, "a direct account uses its identity's role"},
+		{"chained role missing", func(c *Config) { c.Accounts[0].RoleARN = "" }, "role_arn is missing"},
+		{"bad region", func(c *Config) { c.Accounts[0].Region = "Frankfurt" }, `region "Frankfurt" is not an AWS region`},
+		{"short identity session", func(c *Config) { c.Identities[0].SessionDuration = Duration{10 * time.Minute} }, "between 15m and 12h"},
+		{"direct over 12h", func(c *Config) { c.Accounts[1].SessionDuration = Duration{13 * time.Hour} }, "between 15m and 12h"},
+		{"session name", func(c *Config) { c.Identities[0].RoleSessionName = "a b" }, "role_session_name"},
+		{"default region", func(c *Config) { c.Preferences.DefaultRegion = "moon-1" }, "default_region"},
+		{"missing certificate", func(c *Config) { c.Identities[0].Certificate = "" }, "certificate is missing"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := validConfig()
+			tc.change(c)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want it to mention %q", err, tc.want)
+			}
+			if err := Save(t.TempDir(), c); err == nil {
+				t.Error("Save wrote an invalid config")
+			}
+		})
+	}
+	if err := validConfig().Validate(); err != nil {
+		t.Errorf("valid config refused: %v", err)
+	}
+	for _, ok := range []string{"us-gov-west-1", "cn-northwest-1", "ap-southeast-5", "eusc-de-east-1", "us-east-1"} {
+		c := validConfig()
+		c.Preferences.DefaultRegion = ok
+		if err := c.Validate(); err != nil {
+			t.Errorf("region %s refused: %v", ok, err)
+		}
+	}
+}
+
+func TestNewerVersionRefusedAndNotOverwritten(t *testing.T) {
+	text := "version = 2\nfuture_key = true\n"
+	got := problems(t, text)
+	if len(got) != 1 || !strings.Contains(got[0], "config.toml:1: version 2 was written by a newer Lanyard") {
+		t.Errorf("got %q", got)
+	}
+	dir := writeConfig(t, text)
+	err := Save(dir, validConfig())
+	if !errors.Is(err, ErrWontOverwrite) {
+		t.Errorf("Save over a newer file: %v", err)
+	}
+	assertContent(t, dir, text)
+}
+
+func TestSaveNeverOverwritesABrokenFile(t *testing.T) {
+	text := "version = 1\n[[account]\nname = \"half-edited\n"
+	dir := writeConfig(t, text)
+	err := Save(dir, validConfig())
+	if !errors.Is(err, ErrWontOverwrite) || !strings.Contains(err.Error(), "fix or move the file") || !regexp.MustCompile(`config\.toml:\d+:\d+: `).MatchString(err.Error()) {
+		t.Errorf("got %v", err)
+	}
+	assertContent(t, dir, text)
+
+	// Once fixed (or moved away), saving works again.
+	if err := os.Remove(filepath.Join(dir, FileName)); err != nil {
+		t.Fatal(err)
+	}
+	if err := Save(dir, validConfig()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSaveOverAValidButOldFile(t *testing.T) {
+	dir := writeConfig(t, "version = 1\n[preferences]\nshell_format = \"sh\"\n")
+	if err := Save(dir, validConfig()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(dir)
+	if err != nil || got.Preferences.ShellFormat != "fish" {
+		t.Errorf("got %+v, %v", got, err)
+	}
+}
+
+func assertContent(t *testing.T, dir, want string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, FileName))
+	if err != nil || string(b) != want {
+		t.Errorf("the file changed: %q, %v", b, err)
+	}
+}
+
+func TestDir(t *testing.T) {
+	t.Setenv("LANYARD_CONFIG_DIR", "/srv/lanyard-test")
+	if d, err := Dir(); err != nil || d != "/srv/lanyard-test" {
+		t.Errorf("got %q, %v", d, err)
+	}
+	t.Setenv("LANYARD_CONFIG_DIR", "")
+	t.Setenv("XDG_CONFIG_HOME", "/home/u/.config")
+	if d, err := Dir(); err != nil || d != "/home/u/.config/lanyard" {
+		t.Errorf("got %q, %v", d, err)
+	}
+}
+
+func TestEditing(t *testing.T) {
+	c := validConfig()
+	if err := c.RemoveIdentity("yubikey"); err == nil || !strings.Contains(err.Error(), "prod, hub") {
+		t.Errorf("removing a used identity: %v", err)
+	}
+	if err := c.AddAccount(Account{Name: "prod", AccountID: "444455556666", RoleARN: "arn:aws:iam::444455556666:role/x", Identity: "yubikey"}); err == nil {
+		t.Error("duplicate account added")
+	}
+	if err := c.AddAccount(Account{Name: "dev", AccountID: "777788889999", RoleARN: "arn:aws:iam::777788889999:role/x", Identity: "ghost"}); err == nil || len(c.Accounts) != 2 {
+		t.Errorf("account with a missing identity: %v (%d accounts)", err, len(c.Accounts))
+	}
+	if err := c.AddAccount(Account{Name: "dev", AccountID: "777788889999", RoleARN: "arn:aws:iam::777788889999:role/x", Identity: "yubikey"}); err != nil {
+		t.Fatal(err)
+	}
+	if a := c.Account("dev"); a == nil || a.AccountID != "777788889999" {
+		t.Errorf("Account(dev) = %+v", a)
+	}
+	for _, name := range []string{"prod", "hub", "dev"} {
+		if err := c.RemoveAccount(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(c.Preferences.Recent) != 0 {
+		t.Errorf("removed accounts still recent: %v", c.Preferences.Recent)
+	}
+	if err := c.RemoveIdentity("yubikey"); err != nil || c.Identity("yubikey") != nil {
+		t.Errorf("removing an unused identity: %v", err)
+	}
+	if err := c.RemoveAccount("nope"); err == nil {
+		t.Error("removing a missing account succeeded")
+	}
+	if err := c.AddIdentity(Identity{Name: "bad"}); err == nil || len(c.Identities) != 0 {
+		t.Errorf("incomplete identity added: %v", err)
+	}
+}
+
+func TestTouchRecent(t *testing.T) {
+	c := &Config{}
+	for i := range 12 {
+		c.TouchRecent(string(rune('a' + i)))
+	}
+	c.TouchRecent("e")
+	want := []string{"e", "l", "k", "j", "i", "h", "g", "f", "d", "c"}
+	if !reflect.DeepEqual(c.Preferences.Recent, want) {
+		t.Errorf("got %v, want %v", c.Preferences.Recent, want)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	var p Preferences
+	if p.ClipboardClearAfter() != 60*time.Second || p.Shell() != "sh" {
+		t.Errorf("defaults: %v %q", p.ClipboardClearAfter(), p.Shell())
+	}
+	p.ClipboardClear = Duration{-time.Second}
+	if p.ClipboardClearAfter() != 0 {
+		t.Error("negative clipboard_clear does not disable clearing")
+	}
+	c := validConfig()
+	if r := c.EffectiveRegion(&c.Accounts[1]); r != "eu-central-1" {
+		t.Errorf("direct account region %q, want the trust anchor's", r)
+	}
+	if d := (Identity{}).Duration(); d != time.Hour {
+		t.Errorf("default session %v", d)
+	}
+}
+
+func TestExternalID(t *testing.T) {
+	seen := map[string]bool{}
+	for range 100 {
+		id, err := NewExternalID()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(id) != 48 || ValidExternalID(id) != nil || seen[id] {
+			t.Fatalf("bad or repeated ExternalId %q", id)
+		}
+		seen[id] = true
+	}
+	for _, ok := range []string{"ab", "customer-42:prod/role=x,y.z@corp+1", strings.Repeat("a", 1224)} {
+		if err := ValidExternalID(ok); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "a", strings.Repeat("a", 1225), "has space", "semi;colon", "ünïcode"} {
+		err := ValidExternalID(bad)
+		if err == nil {
+			t.Errorf("%q accepted", bad)
+		} else if len(bad) > 2 && strings.Contains(err.Error(), bad) {
+			t.Errorf("error repeats the secret: %v", err)
+		}
+	}
+	if ValidRoleSessionName("alice@example.com") != nil || ValidRoleSessionName("a:b") == nil || ValidRoleSessionName(strings.Repeat("a", 65)) == nil {
+		t.Error("role session name rules")
+	}
+}

@@ -1,0 +1,249 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/lanyard-app/lanyard/app/export"
+	"github.com/lanyard-app/lanyard/broker/awsenv"
+)
+
+var (
+	namePattern      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
+	regionPattern    = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
+	colourPattern    = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
+	// IAM role paths and names: path segments and the name use [\w+=,.@-].
+	roleResource = regexp.MustCompile(`^role(/[\w+=,.@-]+)*/[\w+=,.@-]{1,64}$`)
+	// Roles Anywhere ids, with the pattern the API enforces.
+	trustAnchorResource = regexp.MustCompile(`^trust-anchor/[a-f0-9]{8}-([a-z0-9]{4}-){3}[a-z0-9]{12}$`)
+	profileResource     = regexp.MustCompile(`^profile/[a-f0-9]{8}-([a-z0-9]{4}-){3}[a-z0-9]{12}$`)
+)
+
+// Session duration bounds enforced by Roles Anywhere and by role chaining.
+const (
+	MinSessionDuration     = 15 * time.Minute
+	MaxSessionDuration     = 12 * time.Hour
+	MaxChainedSessionDur   = time.Hour
+	DefaultSessionDuration = time.Hour
+)
+
+// problem is a validation finding and where in the file it belongs.
+type problem struct {
+	at  ref
+	msg string
+}
+
+type validator struct{ probs []problem }
+
+func (v *validator) add(at ref, format string, args ...any) {
+	v.probs = append(v.probs, problem{at: at, msg: clip(fmt.Sprintf(format, args...))})
+}
+
+func problemsError(probs []problem) *Error {
+	e := &Error{}
+	for _, p := range probs {
+		e.Problems = append(e.Problems, Problem{Message: p.msg})
+	}
+	return e
+}
+
+// validate returns every problem in cfg, in file order.
+func validate(cfg *Config) []problem {
+	v := &validator{}
+	if cfg.Version < 0 || cfg.Version > SchemaVersion {
+		v.add(ref{index: -1, key: "version"}, "version %d is not one this Lanyard reads (%d)", cfg.Version, SchemaVersion)
+	}
+	v.preferences(cfg.Preferences)
+	identities := map[string]*Identity{}
+	for i := range cfg.Identities {
+		id := &cfg.Identities[i]
+		at := ref{table: "identity", index: i}
+		label := v.name(at, "identity", i, id.Name, identities[id.Name] != nil)
+		if _, dup := identities[id.Name]; !dup {
+			identities[id.Name] = id
+		}
+		v.identity(at, label, id)
+	}
+	accounts := map[string]bool{}
+	for i := range cfg.Accounts {
+		a := &cfg.Accounts[i]
+		at := ref{table: "account", index: i}
+		label := v.name(at, "account", i, a.Name, accounts[a.Name])
+		accounts[a.Name] = true
+		v.account(at, label, a, identities)
+	}
+	return v.probs
+}
+
+// name checks a name and returns how messages refer to the entry.
+func (v *validator) name(at ref, kind string, i int, name string, dup bool) string {
+	label := fmt.Sprintf("%s %q", kind, name)
+	at.key = "name"
+	switch {
+	case name == "":
+		label = fmt.Sprintf("%s #%d", kind, i+1)
+		v.add(at, "%s: name is missing", label)
+	case !namePattern.MatchString(name):
+		v.add(at, "%s: name must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit", label)
+	case dup:
+		v.add(at, "%s: another %s has the same name", label, kind)
+	}
+	return label
+}
+
+func (v *validator) preferences(p Preferences) {
+	at := ref{table: "preferences", index: -1}
+	if p.ShellFormat != "" {
+		if _, err := export.NormalizeFormat(p.ShellFormat); err != nil {
+			at.key = "shell_format"
+			v.add(at, "preferences: shell_format %q: use one of %s", p.ShellFormat, strings.Join(export.Formats, ", "))
+		}
+	}
+	if p.DefaultRegion != "" && !regionPattern.MatchString(p.DefaultRegion) {
+		at.key = "default_region"
+		v.add(at, "preferences: default_region %q is not an AWS region name like eu-central-1", p.DefaultRegion)
+	}
+}
+
+// parsedARN parses s and checks its service and resource type; it reports a
+// problem and returns false when s is not such an ARN.
+func (v *validator) parsedARN(at ref, label, key, s, service, what string, resource *regexp.Regexp) (arn.ARN, bool) {
+	at.key = key
+	if s == "" {
+		v.add(at, "%s: %s is missing", label, key)
+		return arn.ARN{}, false
+	}
+	a, err := arn.Parse(s)
+	if err == nil && (a.Service != service || !resource.MatchString(a.Resource)) {
+		err = fmt.Errorf("wrong service or resource type")
+	}
+	if err == nil && service == "iam" && a.Region != "" {
+		err = fmt.Errorf("IAM ARNs have no region")
+	}
+	if err == nil && service != "iam" && !regionPattern.MatchString(a.Region) {
+		err = fmt.Errorf("bad region")
+	}
+	if err == nil && !accountIDPattern.MatchString(a.AccountID) {
+		err = fmt.Errorf("bad account")
+	}
+	if err != nil {
+		v.add(at, "%s: %s %q is not a valid %s", label, key, s, what)
+		return arn.ARN{}, false
+	}
+	return a, true
+}
+
+func (v *validator) identity(at ref, label string, id *Identity) {
+	if strings.TrimSpace(id.Certificate) == "" {
+		v.add(ref{at.table, at.index, "certificate"}, "%s: certificate is missing (a PEM file path or a pkcs11: URI)", label)
+	}
+	ta, taOK := v.parsedARN(at, label, "trust_anchor_arn", id.TrustAnchorARN, "rolesanywhere",
+		"Roles Anywhere trust anchor ARN (arn:aws:rolesanywhere:REGION:ACCOUNT:trust-anchor/ID)", trustAnchorResource)
+	prof, profOK := v.parsedARN(at, label, "profile_arn", id.ProfileARN, "rolesanywhere",
+		"Roles Anywhere profile ARN (arn:aws:rolesanywhere:REGION:ACCOUNT:profile/ID)", profileResource)
+	role, roleOK := v.parsedARN(at, label, "role_arn", id.RoleARN, "iam",
+		"IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", roleResource)
+	if taOK && profOK {
+		if ta.Region != prof.Region {
+			v.add(ref{at.table, at.index, "profile_arn"}, "%s: the profile is in %s but the trust anchor in %s; they must be in the same region", label, prof.Region, ta.Region)
+		}
+		if ta.AccountID != prof.AccountID {
+			v.add(ref{at.table, at.index, "profile_arn"}, "%s: the profile is in account %s but the trust anchor in %s; they must be in the same account", label, prof.AccountID, ta.AccountID)
+		}
+	}
+	if profOK && roleOK && role.AccountID != prof.AccountID {
+		v.add(ref{at.table, at.index, "role_arn"}, "%s: the role is in account %s but the profile in %s; Roles Anywhere only hands out roles of its own account", label, role.AccountID, prof.AccountID)
+	}
+	if taOK {
+		if want := awsenv.PartitionForRegion(ta.Region).ID; ta.Partition != want {
+			v.add(ref{at.table, at.index, "trust_anchor_arn"}, "%s: region %s belongs to partition %s, not %s", label, ta.Region, want, ta.Partition)
+		}
+		if profOK && prof.Partition != ta.Partition {
+			v.add(ref{at.table, at.index, "profile_arn"}, "%s: the profile is in partition %s but the trust anchor in %s", label, prof.Partition, ta.Partition)
+		}
+		if roleOK && role.Partition != ta.Partition {
+			v.add(ref{at.table, at.index, "role_arn"}, "%s: the role is in partition %s but the trust anchor in %s", label, role.Partition, ta.Partition)
+		}
+	}
+	if id.Region != "" {
+		if !regionPattern.MatchString(id.Region) {
+			v.add(ref{at.table, at.index, "region"}, "%s: region %q is not an AWS region name like eu-central-1", label, id.Region)
+		} else if taOK && awsenv.PartitionForRegion(id.Region).ID != ta.Partition {
+			v.add(ref{at.table, at.index, "region"}, "%s: region %s is not in the trust anchor's partition %s", label, id.Region, ta.Partition)
+		}
+	}
+	if d := id.SessionDuration.Duration; d != 0 && (d < MinSessionDuration || d > MaxSessionDuration) {
+		v.add(ref{at.table, at.index, "session_duration"}, "%s: session_duration %s must be between 15m and 12h", label, d)
+	}
+	if id.RoleSessionName != "" {
+		if err := ValidRoleSessionName(id.RoleSessionName); err != nil {
+			v.add(ref{at.table, at.index, "role_session_name"}, "%s: %v", label, err)
+		}
+	}
+}
+
+func (v *validator) account(at ref, label string, a *Account, identities map[string]*Identity) {
+	key := func(k string) ref { return ref{at.table, at.index, k} }
+	if !accountIDPattern.MatchString(a.AccountID) {
+		v.add(key("account_id"), "%s: account_id %q must be 12 digits", label, a.AccountID)
+	}
+	id := identities[a.Identity]
+	switch {
+	case a.Identity == "":
+		v.add(key("identity"), "%s: identity is missing (the identity this account is reached from)", label)
+	case id == nil:
+		v.add(key("identity"), "%s: identity %q does not exist", label, a.Identity)
+	}
+	var role arn.ARN
+	roleOK := false
+	if a.RoleARN != "" || !a.Direct {
+		role, roleOK = v.parsedARN(at, label, "role_arn", a.RoleARN, "iam", "IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", roleResource)
+	}
+	if roleOK && accountIDPattern.MatchString(a.AccountID) && role.AccountID != a.AccountID {
+		v.add(key("role_arn"), "%s: role_arn is in account %s but account_id is %s", label, role.AccountID, a.AccountID)
+	}
+	partition := ""
+	if id != nil {
+		if ta, err := arn.Parse(id.TrustAnchorARN); err == nil {
+			partition = ta.Partition
+		}
+		if a.Direct && a.RoleARN != "" && a.RoleARN != id.RoleARN {
+			v.add(key("role_arn"), "%s: a direct account uses its identity's role %s; leave role_arn empty or set it to that", label, id.RoleARN)
+		}
+	}
+	if roleOK && partition != "" && role.Partition != partition {
+		v.add(key("role_arn"), "%s: the role is in partition %s but identity %q in %s", label, role.Partition, a.Identity, partition)
+	}
+	if a.Region != "" {
+		if !regionPattern.MatchString(a.Region) {
+			v.add(key("region"), "%s: region %q is not an AWS region name like eu-central-1", label, a.Region)
+		} else if partition != "" && awsenv.PartitionForRegion(a.Region).ID != partition {
+			v.add(key("region"), "%s: region %s is not in partition %s", label, a.Region, partition)
+		}
+	}
+	if d := a.SessionDuration.Duration; d != 0 {
+		maxDur, why := MaxChainedSessionDur, " (role chaining allows at most 1h)"
+		if a.Direct {
+			maxDur, why = MaxSessionDuration, ""
+		}
+		if d < MinSessionDuration || d > maxDur {
+			v.add(key("session_duration"), "%s: session_duration %s must be between 15m and %s%s", label, d, fmtDuration(maxDur), why)
+		}
+	}
+	if a.Colour != "" && !colourPattern.MatchString(a.Colour) {
+		v.add(key("colour"), "%s: colour %q must be #RRGGBB", label, a.Colour)
+	}
+}
+
+func fmtDuration(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return strconv.Itoa(int(d/time.Hour)) + "h"
+	}
+	return d.String()
+}
