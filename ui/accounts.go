@@ -1,0 +1,330 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"image/color"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard-app/lanyard/app"
+)
+
+// trayNoticeShown is the Fyne preference that records the no-tray notice
+// was shown, so it is said once, not at every start.
+const trayNoticeShown = "tray-notice-shown"
+
+// accountWindow is the searchable list of every connected account, and the
+// whole app when there is no tray. It lives on the UI goroutine.
+type accountWindow struct {
+	u          *UI
+	win        fyne.Window
+	identities *fyne.Container
+	search     *searchEntry
+	list       *widget.List
+	count      *widget.Label
+	status     *widget.Label
+
+	index    *searchIndex
+	result   filterResult
+	selected int
+	now      time.Time
+}
+
+func (u *UI) showAccounts() {
+	if u.accounts == nil {
+		u.accounts = newAccountWindow(u)
+		if u.loaded {
+			u.accounts.update(u.snap, u.now())
+		}
+	}
+	u.accounts.show()
+}
+
+func newAccountWindow(u *UI) *accountWindow {
+	w := &accountWindow{u: u, selected: -1, now: u.now()}
+	w.index = newSearchIndex(nil)
+	w.result = filterAccounts(w.index, "", nil)
+	w.win = u.app.NewWindow("Lanyard — accounts")
+
+	w.search = newSearchEntry()
+	w.search.SetPlaceHolder("Search name, account id, role, region, tag")
+	w.search.OnChanged = func(string) { w.refilter(true) }
+	w.search.OnSubmitted = func(string) { w.openSelected() }
+	w.search.onMove = w.move
+	w.search.onEscape = func() { w.search.SetText("") }
+
+	w.list = widget.NewList(
+		func() int { return len(w.result.rows) },
+		func() fyne.CanvasObject { return newAccountRow() },
+		func(id widget.ListItemID, o fyne.CanvasObject) { w.bindRow(id, o.(*accountRow)) },
+	)
+	w.list.OnSelected = func(id widget.ListItemID) { w.selected = id }
+
+	w.identities = container.NewVBox()
+	w.count = widget.NewLabel("")
+	w.status = widget.NewLabel("")
+	w.status.Wrapping = fyne.TextWrapWord
+	tools := container.NewHBox(
+		widget.NewButtonWithIcon("Connect account…", theme.ContentAddIcon(), u.showConnect),
+		widget.NewButtonWithIcon("Settings…", theme.SettingsIcon(), u.showSettings),
+		widget.NewButton("Lock", u.lock),
+	)
+	top := container.NewVBox(w.identities, tools)
+	if notice := w.trayNotice(); notice != nil {
+		top.Add(notice)
+	}
+	top.Add(container.NewBorder(nil, nil, nil, w.count, w.search))
+	w.win.SetContent(container.NewBorder(top, w.status, nil, nil, w.list))
+	w.win.Resize(fyne.NewSize(900, 600))
+	if u.tray != nil {
+		// With a tray the app lives on when the window closes.
+		w.win.SetCloseIntercept(w.win.Hide)
+	} else {
+		w.win.SetMaster()
+	}
+	return w
+}
+
+// trayNotice is the one-time explanation that the window is the app.
+func (w *accountWindow) trayNotice() fyne.CanvasObject {
+	if w.u.tray != nil || w.u.app.Preferences().Bool(trayNoticeShown) {
+		return nil
+	}
+	w.u.app.Preferences().SetBool(trayNoticeShown, true)
+	text := widget.NewLabel("No system tray is available (" + w.u.trayReason + "), so this window is Lanyard: closing it quits.")
+	text.Wrapping = fyne.TextWrapWord
+	var card *fyne.Container
+	dismiss := widget.NewButton("OK", func() { card.Hide() })
+	card = container.NewBorder(nil, nil, widget.NewIcon(theme.InfoIcon()), dismiss, text)
+	return card
+}
+
+func (w *accountWindow) show() {
+	w.win.Show()
+	w.win.RequestFocus()
+	// Keyboard first: typing filters straight away.
+	w.win.Canvas().Focus(w.search)
+}
+
+// update shows a new snapshot; the query and, where possible, the selected
+// account survive.
+func (w *accountWindow) update(s snapshot, now time.Time) {
+	w.now = now
+	w.identities.RemoveAll()
+	for _, id := range s.identities {
+		line := widget.NewLabel(identityText(id, now))
+		if canSignIn(id) {
+			name := id.Name
+			w.identities.Add(container.NewBorder(nil, nil, nil, widget.NewButtonWithIcon("Sign in", theme.LoginIcon(), func() {
+				w.setStatus("Signing in " + name + "…")
+				w.u.signIn(name, w.doneStatus("Signed in "+name+"."))
+			}), line))
+		} else {
+			w.identities.Add(line)
+		}
+	}
+	w.index = newSearchIndex(s.accounts)
+	w.refilter(false)
+}
+
+// refilter applies the search box to the index; typed is true when the
+// query changed (so the selection returns to the first match).
+func (w *accountWindow) refilter(typed bool) {
+	var keep string
+	if !typed && w.selected >= 0 && w.selected < len(w.result.rows) {
+		keep = w.result.index.accounts[w.result.rows[w.selected]].Name
+	}
+	prev := w.result
+	w.result = filterAccounts(w.index, w.search.Text, &prev)
+	w.selected = -1
+	if keep != "" {
+		for i, r := range w.result.rows {
+			if w.index.accounts[r].Name == keep {
+				w.selected = i
+				break
+			}
+		}
+	}
+	if w.selected < 0 && len(w.result.rows) > 0 {
+		w.selected = 0
+	}
+	w.count.SetText(fmt.Sprintf("%d of %d", len(w.result.rows), len(w.index.accounts)))
+	w.list.UnselectAll()
+	if w.selected >= 0 {
+		w.list.Select(w.selected)
+	}
+	w.list.Refresh()
+}
+
+// move shifts the selection by delta rows, staying within the matches.
+func (w *accountWindow) move(delta int) {
+	n := len(w.result.rows)
+	if n == 0 {
+		return
+	}
+	next := min(max(w.selected+delta, 0), n-1)
+	w.list.Select(next)
+	w.selected = next
+}
+
+// selectedAccount is the account under the selection, if any.
+func (w *accountWindow) selectedAccount() (app.AccountStatus, bool) {
+	if w.selected < 0 || w.selected >= len(w.result.rows) {
+		return app.AccountStatus{}, false
+	}
+	return w.index.accounts[w.result.rows[w.selected]], true
+}
+
+func (w *accountWindow) openSelected() {
+	if a, ok := w.selectedAccount(); ok {
+		w.openConsole(a.Name)
+	}
+}
+
+func (w *accountWindow) openConsole(name string) {
+	w.setStatus("Opening the console for " + name + "…")
+	w.u.openConsole(name, w.doneStatus("Opened the console for "+name+"."))
+}
+
+func (w *accountWindow) copyEnv(name string) {
+	w.setStatus("Copying env vars for " + name + "…")
+	w.u.copyEnv(name, w.doneStatus("Copied env vars for "+name+"; the clipboard is cleared again shortly."))
+}
+
+func (w *accountWindow) setFavourite(name string, fav bool) {
+	w.u.background(func(context.Context) error {
+		return w.u.backend.SetFavourite(name, fav)
+	}, w.doneStatus(""))
+}
+
+func (w *accountWindow) setStatus(s string) { w.status.SetText(s) }
+
+// doneStatus reports an action's outcome in the status line.
+func (w *accountWindow) doneStatus(ok string) func(error) {
+	return func(err error) {
+		if err != nil {
+			w.setStatus(err.Error())
+			return
+		}
+		w.setStatus(ok)
+	}
+}
+
+func (w *accountWindow) bindRow(id widget.ListItemID, row *accountRow) {
+	if id < 0 || id >= len(w.result.rows) {
+		return
+	}
+	a := w.index.accounts[w.result.rows[id]]
+	row.set(a, w.now)
+	name := a.Name
+	row.console.OnTapped = func() { w.openConsole(name) }
+	row.copy.OnTapped = func() { w.copyEnv(name) }
+	fav := a.Favourite
+	row.favourite.OnTapped = func() { w.setFavourite(name, !fav) }
+}
+
+// searchEntry is the search box; it hands the list keys to the window so
+// the focus can stay in the box while the selection moves.
+type searchEntry struct {
+	widget.Entry
+	onMove   func(delta int)
+	onEscape func()
+}
+
+func newSearchEntry() *searchEntry {
+	e := &searchEntry{}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedKey moves the selection on Up/Down/Page keys, clears on Escape, and
+// leaves everything else (including Enter → OnSubmitted) to the entry.
+func (e *searchEntry) TypedKey(k *fyne.KeyEvent) {
+	switch k.Name {
+	case fyne.KeyDown:
+		e.onMove(1)
+	case fyne.KeyUp:
+		e.onMove(-1)
+	case fyne.KeyPageDown:
+		e.onMove(10)
+	case fyne.KeyPageUp:
+		e.onMove(-10)
+	case fyne.KeyEscape:
+		e.onEscape()
+	default:
+		e.Entry.TypedKey(k)
+	}
+}
+
+// accountRow is one line of the account list; the list recycles rows, so
+// only the visible ones exist.
+type accountRow struct {
+	widget.BaseWidget
+	mark      *canvas.Rectangle
+	favourite *widget.Button
+	name      *widget.Label
+	id        *widget.Label
+	role      *widget.Label
+	region    *widget.Label
+	state     *widget.Label
+	console   *widget.Button
+	copy      *widget.Button
+	content   fyne.CanvasObject
+}
+
+func newAccountRow() *accountRow {
+	r := &accountRow{
+		mark:      canvas.NewRectangle(color.Transparent),
+		favourite: widget.NewButtonWithIcon("", theme.CheckButtonIcon(), nil),
+		name:      widget.NewLabel(""),
+		id:        widget.NewLabel(""),
+		role:      widget.NewLabel(""),
+		region:    widget.NewLabel(""),
+		state:     widget.NewLabel(""),
+		console:   widget.NewButtonWithIcon("Console", theme.ComputerIcon(), nil),
+		copy:      widget.NewButtonWithIcon("Copy env", theme.ContentCopyIcon(), nil),
+	}
+	r.mark.SetMinSize(fyne.NewSize(6, 1))
+	for _, l := range []*widget.Label{r.name, r.id, r.role, r.region, r.state} {
+		l.Truncation = fyne.TextTruncateEllipsis
+	}
+	r.favourite.Importance = widget.LowImportance
+	fields := container.NewGridWithColumns(5, r.name, r.id, r.role, r.region, r.state)
+	r.content = container.NewBorder(nil, nil, container.NewHBox(r.mark, r.favourite), container.NewHBox(r.console, r.copy), fields)
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+// CreateRenderer draws the row's fixed layout.
+func (r *accountRow) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(r.content)
+}
+
+func (r *accountRow) set(a app.AccountStatus, now time.Time) {
+	if c, ok := accountColour(a.Colour); ok {
+		r.mark.FillColor = c
+	} else {
+		r.mark.FillColor = color.Transparent
+	}
+	r.mark.Refresh()
+	if a.Favourite {
+		r.favourite.SetIcon(theme.CheckButtonCheckedIcon())
+	} else {
+		r.favourite.SetIcon(theme.CheckButtonIcon())
+	}
+	r.name.SetText(a.Name)
+	r.id.SetText(a.AccountID)
+	r.role.SetText(roleName(a.RoleARN))
+	r.region.SetText(a.Region)
+	state := sessionText(a.State, a.Expires, now)
+	if a.State == app.StateError && a.Err != nil {
+		state = a.Err.Error()
+	}
+	r.state.SetText(state)
+}

@@ -1,0 +1,48 @@
+package ui
+
+import (
+	"context"
+
+	"github.com/lanyard-app/lanyard/app"
+	"github.com/lanyard-app/lanyard/app/config"
+)
+
+// Backend is what the GUI needs from Lanyard's application core (*app.App).
+// Any method may block; the GUI never calls one on the UI goroutine.
+type Backend interface {
+	// Identities reports every identity's state.
+	Identities() []app.IdentityStatus
+	// Accounts reports every connected account's state; there may be thousands.
+	Accounts() []app.AccountStatus
+	// Recent lists recently used account names, newest first.
+	Recent() []string
+	// Subscribe registers f to be called, from any goroutine, whenever a
+	// status changes; cancel stops the calls.
+	Subscribe(f func()) (cancel func())
+	// OpenConsole signs in to the account's console in the browser.
+	OpenConsole(ctx context.Context, account string, opts app.ConsoleOptions) (string, error)
+	// EnvText returns the account's session environment in a shell format.
+	EnvText(ctx context.Context, account, format string) (string, error)
+	// Token obtains an outbound identity JWT for the account.
+	Token(ctx context.Context, account string, opts app.TokenOptions) (app.Token, error)
+	// SignIn starts the identity's Roles Anywhere session.
+	SignIn(ctx context.Context, identity string) error
+	// Lock forgets the PIN and every session.
+	Lock()
+	// Preferences returns the user's settings.
+	Preferences() config.Preferences
+	// SavePreferences validates and stores the user's settings.
+	SavePreferences(config.Preferences) error
+	// IdentityNames lists the identities an account can be reached from.
+	IdentityNames() []string
+	// NewExternalID generates the ExternalId for a new account.
+	NewExternalID() (string, error)
+	// Template renders what to deploy in the target account.
+	Template(draft app.AccountDraft) (app.Template, error)
+	// VerifyAccount proves the draft's role can be assumed and is in the expected account.
+	VerifyAccount(ctx context.Context, draft app.AccountDraft) (app.VerifyResult, error)
+	// AddAccount stores a verified account.
+	AddAccount(draft app.AccountDraft) error
+	// SetFavourite pins or unpins an account in the tray menu.
+	SetFavourite(account string, fav bool) error
+}

@@ -1,0 +1,112 @@
+package ui
+
+import (
+	"fmt"
+	"image/color"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lanyard-app/lanyard/app"
+)
+
+// timeLeft says how long a session still runs, at minute resolution
+// rounded down so it never promises more than is left.
+func timeLeft(expires, now time.Time) string {
+	d := expires.Sub(now)
+	switch {
+	case d <= 0:
+		return "expired"
+	case d < time.Minute:
+		return "less than 1 min left"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min left", int(d/time.Minute))
+	default:
+		m := int(d / time.Minute)
+		return fmt.Sprintf("%d h %02d min left", m/60, m%60)
+	}
+}
+
+// sessionText is a session's state as one short phrase: "signed in · 42 min left".
+func sessionText(state app.SessionState, expires, now time.Time) string {
+	if state == app.StateActive && !expires.IsZero() {
+		return state.String() + " · " + timeLeft(expires, now)
+	}
+	return state.String()
+}
+
+// identityText is an identity's line in the tray and the window.
+func identityText(id app.IdentityStatus, now time.Time) string {
+	switch {
+	case id.OnToken && !id.TokenPresent:
+		return id.Name + ": token not present"
+	case id.State == app.StateError && id.Err != nil:
+		return id.Name + ": " + shorten(id.Err.Error(), 70)
+	case !id.CertNotAfter.IsZero() && !now.Before(id.CertNotAfter):
+		return id.Name + ": certificate expired"
+	}
+	return id.Name + ": " + sessionText(id.State, id.Expires, now)
+}
+
+// canSignIn reports whether offering "sign in" for the identity makes sense.
+func canSignIn(id app.IdentityStatus) bool {
+	if id.OnToken && !id.TokenPresent {
+		return false
+	}
+	return id.State == app.StateSignedOut || id.State == app.StateError
+}
+
+// roleName is the last path segment of a role ARN ("arn:aws:iam::1:role/ops/Admin" → "Admin").
+func roleName(roleARN string) string {
+	if i := strings.LastIndexByte(roleARN, '/'); i >= 0 {
+		return roleARN[i+1:]
+	}
+	if i := strings.LastIndexByte(roleARN, ':'); i >= 0 {
+		return roleARN[i+1:]
+	}
+	return roleARN
+}
+
+// shorten cuts s to at most n runes, marking the cut.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+var namedColours = map[string]color.NRGBA{
+	"red":    {R: 0xd3, G: 0x2f, B: 0x2f, A: 0xff},
+	"orange": {R: 0xef, G: 0x6c, B: 0x00, A: 0xff},
+	"yellow": {R: 0xf9, G: 0xa8, B: 0x25, A: 0xff},
+	"green":  {R: 0x2e, G: 0x7d, B: 0x32, A: 0xff},
+	"blue":   {R: 0x15, G: 0x65, B: 0xc0, A: 0xff},
+	"purple": {R: 0x6a, G: 0x1b, B: 0x9a, A: 0xff},
+	"grey":   {R: 0x75, G: 0x75, B: 0x75, A: 0xff},
+	"gray":   {R: 0x75, G: 0x75, B: 0x75, A: 0xff},
+}
+
+// accountColour turns an account's colour setting ("#c0392b", "#c33",
+// "red") into a colour; ok is false for an empty or unknown setting.
+func accountColour(s string) (c color.NRGBA, ok bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if c, ok := namedColours[s]; ok {
+		return c, true
+	}
+	hex, found := strings.CutPrefix(s, "#")
+	if !found {
+		return color.NRGBA{}, false
+	}
+	if len(hex) == 3 {
+		hex = string([]byte{hex[0], hex[0], hex[1], hex[1], hex[2], hex[2]})
+	}
+	if len(hex) != 6 {
+		return color.NRGBA{}, false
+	}
+	v, err := strconv.ParseUint(hex, 16, 32)
+	if err != nil {
+		return color.NRGBA{}, false
+	}
+	return color.NRGBA{R: uint8(v >> 16), G: uint8(v >> 8), B: uint8(v), A: 0xff}, true
+}

@@ -1,0 +1,284 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/lanyard-app/lanyard/app"
+	"github.com/lanyard-app/lanyard/app/config"
+)
+
+// testLoop stands in for Fyne's UI goroutine: functions handed to do are
+// queued and run by the test goroutine, so widgets are only ever touched
+// from one goroutine, as in the real app, and -race can check that. (The
+// fyne test driver runs fyne.Do's function on the caller's goroutine.)
+type testLoop struct{ queue chan func() }
+
+func newTestLoop() *testLoop { return &testLoop{queue: make(chan func(), 4096)} }
+
+func (l *testLoop) do(f func()) { l.queue <- f }
+
+// drain runs every queued function.
+func (l *testLoop) drain() {
+	for {
+		select {
+		case f := <-l.queue:
+			f()
+		default:
+			return
+		}
+	}
+}
+
+// waitFor runs the loop until cond holds, failing the test after a generous
+// deadline (a hang guard, not a timing assertion).
+func (l *testLoop) waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		l.drain()
+		if cond() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// testNow is the fixed clock of UI tests.
+var testNow = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+
+// testBackend is an in-memory Backend: the real *app.App needs tokens, a
+// keyring and an AWS endpoint and is tested in package app; here only what
+// the GUI asks of it and what it shows matter.
+type testBackend struct {
+	mu         sync.Mutex
+	identities []app.IdentityStatus
+	accounts   []app.AccountStatus
+	recent     []string
+	prefs      config.Preferences
+	names      []string
+	subs       map[int]func()
+	nextSub    int
+	calls      []string
+	drafts     []app.AccountDraft
+	saved      []config.Preferences
+
+	envText    string
+	consoleErr error
+	saveErr    error
+	verifyErr  error
+	tokenJWT   string
+}
+
+func newTestBackend() *testBackend {
+	return &testBackend{subs: map[int]func(){}, envText: "export AWS_ACCESS_KEY_ID='AKIA'", tokenJWT: "eyJ.test.jwt"}
+}
+
+func (b *testBackend) record(format string, args ...any) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.calls = append(b.calls, fmt.Sprintf(format, args...))
+}
+
+// called reports whether the backend saw exactly this call.
+func (b *testBackend) called(call string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, c := range b.calls {
+		if c == call {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *testBackend) callList() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.calls...)
+}
+
+// set changes the state under lock and tells subscribers, as the app does.
+func (b *testBackend) set(f func(b *testBackend)) {
+	b.mu.Lock()
+	f(b)
+	subs := make([]func(), 0, len(b.subs))
+	for _, s := range b.subs {
+		subs = append(subs, s)
+	}
+	b.mu.Unlock()
+	for _, s := range subs {
+		go s()
+	}
+}
+
+func (b *testBackend) Identities() []app.IdentityStatus {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]app.IdentityStatus(nil), b.identities...)
+}
+
+func (b *testBackend) Accounts() []app.AccountStatus {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]app.AccountStatus(nil), b.accounts...)
+}
+
+func (b *testBackend) Recent() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.recent...)
+}
+
+func (b *testBackend) Subscribe(f func()) func() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	id := b.nextSub
+	b.nextSub++
+	b.subs[id] = f
+	return func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		delete(b.subs, id)
+	}
+}
+
+func (b *testBackend) OpenConsole(_ context.Context, account string, _ app.ConsoleOptions) (string, error) {
+	b.record("OpenConsole %s", account)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return "", b.consoleErr
+}
+
+func (b *testBackend) EnvText(_ context.Context, account, format string) (string, error) {
+	b.record("EnvText %s %s", account, format)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.envText + " # " + account, nil
+}
+
+func (b *testBackend) Token(_ context.Context, account string, opts app.TokenOptions) (app.Token, error) {
+	b.record("Token %s %s %s %s", account, strings.Join(opts.Audience, ","), opts.Algorithm, opts.Duration)
+	return app.Token{JWT: b.tokenJWT, Expires: testNow.Add(opts.Duration)}, nil
+}
+
+func (b *testBackend) SignIn(_ context.Context, identity string) error {
+	b.record("SignIn %s", identity)
+	return nil
+}
+
+func (b *testBackend) Lock() { b.record("Lock") }
+
+func (b *testBackend) Preferences() config.Preferences {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.prefs
+}
+
+func (b *testBackend) SavePreferences(p config.Preferences) error {
+	b.record("SavePreferences")
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.saveErr != nil {
+		return b.saveErr
+	}
+	b.prefs = p
+	b.saved = append(b.saved, p)
+	return nil
+}
+
+func (b *testBackend) IdentityNames() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.names...)
+}
+
+func (b *testBackend) NewExternalID() (string, error) {
+	b.record("NewExternalID")
+	return "ext-0123456789abcdef", nil
+}
+
+func (b *testBackend) Template(d app.AccountDraft) (app.Template, error) {
+	b.record("Template %s %s %s", d.AccountID, d.RoleName, d.ExternalID)
+	return app.Template{
+		CloudFormation: "Resources:\n  Role:\n    Type: AWS::IAM::Role # " + d.RoleName,
+		TrustPolicy:    `{"Condition":{"StringEquals":{"sts:ExternalId":"` + d.ExternalID + `"}}}`,
+	}, nil
+}
+
+func (b *testBackend) VerifyAccount(_ context.Context, d app.AccountDraft) (app.VerifyResult, error) {
+	b.record("VerifyAccount %s", d.AccountID)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.verifyErr != nil {
+		return app.VerifyResult{}, b.verifyErr
+	}
+	return app.VerifyResult{CallerARN: "arn:aws:sts::" + d.AccountID + ":assumed-role/" + d.RoleName + "/lanyard", AccountID: d.AccountID}, nil
+}
+
+func (b *testBackend) AddAccount(d app.AccountDraft) error {
+	b.record("AddAccount %s", d.Name)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.drafts = append(b.drafts, d)
+	return nil
+}
+
+func (b *testBackend) SetFavourite(account string, fav bool) error {
+	b.record("SetFavourite %s %t", account, fav)
+	return nil
+}
+
+var errDenied = errors.New("AccessDenied: not authorized to perform sts:AssumeRole")
+
+// fakeTray records what the GUI puts in the tray (there is no Fyne tray
+// test double); it is only touched from the test goroutine.
+type fakeTray struct {
+	menu *fyne.Menu
+	icon fyne.Resource
+	sets int
+}
+
+func (f *fakeTray) SetSystemTrayMenu(m *fyne.Menu)    { f.menu = m; f.sets++ }
+func (f *fakeTray) SetSystemTrayIcon(r fyne.Resource) { f.icon = r }
+
+// item finds a menu item whose label starts with prefix.
+func item(m *fyne.Menu, prefix string) *fyne.MenuItem {
+	if m == nil {
+		return nil
+	}
+	for _, it := range m.Items {
+		if !it.IsSeparator && strings.HasPrefix(it.Label, prefix) {
+			return it
+		}
+	}
+	return nil
+}
+
+// newTestUI starts the GUI on a fresh test app with a test loop; tray nil
+// means no tray host.
+func newTestUI(t *testing.T, b *testBackend, tray *fakeTray) (*UI, *testLoop) {
+	t.Helper()
+	a := test.NewTempApp(t)
+	loop := newTestLoop()
+	u := newUI(a, b, loop.do, func() time.Time { return testNow }, nil)
+	if tray != nil {
+		u.start(tray, true, "")
+	} else {
+		u.start(nil, false, "no system tray host is running on this desktop")
+	}
+	t.Cleanup(u.Stop)
+	loop.waitFor(t, "first status", func() bool { return u.loaded })
+	return u, loop
+}

@@ -1,0 +1,88 @@
+package ui
+
+import (
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/lanyard-app/lanyard/app"
+)
+
+// expiryWarning is how close to its end a signed-in identity session must
+// be before the person is told; the broker normally refreshes well before.
+const expiryWarning = 5 * time.Minute
+
+// notifyEvery rate-limits notifications about the same subject.
+const notifyEvery = 10 * time.Minute
+
+// notifier turns status changes into desktop notifications: a session about
+// to expire and a refresh that failed. Each subject is announced at most
+// once per notifyEvery, and only on a transition, never on every update.
+// It runs on the UI goroutine.
+type notifier struct {
+	send func(*fyne.Notification)
+	last map[string]time.Time
+	// seen is the previous status, to notice transitions.
+	seenIdentity map[string]app.IdentityStatus
+	seenAccount  map[string]app.SessionState
+}
+
+func newNotifier(send func(*fyne.Notification)) *notifier {
+	return &notifier{send: send, last: map[string]time.Time{}, seenIdentity: map[string]app.IdentityStatus{}, seenAccount: map[string]app.SessionState{}}
+}
+
+// update compares the new statuses with the previous ones and notifies.
+func (n *notifier) update(identities []app.IdentityStatus, accounts []app.AccountStatus, now time.Time) {
+	for _, id := range identities {
+		prev, known := n.seenIdentity[id.Name]
+		n.seenIdentity[id.Name] = id
+		if id.State == app.StateError && (!known || prev.State != app.StateError) {
+			msg := "Signing in failed."
+			if id.Err != nil {
+				msg = id.Err.Error()
+			}
+			n.notify("identity-error:"+id.Name, "Lanyard: "+id.Name+" needs attention", msg, now)
+		}
+		if id.State == app.StateActive && !id.Expires.IsZero() && id.Expires.Sub(now) <= expiryWarning && id.Expires.After(now) {
+			n.notify("identity-expiry:"+id.Name+id.Expires.String(), "Lanyard: "+id.Name+" session ends soon",
+				fmt.Sprintf("The session ends in %s and could not be refreshed yet. Check that the token is plugged in.", timeLeftShort(id.Expires, now)), now)
+		}
+	}
+	var failed []app.AccountStatus
+	for _, a := range accounts {
+		prev, known := n.seenAccount[a.Name]
+		n.seenAccount[a.Name] = a.State
+		if a.State == app.StateError && known && prev != app.StateError {
+			failed = append(failed, a)
+		}
+	}
+	switch {
+	case len(failed) == 1:
+		msg := "Refreshing its credentials failed."
+		if failed[0].Err != nil {
+			msg = failed[0].Err.Error()
+		}
+		n.notify("account-error:"+failed[0].Name, "Lanyard: "+failed[0].Name+" needs attention", msg, now)
+	case len(failed) > 1:
+		n.notify("account-errors", "Lanyard: accounts need attention",
+			fmt.Sprintf("Refreshing %d accounts failed, first %s. Open All accounts… for details.", len(failed), failed[0].Name), now)
+	}
+}
+
+func (n *notifier) notify(key, title, content string, now time.Time) {
+	if t, ok := n.last[key]; ok && now.Sub(t) < notifyEvery {
+		return
+	}
+	n.last[key] = now
+	n.send(fyne.NewNotification(title, content))
+}
+
+// timeLeftShort is timeLeft without the trailing "left".
+func timeLeftShort(expires, now time.Time) string {
+	d := expires.Sub(now)
+	if d < time.Minute {
+		return "less than a minute"
+	}
+	return fmt.Sprintf("%d min", int(d/time.Minute))
+}

@@ -1,0 +1,87 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard-app/lanyard/app"
+)
+
+// tokenDurations are the lifetimes offered for an outbound token (60s–1h).
+var tokenDurations = []string{"1m0s", "5m0s", "15m0s", "1h0m0s"}
+
+// tokenWindow asks for an outbound token's audience, then copies the JWT.
+type tokenWindow struct {
+	w         fyne.Window
+	audience  *widget.Entry
+	algorithm *widget.Select
+	duration  *widget.Select
+	copyBtn   *widget.Button
+	errs      *widget.Label
+}
+
+func (u *UI) showTokenWindow(account string) {
+	t := &tokenWindow{}
+	t.w = u.app.NewWindow("Lanyard — token for " + account)
+	t.audience = widget.NewEntry()
+	t.audience.SetPlaceHolder("https://service.example.com")
+	t.algorithm = widget.NewSelect([]string{"ES384", "RS256"}, nil)
+	t.algorithm.SetSelected("ES384")
+	t.duration = widget.NewSelect(tokenDurations, nil)
+	t.duration.SetSelected("5m0s")
+	t.errs = errorLabel()
+	t.copyBtn = widget.NewButton("Copy token", func() { t.submit(u, account) })
+	t.copyBtn.Importance = widget.HighImportance
+	t.audience.OnSubmitted = func(string) { t.submit(u, account) }
+	form := widget.NewForm(
+		widget.NewFormItem("Audience", t.audience),
+		widget.NewFormItem("Algorithm", t.algorithm),
+		widget.NewFormItem("Valid for", t.duration),
+	)
+	form.Items[0].HintText = "who will accept the token; separate several with commas"
+	t.w.SetContent(container.NewPadded(container.NewVBox(form, t.errs,
+		container.NewHBox(layoutSpacer(), widget.NewButton("Cancel", t.w.Close), t.copyBtn))))
+	t.w.Resize(fyne.NewSize(480, 0))
+	t.w.Show()
+	t.w.Canvas().Focus(t.audience)
+}
+
+func (t *tokenWindow) submit(u *UI, account string) {
+	var audiences []string
+	for _, a := range strings.Split(t.audience.Text, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			audiences = append(audiences, a)
+		}
+	}
+	if len(audiences) == 0 {
+		showError(t.errs, "Enter the audience: the service that will accept the token.")
+		return
+	}
+	d, _ := time.ParseDuration(t.duration.Selected)
+	opts := app.TokenOptions{Audience: audiences, Algorithm: t.algorithm.Selected, Duration: d}
+	showError(t.errs, "")
+	t.copyBtn.Disable()
+	var tok app.Token
+	u.background(func(ctx context.Context) error {
+		var err error
+		tok, err = u.backend.Token(ctx, account, opts)
+		if err != nil {
+			return fmt.Errorf("token for %s: %w", account, err)
+		}
+		return nil
+	}, func(err error) {
+		t.copyBtn.Enable()
+		if err != nil {
+			showError(t.errs, err.Error())
+			return
+		}
+		u.clip.copySecret(tok.JWT, clipboardClearAfter(u.snap.prefs))
+		t.w.Close()
+	})
+}

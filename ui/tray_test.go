@@ -1,0 +1,116 @@
+package ui
+
+import (
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/lanyard-app/lanyard/app"
+	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/assets"
+)
+
+func trayBackend() *testBackend {
+	b := newTestBackend()
+	b.identities = []app.IdentityStatus{{Name: "work", OnToken: true, TokenPresent: true}}
+	b.accounts = []app.AccountStatus{
+		{Name: "prod", AccountID: "111111111111", Favourite: true},
+		{Name: "dev", AccountID: "222222222222"},
+	}
+	b.recent = []string{"dev"}
+	b.prefs = config.Preferences{ShellFormat: "fish", ClipboardClear: config.Duration{Duration: time.Hour}}
+	return b
+}
+
+func TestTrayMenuActionsCallTheBackend(t *testing.T) {
+	b := trayBackend()
+	tray := &fakeTray{}
+	u, loop := newTestUI(t, b, tray)
+
+	if tray.icon != trayIcons[assets.SignedOut] {
+		t.Errorf("icon should be signed out")
+	}
+	if u.accounts != nil {
+		t.Error("with a tray, the window must not open by itself")
+	}
+
+	item(tray.menu, "work: signed out").Action()
+	loop.waitFor(t, "SignIn", func() bool { return b.called("SignIn work") })
+
+	prod := item(tray.menu, "prod")
+	item(prod.ChildMenu, "Open console").Action()
+	loop.waitFor(t, "OpenConsole", func() bool { return b.called("OpenConsole prod") })
+
+	dev := item(tray.menu, "dev")
+	item(dev.ChildMenu, "Copy env vars (fish)").Action()
+	loop.waitFor(t, "env on the clipboard", func() bool {
+		return u.app.Clipboard().Content() == b.envText+" # dev"
+	})
+	if !b.called("EnvText dev fish") {
+		t.Errorf("env vars not asked in the preferred shell: %v", b.callList())
+	}
+
+	item(tray.menu, "Lock").Action()
+	loop.waitFor(t, "Lock", func() bool { return b.called("Lock") })
+
+	item(tray.menu, "All accounts…").Action()
+	if u.accounts == nil || !u.accounts.win.Content().Visible() {
+		t.Fatal("All accounts… did not open the window")
+	}
+	item(tray.menu, "Settings…").Action()
+	if u.settings == nil {
+		t.Fatal("Settings… did not open the settings")
+	}
+	item(tray.menu, "Connect account…").Action()
+	if u.wizard == nil {
+		t.Fatal("Connect account… did not open the wizard")
+	}
+}
+
+func TestTrayFollowsStatusChanges(t *testing.T) {
+	b := trayBackend()
+	tray := &fakeTray{}
+	_, loop := newTestUI(t, b, tray)
+
+	b.set(func(b *testBackend) {
+		b.identities[0].State = app.StateActive
+		b.identities[0].Expires = testNow.Add(42 * time.Minute)
+	})
+	loop.waitFor(t, "signed-in menu", func() bool { return item(tray.menu, "work: signed in · 42 min left") != nil })
+	if tray.icon != trayIcons[assets.SignedIn] {
+		t.Error("icon did not switch to signed in")
+	}
+	if item(tray.menu, "work:").Action != nil {
+		t.Error("a signed-in identity line should not sign in again")
+	}
+
+	b.set(func(b *testBackend) { b.identities[0].TokenPresent = false; b.identities[0].State = app.StateSignedOut })
+	loop.waitFor(t, "token missing", func() bool { return item(tray.menu, "work: token not present") != nil })
+}
+
+func TestCopyTokenFromTheTray(t *testing.T) {
+	b := trayBackend()
+	tray := &fakeTray{}
+	u, loop := newTestUI(t, b, tray)
+	item(item(tray.menu, "prod").ChildMenu, "Copy token…").Action()
+
+	w := findWindow(t, u.app, "Lanyard — token for prod")
+	tw := w.Canvas().Focused()
+	if tw == nil {
+		t.Fatal("audience entry not focused")
+	}
+	// Submitting without an audience explains what is missing.
+	tw.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if !hasText(w.Content(), "Enter the audience") {
+		t.Fatal("missing audience not explained")
+	}
+	for _, r := range "https://api.example.com" {
+		tw.TypedRune(r)
+	}
+	tw.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	loop.waitFor(t, "token on the clipboard", func() bool { return u.app.Clipboard().Content() == b.tokenJWT })
+	if !b.called("Token prod https://api.example.com ES384 5m0s") {
+		t.Errorf("calls: %v", b.callList())
+	}
+}

@@ -1,0 +1,293 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+
+	"github.com/lanyard-app/lanyard/app"
+	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/assets"
+)
+
+// Options adjust Start.
+type Options struct {
+	// Tray receives the tray menu and icon. Nil uses the Fyne app itself
+	// when it is a desktop.App.
+	Tray Tray
+	// TrayAvailable decides whether a tray host shows the icon; nil means
+	// the package's TrayAvailable probe.
+	TrayAvailable func() (ok bool, reason string)
+	// Prompter is the PIN prompter handed to the backend before Start (see
+	// NewPINPrompter); nil makes a new one, available from UI.Prompter.
+	Prompter *PINPrompter
+}
+
+// statusTick re-renders "time left" when nothing else changes.
+const statusTick = 30 * time.Second
+
+// minRefreshGap bounds how often a storm of status changes re-reads the backend.
+const minRefreshGap = 200 * time.Millisecond
+
+// UI is the running GUI. Its unexported state belongs to the UI goroutine.
+type UI struct {
+	app     fyne.App
+	backend Backend
+	// do runs a function on the UI goroutine (fyne.Do; tests replace it).
+	do  func(func())
+	now func() time.Time
+
+	ctx      context.Context
+	cancel   context.CancelFunc
+	changed  chan struct{}
+	unsub    func()
+	prompter *PINPrompter
+	clip     *clipboardGuard
+	notes    *notifier
+
+	tray       Tray
+	trayReason string
+	snap       snapshot
+	loaded     bool
+
+	accounts *accountWindow
+	settings *settingsWindow
+	wizard   *wizardWindow
+}
+
+// snapshot is one consistent read of the backend's state.
+type snapshot struct {
+	identities []app.IdentityStatus
+	accounts   []app.AccountStatus
+	recent     []string
+	prefs      config.Preferences
+}
+
+// Start sets up the GUI on a (not yet running) Fyne app: the tray when a
+// tray host exists, else the account window as the app. It returns at
+// once; the caller then runs the Fyne app (a.Run()) and calls Stop after.
+// It must be called on the UI goroutine (before a.Run(), main's goroutine).
+func Start(a fyne.App, b Backend, opts Options) *UI {
+	u := newUI(a, b, fyne.Do, time.Now, opts.Prompter)
+	probe := opts.TrayAvailable
+	if probe == nil {
+		probe = TrayAvailable
+	}
+	tray := opts.Tray
+	if tray == nil {
+		if d, ok := a.(desktop.App); ok {
+			tray = d
+		}
+	}
+	available, reason := false, "this platform has no system tray"
+	if tray != nil {
+		available, reason = probe()
+	}
+	u.start(tray, available, reason)
+	return u
+}
+
+// Run is Start, then the Fyne event loop until the app quits, then Stop.
+func Run(a fyne.App, b Backend, opts Options) {
+	u := Start(a, b, opts)
+	a.Run()
+	u.Stop()
+}
+
+func newUI(a fyne.App, b Backend, do func(func()), now func() time.Time, p *PINPrompter) *UI {
+	ctx, cancel := context.WithCancel(context.Background())
+	if p == nil {
+		p = newPINPrompter(a, do)
+	}
+	u := &UI{
+		app: a, backend: b, do: do, now: now,
+		ctx: ctx, cancel: cancel,
+		changed:  make(chan struct{}, 1),
+		prompter: p,
+		clip:     &clipboardGuard{clip: a.Clipboard(), do: do},
+		notes:    newNotifier(a.SendNotification),
+	}
+	return u
+}
+
+// start wires the tray (when a host shows it) or the window, and begins
+// following the backend's status changes.
+func (u *UI) start(tray Tray, trayAvailable bool, reason string) {
+	if trayAvailable {
+		// Setting a tray menu is what makes Fyne start its StatusNotifierItem.
+		// With no session bus, Fyne's systray logs an error and then panics
+		// when the app quits (fyne#6403): so the menu is only ever set after
+		// the probe saw a bus and a tray host.
+		u.tray = tray
+		u.tray.SetSystemTrayIcon(trayIcons[assets.SignedOut])
+		u.tray.SetSystemTrayMenu(renderMenu(buildMenuModel(nil, nil, nil, "", u.now()), u.runMenuEntry))
+	} else {
+		u.trayReason = reason
+		u.showAccounts()
+	}
+	u.unsub = u.backend.Subscribe(u.notifyChanged)
+	go u.refreshLoop()
+	u.notifyChanged()
+}
+
+// Stop ends the background work; safe to call more than once.
+func (u *UI) Stop() {
+	u.cancel()
+	if u.unsub != nil {
+		u.unsub()
+		u.unsub = nil
+	}
+}
+
+// Prompter is the PIN prompter to hand to the backend.
+func (u *UI) Prompter() *PINPrompter { return u.prompter }
+
+// notifyChanged asks for a re-read; many calls while one is pending coalesce.
+func (u *UI) notifyChanged() {
+	select {
+	case u.changed <- struct{}{}:
+	default:
+	}
+}
+
+// refreshLoop re-reads the backend off the UI goroutine whenever the status
+// changes (and every statusTick for the time-left labels) and applies it on
+// the UI goroutine.
+func (u *UI) refreshLoop() {
+	tick := time.NewTicker(statusTick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-u.ctx.Done():
+			return
+		case <-u.changed:
+		case <-tick.C:
+		}
+		s := snapshot{
+			identities: u.backend.Identities(),
+			accounts:   u.backend.Accounts(),
+			recent:     u.backend.Recent(),
+			prefs:      u.backend.Preferences(),
+		}
+		if u.ctx.Err() != nil {
+			return
+		}
+		u.do(func() { u.apply(s) })
+		select {
+		case <-u.ctx.Done():
+			return
+		case <-time.After(minRefreshGap):
+		}
+	}
+}
+
+// apply shows a new snapshot everywhere. UI goroutine.
+func (u *UI) apply(s snapshot) {
+	u.snap, u.loaded = s, true
+	now := u.now()
+	if u.tray != nil {
+		m := buildMenuModel(s.identities, s.accounts, s.recent, s.prefs.ShellFormat, now)
+		u.tray.SetSystemTrayIcon(trayIcons[m.Icon])
+		u.tray.SetSystemTrayMenu(renderMenu(m, u.runMenuEntry))
+	}
+	if u.accounts != nil {
+		u.accounts.update(s, now)
+	}
+	u.notes.update(s.identities, s.accounts, now)
+}
+
+// runMenuEntry performs a clicked tray entry. UI goroutine.
+func (u *UI) runMenuEntry(e menuEntry) {
+	switch e.Action {
+	case actSignIn:
+		u.signIn(e.Target, u.reportError)
+	case actOpenConsole:
+		u.openConsole(e.Target, u.reportError)
+	case actCopyEnv:
+		u.copyEnv(e.Target, u.reportError)
+	case actCopyToken:
+		u.showTokenWindow(e.Target)
+	case actAllAccounts:
+		u.showAccounts()
+	case actConnect:
+		u.showConnect()
+	case actSettings:
+		u.showSettings()
+	case actLock:
+		u.lock()
+	case actQuit:
+		u.app.Quit()
+	}
+}
+
+// reportError tells the person about a failed action started from the tray,
+// where there is no window to show it in.
+func (u *UI) reportError(err error) {
+	if err != nil {
+		u.app.SendNotification(fyne.NewNotification("Lanyard", err.Error()))
+	}
+}
+
+// background runs work off the UI goroutine, then done with its error on it.
+func (u *UI) background(work func(ctx context.Context) error, done func(error)) {
+	go func() {
+		err := work(u.ctx)
+		if u.ctx.Err() != nil {
+			return
+		}
+		u.do(func() { done(err) })
+	}()
+}
+
+func (u *UI) signIn(identity string, done func(error)) {
+	u.background(func(ctx context.Context) error {
+		if err := u.backend.SignIn(ctx, identity); err != nil {
+			return fmt.Errorf("signing in %s: %w", identity, err)
+		}
+		return nil
+	}, done)
+}
+
+func (u *UI) openConsole(account string, done func(error)) {
+	u.background(func(ctx context.Context) error {
+		if _, err := u.backend.OpenConsole(ctx, account, app.ConsoleOptions{}); err != nil {
+			return fmt.Errorf("console for %s: %w", account, err)
+		}
+		return nil
+	}, done)
+}
+
+// copyEnv puts the account's environment, in the preferred shell's syntax,
+// on the clipboard for the configured time.
+func (u *UI) copyEnv(account string, done func(error)) {
+	var text string
+	var prefs config.Preferences
+	u.background(func(ctx context.Context) error {
+		prefs = u.backend.Preferences()
+		format := prefs.ShellFormat
+		if format == "" {
+			format = "sh"
+		}
+		var err error
+		text, err = u.backend.EnvText(ctx, account, format)
+		if err != nil {
+			return fmt.Errorf("env vars for %s: %w", account, err)
+		}
+		return nil
+	}, func(err error) {
+		if err == nil {
+			u.clip.copySecret(text, clipboardClearAfter(prefs))
+		}
+		done(err)
+	})
+}
+
+func (u *UI) lock() {
+	u.background(func(context.Context) error {
+		u.backend.Lock()
+		return nil
+	}, func(error) {})
+}

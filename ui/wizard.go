@@ -1,0 +1,300 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lanyard-app/lanyard/app"
+)
+
+var (
+	accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
+	// roleNamePattern is IAM's role name alphabet and length.
+	roleNamePattern = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
+)
+
+// validateAccountID explains what is wrong with an account id field.
+func validateAccountID(s string) string {
+	if accountIDPattern.MatchString(s) {
+		return ""
+	}
+	return "An AWS account id is exactly 12 digits, e.g. 123456789012 (no dashes)."
+}
+
+// validateRoleName explains what is wrong with a role name field.
+func validateRoleName(s string) string {
+	if roleNamePattern.MatchString(s) {
+		return ""
+	}
+	return "A role name is 1–64 characters of letters, digits and + = , . @ _ - (no spaces or slashes)."
+}
+
+// wizardWindow connects an account: details → template to deploy →
+// verify → saved. Every backend step runs off the UI goroutine and its
+// errors are shown in the step that failed.
+type wizardWindow struct {
+	u     *UI
+	win   fyne.Window
+	draft app.AccountDraft
+	tmpl  app.Template
+
+	// Details step.
+	accountID, roleName, name, region *widget.Entry
+	identity                          *widget.Select
+	accountIDErr, roleNameErr         *widget.Label
+	detailsErr                        *widget.Label
+	next                              *widget.Button
+
+	// Verify step.
+	progress  *widget.ProgressBarInfinite
+	verifyMsg *widget.Label
+	verifyErr *widget.Label
+	retry     *widget.Button
+	save      *widget.Button
+	step      string
+}
+
+func (u *UI) showConnect() {
+	if u.wizard != nil {
+		u.wizard.win.Show()
+		u.wizard.win.RequestFocus()
+		return
+	}
+	w := &wizardWindow{u: u}
+	u.wizard = w
+	w.win = u.app.NewWindow("Lanyard — connect account")
+	w.win.SetOnClosed(func() { u.wizard = nil })
+	w.win.Resize(fyne.NewSize(640, 480))
+	w.showDetails()
+	w.win.Show()
+	var names []string
+	u.background(func(context.Context) error {
+		names = u.backend.IdentityNames()
+		return nil
+	}, func(error) {
+		w.identity.SetOptions(names)
+		if len(names) == 1 {
+			w.identity.SetSelected(names[0])
+		}
+	})
+}
+
+func (w *wizardWindow) showDetails() {
+	w.step = "details"
+	w.accountID = widget.NewEntry()
+	w.accountID.SetPlaceHolder("123456789012")
+	w.accountID.SetText(w.draft.AccountID)
+	w.roleName = widget.NewEntry()
+	w.roleName.SetPlaceHolder("LanyardAccess")
+	w.roleName.SetText(w.draft.RoleName)
+	w.name = widget.NewEntry()
+	w.name.SetPlaceHolder("defaults to the account id")
+	w.name.SetText(w.draft.Name)
+	w.region = widget.NewEntry()
+	w.region.SetPlaceHolder("the identity's region")
+	w.region.SetText(w.draft.Region)
+	w.identity = widget.NewSelect(nil, nil)
+	w.identity.PlaceHolder = "choose the identity"
+	if w.draft.Identity != "" {
+		w.identity.SetOptions([]string{w.draft.Identity})
+		w.identity.SetSelected(w.draft.Identity)
+	}
+	w.accountIDErr, w.roleNameErr, w.detailsErr = errorLabel(), errorLabel(), errorLabel()
+	w.accountID.OnChanged = func(s string) {
+		if accountIDPattern.MatchString(strings.TrimSpace(s)) {
+			showError(w.accountIDErr, "")
+		}
+	}
+	w.roleName.OnChanged = func(s string) {
+		if roleNamePattern.MatchString(strings.TrimSpace(s)) {
+			showError(w.roleNameErr, "")
+		}
+	}
+	w.next = widget.NewButtonWithIcon("Next: template", theme.NavigateNextIcon(), w.submitDetails)
+	w.next.Importance = widget.HighImportance
+	form := widget.NewForm(
+		widget.NewFormItem("Account id", container.NewVBox(w.accountID, w.accountIDErr)),
+		widget.NewFormItem("Role name", container.NewVBox(w.roleName, w.roleNameErr)),
+		widget.NewFormItem("Name in Lanyard", w.name),
+		widget.NewFormItem("Identity", w.identity),
+		widget.NewFormItem("Region", w.region),
+	)
+	intro := wrapped("Lanyard creates a role in the target account that trusts your identity and requires a unique ExternalId. Enter the account and the role name to create.")
+	w.win.SetContent(container.NewPadded(container.NewVBox(intro, form, w.detailsErr, container.NewHBox(layoutSpacer(), w.next))))
+	w.win.Canvas().Focus(w.accountID)
+}
+
+// submitDetails validates in place, then makes the ExternalId and the template.
+func (w *wizardWindow) submitDetails() {
+	d := w.draft
+	d.AccountID = strings.TrimSpace(w.accountID.Text)
+	d.RoleName = strings.TrimSpace(w.roleName.Text)
+	d.Name = strings.TrimSpace(w.name.Text)
+	d.Region = strings.TrimSpace(w.region.Text)
+	d.Identity = w.identity.Selected
+	msgID, msgRole := validateAccountID(d.AccountID), validateRoleName(d.RoleName)
+	showError(w.accountIDErr, msgID)
+	showError(w.roleNameErr, msgRole)
+	showError(w.detailsErr, "")
+	if msgID != "" || msgRole != "" {
+		return
+	}
+	if d.Identity == "" {
+		showError(w.detailsErr, "Choose the identity that will reach this account (set one up with `lanyard identity add` first if the list is empty).")
+		return
+	}
+	if d.Name == "" {
+		d.Name = d.AccountID
+	}
+	w.next.Disable()
+	var tmpl app.Template
+	w.u.background(func(context.Context) error {
+		if d.ExternalID == "" {
+			id, err := w.u.backend.NewExternalID()
+			if err != nil {
+				return fmt.Errorf("could not generate the ExternalId: %w", err)
+			}
+			d.ExternalID = id
+		}
+		var err error
+		tmpl, err = w.u.backend.Template(d)
+		return err
+	}, func(err error) {
+		w.next.Enable()
+		if err != nil {
+			showError(w.detailsErr, err.Error())
+			return
+		}
+		w.draft, w.tmpl = d, tmpl
+		w.showTemplate()
+	})
+}
+
+func (w *wizardWindow) showTemplate() {
+	w.step = "template"
+	heading := wrapped(fmt.Sprintf("Deploy this in account %s (CloudFormation stack or the role's trust policy), then verify.", w.draft.AccountID))
+	cfn := codeView(w.tmpl.CloudFormation)
+	trust := codeView(w.tmpl.TrustPolicy)
+	tabs := container.NewAppTabs(
+		container.NewTabItem("CloudFormation", container.NewBorder(nil, w.fileButtons(w.tmpl.CloudFormation, "lanyard-"+w.draft.AccountID+".yaml"), nil, nil, cfn)),
+		container.NewTabItem("Trust policy", container.NewBorder(nil, w.fileButtons(w.tmpl.TrustPolicy, "lanyard-"+w.draft.AccountID+"-trust.json"), nil, nil, trust)),
+	)
+	top := container.NewVBox(heading)
+	if w.tmpl.QuickCreateURL != "" {
+		if link, err := url.Parse(w.tmpl.QuickCreateURL); err == nil {
+			top.Add(widget.NewHyperlink("Open the CloudFormation quick-create page", link))
+		}
+	}
+	back := widget.NewButtonWithIcon("Back", theme.NavigateBackIcon(), w.showDetails)
+	next := widget.NewButtonWithIcon("Next: verify", theme.NavigateNextIcon(), w.showVerify)
+	next.Importance = widget.HighImportance
+	w.win.SetContent(container.NewPadded(container.NewBorder(top, container.NewHBox(back, layoutSpacer(), next), nil, nil, tabs)))
+}
+
+// fileButtons copy text (cleared from the clipboard later: it holds the
+// ExternalId) or save it to a file the person picks.
+func (w *wizardWindow) fileButtons(text, filename string) fyne.CanvasObject {
+	copyBtn := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+		w.u.clip.copySecret(text, clipboardClearAfter(w.u.snap.prefs))
+	})
+	saveBtn := widget.NewButtonWithIcon("Save…", theme.DocumentSaveIcon(), func() {
+		d := dialog.NewFileSave(func(f fyne.URIWriteCloser, err error) {
+			if err != nil || f == nil {
+				return
+			}
+			_, werr := f.Write([]byte(text))
+			if cerr := f.Close(); werr == nil {
+				werr = cerr
+			}
+			if werr != nil {
+				dialog.ShowError(fmt.Errorf("saving %s: %w", filename, werr), w.win)
+			}
+		}, w.win)
+		d.SetFileName(filename)
+		d.Show()
+	})
+	return container.NewHBox(layoutSpacer(), copyBtn, saveBtn)
+}
+
+// codeView shows read-only monospace text that can still be selected.
+func codeView(text string) fyne.CanvasObject {
+	t := widget.NewTextGridFromString(text)
+	return container.NewScroll(t)
+}
+
+func (w *wizardWindow) showVerify() {
+	w.step = "verify"
+	w.progress = widget.NewProgressBarInfinite()
+	w.verifyMsg = wrapped("")
+	w.verifyErr = errorLabel()
+	w.retry = widget.NewButtonWithIcon("Verify again", theme.ViewRefreshIcon(), w.verify)
+	w.save = widget.NewButtonWithIcon("Save account", theme.DocumentSaveIcon(), w.addAccount)
+	w.save.Importance = widget.HighImportance
+	back := widget.NewButtonWithIcon("Back", theme.NavigateBackIcon(), w.showTemplate)
+	w.win.SetContent(container.NewPadded(container.NewVBox(
+		wrapped(fmt.Sprintf("Verifying that %s can assume %s in account %s…", w.draft.Identity, w.draft.RoleName, w.draft.AccountID)),
+		w.progress, w.verifyMsg, w.verifyErr,
+		container.NewHBox(back, layoutSpacer(), w.retry, w.save),
+	)))
+	w.verify()
+}
+
+// verify assumes the role for real, in the background.
+func (w *wizardWindow) verify() {
+	w.progress.Show()
+	w.progress.Start()
+	w.retry.Disable()
+	w.save.Disable()
+	showError(w.verifyErr, "")
+	w.verifyMsg.SetText("Assuming the role…")
+	d := w.draft
+	var res app.VerifyResult
+	w.u.background(func(ctx context.Context) error {
+		var err error
+		res, err = w.u.backend.VerifyAccount(ctx, d)
+		return err
+	}, func(err error) {
+		w.progress.Stop()
+		w.progress.Hide()
+		w.retry.Enable()
+		if err != nil {
+			w.verifyMsg.SetText("")
+			showError(w.verifyErr, fmt.Sprintf("%v\n\nWhat to check: the stack or role in account %s finished deploying; the role is named %s; its trust policy is the one shown in the previous step (same ExternalId); and the identity %s is signed in. Then verify again.",
+				err, d.AccountID, d.RoleName, d.Identity))
+			return
+		}
+		w.verifyMsg.SetText(fmt.Sprintf("Verified: %s in account %s.", res.CallerARN, res.AccountID))
+		w.save.Enable()
+	})
+}
+
+func (w *wizardWindow) addAccount() {
+	w.save.Disable()
+	w.retry.Disable()
+	d := w.draft
+	w.u.background(func(context.Context) error {
+		return w.u.backend.AddAccount(d)
+	}, func(err error) {
+		if err != nil {
+			w.retry.Enable()
+			w.save.Enable()
+			showError(w.verifyErr, "Not saved: "+err.Error())
+			return
+		}
+		w.step = "done"
+		w.win.SetContent(container.NewPadded(container.NewVBox(
+			wrapped(fmt.Sprintf("%s is connected. It is in All accounts…, and can be pinned to the tray there.", d.Name)),
+			container.NewHBox(layoutSpacer(), widget.NewButton("Close", w.win.Close)),
+		)))
+		w.u.notifyChanged()
+	})
+}
