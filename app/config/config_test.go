@@ -123,10 +123,10 @@ func TestLoadTypeErrorHasLine(t *testing.T) {
 
 func TestLoadRefusesUnknownKeysWithTheirLines(t *testing.T) {
 	text := strings.Join([]string{
-		"version = 1",            // 1
-		"[[identity]]",           // 2
-		`name = "yk"`,            // 3
-		`certificate = "c.pem"`,  // 4
+		"version = 1",           // 1
+		"[[identity]]",          // 2
+		`name = "yk"`,           // 3
+		`certificate = "c.pem"`, // 4
 		`trust_anchor_arn = "` + taARN + `"`,
 		`profile_arn = "` + profARN + `"`,
 		`role_arn = "` + hubRole + `"`,
