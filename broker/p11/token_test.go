@@ -1,0 +1,146 @@
+package p11_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/lanyard-app/lanyard/broker/p11"
+	"github.com/lanyard-app/lanyard/broker/p11/p11test"
+	"github.com/lanyard-app/lanyard/broker/pin"
+)
+
+func TestTokenRemovedThenBack(t *testing.T) {
+	tok := ecToken(t)
+	m := newManager(t)
+	pr := answer(userPIN)
+	kp := open(t, m, tok.URI("ec"), pr)
+	if err := signAndVerify(t, kp, []byte("before")); err != nil {
+		t.Fatal(err)
+	}
+	if err := tok.Unplug(); err != nil {
+		t.Fatal(err)
+	}
+	err := sign(kp.Signer)
+	if !errors.Is(err, p11.ErrTokenNotPresent) || !strings.Contains(err.Error(), tok.Label) {
+		t.Fatalf("after removal: %v; want ErrTokenNotPresent naming %q", err, tok.Label)
+	}
+	// The next request finds the token again, without a restart; the login
+	// went with the old session, so the PIN is asked once more.
+	if err := signAndVerify(t, kp, []byte("after")); err != nil {
+		t.Fatalf("after the token came back: %v", err)
+	}
+	st := statsFor(t, m, tok.Label)
+	if st.Sessions != 2 || st.Logins != 2 || len(pr.requests()) != 2 {
+		t.Fatalf("stats %+v, %d prompts: want 2 sessions, 2 logins, 2 prompts", st, len(pr.requests()))
+	}
+}
+
+func TestTokenMissingThenInserted(t *testing.T) {
+	caCert, caKey := ca(t)
+	label := "late-" + strings.ReplaceAll(t.Name(), "/", "")[:10]
+	uri := "pkcs11:token=" + label + ";object=ec" + softhsm
+	m := newManager(t)
+	_, err := m.Open(context.Background(), uri, "", answer(userPIN))
+	if !errors.Is(err, p11.ErrTokenNotPresent) || !strings.Contains(err.Error(), label) {
+		t.Fatalf("got %v; want ErrTokenNotPresent naming %q", err, label)
+	}
+	st, err := m.Status(context.Background(), uri)
+	if !errors.Is(err, p11.ErrTokenNotPresent) || st.TokenPresent {
+		t.Fatalf("Status: %+v, %v; want token not present", st, err)
+	}
+	tok, err := p11test.NewToken(label, userPIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tok.AddGeneratedKey(p11test.ECP256, []byte{1}, "ec", caCert, caKey); err != nil {
+		t.Fatal(err)
+	}
+	if err := signAndVerify(t, open(t, m, uri, answer(userPIN)), []byte("inserted")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStatus(t *testing.T) {
+	caCert, caKey := ca(t)
+	tok := ecToken(t)
+	if _, err := tok.AddCertificateWithoutKey(p11test.ECP256, []byte{7}, "orphan", caCert, caKey); err != nil {
+		t.Fatal(err)
+	}
+	m := newManager(t)
+	st, err := m.Status(context.Background(), tok.URI("ec"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.TokenPresent || st.Token.Label != tok.Label || st.Token.Serial != tok.Serial || !st.Token.LoginRequired ||
+		st.Certificate == nil || st.Key != p11.KeyUnknown || st.Token.Retry != pin.RetryUnknown {
+		t.Fatalf("before login: %+v", st)
+	}
+	if _, err := m.Status(context.Background(), tok.URI("absent")); !errors.Is(err, p11.ErrCertificateNotFound) {
+		t.Fatalf("absent certificate: %v", err)
+	}
+	if err := signAndVerify(t, open(t, m, tok.URI("ec"), answer(userPIN)), []byte("login")); err != nil {
+		t.Fatal(err)
+	}
+	// With the session logged in the keys are visible and can be judged.
+	for object, want := range map[string]p11.KeyState{"ec": p11.KeyPresent, "orphan": p11.KeyMissing} {
+		st, err := m.Status(context.Background(), tok.URI(object))
+		if err != nil || st.Key != want {
+			t.Fatalf("%s: %v, %v; want %v", object, st.Key, err, want)
+		}
+	}
+}
+
+func TestListTokens(t *testing.T) {
+	caCert, caKey := ca(t)
+	tok := newToken(t)
+	if _, err := tok.AddGeneratedKey(p11test.RSA2048, []byte{1}, "rsa id", caCert, caKey); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tok.AddCertificateWithoutKey(p11test.ECP256, []byte{2}, "orphan", caCert, caKey); err != nil {
+		t.Fatal(err)
+	}
+	list, err := p11.ListTokens(context.Background(), p11test.Module())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].Err != nil {
+		t.Fatalf("listing %+v", list)
+	}
+	var found *p11.TokenListing
+	for i := range list[0].Tokens {
+		if list[0].Tokens[i].Label == tok.Label {
+			found = &list[0].Tokens[i]
+		}
+	}
+	if found == nil || found.Serial != tok.Serial || found.Manufacturer == "" || len(found.Certificates) != 2 {
+		t.Fatalf("token %q not listed properly: %+v", tok.Label, found)
+	}
+	c := found.Certificates[0]
+	if c.Label != "rsa id" || c.Subject != "CN=rsa id,O=Lanyard tests" || c.NotAfter.IsZero() || !strings.Contains(c.Issuer, "Lanyard test root") {
+		t.Fatalf("certificate listing %+v", c)
+	}
+	// The listed URI is ready to paste: it opens that very certificate.
+	m := newManager(t)
+	kp := open(t, m, c.URI, answer(userPIN))
+	if kp.Certificate.Subject.String() != c.Subject {
+		t.Fatalf("URI %s opened %s", c.URI, kp.Certificate.Subject)
+	}
+	if err := signAndVerify(t, kp, []byte("pasted")); err != nil {
+		t.Fatal(err)
+	}
+	// Listing through a Manager whose session is logged in can judge keys.
+	list, err = m.ListTokens(context.Background(), p11test.Module())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tl := range list[0].Tokens {
+		if tl.Label != tok.Label {
+			continue
+		}
+		if tl.Certificates[0].Key != p11.KeyPresent || tl.Certificates[1].Key != p11.KeyMissing {
+			t.Fatalf("key states %v, %v; want present, missing", tl.Certificates[0].Key, tl.Certificates[1].Key)
+		}
+	}
+}
