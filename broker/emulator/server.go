@@ -1,0 +1,213 @@
+package emulator
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+const maxBodyBytes = 1 << 20
+
+// call is one request being answered.
+type call struct {
+	e      *Emulator
+	w      http.ResponseWriter
+	r      *http.Request
+	body   []byte
+	now    time.Time
+	reqID  string
+	faults faultSet
+	rec    Record
+	done   bool
+
+	// authRegion is the credential scope region of a verified signature.
+	authRegion string
+	// form is the STS or sign-in request's parameters (query and body).
+	form url.Values
+}
+
+// ServeHTTP routes a request to the service it belongs to. Start serves it
+// over TLS; it is exported so the emulator can also sit behind another
+// listener (httptest, a demo mux).
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c := &call{e: e, w: w, r: r, reqID: newUUID()}
+	c.rec.Time = e.now()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		c.now = c.rec.Time
+		c.rec.Service, c.rec.Action = "http", "read"
+		c.plainError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "request body too large or unreadable", ReasonInvalidParameter, err.Error())
+		return
+	}
+	c.body = body
+
+	var handler func(*call)
+	path := r.URL.Path
+	switch {
+	case path == "/sessions":
+		c.rec.Service, c.rec.Action, handler = ServiceRolesAnywhere, "CreateSession", (*call).createSession
+	case path == "/federation":
+		c.rec.Service, handler = ServiceSignin, (*call).federation
+		c.rec.Action = c.federationAction()
+	case strings.HasPrefix(path, "/console/"):
+		c.rec.Service, c.rec.Action, handler = ServiceSignin, "console", (*call).console
+	case path == "/.well-known/openid-configuration":
+		c.rec.Service, c.rec.Action, handler = ServiceOIDC, "openid-configuration", (*call).openIDConfiguration
+	case path == "/.well-known/jwks.json":
+		c.rec.Service, c.rec.Action, handler = ServiceOIDC, "jwks", (*call).jwks
+	case path == "/" || path == "":
+		c.rec.Service, handler = ServiceSTS, (*call).sts
+		c.rec.Action = c.stsAction()
+	default:
+		c.now = c.rec.Time
+		c.rec.Service, c.rec.Action = "http", "unknown"
+		c.plainError(http.StatusNotFound, "NotFound", "no such endpoint", ReasonUnknownAction, r.Method+" "+path)
+		return
+	}
+
+	c.faults = e.takeFaults(c.rec.Action)
+	c.now = c.rec.Time
+	if f, ok := c.faults.get(ClockSkew); ok {
+		c.now = c.now.Add(f.Offset)
+	}
+	if f, ok := c.faults.get(Latency); ok {
+		select {
+		case <-time.After(f.Delay):
+		case <-r.Context().Done():
+		}
+	}
+	if _, ok := c.faults.get(Disconnect); ok {
+		c.rec.Status, c.rec.Reason, c.rec.Detail = 0, ReasonInjectedFault, "connection dropped"
+		e.record(c.rec)
+		panic(http.ErrAbortHandler) // closes the connection (or HTTP/2 stream) unanswered
+	}
+	if _, ok := c.faults.get(ServerError); ok {
+		c.serverError()
+		return
+	}
+	if _, ok := c.faults.get(Throttle); ok {
+		c.throttle()
+		return
+	}
+	handler(c)
+	if !c.done {
+		c.plainError(http.StatusInternalServerError, "InternalFailure", "no answer", ReasonInjectedFault, "handler sent nothing")
+	}
+}
+
+func (c *call) header() http.Header {
+	h := c.w.Header()
+	h.Set("Date", c.now.UTC().Format(http.TimeFormat))
+	h.Set("X-Amzn-Requestid", c.reqID)
+	return h
+}
+
+// finish records the verdict once the answer has been written.
+func (c *call) finish(status int, allowed bool) {
+	c.done = true
+	c.rec.Status, c.rec.Allowed = status, allowed
+	c.e.record(c.rec)
+}
+
+func (c *call) deniedRecord(code, message string, reason Reason, detail string) {
+	c.rec.Code, c.rec.Message, c.rec.Reason, c.rec.Detail = code, message, reason, detail
+}
+
+// jsonError answers the way REST-JSON services (Roles Anywhere) do.
+func (c *call) jsonError(status int, code, message string, reason Reason, detail string) {
+	c.deniedRecord(code, message, reason, detail)
+	h := c.header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Amzn-Errortype", code)
+	c.w.WriteHeader(status)
+	json.NewEncoder(c.w).Encode(map[string]string{"message": message})
+	c.finish(status, false)
+}
+
+func (c *call) writeJSON(status int, v any) {
+	h := c.header()
+	h.Set("Content-Type", "application/json")
+	c.w.WriteHeader(status)
+	json.NewEncoder(c.w).Encode(v)
+	c.finish(status, true)
+}
+
+// stsError answers the way the STS query protocol does.
+func (c *call) stsError(status int, code, message string, reason Reason, detail string) {
+	c.deniedRecord(code, message, reason, detail)
+	kind := "Sender"
+	if status >= 500 {
+		kind = "Receiver"
+	}
+	type errorBody struct {
+		Type    string `xml:"Type"`
+		Code    string `xml:"Code"`
+		Message string `xml:"Message"`
+	}
+	type errorResponse struct {
+		XMLName   xml.Name  `xml:"https://sts.amazonaws.com/doc/2011-06-15/ ErrorResponse"`
+		Error     errorBody `xml:"Error"`
+		RequestID string    `xml:"RequestId"`
+	}
+	c.writeXML(status, errorResponse{Error: errorBody{Type: kind, Code: code, Message: message}, RequestID: c.reqID})
+	c.finish(status, false)
+}
+
+func (c *call) writeXML(status int, v any) {
+	h := c.header()
+	h.Set("Content-Type", "text/xml")
+	c.w.WriteHeader(status)
+	io.WriteString(c.w, xml.Header)
+	xml.NewEncoder(c.w).Encode(v)
+}
+
+// plainError answers with a short text body (sign-in and unknown paths).
+func (c *call) plainError(status int, code, message string, reason Reason, detail string) {
+	c.deniedRecord(code, message, reason, detail)
+	h := c.header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	c.w.WriteHeader(status)
+	io.WriteString(c.w, message+"\n")
+	c.finish(status, false)
+}
+
+// fail answers in the format of the request's service.
+func (c *call) fail(status int, code, message string, reason Reason, detail string) {
+	switch c.rec.Service {
+	case ServiceRolesAnywhere:
+		c.jsonError(status, code, message, reason, detail)
+	case ServiceSTS:
+		c.stsError(status, code, message, reason, detail)
+	default:
+		c.plainError(status, code, message, reason, detail)
+	}
+}
+
+func (c *call) serverError() {
+	switch c.rec.Service {
+	case ServiceRolesAnywhere:
+		c.jsonError(http.StatusInternalServerError, "InternalServerException", "Internal server error", ReasonInjectedFault, "injected server error")
+	case ServiceSTS:
+		c.stsError(http.StatusInternalServerError, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure.", ReasonInjectedFault, "injected server error")
+	default:
+		c.plainError(http.StatusInternalServerError, "InternalFailure", "Internal server error", ReasonInjectedFault, "injected server error")
+	}
+}
+
+func (c *call) throttle() {
+	switch c.rec.Service {
+	case ServiceRolesAnywhere:
+		c.jsonError(http.StatusTooManyRequests, "ThrottlingException", "Rate exceeded", ReasonInjectedFault, "injected throttling")
+	case ServiceSTS:
+		c.stsError(http.StatusBadRequest, "Throttling", "Rate exceeded", ReasonInjectedFault, "injected throttling")
+	default:
+		c.plainError(http.StatusTooManyRequests, "Throttling", "Rate exceeded", ReasonInjectedFault, "injected throttling")
+	}
+}
+
+var errNoAuthorization = errors.New("no Authorization header")
