@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# packaging/build.sh VERSION COMMIT builds every package Linux can build into
+# dist/, from the bin/lanyard that `make build` stamped with the same VERSION
+# and COMMIT:
+#   dist/lanyard-PKGVER-linux-amd64.tar.xz   fyne package (binary, .desktop, icon, Makefile)
+#   dist/lanyard_PKGVER-1_amd64.deb           nfpm, packaging/linux/nfpm.yaml
+#   dist/lanyard-PKGVER-1.x86_64.rpm          nfpm, same recipe
+#   dist/windows-amd64/lanyard.exe            mingw-w64 cross build + icon, manifest, version
+# PKGVER is VERSION made orderable by dpkg and rpm (see pkg_version below).
+# macOS needs a Mac: see packaging/macos/SIGNING.md.
+set -euo pipefail
+
+version=${1:?usage: packaging/build.sh VERSION COMMIT}
+commit=${2:-}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+dist=$root/dist
+tools=$root/bin/tools
+module=github.com/lanyard-app/lanyard
+ldflags="-X $module/app/buildinfo.Version=$version -X $module/app/buildinfo.Commit=$commit"
+
+die() { echo "packaging/build.sh: $*" >&2; exit 1; }
+step() { echo "==> $*" >&2; }
+
+[ -x bin/lanyard ] || die "bin/lanyard is missing: run 'make build VERSION=$version' first"
+stamped=$(bin/lanyard version) || die "bin/lanyard does not run"
+case "$stamped" in
+  "lanyard $version"|"lanyard $version "*) ;;
+  *) die "bin/lanyard reports '$stamped', not version $version: rebuild it with 'make build VERSION=$version COMMIT=$commit'" ;;
+esac
+
+# toml_value KEY reads a [Details] value from FyneApp.toml.
+toml_value() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\"\{0,1\}\([^\"]*\)\"\{0,1\}[[:space:]]*$/\1/p" FyneApp.toml | head -n1; }
+app_version=$(toml_value Version)
+app_build=$(toml_value Build)
+[ -n "$app_version" ] && [ -n "$app_build" ] || die "FyneApp.toml lacks Details.Version or Details.Build"
+
+# pkg_version turns a `git describe` VERSION into one dpkg and rpm both order
+# correctly: v1.2.3 → 1.2.3; v1.2.3-4-gabc → 1.2.3+git4.gabc (after the
+# release); v1.2.3-rc1 → 1.2.3~rc1 (before it); an untagged abc1234-dirty →
+# APPVERSION~git.abc1234.dirty, before the version FyneApp.toml is heading for.
+sanitize() { printf %s "$1" | tr -c 'A-Za-z0-9.' '.' | tr -s '.' | sed 's/^\.//; s/\.$//'; }
+pkg_version() {
+  local v=${1#v}
+  if [[ $v =~ ^([0-9]+)\.([0-9]+)\.([0-9]+)(.*)$ ]]; then
+    local base="${BASH_REMATCH[1]}.${BASH_REMATCH[2]}.${BASH_REMATCH[3]}" rest=${BASH_REMATCH[4]}
+    if [ -z "$rest" ]; then
+      echo "$base"
+    elif [[ $rest =~ ^-([0-9]+)-g([0-9a-f]+)(-dirty)?$ ]]; then
+      echo "$base+git${BASH_REMATCH[1]}.g${BASH_REMATCH[2]}${BASH_REMATCH[3]:+.dirty}"
+    elif [ "$rest" = -dirty ]; then
+      echo "$base+dirty"
+    else
+      echo "$base~$(sanitize "${rest#[-+~]}")"
+    fi
+  else
+    echo "$app_version~git.$(sanitize "$v")"
+  fi
+}
+pkgver=$(pkg_version "$version")
+semver=${pkgver%%[~+]*}
+echo "version $version, package version $pkgver, app version $semver build $app_build" >&2
+
+rm -rf "$dist"
+mkdir -p "$dist"
+
+step "packaging tools (fyne, nfpm, go-winres) from packaging/tools"
+(cd packaging/tools && go build -o "$tools/" fyne.io/tools/cmd/fyne github.com/goreleaser/nfpm/v2/cmd/nfpm github.com/tc-hib/go-winres)
+
+step "Linux .tar.xz (fyne package)"
+# fyne package rewrites FyneApp.toml (it bumps Build and reformats): put the
+# committed file back whatever happens.
+saved_toml=$(mktemp)
+cp FyneApp.toml "$saved_toml"
+restore_toml() { cp "$saved_toml" "$root/FyneApp.toml" && rm -f "$saved_toml"; }
+trap restore_toml EXIT
+stage=$dist/.fyne
+mkdir -p "$stage"
+(cd "$stage" && "$tools/fyne" package --target linux --src "$root" --exe "$root/bin/lanyard" \
+  --app-version "$semver" --app-build "$app_build")
+restore_toml
+trap - EXIT
+mv "$stage/Lanyard.tar.xz" "$dist/lanyard-$pkgver-linux-amd64.tar.xz"
+rm -rf "$stage"
+
+step "Linux .deb and .rpm (nfpm)"
+# The newest glibc symbol version the binary needs becomes the libc
+# dependency; a binary without libc needs (no cgo) gets glibc's floor.
+glibc_min=$(objdump -T bin/lanyard 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -Vu | tail -n1 || true)
+export LANYARD_PKG_VERSION=$pkgver LANYARD_GLIBC_MIN=${glibc_min:-2.17}
+for packager in deb rpm; do
+  "$tools/nfpm" package --config packaging/linux/nfpm.yaml --packager "$packager" --target "$dist/"
+done
+
+step "Windows .exe (mingw-w64 cross build)"
+mkdir -p "$dist/windows-amd64"
+exe=$dist/windows-amd64/lanyard.exe
+CGO_ENABLED=1 CC=${WINDOWS_CC:-x86_64-w64-mingw32-gcc} GOOS=windows GOARCH=amd64 \
+  go build -ldflags "-H windowsgui $ldflags" -o "$exe" .
+# Icon, manifest and version resources go into the linked .exe, so no .syso
+# file is ever dropped into the main package's folder.
+"$tools/go-winres" patch --in packaging/windows/winres.json --no-backup \
+  --product-version "$semver.$app_build" --file-version "$semver.$app_build" "$exe"
+
+step "done"
+ls -l "$dist" "$dist/windows-amd64" >&2
