@@ -1,0 +1,13 @@
+package agent
+
+import "golang.org/x/sys/unix"
+
+const isLinux = true
+
+func socketPeerUID(fd int) (int, error) {
+	cred, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED)
+	if err != nil {
+		return -1, err
+	}
+	return int(cred.Uid), nil
+}
