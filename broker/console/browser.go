@@ -97,6 +97,9 @@ func BrowserArgv(template, url string) ([]string, error) {
 	if len(words) == 0 {
 		return nil, errors.New("browser command is empty: give a program and its arguments, e.g. firefox --new-window {url}")
 	}
+	if strings.TrimSpace(words[0]) == "" {
+		return nil, fmt.Errorf("browser command %q: the program name is empty", template)
+	}
 	if strings.Contains(words[0], URLPlaceholder) {
 		return nil, fmt.Errorf("browser command %q: the first word must be the program, not {url}", template)
 	}

@@ -77,7 +77,7 @@ func assertConsoleURL(t *testing.T, region, s string) {
 	}
 	p := awsenv.PartitionForRegion(region)
 	base := p.ConsoleHost("")
-	host := u.Hostname()
+	host := strings.ToLower(u.Hostname())
 	if u.Scheme != "https" || u.User != nil || u.Port() != "" || (host != base && !strings.HasSuffix(host, "."+base)) {
 		t.Fatalf("%q (region %q) is not on a console host of %s", s, region, p.ID)
 	}

@@ -32,9 +32,9 @@ type Redirect struct {
 	once    sync.Once
 	done    chan struct{}
 	stopped chan struct{}
-	timer   *time.Timer
 
 	mu     sync.Mutex
+	timer  *time.Timer
 	target string
 	used   bool
 
@@ -82,7 +82,9 @@ func newRedirect(target string, ttl time.Duration, final *Redirect) (*Redirect, 
 		Handler:           http.HandlerFunc(r.serve),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
+	r.mu.Lock()
 	r.timer = time.AfterFunc(ttl, r.stop)
+	r.mu.Unlock()
 	go func() {
 		defer close(r.stopped)
 		_ = r.srv.Serve(ln)
@@ -182,8 +184,8 @@ func (r *Redirect) serve(w http.ResponseWriter, req *http.Request) {
 // waiting for the browser.
 func (r *Redirect) stop() {
 	r.once.Do(func() {
-		r.timer.Stop()
 		r.mu.Lock()
+		r.timer.Stop()
 		r.target = ""
 		r.mu.Unlock()
 		r.shutdown()
