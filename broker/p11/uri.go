@@ -151,13 +151,27 @@ func splitAttribute(part, where string) (name, value string, err error) {
 	if name == "" {
 		return "", "", uriErr("", "empty attribute name in the %s part", where)
 	}
+	if !plausibleName(name) {
+		// Never echo it: a mangled URI may have a PIN where a name should be.
+		return "", "", uriErr("", "malformed attribute name in the %s part (names are lower-case letters, digits and '-')", where)
+	}
 	if !ok {
-		if name == "pin-value" {
-			return "", "", uriErr("pin-value", "missing '='")
-		}
 		return "", "", uriErr(name, "missing '=' (attributes look like name=value)")
 	}
 	return name, value, nil
+}
+
+// plausibleName accepts what RFC 7512 attribute names look like.
+func plausibleName(name string) bool {
+	if len(name) > 32 {
+		return false
+	}
+	for _, c := range name {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // checkEscapes validates percent-encoding without echoing the value, which
