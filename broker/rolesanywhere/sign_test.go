@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,8 +18,8 @@ import (
 // conformanceVector is the byte-exact RSA vector (testdata/vector).
 type conformanceVector struct {
 	url, body, amzDate, region, signedHeaders string
-	payloadSHA256, canonicalRequestSHA256      string
-	authorization                              string
+	payloadSHA256, canonicalRequestSHA256     string
+	authorization                             string
 }
 
 func loadVector(t testing.TB) (conformanceVector, keys.KeyPair) {
@@ -102,5 +103,24 @@ func TestSignRequestConformanceVector(t *testing.T) {
 	}
 	if req.Header.Get(headerChain) != "" {
 		t.Error("X-Amz-X509-Chain sent without intermediates")
+	}
+}
+
+func TestCanonicalQueryEncoding(t *testing.T) {
+	got := canonicalQuery(url.Values{"b": {"x y", "a"}, "a": {"~*+/:"}})
+	if want := "a=~%2A%2B%2F%3A&b=a&b=x%20y"; got != want {
+		t.Errorf("canonicalQuery = %s, want %s", got, want)
+	}
+}
+
+func TestCanonicalHeadersTrimAndCollapse(t *testing.T) {
+	req, _ := http.NewRequest(http.MethodPost, "https://example.com:8443/sessions", nil)
+	req.Header.Set("Content-Type", "  application/json   ")
+	req.Header.Set(headerDate, "20240102T030405Z")
+	req.Header.Set(headerX509, "a  b   c")
+	block, signed := canonicalHeaderBlock(req)
+	want := "content-type:application/json\nhost:example.com:8443\nx-amz-date:20240102T030405Z\nx-amz-x509:a b c\n"
+	if block != want || signed != "content-type;host;x-amz-date;x-amz-x509" {
+		t.Errorf("canonical headers\n%q\nwant\n%q (signed %s)", block, want, signed)
 	}
 }
