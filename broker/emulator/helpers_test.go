@@ -61,8 +61,16 @@ const profileMaxDuration = 7200
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, Options{})
+}
+
+// newFixtureWith is newFixture with emulator options; the clock is always
+// the fixture's.
+func newFixtureWith(t *testing.T, opts Options) *fixture {
+	t.Helper()
 	clock := &testClock{}
-	e, err := New(Options{Clock: clock.Now})
+	opts.Clock = clock.Now
+	e, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,3 +303,21 @@ func otherKey(t *testing.T) *ecdsa.PrivateKey {
 }
 
 func base64Std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// syncBuffer collects log output written from server goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
