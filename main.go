@@ -1,18 +1,85 @@
-// Command lanyard is the Lanyard tray app and command line.
+// Command lanyard is the Lanyard tray app and command line. It is the only
+// package that links Fyne's GL driver (fyne.io/fyne/v2/app): everything else
+// builds and tests without cgo graphics.
 package main
 
 import (
+	"context"
+	"flag"
 	"fmt"
+	"log/slog"
 	"os"
+	"path/filepath"
 
-	"github.com/lanyard-app/lanyard/app/buildinfo"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"github.com/lanyard-app/lanyard/app"
+	"github.com/lanyard-app/lanyard/app/agent"
+	"github.com/lanyard-app/lanyard/app/cli"
+	"github.com/lanyard-app/lanyard/app/demo"
+	"github.com/lanyard-app/lanyard/ui"
 )
 
+// appID names the app to the desktop (FyneApp.toml, the .desktop file).
+const appID = "dev.lanyard.Lanyard"
+
 func main() {
-	if len(os.Args) > 1 && (os.Args[1] == "version" || os.Args[1] == "--version") {
-		fmt.Println(buildinfo.String())
-		return
+	args := os.Args[1:]
+	if !cli.IsGUI(args) {
+		os.Exit(cli.Run(context.Background(), args, cli.Env{}))
 	}
-	fmt.Fprintln(os.Stderr, "lanyard: not yet wired")
-	os.Exit(2)
+	if err := runGUI(args); err != nil {
+		fmt.Fprintln(os.Stderr, "lanyard:", err)
+		os.Exit(1)
+	}
+}
+
+// runGUI starts the tray app, serving the agent channel so that CLI commands,
+// credential_process and `exec` share its sessions and its PIN dialog.
+func runGUI(args []string) error {
+	var opts app.Options
+	agentPath := ""
+	if len(args) > 0 && args[0] == "demo" {
+		fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+		keyFile := fs.Bool("key-file", false, "keep the demo key in a PEM file even when SoftHSM is installed")
+		pinFile := fs.Bool("pin-file", false, "read the demo token's PIN from a file instead of asking (unattended runs)")
+		browser := fs.String("browser", "", "browser command template for the console, with {url} (default: the system browser)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		w, err := demo.Start(demo.Options{KeyFile: *keyFile, PINFile: *pinFile, BrowserCommand: *browser,
+			Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		defer w.Close()
+		opts = app.Options{ConfigDir: w.ConfigDir, Store: w.Store, Resolver: w.Resolver}
+		agentPath = filepath.Join(w.Dir, "agent.sock")
+		fmt.Printf("Lanyard demo: emulator at %s.\n", w.Emulator.URL())
+		if w.OnToken && !*pinFile {
+			fmt.Printf("The demo key is on a SoftHSM token: its PIN is %s.\n", demo.PIN)
+		}
+		fmt.Printf("Try the CLI against it:\n  export LANYARD_AGENT_SOCKET=%s LANYARD_CONFIG_DIR=%s\n  lanyard env --account sandbox\n", agentPath, w.ConfigDir)
+	}
+
+	fyneApp := fyneapp.NewWithID(appID)
+	prompter := ui.NewPINPrompter(fyneApp)
+	opts.Prompter = prompter
+	core, err := app.New(opts)
+	if err != nil {
+		return err
+	}
+	defer core.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv, err := agent.Serve(ctx, core.AgentBackend(), agent.Options{Path: agentPath})
+	if err != nil {
+		// The CLI then works on its own; the tray is still useful.
+		fmt.Fprintln(os.Stderr, "lanyard: agent channel not started:", err)
+	} else {
+		defer srv.Close()
+	}
+	ui.Run(fyneApp, core, ui.Options{Prompter: prompter})
+	return nil
 }

@@ -1,0 +1,154 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/app/secrets"
+	"github.com/lanyard-app/lanyard/broker/assume"
+)
+
+// accountEntry is a connected account's session: the identity's session,
+// then (unless direct) one AssumeRole hop with the account's ExternalId.
+type accountEntry struct {
+	app   *App
+	cfg   config.Account
+	ident *identityEntry
+	sess  *session
+
+	mu  sync.Mutex
+	hop *assume.Provider
+}
+
+// ErrUnknownAccount is returned for an account name that is not configured.
+var ErrUnknownAccount = errors.New("no such account")
+
+// ErrUnknownIdentity is returned for an identity name that is not configured.
+var ErrUnknownIdentity = errors.New("no such identity")
+
+func (a *App) identityConfig(name string) (config.Identity, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.identityConfigLocked(name)
+}
+
+func (a *App) identityConfigLocked(name string) (config.Identity, bool) {
+	for _, id := range a.cfg.Identities {
+		if id.Name == name {
+			return id, true
+		}
+	}
+	return config.Identity{}, false
+}
+
+// identity returns the live entry for an identity, building it on first use.
+func (a *App) identity(name string) (*identityEntry, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.identityLocked(name)
+}
+
+func (a *App) identityLocked(name string) (*identityEntry, error) {
+	if e, ok := a.identities[name]; ok {
+		return e, nil
+	}
+	id, ok := a.identityConfigLocked(name)
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownIdentity, name)
+	}
+	e, err := a.newIdentityEntry(id)
+	if err != nil {
+		return nil, err
+	}
+	a.identities[name] = e
+	return e, nil
+}
+
+// account returns the live entry for an account, building it on first use.
+func (a *App) account(name string) (*accountEntry, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if e, ok := a.accounts[name]; ok {
+		return e, nil
+	}
+	var cfg *config.Account
+	for i := range a.cfg.Accounts {
+		if a.cfg.Accounts[i].Name == name {
+			cfg = &a.cfg.Accounts[i]
+		}
+	}
+	if cfg == nil {
+		return nil, fmt.Errorf("%w %q (see `lanyard account list`)", ErrUnknownAccount, name)
+	}
+	ident, err := a.identityLocked(cfg.Identity)
+	if err != nil {
+		return nil, err
+	}
+	e := &accountEntry{app: a, cfg: *cfg, ident: ident}
+	e.sess = newSession(aws.CredentialsProviderFunc(e.retrieve), a.opts.Now, a.notify)
+	a.accounts[name] = e
+	return e, nil
+}
+
+func (e *accountEntry) region() string {
+	e.app.mu.Lock()
+	defer e.app.mu.Unlock()
+	return e.app.cfg.EffectiveRegion(&e.cfg)
+}
+
+// retrieve makes the hop. The identity's cached session is the source, so
+// every account of an identity shares one CreateSession.
+func (e *accountEntry) retrieve(ctx context.Context) (aws.Credentials, error) {
+	if e.cfg.Direct {
+		return e.ident.sess.Retrieve(ctx)
+	}
+	hop, err := e.assumeProvider(ctx)
+	if err != nil {
+		return aws.Credentials{}, err
+	}
+	s, err := hop.Assume(ctx)
+	if err != nil {
+		e.app.record(e.ident.cfg.Name, e.cfg.Name, "assume-role", outcomeOf(err), err.Error())
+		return aws.Credentials{}, err
+	}
+	e.app.record(e.ident.cfg.Name, e.cfg.Name, "assume-role", "ok", "")
+	return s.Credentials, nil
+}
+
+func (e *accountEntry) assumeProvider(ctx context.Context) (*assume.Provider, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.hop != nil {
+		return e.hop, nil
+	}
+	// The session name comes from the certificate, known once the key is open.
+	kp, err := e.ident.keyPair(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var externalID string
+	if e.cfg.HasExternalID {
+		if externalID, err = e.app.store.Get(secrets.ExternalIDKey(e.cfg.Name)); err != nil {
+			return nil, fmt.Errorf("reading the ExternalId of %q from the keyring: %w", e.cfg.Name, err)
+		}
+	}
+	hop, err := assume.New(e.ident.sess, assume.Options{
+		RoleARN:         e.cfg.RoleARN,
+		ExternalID:      externalID,
+		RoleSessionName: roleSessionName(kp.Certificate.Subject.CommonName),
+		Duration:        e.cfg.SessionDuration.Duration,
+		Region:          e.region(),
+		HubRoleARN:      e.ident.cfg.RoleARN,
+		Resolver:        e.app.opts.Resolver,
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.hop = hop
+	return hop, nil
+}

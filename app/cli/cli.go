@@ -1,0 +1,184 @@
+// Package cli is Lanyard's command line. Every command that needs
+// credentials asks the running agent (the tray app or `lanyard agent`) when
+// there is one, so one PIN entry serves the whole desktop, and otherwise does
+// the work itself, asking for the PIN on the terminal.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/lanyard-app/lanyard/app/buildinfo"
+	"github.com/lanyard-app/lanyard/app/clipboard"
+	"github.com/lanyard-app/lanyard/app/secrets"
+	"github.com/lanyard-app/lanyard/broker/awsenv"
+	"github.com/lanyard-app/lanyard/broker/pin"
+)
+
+// IO is where a command reads and writes.
+type IO struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// Env configures a command run; the zero value uses the process's own.
+type Env struct {
+	IO
+	// Store replaces the OS keyring (tests, the demo).
+	Store secrets.Store
+	// Prompter replaces the terminal PIN prompt.
+	Prompter pin.Prompter
+	// Resolver replaces the process environment for endpoints.
+	Resolver awsenv.Resolver
+	// NoAgent makes every command do its own work (tests of the standalone path).
+	NoAgent bool
+	// Executable is the path of the lanyard binary, for profiles it writes.
+	Executable string
+}
+
+// command is one CLI verb.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, r *runner, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"version", "print the version", cmdVersion},
+		{"agent", "run the broker without a GUI, serving the local agent channel", cmdAgent},
+		{"status", "show identities and accounts and their sessions", cmdStatus},
+		{"lock", "forget every session and the PIN", cmdLock},
+		{"identity", "manage Roles Anywhere identities (add, list, remove, check)", cmdIdentity},
+		{"account", "manage connected accounts (add, list, remove, verify, template)", cmdAccount},
+		{"tokens", "list PKCS #11 modules, tokens and certificates with ready-to-use URIs", cmdTokens},
+		{"credential-process", "print credential_process JSON for ~/.aws/config", cmdCredentialProcess},
+		{"env", "print session environment variables for a shell", cmdEnv},
+		{"console", "open the AWS console signed in to an account", cmdConsole},
+		{"token", "print an outbound identity federation JWT", cmdToken},
+		{"exec", "run a command with a local credentials endpoint for an account", cmdExec},
+		{"import", "import identities and accounts from ~/.aws/config", cmdImport},
+		{"emulator", "run the built-in AWS emulator on 127.0.0.1", cmdEmulator},
+		{clipboard.GuardCommand, "", cmdClipboardGuard},
+	}
+}
+
+// IsGUI reports whether args ask for the tray app (no command, or `demo`),
+// which the main package runs because only it links the GUI driver.
+func IsGUI(args []string) bool {
+	return len(args) == 0 || args[0] == "demo" || strings.HasPrefix(args[0], "-psn_") // macOS Finder adds -psn_…
+}
+
+// Run runs one command and returns the process exit code.
+func Run(ctx context.Context, args []string, env Env) int {
+	if env.Stdout == nil {
+		env.Stdout = os.Stdout
+	}
+	if env.Stderr == nil {
+		env.Stderr = os.Stderr
+	}
+	if env.Stdin == nil {
+		env.Stdin = os.Stdin
+	}
+	r := &runner{env: env}
+	defer r.close()
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(env.Stdout)
+		return 0
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		args[0] = "version"
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			err := c.run(ctx, r, args[1:])
+			if err == nil {
+				return 0
+			}
+			var exit exitCode
+			if errors.As(err, &exit) {
+				return int(exit)
+			}
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			if errors.Is(err, pin.ErrCancelled) {
+				fmt.Fprintln(env.Stderr, "lanyard: cancelled")
+				return 130
+			}
+			fmt.Fprintf(env.Stderr, "lanyard %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(env.Stderr, "lanyard: unknown command %q\n\n", args[0])
+	usage(env.Stderr)
+	return 2
+}
+
+// exitCode passes a child's exit status through `lanyard exec`.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "%s\n\nUsage: lanyard [COMMAND] [FLAGS]\n\nWith no command, Lanyard starts the tray app.\n\nCommands:\n", buildinfo.String())
+	cmds := commands()
+	cmds = append(cmds, command{name: "demo", summary: "start the tray app against the built-in emulator (no AWS account needed)"})
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
+	for _, c := range cmds {
+		if c.summary == "" {
+			continue // internal
+		}
+		fmt.Fprintf(w, "  %-20s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun `lanyard COMMAND -h` for a command's flags.")
+}
+
+func cmdVersion(_ context.Context, r *runner, _ []string) error {
+	fmt.Fprintln(r.env.Stdout, buildinfo.String())
+	return nil
+}
+
+// flags makes a flag set that reports errors as returned values.
+func (r *runner) flags(name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(r.env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(r.env.Stderr, "Usage: lanyard %s\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags anywhere among the arguments (`identity add NAME
+// --certificate …` and `identity add --certificate … NAME` both work) and
+// returns the positional ones. Everything after `--` is positional.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if len(args) > 0 && len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }

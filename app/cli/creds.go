@@ -1,0 +1,371 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/lanyard-app/lanyard/app"
+	"github.com/lanyard-app/lanyard/app/agent"
+	"github.com/lanyard-app/lanyard/app/clipboard"
+	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/app/export"
+	"github.com/lanyard-app/lanyard/broker/console"
+	"github.com/lanyard-app/lanyard/broker/credserver"
+)
+
+func requireAccount(account string) error {
+	if account == "" {
+		return errors.New("--account is required (see `lanyard account list`)")
+	}
+	return nil
+}
+
+func cmdCredentialProcess(ctx context.Context, r *runner, args []string) error {
+	fs := r.flags("credential-process", "credential-process --account NAME")
+	account := fs.String("account", "", "connected account `name`")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := requireAccount(*account); err != nil {
+		return err
+	}
+	b, err := r.broker(ctx)
+	if err != nil {
+		return err
+	}
+	creds, err := b.Credentials(ctx, *account)
+	if err != nil {
+		return err
+	}
+	out, err := export.CredentialProcess(creds)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(r.env.Stdout, "%s\n", out)
+	return err
+}
+
+func cmdEnv(ctx context.Context, r *runner, args []string) error {
+	fs := r.flags("env", "env --account NAME [--format sh|fish|powershell|cmd|dotenv|json] [--copy]")
+	account := fs.String("account", "", "connected account `name`")
+	format := fs.String("format", "", "output `format`: "+strings.Join(export.Formats, ", ")+" (default: the preference, else sh)")
+	copyOut := fs.Bool("copy", false, "put the variables on the clipboard (cleared after the configured time) instead of printing them")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := requireAccount(*account); err != nil {
+		return err
+	}
+	prefs := loadPreferences()
+	f := *format
+	if f == "" {
+		f = prefs.Shell()
+	}
+	if _, err := export.NormalizeFormat(f); err != nil {
+		return err
+	}
+	b, err := r.broker(ctx)
+	if err != nil {
+		return err
+	}
+	out, err := b.Env(ctx, *account, f)
+	if err != nil {
+		return err
+	}
+	if *copyOut {
+		return r.copy(out, prefs, "environment variables")
+	}
+	_, err = fmt.Fprint(r.env.Stdout, out)
+	return err
+}
+
+// copy puts a secret on the clipboard and arranges for it to be cleared.
+func (r *runner) copy(text string, prefs config.Preferences, what string) error {
+	after := prefs.ClipboardClearAfter()
+	if err := clipboard.CopyAndClear(text, after); err != nil {
+		return err
+	}
+	if after > 0 {
+		fmt.Fprintf(r.env.Stderr, "Copied the %s; the clipboard is cleared in %s if it still holds them.\n", what, after)
+	} else {
+		fmt.Fprintf(r.env.Stderr, "Copied the %s.\n", what)
+	}
+	return nil
+}
+
+// loadPreferences reads the settings for a command that may run through the
+// agent; a broken or missing config gives the defaults (the agent reports it).
+func loadPreferences() config.Preferences {
+	dir, err := config.Dir()
+	if err != nil {
+		return config.Preferences{}
+	}
+	cfg, err := config.Load(dir)
+	if err != nil {
+		return config.Preferences{}
+	}
+	return cfg.Preferences
+}
+
+func cmdConsole(ctx context.Context, r *runner, args []string) error {
+	fs := r.flags("console", "console --account NAME [--destination SERVICE-or-URL] [--region R] [--print]")
+	account := fs.String("account", "", "connected account `name`")
+	dest := fs.String("destination", "", "console `service` short name (s3, ec2, iam, …) or console URL")
+	region := fs.String("region", "", "console `region` (default: the account's)")
+	printURL := fs.Bool("print", false, "write the sign-in URL to stdout instead of opening the browser (it grants access for 15 minutes: treat it as a secret)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := requireAccount(*account); err != nil {
+		return err
+	}
+	b, err := r.broker(ctx)
+	if err != nil {
+		return err
+	}
+	signin, err := b.ConsoleURL(ctx, *account, *dest, *region)
+	if err != nil {
+		return err
+	}
+	if *printURL {
+		_, err = fmt.Fprintln(r.env.Stdout, signin)
+		return err
+	}
+	prefs, browserCmd := loadPreferences(), ""
+	browserCmd = prefs.BrowserCommand
+	if dir, err := config.Dir(); err == nil {
+		if cfg, err := config.Load(dir); err == nil {
+			if a := cfg.Account(*account); a != nil && a.BrowserCommand != "" {
+				browserCmd = a.BrowserCommand
+			}
+		}
+	}
+	var redirect *console.Redirect
+	if prefs.LogoutBeforeLogin {
+		endpoint, err := console.SigninEndpoint(*region, r.env.Resolver)
+		if err != nil {
+			return err
+		}
+		redirect, err = console.NewLogoutRedirect(signin, endpoint, 0)
+		if err != nil {
+			return err
+		}
+	} else if redirect, err = console.NewRedirect(signin, 0); err != nil {
+		return err
+	}
+	defer redirect.Close()
+	if err := console.Open(redirect.URL(), browserCmd); err != nil {
+		return err
+	}
+	fmt.Fprintf(r.env.Stderr, "Opening the console for %s in the browser…\n", *account)
+	// Stay until the browser has followed the one-shot link (or it expired),
+	// since the link is served by this process.
+	select {
+	case <-redirect.Done():
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if !redirect.Used() {
+		return errors.New("the browser did not open the sign-in link in time; run the command again or use --print")
+	}
+	return nil
+}
+
+func cmdToken(ctx context.Context, r *runner, args []string) error {
+	fs := r.flags("token", "token --account NAME --audience AUD [--audience AUD…] [--algorithm ES384|RS256] [--duration S] [--tag K=V…] [--copy]")
+	account := fs.String("account", "", "connected account `name`")
+	var audience, tags stringList
+	fs.Var(&audience, "audience", "token `audience` (repeatable, 1–10)")
+	algorithm := fs.String("algorithm", "ES384", "signing `algorithm`: ES384 or RS256")
+	duration := fs.Int("duration", 300, "lifetime in `seconds` (60–3600)")
+	fs.Var(&tags, "tag", "custom claim `KEY=VALUE` (repeatable)")
+	copyOut := fs.Bool("copy", false, "put the token on the clipboard instead of printing it")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := requireAccount(*account); err != nil {
+		return err
+	}
+	if len(audience) == 0 {
+		return errors.New("--audience is required")
+	}
+	tagMap := map[string]string{}
+	for _, t := range tags {
+		k, v, ok := strings.Cut(t, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("--tag %q: want KEY=VALUE", t)
+		}
+		tagMap[k] = v
+	}
+	b, err := r.broker(ctx)
+	if err != nil {
+		return err
+	}
+	jwt, exp, err := b.Token(ctx, *account, audience, *algorithm, time.Duration(*duration)*time.Second, tagMap)
+	if err != nil {
+		return err
+	}
+	if *copyOut {
+		return r.copy(jwt, loadPreferences(), "token (expires "+exp.Local().Format(time.Kitchen)+")")
+	}
+	_, err = fmt.Fprintln(r.env.Stdout, jwt)
+	return err
+}
+
+func cmdExec(ctx context.Context, r *runner, args []string) error {
+	fs := r.flags("exec", "exec --account NAME -- COMMAND [ARG…]")
+	account := fs.String("account", "", "connected account `name`")
+	argv, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := requireAccount(*account); err != nil {
+		return err
+	}
+	if len(argv) == 0 {
+		return errors.New("no command to run: lanyard exec --account NAME -- COMMAND")
+	}
+	b, err := r.broker(ctx)
+	if err != nil {
+		return err
+	}
+	// The endpoint asks on every request; the agent or App caches and
+	// refreshes, so the child always gets current credentials.
+	provider := aws.CredentialsProviderFunc(func(ctx context.Context) (aws.Credentials, error) {
+		return b.Credentials(ctx, *account)
+	})
+	// Fail before starting the child when the account cannot be reached.
+	if _, err := provider.Retrieve(ctx); err != nil {
+		return err
+	}
+	var extra []string
+	if region := accountRegion(*account); region != "" {
+		extra = append(extra, "AWS_REGION="+region, "AWS_DEFAULT_REGION="+region)
+	}
+	code, err := credserver.Exec(ctx, provider, argv, credserver.ExecOptions{
+		Env: extra, Stdin: r.env.Stdin, Stdout: r.env.Stdout, Stderr: r.env.Stderr,
+	})
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return exitCode(code)
+	}
+	return nil
+}
+
+// accountRegion reads an account's region from the config, for the child's environment.
+func accountRegion(account string) string {
+	dir, err := config.Dir()
+	if err != nil {
+		return ""
+	}
+	cfg, err := config.Load(dir)
+	if err != nil {
+		return ""
+	}
+	if a := cfg.Account(account); a != nil {
+		return cfg.EffectiveRegion(a)
+	}
+	return ""
+}
+
+func cmdStatus(ctx context.Context, r *runner, args []string) error {
+	fs := r.flags("status", "status [--json]")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	var st app.Status
+	c, err := r.agent(ctx)
+	if err != nil {
+		return err
+	}
+	if c != nil {
+		if err := c.Status(ctx, &st); err != nil {
+			return err
+		}
+	} else {
+		a, err := r.local()
+		if err != nil {
+			return err
+		}
+		st = a.Status()
+	}
+	if *asJSON {
+		enc := json.NewEncoder(r.env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	agentLine := "no agent running: commands work on their own and ask for the PIN on the terminal"
+	if c != nil {
+		agentLine = fmt.Sprintf("agent running (pid %d, %s)", c.PID, c.Version)
+	}
+	fmt.Fprintln(r.env.Stdout, agentLine)
+	printLines(r, "Identities", st.Identities)
+	printLines(r, "Accounts", st.Accounts)
+	return nil
+}
+
+func printLines(r *runner, title string, lines []app.StatusLine) {
+	fmt.Fprintf(r.env.Stdout, "\n%s:\n", title)
+	if len(lines) == 0 {
+		fmt.Fprintln(r.env.Stdout, "  (none)")
+	}
+	for _, l := range lines {
+		left := ""
+		if !l.Expires.IsZero() {
+			left = ", " + time.Until(l.Expires).Round(time.Minute).String() + " left"
+		}
+		fmt.Fprintf(r.env.Stdout, "  %-24s %s%s\n", l.Name, l.State, left)
+		if l.Error != "" {
+			fmt.Fprintf(r.env.Stdout, "  %-24s %s\n", "", l.Error)
+		}
+	}
+}
+
+func cmdLock(ctx context.Context, r *runner, args []string) error {
+	c, err := r.agent(ctx)
+	if err != nil {
+		return err
+	}
+	if c == nil {
+		fmt.Fprintln(r.env.Stdout, "No agent is running: nothing is signed in.")
+		return nil
+	}
+	if err := c.Lock(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(r.env.Stdout, "Locked: every session and the token login are forgotten.")
+	return nil
+}
+
+func cmdAgent(ctx context.Context, r *runner, args []string) error {
+	fs := r.flags("agent", "agent")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := r.local()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := agent.Serve(ctx, a.AgentBackend(), agent.Options{})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	fmt.Fprintf(r.env.Stderr, "Lanyard agent serving %s (Ctrl-C to stop)\n", srv.Path())
+	<-ctx.Done()
+	return nil
+}

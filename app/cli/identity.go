@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/broker/keys"
+)
+
+func cmdIdentity(ctx context.Context, r *runner, args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: lanyard identity add|list|remove|check")
+	}
+	switch args[0] {
+	case "add":
+		return identityAdd(ctx, r, args[1:])
+	case "list", "ls":
+		return identityList(ctx, r, args[1:])
+	case "remove", "rm":
+		return identityRemove(ctx, r, args[1:])
+	case "check":
+		return identityCheck(ctx, r, args[1:])
+	}
+	return fmt.Errorf("unknown identity command %q: want add, list, remove or check", args[0])
+}
+
+func identityAdd(ctx context.Context, r *runner, args []string) error {
+	fs := r.flags("identity add", "identity add NAME --certificate FILE|pkcs11:URI [--private-key FILE|pkcs11:URI] --trust-anchor-arn ARN --profile-arn ARN --role-arn ARN [flags]")
+	var id config.Identity
+	fs.StringVar(&id.Certificate, "certificate", "", "certificate: a PEM `file` or a pkcs11: URI (see `lanyard tokens`)")
+	fs.StringVar(&id.PrivateKey, "private-key", "", "private key: a PEM `file` or a pkcs11: URI (default: next to the certificate on the token)")
+	fs.StringVar(&id.Intermediates, "intermediates", "", "PEM `file` of intermediate CA certificates")
+	fs.StringVar(&id.TrustAnchorCA, "trust-anchor-ca", "", "PEM `file` of the trust anchor's CA, for `identity check`")
+	fs.StringVar(&id.TrustAnchorARN, "trust-anchor-arn", "", "Roles Anywhere trust anchor `ARN`")
+	fs.StringVar(&id.ProfileARN, "profile-arn", "", "Roles Anywhere profile `ARN`")
+	fs.StringVar(&id.RoleARN, "role-arn", "", "the hub role `ARN` the profile grants")
+	fs.StringVar(&id.Region, "region", "", "`region` of CreateSession (default: the trust anchor's)")
+	dur := fs.Duration("session-duration", time.Hour, "Roles Anywhere session `duration` (15m–12h)")
+	fs.StringVar(&id.RoleSessionName, "role-session-name", "", "role session `name` (the profile must accept it)")
+	fs.BoolVar(&id.FIPS, "fips", false, "use the FIPS endpoint")
+	fs.StringVar(&id.PKCS11Module, "pkcs11-module", "", "PKCS #11 module `path` (default: discovered)")
+	fs.BoolVar(&id.RememberPIN, "remember-pin", false, "keep the token PIN in the OS keyring after the first entry")
+	direct := fs.String("account", "", "also add a connected account `name` reached directly by this identity's role")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("give the identity a name: lanyard identity add NAME …")
+	}
+	id.Name = pos[0]
+	id.SessionDuration = config.Duration{Duration: *dur}
+	a, err := r.local()
+	if err != nil {
+		return err
+	}
+	if err := a.AddIdentity(id); err != nil {
+		return err
+	}
+	fmt.Fprintf(r.env.Stdout, "Identity %q added. Check it with `lanyard identity check %s`.\n", id.Name, id.Name)
+	if *direct != "" {
+		if err := a.AddDirectAccount(*direct, id.Name, ""); err != nil {
+			return err
+		}
+		fmt.Fprintf(r.env.Stdout, "Account %q added (the identity's own role).\n", *direct)
+	}
+	return nil
+}
+
+func identityList(_ context.Context, r *runner, args []string) error {
+	a, err := r.local()
+	if err != nil {
+		return err
+	}
+	cfg := a.Config()
+	if len(cfg.Identities) == 0 {
+		fmt.Fprintln(r.env.Stdout, "No identities yet: add one with `lanyard identity add` or `lanyard import`.")
+		return nil
+	}
+	w := tabwriter.NewWriter(r.env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tCERTIFICATE\tROLE\tREGION")
+	for _, id := range cfg.Identities {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", id.Name, redact(id.Certificate), id.RoleARN, id.EffectiveRegion())
+	}
+	return w.Flush()
+}
+
+func identityRemove(_ context.Context, r *runner, args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: lanyard identity remove NAME")
+	}
+	a, err := r.local()
+	if err != nil {
+		return err
+	}
+	if err := a.RemoveIdentity(args[0]); err != nil {
+		return err
+	}
+	fmt.Fprintf(r.env.Stdout, "Identity %q removed.\n", args[0])
+	return nil
+}
+
+func identityCheck(ctx context.Context, r *runner, args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: lanyard identity check NAME")
+	}
+	a, err := r.local()
+	if err != nil {
+		return err
+	}
+	findings, err := a.CheckIdentity(ctx, args[0])
+	if err != nil {
+		return err
+	}
+	for _, f := range findings {
+		fmt.Fprintln(r.env.Stdout, f.String())
+	}
+	if keys.Worst(findings) == keys.Error {
+		return exitCode(1)
+	}
+	return nil
+}

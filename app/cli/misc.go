@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lanyard-app/lanyard/app/clipboard"
+	"github.com/lanyard-app/lanyard/app/demo"
+	"github.com/lanyard-app/lanyard/app/importer"
+	"github.com/lanyard-app/lanyard/broker/p11"
+)
+
+func cmdTokens(ctx context.Context, r *runner, args []string) error {
+	fs := r.flags("tokens", "tokens [--module PATH…]")
+	var modules stringList
+	fs.Var(&modules, "module", "PKCS #11 module `path` to list (repeatable; default: discovered)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if len(modules) == 0 {
+		path, tried, err := p11.FindModule(nil, os.Getenv(p11.ModuleEnv))
+		if err != nil {
+			return fmt.Errorf("%w; looked in:\n  %s\nname one with --module or %s", err, strings.Join(tried, "\n  "), p11.ModuleEnv)
+		}
+		modules = append(modules, path)
+	}
+	listing, err := p11.ListTokens(ctx, modules...)
+	if err != nil {
+		return err
+	}
+	out := r.env.Stdout
+	for _, m := range listing {
+		fmt.Fprintf(out, "Module %s\n", m.Module)
+		if m.Err != nil {
+			fmt.Fprintf(out, "  cannot use it: %v\n", m.Err)
+			continue
+		}
+		if len(m.Tokens) == 0 {
+			fmt.Fprintln(out, "  no token present")
+		}
+		for _, t := range m.Tokens {
+			fmt.Fprintf(out, "  Token %q (%s %s, serial %s)\n    %s\n", t.Label, t.Manufacturer, t.Model, t.Serial, t.URI)
+			if w := t.Retry.String(); w != "" {
+				fmt.Fprintf(out, "    PIN: %s\n", w)
+			}
+			if len(t.Certificates) == 0 {
+				fmt.Fprintln(out, "    no certificates")
+			}
+			for _, c := range t.Certificates {
+				kind := "certificate"
+				if c.IsCA {
+					kind = "CA certificate (an intermediate, not an identity)"
+				}
+				key := map[p11.KeyState]string{p11.KeyPresent: "key on token", p11.KeyMissing: "NO matching key on token", p11.KeyUnknown: "key hidden until login"}[c.Key]
+				fmt.Fprintf(out, "    %s %q: %s; expires %s; %s\n      %s\n", kind, c.Label, c.Subject, c.NotAfter.Format("2006-01-02"), key, c.URI)
+			}
+		}
+	}
+	return nil
+}
+
+func cmdImport(ctx context.Context, r *runner, args []string) error {
+	fs := r.flags("import", "import [--aws-config PATH] [--dry-run] [--write-profiles]")
+	path := fs.String("aws-config", "", "AWS config `file` (default $AWS_CONFIG_FILE or ~/.aws/config)")
+	dry := fs.Bool("dry-run", false, "show what would be imported and change nothing")
+	write := fs.Bool("write-profiles", false, "also add `credential_process = lanyard credential-process` profiles to the AWS config file (a backup is kept)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	file, err := importer.ConfigPath(*path)
+	if err != nil {
+		return err
+	}
+	text, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	a, err := r.local()
+	if err != nil {
+		return err
+	}
+	cfg := a.Config()
+	plan, err := importer.BuildPlan(text, cfg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	fmt.Fprint(r.env.Stdout, plan.Summary())
+	if *dry {
+		return nil
+	}
+	if err := a.Import(plan); err != nil {
+		return err
+	}
+	if *write && len(plan.Accounts) > 0 {
+		exe := r.env.Executable
+		if exe == "" {
+			if exe, err = os.Executable(); err != nil {
+				return err
+			}
+		}
+		names := make([]string, 0, len(plan.Accounts))
+		for _, acct := range plan.Accounts {
+			names = append(names, acct.Name)
+		}
+		backup, err := importer.WriteProfiles(file, names, exe)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(r.env.Stdout, "Added lanyard profiles to %s (backup: %s).\n", file, backup)
+	}
+	return nil
+}
+
+func cmdEmulator(ctx context.Context, r *runner, args []string) error {
+	fs := r.flags("emulator", "emulator [--key-file]")
+	keyFile := fs.Bool("key-file", false, "put the identity's key in a PEM file even when SoftHSM is installed")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	w, err := demo.Start(demo.Options{KeyFile: *keyFile})
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	out := r.env.Stdout
+	env := w.Emulator.Env()
+	fmt.Fprintln(out, "# The Lanyard AWS emulator is running on 127.0.0.1. Point a client at it with:")
+	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_CA_BUNDLE", "AWS_REGION"} {
+		fmt.Fprintf(out, "export %s=%s\n", k, env[k])
+	}
+	fmt.Fprintf(out, "export LANYARD_CONFIG_DIR=%s\n", w.ConfigDir)
+	fmt.Fprintln(out, "\n# It knows one identity and three connected accounts:")
+	fmt.Fprintf(out, "#   trust anchor %s\n#   profile      %s\n#   hub role     %s\n", w.TrustAnchorARN, w.ProfileARN, w.HubRoleARN)
+	fmt.Fprintf(out, "#   certificate  %s\n", w.Certificate)
+	if w.OnToken {
+		fmt.Fprintf(out, "#   (the key is on a SoftHSM token, PIN %s; SOFTHSM2_CONF=%s)\n", demo.PIN, os.Getenv("SOFTHSM2_CONF"))
+	} else {
+		fmt.Fprintf(out, "#   key          %s\n", w.Key)
+	}
+	fmt.Fprintln(out, "# Its ExternalIds are throwaway test values; connect the accounts with:")
+	for _, a := range w.Accounts {
+		fmt.Fprintf(out, "#   lanyard account add %s --account-id %s --role Lanyard --external-id %s\n", a.Name, a.AccountID, a.ExternalID)
+	}
+	fmt.Fprintln(out, "# (The config in LANYARD_CONFIG_DIR already has them; their ExternalIds are not in your keyring.)")
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintln(r.env.Stderr, "Ctrl-C stops the emulator and deletes everything it wrote.")
+	<-ctx.Done()
+	return nil
+}
+
+// cmdClipboardGuard is the hidden process that clears a copied secret.
+func cmdClipboardGuard(_ context.Context, r *runner, args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: lanyard clipboard-guard DURATION (digest on stdin)")
+	}
+	after, err := time.ParseDuration(args[0])
+	if err != nil {
+		return err
+	}
+	return clipboard.Guard(r.env.Stdin, after)
+}

@@ -1,0 +1,239 @@
+// Package demo builds a throwaway world for `lanyard demo`, `lanyard
+// emulator` and the end-to-end tests: the AWS emulator on loopback, a CA
+// with an intermediate, an identity whose key is on a SoftHSM token when
+// SoftHSM is installed (else in a key file), and three connected accounts
+// in three other account ids, each with its own ExternalId.
+package demo
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/app/secrets"
+	"github.com/lanyard-app/lanyard/broker/awsenv"
+	"github.com/lanyard-app/lanyard/broker/emulator"
+	"github.com/lanyard-app/lanyard/broker/p11/p11test"
+	"github.com/lanyard-app/lanyard/broker/pki"
+)
+
+// PIN is the demo token's user PIN, shown to the person so they can try the PIN dialog.
+const PIN = "123456"
+
+// Identity is the demo identity's name.
+const Identity = "demo"
+
+// Account is one connected account of the demo.
+type Account struct {
+	Name, AccountID, RoleARN, ExternalID string
+}
+
+// Options adjust the world.
+type Options struct {
+	// KeyFile forces a PEM key file even when SoftHSM is installed.
+	KeyFile bool
+	// PINFile makes the token identity read its PIN from a file (pin-source),
+	// so no PIN dialog appears: for unattended runs and smoke tests.
+	PINFile bool
+	// BrowserCommand is the console's browser command template ({url}); empty opens the system browser.
+	BrowserCommand string
+	// Logger receives the emulator's verdicts.
+	Logger *slog.Logger
+}
+
+// World is a running demo.
+type World struct {
+	// Emulator answers every AWS call.
+	Emulator *emulator.Emulator
+	// Dir holds everything the demo wrote; ConfigDir is Lanyard's config inside it.
+	Dir, ConfigDir string
+	// Store is the demo's keyring, in memory: nothing of the demo is worth keeping.
+	Store secrets.Store
+	// Resolver points every client at the emulator, whatever the process environment says.
+	Resolver awsenv.Resolver
+	// OnToken is true when the identity's key is on a SoftHSM token.
+	OnToken bool
+	// Certificate, Key and Intermediates are the identity's references (paths or pkcs11: URIs).
+	Certificate, Key, Intermediates string
+	// TrustAnchorARN, ProfileARN and HubRoleARN are the identity's ARNs.
+	TrustAnchorARN, ProfileARN, HubRoleARN string
+	// Accounts are the connected accounts.
+	Accounts []Account
+
+	cleanup []func()
+}
+
+// SoftHSMAvailable reports whether SoftHSM2 is installed.
+func SoftHSMAvailable() bool {
+	_, err := os.Stat(p11test.SoftHSMModule)
+	return err == nil
+}
+
+// Start builds the world. Close removes it.
+func Start(opts Options) (w *World, err error) {
+	dir, err := os.MkdirTemp("", "lanyard-demo-")
+	if err != nil {
+		return nil, err
+	}
+	w = &World{Dir: dir, ConfigDir: filepath.Join(dir, "config"), Store: secrets.NewMemory()}
+	w.cleanup = append(w.cleanup, func() { os.RemoveAll(dir) })
+	defer func() {
+		if err != nil {
+			w.Close()
+		}
+	}()
+
+	w.Emulator, err = emulator.New(emulator.Options{Logger: opts.Logger})
+	if err != nil {
+		return nil, err
+	}
+	if err = w.Emulator.Start(); err != nil {
+		return nil, err
+	}
+	w.cleanup = append(w.cleanup, func() { w.Emulator.Close() })
+	bundle, err := w.Emulator.WriteCABundle(dir)
+	if err != nil {
+		return nil, err
+	}
+	w.Resolver = Resolver(w.Emulator.URL(), bundle)
+
+	root, err := pki.NewCA("Lanyard Demo Root CA")
+	if err != nil {
+		return nil, err
+	}
+	issuing, err := root.NewIntermediate("Lanyard Demo Issuing CA")
+	if err != nil {
+		return nil, err
+	}
+	region := w.Emulator.Region()
+	w.TrustAnchorARN = w.Emulator.AddTrustAnchor("lanyard-demo", region, root.Certificate)
+	w.HubRoleARN = w.Emulator.AddRole(emulator.RoleSpec{Name: "LanyardHub", TrustRolesAnywhere: true, MaxSessionDuration: 43200})
+	w.ProfileARN = w.Emulator.AddProfile(emulator.ProfileSpec{Name: "lanyard-demo", RoleARNs: []string{w.HubRoleARN}, DurationSeconds: 43200, Enabled: true})
+
+	w.Intermediates = filepath.Join(dir, "intermediates.pem")
+	if err = os.WriteFile(w.Intermediates, pki.CertPEM(issuing.Certificate), 0o600); err != nil {
+		return nil, err
+	}
+	if SoftHSMAvailable() && !opts.KeyFile {
+		err = w.tokenKey(issuing, opts.PINFile)
+	} else {
+		err = w.fileKey(issuing)
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	for i, name := range []string{"sandbox", "staging", "production"} {
+		id := strings.Repeat(fmt.Sprint(i+1), 12)
+		ext, err := config.NewExternalID()
+		if err != nil {
+			return nil, err
+		}
+		role := w.Emulator.AddRole(emulator.RoleSpec{
+			AccountID: id, Name: "Lanyard", TrustedPrincipals: []string{w.HubRoleARN}, ExternalID: ext,
+			AllowSetSourceIdentity: true, AllowTagSession: true,
+		})
+		w.Accounts = append(w.Accounts, Account{Name: name, AccountID: id, RoleARN: role, ExternalID: ext})
+	}
+	if err = w.writeConfig(region, opts.BrowserCommand); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// Resolver points every AWS client at an emulator and trusts its CA, ignoring
+// endpoint overrides in the process environment.
+func Resolver(url, caBundle string) awsenv.Resolver {
+	return awsenv.Resolver{Getenv: func(key string) string {
+		switch {
+		case key == "AWS_ENDPOINT_URL":
+			return url
+		case key == "AWS_CA_BUNDLE":
+			return caBundle
+		case strings.HasPrefix(key, "AWS_ENDPOINT_URL_"):
+			return ""
+		}
+		return os.Getenv(key)
+	}}
+}
+
+// tokenKey puts the identity's key on a fresh SoftHSM token: generated on
+// the token, so it never exists anywhere else.
+func (w *World) tokenKey(issuing *pki.CA, pinFile bool) error {
+	if os.Getenv("SOFTHSM2_CONF") == "" || !strings.HasPrefix(os.Getenv("SOFTHSM2_CONF"), os.TempDir()) {
+		cleanup, err := p11test.Setup()
+		if err != nil {
+			return fmt.Errorf("SoftHSM: %w", err)
+		}
+		w.cleanup = append(w.cleanup, cleanup)
+	}
+	tok, err := p11test.NewToken("Lanyard Demo", PIN)
+	if err != nil {
+		return err
+	}
+	if _, err := tok.AddGeneratedKey(p11test.ECP256, []byte{1}, "demo", issuing.Certificate, issuing.Signer); err != nil {
+		return err
+	}
+	uri := tok.URI("demo")
+	if pinFile {
+		path := filepath.Join(w.Dir, "pin")
+		if err := os.WriteFile(path, []byte(PIN), 0o600); err != nil {
+			return err
+		}
+		uri += "?pin-source=file:" + path
+	}
+	w.OnToken, w.Certificate = true, uri
+	return nil
+}
+
+func (w *World) fileKey(issuing *pki.CA) error {
+	cert, key, err := issuing.IssueWithKey(pki.LeafRequest{CommonName: "demo-user", NotAfter: time.Now().Add(30 * 24 * time.Hour)}, pki.ECDSAP256)
+	if err != nil {
+		return err
+	}
+	keyPEM, err := pki.PrivateKeyPEM(key)
+	if err != nil {
+		return err
+	}
+	w.Certificate, w.Key = filepath.Join(w.Dir, "demo.crt"), filepath.Join(w.Dir, "demo.key")
+	if err := os.WriteFile(w.Certificate, pki.CertPEM(cert), 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(w.Key, keyPEM, 0o600)
+}
+
+func (w *World) writeConfig(region, browser string) error {
+	cfg := &config.Config{Version: config.SchemaVersion}
+	cfg.Preferences.ClipboardClear = config.Duration{Duration: config.DefaultClipboardClear}
+	cfg.Preferences.BrowserCommand = browser
+	if err := cfg.AddIdentity(config.Identity{
+		Name: Identity, Certificate: w.Certificate, PrivateKey: w.Key, Intermediates: w.Intermediates,
+		TrustAnchorARN: w.TrustAnchorARN, ProfileARN: w.ProfileARN, RoleARN: w.HubRoleARN, Region: region,
+	}); err != nil {
+		return err
+	}
+	for i, a := range w.Accounts {
+		if err := w.Store.Set(secrets.ExternalIDKey(a.Name), a.ExternalID); err != nil {
+			return err
+		}
+		if err := cfg.AddAccount(config.Account{
+			Name: a.Name, AccountID: a.AccountID, RoleARN: a.RoleARN, Identity: Identity,
+			HasExternalID: true, Region: region, Favourite: i < 2, Tags: []string{"demo"},
+		}); err != nil {
+			return err
+		}
+	}
+	return config.Save(w.ConfigDir, cfg)
+}
+
+// Close stops the emulator and removes everything the demo wrote.
+func (w *World) Close() {
+	for i := len(w.cleanup) - 1; i >= 0; i-- {
+		w.cleanup[i]()
+	}
+	w.cleanup = nil
+}

@@ -1,0 +1,213 @@
+package app
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/broker/keys"
+	"github.com/lanyard-app/lanyard/broker/p11"
+	"github.com/lanyard-app/lanyard/broker/pin"
+	"github.com/lanyard-app/lanyard/broker/rolesanywhere"
+)
+
+// identityEntry is an identity's key and its Roles Anywhere session.
+type identityEntry struct {
+	app  *App
+	cfg  config.Identity
+	sess *session
+	ra   *rolesanywhere.Provider
+
+	mu      sync.Mutex
+	kp      *keys.KeyPair
+	lastErr error
+}
+
+func isPKCS11(ref string) bool { return strings.HasPrefix(ref, p11.Scheme) }
+
+func identityRegion(id config.Identity) string {
+	if id.Region != "" {
+		return id.Region
+	}
+	if a, err := arn.Parse(id.TrustAnchorARN); err == nil {
+		return a.Region
+	}
+	return ""
+}
+
+func (a *App) newIdentityEntry(id config.Identity) (*identityEntry, error) {
+	e := &identityEntry{app: a, cfg: id}
+	dur := id.SessionDuration.Duration
+	if dur == 0 {
+		dur = time.Hour
+	}
+	ra, err := rolesanywhere.NewProvider(rolesanywhere.Config{
+		TrustAnchorARN:  id.TrustAnchorARN,
+		ProfileARN:      id.ProfileARN,
+		RoleARN:         id.RoleARN,
+		Region:          id.Region,
+		DurationSeconds: int32(dur / time.Second),
+		RoleSessionName: id.RoleSessionName,
+		FIPS:            id.FIPS,
+		Resolver:        a.opts.Resolver,
+	}, e.keyPair)
+	if err != nil {
+		return nil, fmt.Errorf("identity %q: %w", id.Name, err)
+	}
+	e.ra = ra
+	e.sess = newSession(aws.CredentialsProviderFunc(e.createSession), a.opts.Now, a.notify)
+	return e, nil
+}
+
+// keyPair opens the identity's key once and keeps it: for a token that means
+// one session and one login, reused by every later signature.
+func (e *identityEntry) keyPair(ctx context.Context) (keys.KeyPair, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.kp != nil {
+		return *e.kp, nil
+	}
+	var kp keys.KeyPair
+	var err error
+	if isPKCS11(e.cfg.Certificate) {
+		keyRef := e.cfg.PrivateKey
+		if keyRef == "" {
+			keyRef = e.cfg.Certificate
+		}
+		var opts []p11.Option
+		if e.cfg.PKCS11Module != "" {
+			opts = append(opts, p11.WithModule(e.cfg.PKCS11Module))
+		}
+		kp, err = e.app.tokens.Open(ctx, e.cfg.Certificate, keyRef, keyringPIN{app: e.app, identity: e.cfg.Name}, opts...)
+	} else {
+		kp, err = keys.LoadPEM(e.cfg.Certificate, e.cfg.PrivateKey, e.cfg.Intermediates, e.passphrase(ctx))
+	}
+	if err == nil && e.cfg.Intermediates != "" && isPKCS11(e.cfg.Certificate) {
+		kp.Intermediates, err = e.bundle(kp)
+	}
+	if err != nil {
+		e.lastErr = err
+		return keys.KeyPair{}, err
+	}
+	e.kp, e.lastErr = &kp, nil
+	return kp, nil
+}
+
+// bundle adds the intermediates file of a token identity to the chain.
+func (e *identityEntry) bundle(kp keys.KeyPair) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(e.cfg.Intermediates)
+	if err != nil {
+		return nil, fmt.Errorf("intermediates: %w", err)
+	}
+	certs, err := keys.ParseCertificatesPEM(data, e.cfg.Intermediates)
+	if err != nil {
+		return nil, err
+	}
+	return keys.OrderChain(kp.Certificate, append(kp.Intermediates, certs...)), nil
+}
+
+// passphrase asks for an encrypted key file's passphrase through the same
+// prompter as a PIN.
+func (e *identityEntry) passphrase(ctx context.Context) keys.PassphraseFunc {
+	return func() ([]byte, error) {
+		p, err := keyringPIN{app: e.app, identity: e.cfg.Name}.PIN(ctx, pin.Request{
+			TokenLabel: "key file " + e.cfg.PrivateKey, Certificate: e.cfg.Certificate,
+		})
+		return []byte(p), err
+	}
+}
+
+func (e *identityEntry) createSession(ctx context.Context) (aws.Credentials, error) {
+	s, err := e.ra.CreateSession(ctx)
+	if err != nil {
+		e.noteFailure(err)
+		e.app.record(e.cfg.Name, "", "create-session", outcomeOf(err), err.Error())
+		return aws.Credentials{}, fmt.Errorf("identity %q: %w", e.cfg.Name, err)
+	}
+	e.app.record(e.cfg.Name, "", "create-session", "ok", "")
+	return s.Credentials, nil
+}
+
+// noteFailure drops a token key whose token went away, so that the next
+// request finds the token again once it is back.
+func (e *identityEntry) noteFailure(err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.lastErr = err
+	if errors.Is(err, p11.ErrTokenNotPresent) {
+		e.kp = nil
+	}
+}
+
+// subject is the certificate's common name, once the certificate is known.
+func (e *identityEntry) certificate() *x509.Certificate {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.kp != nil {
+		return e.kp.Certificate
+	}
+	if !isPKCS11(e.cfg.Certificate) {
+		if data, err := os.ReadFile(e.cfg.Certificate); err == nil {
+			if certs, err := keys.ParseCertificatesPEM(data, e.cfg.Certificate); err == nil && len(certs) > 0 {
+				return certs[0]
+			}
+		}
+	}
+	return nil
+}
+
+func (e *identityEntry) status() IdentityStatus {
+	st := IdentityStatus{Name: e.cfg.Name, OnToken: isPKCS11(e.cfg.Certificate), TokenPresent: true}
+	if cert := e.certificate(); cert != nil {
+		st.Subject, st.CertNotAfter = cert.Subject.CommonName, cert.NotAfter
+	}
+	if st.OnToken {
+		if u, err := p11.ParseURI(e.cfg.Certificate); err == nil {
+			st.Source = u.Token
+		}
+	} else {
+		st.Source = e.cfg.Certificate
+	}
+	st.State, st.Expires, st.Err = e.sess.status()
+	e.mu.Lock()
+	if e.lastErr != nil && errors.Is(e.lastErr, p11.ErrTokenNotPresent) {
+		st.TokenPresent = false
+	}
+	e.mu.Unlock()
+	return st
+}
+
+// roleSessionName identifies the person in CloudTrail: the certificate's
+// common name, cut to what STS accepts.
+func roleSessionName(cn string) string {
+	s := regexp.MustCompile(`[^\w+=,.@-]+`).ReplaceAllString(cn, "-")
+	s = strings.Trim(s, "-")
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	if len(s) < 2 {
+		s = "lanyard"
+	}
+	return s
+}
+
+func outcomeOf(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, pin.ErrCancelled), errors.Is(err, context.Canceled):
+		return "cancelled"
+	default:
+		return "error"
+	}
+}

@@ -1,0 +1,479 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/app/export"
+	"github.com/lanyard-app/lanyard/app/importer"
+	"github.com/lanyard-app/lanyard/app/secrets"
+	"github.com/lanyard-app/lanyard/broker/assume"
+	"github.com/lanyard-app/lanyard/broker/console"
+	"github.com/lanyard-app/lanyard/broker/webtoken"
+)
+
+// cloneConfig deep-copies a configuration so an edit never shows half-done.
+func cloneConfig(c *config.Config) *config.Config {
+	n := *c
+	n.Identities = slices.Clone(c.Identities)
+	n.Accounts = slices.Clone(c.Accounts)
+	for i := range n.Accounts {
+		n.Accounts[i].Tags = slices.Clone(n.Accounts[i].Tags)
+	}
+	n.Preferences.Recent = slices.Clone(c.Preferences.Recent)
+	return &n
+}
+
+// edit applies a change to a copy of the configuration, saves it atomically
+// and only then makes it current. Sessions whose settings changed are dropped.
+func (a *App) edit(change func(c *config.Config) error) error {
+	a.mu.Lock()
+	next := cloneConfig(a.cfg)
+	if err := change(next); err != nil {
+		a.mu.Unlock()
+		return err
+	}
+	if err := config.Save(a.dir, next); err != nil {
+		a.mu.Unlock()
+		return err
+	}
+	a.applyLocked(next)
+	a.mu.Unlock()
+	a.notify()
+	return nil
+}
+
+// applyLocked makes cfg current, forgetting the sessions it invalidates.
+func (a *App) applyLocked(cfg *config.Config) {
+	for name, e := range a.identities {
+		if id := cfg.Identity(name); id == nil || *id != e.cfg {
+			e.sess.Forget()
+			delete(a.identities, name)
+		}
+	}
+	for name, e := range a.accounts {
+		acct := cfg.Account(name)
+		if acct == nil || !reflect.DeepEqual(*acct, e.cfg) || a.identities[acct.Identity] != e.ident {
+			e.sess.Forget()
+			delete(a.accounts, name)
+		}
+	}
+	a.cfg = cfg
+}
+
+// Reload re-reads the configuration file, for edits made by another Lanyard
+// process or by hand. A file that no longer parses is reported and the
+// current configuration kept.
+func (a *App) Reload() error {
+	cfg, err := config.Load(a.dir)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.applyLocked(cfg)
+	a.mu.Unlock()
+	a.notify()
+	return nil
+}
+
+// Preferences returns the settings.
+func (a *App) Preferences() config.Preferences {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.cfg.Preferences
+}
+
+// SavePreferences validates and saves the settings.
+func (a *App) SavePreferences(p config.Preferences) error {
+	return a.edit(func(c *config.Config) error {
+		p.Recent = c.Preferences.Recent
+		c.Preferences = p
+		return nil
+	})
+}
+
+// SetFavourite marks an account as a favourite (shown in the tray menu).
+func (a *App) SetFavourite(account string, fav bool) error {
+	return a.edit(func(c *config.Config) error {
+		acct := c.Account(account)
+		if acct == nil {
+			return fmt.Errorf("%w %q", ErrUnknownAccount, account)
+		}
+		acct.Favourite = fav
+		return nil
+	})
+}
+
+// used notes an account as recently used. The config is saved in the
+// background so a slow disk never delays handing out credentials.
+func (a *App) used(account string) {
+	a.mu.Lock()
+	recent := a.cfg.Preferences.Recent
+	already := len(recent) > 0 && recent[0] == account
+	a.mu.Unlock()
+	if already {
+		return
+	}
+	go func() {
+		_ = a.edit(func(c *config.Config) error { c.TouchRecent(account); return nil })
+	}()
+}
+
+// Env returns the account's session as environment variable assignments
+// for a shell (sh, fish, powershell, cmd, dotenv, json).
+func (a *App) Env(ctx context.Context, account, format string) (string, error) {
+	if format == "" {
+		format = a.Preferences().Shell()
+	}
+	if _, err := export.NormalizeFormat(format); err != nil {
+		return "", err
+	}
+	creds, err := a.Credentials(ctx, account)
+	if err != nil {
+		a.record("", account, "env", outcomeOf(err), err.Error())
+		return "", err
+	}
+	e, _ := a.account(account)
+	out, err := export.Env(creds, e.region(), format)
+	if err != nil {
+		return "", err
+	}
+	a.record(e.ident.cfg.Name, account, "env", "ok", format)
+	a.used(account)
+	return out, nil
+}
+
+// EnvText is Env under the name the tray uses.
+func (a *App) EnvText(ctx context.Context, account, format string) (string, error) {
+	return a.Env(ctx, account, format)
+}
+
+// CredentialProcess returns the account's session as credential_process JSON.
+func (a *App) CredentialProcess(ctx context.Context, account string) ([]byte, error) {
+	creds, err := a.Credentials(ctx, account)
+	if err != nil {
+		a.record("", account, "credential-process", outcomeOf(err), err.Error())
+		return nil, err
+	}
+	a.record("", account, "credential-process", "ok", "")
+	return export.CredentialProcess(creds)
+}
+
+// ConsoleURL signs in to the console and returns the login URL. The URL is a
+// bearer secret: it is for `console --print` only.
+func (a *App) ConsoleURL(ctx context.Context, account string, opts ConsoleOptions) (string, error) {
+	creds, o, _, err := a.consoleSetup(ctx, account, opts)
+	if err != nil {
+		return "", err
+	}
+	u, err := console.SigninURL(ctx, creds, o)
+	a.record("", account, "console-url", outcomeOf(err), errText(err))
+	return u, err
+}
+
+// OpenConsole signs in to the console and hands the browser a one-shot
+// loopback URL that redirects to the sign-in link. It returns that loopback
+// URL, which is useless once followed.
+func (a *App) OpenConsole(ctx context.Context, account string, opts ConsoleOptions) (string, error) {
+	if opts.PrintOnly {
+		return a.ConsoleURL(ctx, account, opts)
+	}
+	creds, o, browser, err := a.consoleSetup(ctx, account, opts)
+	if err != nil {
+		return "", err
+	}
+	r, err := console.Launch(ctx, creds, o, browser)
+	a.record("", account, "console", outcomeOf(err), errText(err))
+	if err != nil {
+		return "", err
+	}
+	a.used(account)
+	return r.URL(), nil
+}
+
+func (a *App) consoleSetup(ctx context.Context, account string, opts ConsoleOptions) (aws.Credentials, console.Options, console.Browser, error) {
+	e, err := a.account(account)
+	if err != nil {
+		return aws.Credentials{}, console.Options{}, console.Browser{}, err
+	}
+	creds, err := a.Credentials(ctx, account)
+	if err != nil {
+		return aws.Credentials{}, console.Options{}, console.Browser{}, err
+	}
+	prefs := a.Preferences()
+	region := opts.Region
+	if region == "" {
+		region = e.region()
+	}
+	dest := opts.Destination
+	if dest == "" {
+		dest = e.cfg.ConsoleDestination
+	}
+	browser := console.Browser{Command: prefs.BrowserCommand, LogoutFirst: prefs.LogoutBeforeLogin}
+	if e.cfg.BrowserCommand != "" {
+		browser.Command = e.cfg.BrowserCommand
+	}
+	o := console.Options{
+		Region: region, Destination: dest,
+		// Every hop after Roles Anywhere is role chaining, and even a direct
+		// account's Roles Anywhere session is refused a SessionDuration.
+		Chained:  true,
+		Resolver: a.opts.Resolver,
+	}
+	return creds, o, browser, nil
+}
+
+// Token returns an outbound identity federation JWT for the account.
+func (a *App) Token(ctx context.Context, account string, opts TokenOptions) (Token, error) {
+	e, err := a.account(account)
+	if err != nil {
+		return Token{}, err
+	}
+	jwt, exp, err := webtoken.Get(ctx, e.sess, webtoken.Options{
+		Audience: opts.Audience, Algorithm: opts.Algorithm, Duration: opts.Duration, Tags: opts.Tags,
+		Region: e.region(), Resolver: a.opts.Resolver,
+	})
+	a.record(e.ident.cfg.Name, account, "token", outcomeOf(err), errText(err))
+	if err != nil {
+		return Token{}, a.explain(account, err)
+	}
+	a.used(account)
+	return Token{JWT: jwt, Expires: exp}, nil
+}
+
+// NewExternalID generates an ExternalId for a new connected account.
+func (a *App) NewExternalID() (string, error) { return config.NewExternalID() }
+
+// draftRoleARN is the ARN of the role a draft connects to, in the identity's partition.
+func (a *App) draftRoleARN(d AccountDraft) (string, config.Identity, error) {
+	id, ok := a.identityConfig(d.Identity)
+	if !ok {
+		return "", config.Identity{}, fmt.Errorf("%w %q (see `lanyard identity list`)", ErrUnknownIdentity, d.Identity)
+	}
+	hub, err := arn.Parse(id.RoleARN)
+	if err != nil {
+		return "", id, fmt.Errorf("identity %q: role ARN: %w", id.Name, err)
+	}
+	if !accountIDPattern.MatchString(d.AccountID) {
+		return "", id, fmt.Errorf("account id %q must be 12 digits", d.AccountID)
+	}
+	if !roleNamePattern.MatchString(d.RoleName) {
+		return "", id, fmt.Errorf("role name %q may use only letters, digits and +=,.@_- (at most 64)", d.RoleName)
+	}
+	return arn.ARN{Partition: hub.Partition, Service: "iam", AccountID: d.AccountID, Resource: "role/" + d.RoleName}.String(), id, nil
+}
+
+// Template renders what to deploy in the target account for a draft.
+func (a *App) Template(d AccountDraft) (Template, error) {
+	id, ok := a.identityConfig(d.Identity)
+	if !ok {
+		return Template{}, fmt.Errorf("%w %q", ErrUnknownIdentity, d.Identity)
+	}
+	return buildTemplate(d, id.RoleARN)
+}
+
+// VerifyAccount assumes the draft's role for real and checks, with
+// GetCallerIdentity, that it is in the expected account. Nothing is saved.
+func (a *App) VerifyAccount(ctx context.Context, d AccountDraft) (VerifyResult, error) {
+	roleARN, id, err := a.draftRoleARN(d)
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	ident, err := a.identity(id.Name)
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	kp, err := ident.keyPair(ctx)
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	region := d.Region
+	if region == "" {
+		region = id.EffectiveRegion()
+	}
+	hop, err := assume.New(ident.sess, assume.Options{
+		RoleARN: roleARN, ExternalID: d.ExternalID, Region: region,
+		RoleSessionName: roleSessionName(kp.Certificate.Subject.CommonName),
+		HubRoleARN:      id.RoleARN, Resolver: a.opts.Resolver,
+	})
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	s, err := assume.Verify(ctx, hop, d.AccountID)
+	a.record(id.Name, d.Name, "verify", outcomeOf(err), errText(err))
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	return VerifyResult{CallerARN: s.AssumedRoleARN, AccountID: s.AccountID, SourceIdentity: s.SourceIdentity, Expires: s.Credentials.Expires}, nil
+}
+
+// AddAccount saves a connected account, its ExternalId going to the keyring
+// first so that the config never names a secret that is not there.
+func (a *App) AddAccount(d AccountDraft) error {
+	roleARN, _, err := a.draftRoleARN(d)
+	if err != nil {
+		return err
+	}
+	if d.Name == "" {
+		return errors.New("the account needs a name")
+	}
+	if a.Config().Account(d.Name) != nil {
+		return fmt.Errorf("an account named %q exists already", d.Name)
+	}
+	acct := config.Account{Name: d.Name, AccountID: d.AccountID, RoleARN: roleARN, Identity: d.Identity, Region: d.Region}
+	if d.ExternalID != "" {
+		if err := config.ValidExternalID(d.ExternalID); err != nil {
+			return err
+		}
+		if err := a.store.Set(secrets.ExternalIDKey(d.Name), d.ExternalID); err != nil {
+			return err
+		}
+		acct.HasExternalID = true
+	}
+	if err := a.edit(func(c *config.Config) error { return c.AddAccount(acct) }); err != nil {
+		if acct.HasExternalID {
+			_ = a.store.Delete(secrets.ExternalIDKey(d.Name))
+		}
+		return err
+	}
+	a.record(d.Identity, d.Name, "account-add", "ok", "")
+	return nil
+}
+
+// AddDirectAccount saves an account reached by the identity's own role.
+func (a *App) AddDirectAccount(name, identity, region string) error {
+	id, ok := a.identityConfig(identity)
+	if !ok {
+		return fmt.Errorf("%w %q", ErrUnknownIdentity, identity)
+	}
+	r, err := arn.Parse(id.RoleARN)
+	if err != nil {
+		return err
+	}
+	acct := config.Account{Name: name, AccountID: r.AccountID, RoleARN: id.RoleARN, Identity: identity, Direct: true, Region: region}
+	return a.edit(func(c *config.Config) error { return c.AddAccount(acct) })
+}
+
+// RemoveAccount deletes an account and its ExternalId. The role in the
+// target account is left as it is: only its owner can delete it.
+func (a *App) RemoveAccount(name string) error {
+	acct := a.Config().Account(name)
+	if acct == nil {
+		return fmt.Errorf("%w %q", ErrUnknownAccount, name)
+	}
+	if err := a.edit(func(c *config.Config) error { return c.RemoveAccount(name) }); err != nil {
+		return err
+	}
+	if acct.HasExternalID {
+		if err := a.store.Delete(secrets.ExternalIDKey(name)); err != nil && !errors.Is(err, secrets.ErrNotFound) {
+			return fmt.Errorf("account removed, but its ExternalId could not be deleted from the keyring: %w", err)
+		}
+	}
+	a.record(acct.Identity, name, "account-remove", "ok", "")
+	return nil
+}
+
+// AddIdentity saves an identity after checking that its key and certificate
+// can be read (for a token: that the certificate is found; no PIN is asked).
+func (a *App) AddIdentity(id config.Identity) error {
+	if a.Config().Identity(id.Name) != nil {
+		return fmt.Errorf("an identity named %q exists already", id.Name)
+	}
+	for _, p := range []*string{&id.Certificate, &id.PrivateKey, &id.Intermediates, &id.TrustAnchorCA} {
+		if *p != "" && !isPKCS11(*p) {
+			abs, err := filepath.Abs(*p)
+			if err != nil {
+				return err
+			}
+			if _, err := os.Stat(abs); err != nil {
+				return fmt.Errorf("identity %q: %w", id.Name, err)
+			}
+			*p = abs
+		}
+	}
+	if err := a.edit(func(c *config.Config) error { return c.AddIdentity(id) }); err != nil {
+		return err
+	}
+	a.record(id.Name, "", "identity-add", "ok", "")
+	return nil
+}
+
+// RemoveIdentity deletes an identity (refused while accounts use it) and its stored PIN.
+func (a *App) RemoveIdentity(name string) error {
+	if err := a.edit(func(c *config.Config) error { return c.RemoveIdentity(name) }); err != nil {
+		return err
+	}
+	if err := a.store.Delete(secrets.PINKey(name)); err != nil && !errors.Is(err, secrets.ErrNotFound) {
+		return fmt.Errorf("identity removed, but its stored PIN could not be deleted from the keyring: %w", err)
+	}
+	a.record(name, "", "identity-remove", "ok", "")
+	return nil
+}
+
+// SignIn starts an identity's session (asking for the PIN if needed).
+func (a *App) SignIn(ctx context.Context, identity string) error {
+	e, err := a.identity(identity)
+	if err != nil {
+		return err
+	}
+	_, err = e.sess.Retrieve(ctx)
+	return err
+}
+
+// CreateSessionCount is how many Roles Anywhere sessions an identity made
+// in this process (for benchmarks and diagnostics).
+func (a *App) CreateSessionCount(identity string) int {
+	e, err := a.identity(identity)
+	if err != nil {
+		return 0
+	}
+	return e.sess.fetchCount()
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// expiresIn formats time left for the CLI and tray.
+func expiresIn(now, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	d := t.Sub(now).Round(time.Minute)
+	if d <= 0 {
+		return "expired"
+	}
+	return d.String()
+}
+
+// ExternalID reads an account's ExternalId from the keyring ("" when the
+// account has none). It is for `account template` and `account verify`.
+func (a *App) ExternalID(account string) (string, error) {
+	acct := a.Config().Account(account)
+	if acct == nil {
+		return "", fmt.Errorf("%w %q", ErrUnknownAccount, account)
+	}
+	if !acct.HasExternalID {
+		return "", nil
+	}
+	return a.store.Get(secrets.ExternalIDKey(account))
+}
+
+// Import applies an import plan: its secrets go to the keyring, its
+// identities and accounts into the config, all or nothing.
+func (a *App) Import(plan *importer.Plan) error {
+	return a.edit(func(c *config.Config) error { return importer.Apply(plan, c, a.store) })
+}

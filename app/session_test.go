@@ -1,0 +1,109 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func TestSessionSharesOneRefreshAmongConcurrentCallers(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	var calls atomic.Int32
+	release := make(chan struct{})
+	inner := aws.CredentialsProviderFunc(func(ctx context.Context) (aws.Credentials, error) {
+		calls.Add(1)
+		<-release
+		return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "s", CanExpire: true, Expires: clk.now().Add(time.Hour)}, nil
+	})
+	s := newSession(inner, clk.now, nil)
+
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.Retrieve(context.Background()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond) // let the callers pile up on the in-flight call
+	close(release)
+	wg.Wait()
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("provider called %d times for 50 concurrent callers, want 1", n)
+	}
+}
+
+func TestSessionRefreshesInsideWindowAndReportsRealExpiry(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	var calls atomic.Int32
+	inner := aws.CredentialsProviderFunc(func(ctx context.Context) (aws.Credentials, error) {
+		calls.Add(1)
+		return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "s", CanExpire: true, Expires: clk.now().Add(time.Hour)}, nil
+	})
+	s := newSession(inner, clk.now, nil)
+	// The SDK cache reads the wall clock, so drive expiry with real-time-relative values.
+	clk.t = time.Now()
+	first, err := s.Retrieve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := clk.now().Add(time.Hour); !first.Expires.Equal(want) {
+		t.Fatalf("Expires = %v, want the provider's real expiry %v", first.Expires, want)
+	}
+	state, exp, _ := s.status()
+	if state != StateActive || !exp.Equal(first.Expires) {
+		t.Fatalf("status = %v %v", state, exp)
+	}
+	if _, err := s.Retrieve(context.Background()); err != nil || calls.Load() != 1 {
+		t.Fatalf("warm Retrieve called the provider again (calls=%d, err=%v)", calls.Load(), err)
+	}
+	s.Forget()
+	if state, _, _ := s.status(); state != StateSignedOut {
+		t.Fatalf("after Forget state = %v", state)
+	}
+	if _, err := s.Retrieve(context.Background()); err != nil || calls.Load() != 2 {
+		t.Fatalf("Retrieve after Forget did not fetch again (calls=%d)", calls.Load())
+	}
+}
+
+func TestSessionFailureIsReportedAndNotCached(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	wrong := errors.New("wrong PIN")
+	var calls atomic.Int32
+	inner := aws.CredentialsProviderFunc(func(ctx context.Context) (aws.Credentials, error) {
+		if calls.Add(1) == 1 {
+			return aws.Credentials{}, wrong
+		}
+		return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "s", CanExpire: true, Expires: clk.now().Add(time.Hour)}, nil
+	})
+	var changes atomic.Int32
+	s := newSession(inner, clk.now, func() { changes.Add(1) })
+	if _, err := s.Retrieve(context.Background()); !errors.Is(err, wrong) {
+		t.Fatalf("err = %v", err)
+	}
+	if state, _, err := s.status(); state != StateError || !errors.Is(err, wrong) {
+		t.Fatalf("status = %v, %v", state, err)
+	}
+	if _, err := s.Retrieve(context.Background()); err != nil {
+		t.Fatalf("second Retrieve: %v", err)
+	}
+	if calls.Load() != 2 || changes.Load() < 4 {
+		t.Fatalf("calls=%d changes=%d", calls.Load(), changes.Load())
+	}
+}
