@@ -5,8 +5,8 @@ import (
 	"crypto"
 	"crypto/x509"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/lanyard-app/lanyard/broker/keys"
