@@ -130,14 +130,16 @@ func TestLoadRefusesUnknownKeysWithTheirLines(t *testing.T) {
 		`trust_anchor_arn = "` + taARN + `"`,
 		`profile_arn = "` + profARN + `"`,
 		`role_arn = "` + hubRole + `"`,
-		`external_id = "oops"`, // 8
-		"[preferences]",        // 9
-		`shel_format = "fish"`, // 10
+		`external_id = "oops"`,   // 8
+		"[preferences]",          // 9
+		`shel_format = "fish"`,   // 10
+		`colour_scheme = "dark"`, // 11
 	}, "\n")
 	got := problems(t, text)
 	want := []string{
-		`config.toml:8: unknown key "identity.external_id" (misspelt, or for a newer Lanyard?)`,
-		`config.toml:10: unknown key "preferences.shel_format" (misspelt, or for a newer Lanyard?)`,
+		"config.toml:8: unknown key \"identity.external_id\" (ExternalIds are secrets and live in the OS keyring: remove this line and give the value to `lanyard account add --external-id`)",
+		`config.toml:10: unknown key "preferences.shel_format" (did you mean "shell_format"?)`,
+		`config.toml:11: unknown key "preferences.colour_scheme" (misspelt, or for a newer Lanyard?)`,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -226,6 +228,9 @@ func TestValidationRules(t *testing.T) {
 		{"direct over 12h", func(c *Config) { c.Accounts[1].SessionDuration = Duration{13 * time.Hour} }, "between 15m and 12h"},
 		{"session name", func(c *Config) { c.Identities[0].RoleSessionName = "a b" }, "role_session_name"},
 		{"default region", func(c *Config) { c.Preferences.DefaultRegion = "moon-1" }, "default_region"},
+		{"pin in a URI", func(c *Config) { c.Identities[0].PrivateKey = "pkcs11:token=PIV?pin-value=123456" }, "holds a pin-value"},
+		{"malformed URI", func(c *Config) { c.Identities[0].Certificate = "pkcs11:token" }, "not a valid pkcs11: URI"},
+		{"direct account elsewhere", func(c *Config) { c.Accounts[1].AccountID = "999999999999" }, "a direct account is the account of its identity's role (111122223333)"},
 		{"missing certificate", func(c *Config) { c.Identities[0].Certificate = "" }, "certificate is missing"},
 	}
 	for _, tc := range cases {
@@ -235,6 +240,9 @@ func TestValidationRules(t *testing.T) {
 			err := c.Validate()
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("got %v, want it to mention %q", err, tc.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "123456") {
+				t.Errorf("the error repeats a PIN: %v", err)
 			}
 			if err := Save(t.TempDir(), c); err == nil {
 				t.Error("Save wrote an invalid config")

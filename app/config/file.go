@@ -101,7 +101,7 @@ func Load(dir string) (*Config, error) {
 			where = []int{0}
 		}
 		for _, line := range where {
-			problems = append(problems, Problem{Line: line, Message: fmt.Sprintf("unknown key %s (misspelt, or for a newer Lanyard?)", clip(strconv.Quote(key)))})
+			problems = append(problems, Problem{Line: line, Message: unknownKey(k)})
 		}
 	}
 	for _, p := range validate(cfg) {

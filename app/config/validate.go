@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	pkcs11uri "github.com/stefanberger/go-pkcs11uri"
 
 	"github.com/lanyard-app/lanyard/app/export"
 	"github.com/lanyard-app/lanyard/broker/awsenv"
@@ -143,6 +144,8 @@ func (v *validator) identity(at ref, label string, id *Identity) {
 	if strings.TrimSpace(id.Certificate) == "" {
 		v.add(ref{at.table, at.index, "certificate"}, "%s: certificate is missing (a PEM file path or a pkcs11: URI)", label)
 	}
+	v.keyLocation(ref{at.table, at.index, "certificate"}, label, "certificate", id.Certificate)
+	v.keyLocation(ref{at.table, at.index, "private_key"}, label, "private_key", id.PrivateKey)
 	ta, taOK := v.parsedARN(at, label, "trust_anchor_arn", id.TrustAnchorARN, "rolesanywhere",
 		"Roles Anywhere trust anchor ARN (arn:aws:rolesanywhere:REGION:ACCOUNT:trust-anchor/ID)", trustAnchorResource)
 	prof, profOK := v.parsedARN(at, label, "profile_arn", id.ProfileARN, "rolesanywhere",
@@ -216,6 +219,9 @@ func (v *validator) account(at ref, label string, a *Account, identities map[str
 		if a.Direct && a.RoleARN != "" && a.RoleARN != id.RoleARN {
 			v.add(key("role_arn"), "%s: a direct account uses its identity's role %s; leave role_arn empty or set it to that", label, id.RoleARN)
 		}
+		if idRole, err := arn.Parse(id.RoleARN); err == nil && a.Direct && accountIDPattern.MatchString(a.AccountID) && idRole.AccountID != a.AccountID {
+			v.add(key("account_id"), "%s: a direct account is the account of its identity's role (%s), not %s", label, idRole.AccountID, a.AccountID)
+		}
 	}
 	if roleOK && partition != "" && role.Partition != partition {
 		v.add(key("role_arn"), "%s: the role is in partition %s but identity %q in %s", label, role.Partition, a.Identity, partition)
@@ -246,4 +252,20 @@ func fmtDuration(d time.Duration) string {
 		return strconv.Itoa(int(d/time.Hour)) + "h"
 	}
 	return d.String()
+}
+
+// keyLocation checks a certificate or key location. A pkcs11: URI must parse
+// (RFC 7512) and must not carry a PIN: the config file holds no secrets.
+// Messages never repeat the URI, which might.
+func (v *validator) keyLocation(at ref, label, key, s string) {
+	if !strings.HasPrefix(s, "pkcs11:") {
+		return
+	}
+	if strings.Contains(s, "pin-value") {
+		v.add(at, "%s: %s holds a pin-value; a PIN must not be stored in the config file: set remember_pin = true to keep it in the OS keyring, or use pin-source", label, key)
+		return
+	}
+	if err := pkcs11uri.New().Parse(s); err != nil {
+		v.add(at, "%s: %s is not a valid pkcs11: URI (RFC 7512): %v", label, key, err)
+	}
 }
