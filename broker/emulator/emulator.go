@@ -110,19 +110,21 @@ func New(opts Options) (*Emulator, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	ca, err := pki.NewCA("Lanyard Emulator CA", pki.WithClock(opts.Clock))
+	// TLS clients judge the CA and server certificate by the wall clock,
+	// the emulator by its own: both must fall inside the validity.
+	now := opts.Clock()
+	from, until := earliest(now, time.Now()).Add(-24*time.Hour), latest(now, time.Now())
+	ca, err := pki.NewCA("Lanyard Emulator CA", pki.WithClock(opts.Clock), pki.WithValidity(from, until.AddDate(10, 0, 0)))
 	if err != nil {
 		return nil, err
 	}
-	now := opts.Clock()
 	serverCert, serverKey, err := ca.IssueWithKey(pki.LeafRequest{
 		CommonName:  "127.0.0.1",
 		DNSNames:    []string{"localhost"},
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		// The TLS client checks against the wall clock, not the emulator's.
-		NotBefore: earliest(now, time.Now()).Add(-24 * time.Hour),
-		NotAfter:  latest(now, time.Now()).Add(30 * 24 * time.Hour),
+		NotBefore:   from,
+		NotAfter:    until.AddDate(1, 0, 0),
 	}, pki.ECDSAP256)
 	if err != nil {
 		return nil, fmt.Errorf("emulator TLS certificate: %w", err)

@@ -1,12 +1,16 @@
 package emulator
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/lanyard-app/lanyard/broker/awsenv"
 	"github.com/lanyard-app/lanyard/broker/pki"
 )
@@ -81,7 +85,7 @@ func TestUnknownPathIsRecorded(t *testing.T) {
 // never the credentials the emulator issued.
 func TestSecretsStayOutOfRecords(t *testing.T) {
 	logged := &syncBuffer{}
-	f := newFixtureWith(t, Options{Logger: slog.New(slog.NewTextHandler(logged, nil))})
+	f := newFixtureWith(t, Options{Logger: slog.New(slog.NewTextHandler(logged, nil))}, 0)
 	creds := f.session()
 	getSigninToken(t, f.e, creds, nil)
 	for _, rec := range f.e.Requests() {
@@ -94,5 +98,55 @@ func TestSecretsStayOutOfRecords(t *testing.T) {
 	}
 	if strings.Contains(logged.String(), creds.SecretAccessKey) || strings.Contains(logged.String(), creds.SessionToken) || !strings.Contains(logged.String(), "CreateSession") {
 		t.Fatalf("log %q", logged.String())
+	}
+}
+
+// TestClockFarFromWallClock: with the emulator's clock years away, TLS
+// (judged by the wall clock) still works and certificates, dates and
+// expiry are judged by the emulator's clock.
+func TestClockFarFromWallClock(t *testing.T) {
+	for _, offset := range []time.Duration{5 * 365 * 24 * time.Hour, -3 * 365 * 24 * time.Hour} {
+		f := newFixtureWith(t, Options{Region: "eu-central-1"}, offset)
+		r := f.createSession(createSessionRequest{})
+		if r.status != http.StatusCreated {
+			t.Fatalf("offset %s: %d %s", offset, r.status, r.message)
+		}
+		if exp := r.credentials(t).Expiration; exp.Sub(f.clock.Now()) > time.Hour || exp.Before(f.clock.Now()) {
+			t.Errorf("offset %s: expiration %s not an hour after the emulator clock", offset, exp)
+		}
+		// A client signing with the wall clock is refused as skewed.
+		if r := f.createSession(createSessionRequest{date: time.Now()}); r.status != 403 {
+			t.Errorf("wall-clock request accepted with offset %s", offset)
+		}
+	}
+}
+
+func TestIssueCredentialsWorkWithSTS(t *testing.T) {
+	f := newFixture(t)
+	creds, err := f.e.IssueCredentials(f.roleARN, "direct", "carol", 15*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := stsClient(f.e, creds).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(out.Arn); got != "arn:aws:sts::123456789012:assumed-role/Lanyard/direct" {
+		t.Errorf("arn %s", got)
+	}
+	if _, err := f.e.IssueCredentials("arn:aws:iam::123456789012:role/Nope", "x", "", time.Hour); err == nil {
+		t.Error("credentials for an unknown role")
+	}
+}
+
+func TestDisabledProfile(t *testing.T) {
+	f := newFixture(t)
+	f.e.SetProfileEnabled(f.profileARN, false)
+	if r := f.createSession(createSessionRequest{}); r.status != 403 || r.message != "Profile is disabled" {
+		t.Fatalf("%d %q", r.status, r.message)
+	}
+	f.e.SetProfileEnabled(f.profileARN, true)
+	if r := f.createSession(createSessionRequest{}); r.status != 201 {
+		t.Fatalf("re-enabled: %d", r.status)
 	}
 }

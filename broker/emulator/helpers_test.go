@@ -61,14 +61,14 @@ const profileMaxDuration = 7200
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	return newFixtureWith(t, Options{})
+	return newFixtureWith(t, Options{}, 0)
 }
 
-// newFixtureWith is newFixture with emulator options; the clock is always
-// the fixture's.
-func newFixtureWith(t *testing.T, opts Options) *fixture {
+// newFixtureWith is newFixture with emulator options and a clock offset
+// from the wall clock; the clock is always the fixture's.
+func newFixtureWith(t *testing.T, opts Options, offset time.Duration) *fixture {
 	t.Helper()
-	clock := &testClock{}
+	clock := &testClock{offset: offset}
 	opts.Clock = clock.Now
 	e, err := New(opts)
 	if err != nil {

@@ -239,7 +239,7 @@ func (c *call) verifyX509Signature(leaf *x509.Certificate, chainSent bool) bool 
 	}
 	header := r.Header.Get("Authorization")
 	if header == "" {
-		c.jsonError(http.StatusForbidden, "AccessDeniedException", "Missing Authentication Token", ReasonMissingAuthorization, errNoAuthorization.Error())
+		c.jsonError(http.StatusForbidden, "AccessDeniedException", "Missing Authentication Token", ReasonMissingAuthorization, "no Authorization header")
 		return false
 	}
 	auth, err := parseAuthorization(header)

@@ -3,7 +3,6 @@ package emulator
 import (
 	"encoding/json"
 	"encoding/xml"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -209,5 +208,3 @@ func (c *call) throttle() {
 		c.plainError(http.StatusTooManyRequests, "Throttling", "Rate exceeded", ReasonInjectedFault, "injected throttling")
 	}
 }
-
-var errNoAuthorization = errors.New("no Authorization header")
