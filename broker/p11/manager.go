@@ -267,8 +267,8 @@ func presentTokens(mod *module) ([]slotToken, error) {
 		if err != nil {
 			continue // removed between the two calls, or unreadable
 		}
-		if info.Flags&pkcs11.CKF_TOKEN_INITIALIZED == 0 {
-			continue
+		if info.Flags&pkcs11.CKF_TOKEN_INITIALIZED == 0 && info.Label == "" {
+			continue // an empty slot offered for initialisation (SoftHSM2 keeps one)
 		}
 		sl, _ := mod.ctx.GetSlotInfo(s)
 		out = append(out, slotToken{slot: s, info: info, sl: sl})

@@ -29,8 +29,9 @@ func (e *ModuleNotFoundError) Error() string {
 		ErrModuleNotFound, e.What, strings.Join(e.Tried, ", "), ModuleEnv)
 }
 
-// Unwrap lets errors.Is match ErrModuleNotFound.
-func (e *ModuleNotFoundError) Unwrap() error { return ErrModuleNotFound }
+// Unwrap lets errors.Is match ErrModuleNotFound, and ErrTokenNotPresent:
+// without a module no token can be reached, and the app shows it that way.
+func (e *ModuleNotFoundError) Unwrap() []error { return []error{ErrModuleNotFound, ErrTokenNotPresent} }
 
 // platform holds where one operating system keeps PKCS #11 modules.
 type platform struct {

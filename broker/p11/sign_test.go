@@ -117,9 +117,24 @@ func TestECKeyWithoutPublicObject(t *testing.T) {
 	if _, err := tok.AddImportedKey(p11test.ECP256, []byte{0x05}, "bare", p11test.ImportOptions{NoPublicKey: true}, caCert, caKey); err != nil {
 		t.Fatal(err)
 	}
+	// A certificate sharing CKA_ID with a key that is not its own: the
+	// pairing is caught by checking the signature on the host.
+	stranger, err := p11test.NewSoftwareKey(p11test.ECP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tok.ImportKey(stranger, []byte{0x06}, "stranger", p11test.ImportOptions{NoPublicKey: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tok.AddCertificateWithoutKey(p11test.ECP256, []byte{0x06}, "impostor", caCert, caKey); err != nil {
+		t.Fatal(err)
+	}
 	m := newManager(t)
 	if err := signAndVerify(t, open(t, m, tok.URI("bare"), answer(userPIN)), []byte("bare")); err != nil {
 		t.Fatal(err)
+	}
+	if err := sign(open(t, m, tok.URI("impostor"), answer(userPIN)).Signer); !errors.Is(err, p11.ErrKeyNotFound) {
+		t.Fatalf("mispaired key: %v, want ErrKeyNotFound", err)
 	}
 }
 
@@ -173,4 +188,29 @@ func statsFor(t testing.TB, m *p11.Manager, label string) p11.TokenStats {
 	}
 	t.Fatalf("no stats for token %q in %+v", label, m.Stats())
 	return p11.TokenStats{}
+}
+
+func TestAlwaysAuthenticateWrongPIN(t *testing.T) {
+	caCert, caKey := ca(t)
+	tok := newToken(t)
+	if _, err := tok.AddImportedKey(p11test.RSA2048, []byte{0x02}, "piv-9c", p11test.ImportOptions{AlwaysAuthenticate: true}, caCert, caKey); err != nil {
+		t.Fatal(err)
+	}
+	m := newManager(t)
+	pr := answer(userPIN, "000000", userPIN)
+	kp := open(t, m, tok.URI("piv-9c"), pr)
+	if err := sign(kp.Signer); !errors.Is(err, p11.ErrWrongPIN) {
+		t.Fatalf("wrong context-specific PIN: %v, want ErrWrongPIN", err)
+	}
+	// The aborted operation must not wedge the session.
+	if err := signAndVerify(t, kp, []byte("again")); err != nil {
+		t.Fatal(err)
+	}
+	reqs := pr.requests()
+	if len(reqs) != 3 || !reqs[1].ContextSpecific || !reqs[2].ContextSpecific || !reqs[2].PreviousFailed {
+		t.Fatalf("prompts %+v: want user, context-specific, context-specific after a failure", reqs)
+	}
+	if st := statsFor(t, m, tok.Label); st.Logins != 1 || st.ContextLogins != 2 {
+		t.Fatalf("stats %+v", st)
+	}
 }

@@ -106,8 +106,10 @@ func (t *token) fail(doing string, err error) error {
 		return t.gone(err)
 	}
 	if ckr(err) == pkcs11.CKR_USER_NOT_LOGGED_IN {
+		// Logged out behind our back (another session closed them all):
+		// the next attempt asks for the PIN again.
 		t.loggedIn = false
-		return &TokenError{Kind: ErrWrongPIN, Token: t.describe(), Detail: "the token logged out; try again", Cause: err}
+		return fmt.Errorf("%s was logged out; try again to enter the PIN: %w", t.describe(), err)
 	}
 	return fmt.Errorf("%s: %s: %w", t.describe(), doing, err)
 }
