@@ -3,6 +3,7 @@ package rolesanywhere
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -72,21 +73,21 @@ func ParseARN(kind ARNKind, s string) (arn.ARN, error) {
 		return arn.ARN{}, fmt.Errorf("the %s %s %s (expected %s)", kind, quoteARN(s), fmt.Sprintf(format, args...), kind.example())
 	}
 	if !partitionPattern.MatchString(a.Partition) {
-		return bad("has an unknown partition %q", a.Partition)
+		return bad("has an unknown partition %s", quoteARN(a.Partition))
 	}
 	if !accountPattern.MatchString(a.AccountID) {
-		return bad("has account %q, which is not a 12-digit account ID", a.AccountID)
+		return bad("has account %s, which is not a 12-digit account ID", quoteARN(a.AccountID))
 	}
 	resourceType, resourceID, hasID := strings.Cut(a.Resource, "/")
 	if kind == Role {
 		if a.Service != "iam" {
-			return bad("is a %s resource, not an IAM role", a.Service)
+			return bad("is a %s resource, not an IAM role", quoteARN(a.Service))
 		}
 		if a.Region != "" {
 			return bad("has a region; IAM role ARNs have none")
 		}
 		if resourceType != "role" || !hasID {
-			return bad("names an IAM %q, not a role", resourceType)
+			return bad("names an IAM %s, not a role", quoteARN(resourceType))
 		}
 		i := strings.LastIndex(a.Resource, "/")
 		path, name := a.Resource[len("role"):i+1], a.Resource[i+1:]
@@ -97,10 +98,10 @@ func ParseARN(kind ARNKind, s string) (arn.ARN, error) {
 	}
 	wantType := map[ARNKind]string{TrustAnchor: "trust-anchor", Profile: "profile"}[kind]
 	if a.Service != "rolesanywhere" {
-		return bad("is a %s resource, not an IAM Roles Anywhere %s", a.Service, wantType)
+		return bad("is a %s resource, not an IAM Roles Anywhere %s", quoteARN(a.Service), wantType)
 	}
 	if !regionPattern.MatchString(a.Region) {
-		return bad("has no valid region (%q)", a.Region)
+		return bad("has no valid region (%s)", quoteARN(a.Region))
 	}
 	if p := awsenv.PartitionForRegion(a.Region).ID; isKnownPartition(a.Partition) && p != a.Partition {
 		return bad("is in partition %s, but region %s belongs to %s", a.Partition, a.Region, p)
@@ -109,7 +110,7 @@ func ParseARN(kind ARNKind, s string) (arn.ARN, error) {
 		if resourceType == "trust-anchor" || resourceType == "profile" {
 			return bad("is a %s ARN, not a %s ARN: the two fields may be swapped", resourceType, wantType)
 		}
-		return bad("names a %q, not a %s", resourceType, wantType)
+		return bad("names a %s, not a %s", quoteARN(resourceType), wantType)
 	}
 	if !resourceIDPattern.MatchString(resourceID) {
 		return bad("has an invalid %s ID", wantType)
@@ -122,13 +123,21 @@ func isKnownPartition(p string) bool {
 }
 
 // quoteARN quotes user input for an error message, shortened so a pasted
-// document does not flood the message.
+// document or binary junk does not flood the message.
 func quoteARN(s string) string {
-	const maxLen = 160
-	if len(s) > maxLen {
-		s = s[:maxLen] + "…"
+	const maxQuoted = 160
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		q := strconv.Quote(string(r))
+		if b.Len()+len(q) > maxQuoted {
+			b.WriteString("…")
+			break
+		}
+		b.WriteString(q[1 : len(q)-1])
 	}
-	return fmt.Sprintf("%q", s)
+	b.WriteByte('"')
+	return b.String()
 }
 
 // resolvedARNs are the three validated ARNs and the region they imply.
