@@ -135,7 +135,12 @@ func TestSecretNeverInPlaintextUnderHome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("keyring files under HOME (encrypted by gnome-keyring with the login password): %v", keyrings)
+	// gnome-keyring's store is where the value went; it is encrypted with the
+	// login password, and holds the lookup attributes only as hashes.
+	if len(keyrings) == 0 {
+		t.Fatalf("no gnome-keyring store under %s: the check above proved nothing", home)
+	}
+	t.Logf("gnome-keyring store files: %v", keyrings)
 }
 
 // blockingBackend never answers, like a Secret Service waiting for an unlock
