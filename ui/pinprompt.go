@@ -68,6 +68,9 @@ func (p *PINPrompter) PIN(ctx context.Context, req pin.Request) (string, error) 
 	}
 }
 
+// pinDialogWidth fits the longest retry warning on one line.
+const pinDialogWidth = 460
+
 // pinDialog is one prompt; it answers exactly once.
 type pinDialog struct {
 	w       fyne.Window
@@ -76,6 +79,7 @@ type pinDialog struct {
 	cancel  *widget.Button
 	answer  chan<- pinAnswer
 	done    bool
+	closed  bool
 	content fyne.CanvasObject
 }
 
@@ -140,9 +144,16 @@ func newPINDialog(a fyne.App, req pin.Request, answer chan<- pinAnswer) *pinDial
 	}
 
 	d.w.SetContent(container.NewPadded(d.content))
-	d.w.Resize(fyne.NewSize(420, d.content.MinSize().Height))
+	// Wrapped labels know their height only once they have a width: lay
+	// out at the final width first, then fit the height.
+	d.w.Resize(fyne.NewSize(pinDialogWidth, 1))
+	d.w.Resize(fyne.NewSize(pinDialogWidth, d.w.Content().MinSize().Height))
 	d.w.SetFixedSize(true)
-	d.w.SetCloseIntercept(func() { d.finish(pinAnswer{err: pin.ErrCancelled}) })
+	// Closing the window any way other than the buttons is a cancel.
+	d.w.SetOnClosed(func() {
+		d.closed = true
+		d.finish(pinAnswer{err: pin.ErrCancelled})
+	})
 	d.w.CenterOnScreen()
 	d.w.Show()
 	d.w.RequestFocus()
@@ -171,5 +182,8 @@ func (d *pinDialog) finish(a pinAnswer) {
 		d.entry.SetText("")
 	}
 	d.answer <- a
-	d.w.Close()
+	if !d.closed {
+		d.closed = true
+		d.w.Close()
+	}
 }
