@@ -24,6 +24,7 @@ type Error struct {
 	Err error
 }
 
+// Error says what was attempted and, in plain words, what to fix.
 func (e *Error) Error() string { return e.Op + ": " + e.Reason }
 
 // Unwrap returns the underlying error.
