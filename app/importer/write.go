@@ -1,0 +1,192 @@
+package importer
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/ini.v1"
+)
+
+// WriteProfiles adds to the AWS config file at awsConfigPath one profile per
+// account, named after it, whose credential_process runs
+// `lanyardPath credential-process --account NAME`. The new sections are
+// appended: every byte already in the file stays as it was. The file is
+// replaced atomically (a temporary file renamed over it) after a backup copy
+// was written next to it; backupPath is that copy ("" when the file did not
+// exist yet). Nothing is written when any profile name is already taken.
+func WriteProfiles(awsConfigPath string, accounts []string, lanyardPath string) (backupPath string, err error) {
+	if len(accounts) == 0 {
+		return "", errors.New("no accounts to write profiles for")
+	}
+	// Write through a symbolic link (dotfile managers), not over it.
+	path := awsConfigPath
+	if resolved, err := filepath.EvalSymlinks(awsConfigPath); err == nil {
+		path = resolved
+	}
+	original, err := os.ReadFile(path)
+	exists := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("cannot read %s: %w", awsConfigPath, err)
+	}
+	mode := fs.FileMode(0o600)
+	if exists {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return "", fmt.Errorf("cannot read %s: %w", awsConfigPath, err)
+		}
+		mode = fi.Mode().Perm()
+	}
+
+	taken, err := profileNames(original)
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s to check its profile names: %w", awsConfigPath, err)
+	}
+	command, err := quoteArg(lanyardPath)
+	if err != nil {
+		return "", fmt.Errorf("the path to lanyard %w", err)
+	}
+	var addition bytes.Buffer
+	var clash []string
+	seen := map[string]bool{}
+	for _, name := range accounts {
+		if err := checkProfileName(name); err != nil {
+			return "", err
+		}
+		if taken[name] || seen[name] {
+			clash = append(clash, name)
+			continue
+		}
+		seen[name] = true
+		arg, err := quoteArg(name)
+		if err != nil {
+			return "", fmt.Errorf("account name %w", err)
+		}
+		fmt.Fprintf(&addition, "\n[profile %s]\ncredential_process = %s credential-process --account %s\n", name, command, arg)
+	}
+	if len(clash) > 0 {
+		return "", fmt.Errorf("%s already has a profile named %s; nothing was written (remove or rename those profiles first)", awsConfigPath, strings.Join(clash, ", "))
+	}
+
+	content := bytes.Clone(original)
+	if len(content) > 0 && content[len(content)-1] != '\n' {
+		content = append(content, '\n')
+	}
+	content = append(content, addition.Bytes()...)
+
+	dir := filepath.Dir(path)
+	if !exists {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", fmt.Errorf("cannot create %s: %w", dir, err)
+		}
+	} else {
+		backupPath = path + ".lanyard-backup-" + time.Now().UTC().Format("20060102T150405Z")
+		if err := writeFileSynced(backupPath, original, mode, true); err != nil {
+			return "", fmt.Errorf("cannot write the backup %s (the AWS config file was not changed): %w", backupPath, err)
+		}
+	}
+	tmp, err := os.CreateTemp(dir, ".config-lanyard-*")
+	if err != nil {
+		return backupPath, fmt.Errorf("cannot write next to %s (it was not changed): %w", awsConfigPath, err)
+	}
+	tmpName := tmp.Name()
+	tmp.Close()
+	if err := writeFileSynced(tmpName, content, mode, false); err != nil {
+		os.Remove(tmpName)
+		return backupPath, fmt.Errorf("cannot write next to %s (it was not changed): %w", awsConfigPath, err)
+	}
+	if err := os.Rename(tmpName, path); err != nil {
+		os.Remove(tmpName)
+		return backupPath, fmt.Errorf("cannot replace %s (it was not changed): %w", awsConfigPath, err)
+	}
+	return backupPath, nil
+}
+
+func writeFileSynced(name string, data []byte, mode fs.FileMode, exclusive bool) error {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if exclusive {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	}
+	f, err := os.OpenFile(name, flags, mode)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// profileNames lists the profiles a config file defines.
+func profileNames(data []byte) (map[string]bool, error) {
+	names := map[string]bool{}
+	if len(data) == 0 {
+		return names, nil
+	}
+	text, broken := isolateBrokenHeaders(data)
+	for _, b := range broken {
+		// Count the name as taken: the user meant that profile to exist.
+		if b.name != "" {
+			names[b.name] = true
+		}
+	}
+	file, err := ini.LoadSources(loadOptions, text)
+	if err != nil {
+		return nil, err
+	}
+	for _, sec := range file.Sections() {
+		raw := sec.Name()
+		switch {
+		case raw == "default":
+			names["default"] = true
+		case strings.HasPrefix(raw, "profile ") || strings.HasPrefix(raw, "profile\t"):
+			names[strings.TrimSpace(raw[len("profile "):])] = true
+		}
+	}
+	return names, nil
+}
+
+func checkProfileName(name string) error {
+	if name == "" || strings.ContainsAny(name, "[]\r\n\t") || strings.TrimSpace(name) != name {
+		return fmt.Errorf("account name %q cannot be an AWS profile name", name)
+	}
+	return nil
+}
+
+// quoteArg quotes a word of a credential_process command when it needs it.
+// Double quotes are the one quoting that the AWS CLI's splitter, sh -c (the
+// Go SDK on Unix) and cmd.exe (on Windows) all read the same way, as long
+// as the word holds none of the characters they treat differently.
+func quoteArg(s string) (string, error) {
+	if s == "" {
+		return "", errors.New("is empty")
+	}
+	if strings.ContainsAny(s, "\"$`!%\r\n") || strings.Contains(s, `\\`) || strings.HasSuffix(s, `\`) {
+		return "", fmt.Errorf("%q contains characters that cannot be quoted safely in credential_process", s)
+	}
+	safe := true
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./:+=,@", c)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s, nil
+	}
+	return `"` + s + `"`, nil
+}
