@@ -16,12 +16,13 @@
 //
 // PowerShell also treats the typographic quotes ‘ ’ ‚ ‛ as single quotes, so
 // those are doubled as well. cmd has no quoting that survives every
-// character, so values containing a line break, % ! " ^ & | < or > are
-// refused with an error instead of being emitted. dotenv values are single
-// quoted, which bash (`set -a; . ./file`), python-dotenv, Node dotenv,
-// godotenv and Docker Compose all take literally as long as the value holds
-// no ', no \ (python-dotenv reads \' and \\ as escapes) and no line break;
-// such values are refused.
+// character, so values containing % ! " ^ & | < >, a control character
+// (line breaks included) or non-ASCII text are refused with an error instead
+// of being emitted. dotenv values are single quoted, which bash
+// (`set -a; . ./file`), python-dotenv, Node dotenv, godotenv and Docker
+// Compose all take literally as long as the value holds no ', no \
+// (python-dotenv reads \' and \\ as escapes) and no line break; such values
+// are refused.
 //
 // Values must be valid UTF-8 without NUL bytes in every format: an
 // environment variable cannot carry a NUL.
@@ -140,7 +141,7 @@ func assignment(format string, v variable) (string, error) {
 	case "powershell":
 		return "$Env:" + v.name + " = " + quotePowerShell(v.value), nil
 	case "cmd":
-		if i := strings.IndexAny(v.value, cmdUnsafe); i >= 0 {
+		if i := strings.IndexFunc(v.value, cmdUnsafe); i >= 0 {
 			return "", fmt.Errorf("%s: %w for cmd (it contains %s); use --format powershell", v.name, ErrUnsafeValue, describe(v.value[i]))
 		}
 		return `set "` + v.name + "=" + v.value + `"`, nil
@@ -153,9 +154,14 @@ func assignment(format string, v variable) (string, error) {
 	return "", fmt.Errorf("unknown format %q", format)
 }
 
-// cmdUnsafe are the characters cmd.exe may interpret inside set "NAME=value":
-// % and ! expand variables, the rest end or escape the quoted word.
-const cmdUnsafe = "\r\n%!\"^&|<>"
+// cmdUnsafe reports the characters cmd.exe may interpret inside
+// set "NAME=value" (% and ! expand variables, the rest end or escape the
+// quoted word) and those it cannot be trusted to keep: control characters
+// (Ctrl-Z ends a batch file) and anything outside ASCII, which depends on
+// the console code page.
+func cmdUnsafe(r rune) bool {
+	return r < 0x20 || r > 0x7e || strings.ContainsRune(`%!"^&|<>`, r)
+}
 
 // dotenvUnsafe are the characters on which dotenv parsers and bash disagree
 // inside a single-quoted value.
@@ -163,11 +169,15 @@ const dotenvUnsafe = "'\\\r\n"
 
 // describe names a refused character without repeating the (secret) value.
 func describe(c byte) string {
-	switch c {
-	case '\n':
+	switch {
+	case c == '\n':
 		return "a line break"
-	case '\r':
+	case c == '\r':
 		return "a carriage return"
+	case c < 0x20 || c == 0x7f:
+		return "a control character"
+	case c >= 0x80:
+		return "a non-ASCII character"
 	}
 	return fmt.Sprintf("the character %q", c)
 }

@@ -90,7 +90,7 @@ func refused(format, value string) bool {
 	}
 	switch format {
 	case "cmd":
-		return strings.ContainsAny(value, cmdUnsafe)
+		return strings.IndexFunc(value, cmdUnsafe) >= 0
 	case "dotenv":
 		return strings.ContainsAny(value, dotenvUnsafe)
 	}
@@ -142,7 +142,7 @@ func TestEnvRefusesWhatCmdAndDotenvCannotHold(t *testing.T) {
 	for _, tc := range []struct{ format, value string }{
 		{"cmd", secret + "%PATH%"}, {"cmd", secret + "!x!"}, {"cmd", secret + `"`}, {"cmd", secret + "^"},
 		{"cmd", secret + "&calc"}, {"cmd", secret + "|x"}, {"cmd", secret + "<x"}, {"cmd", secret + ">x"},
-		{"cmd", secret + "\nx"}, {"cmd", secret + "\rx"},
+		{"cmd", secret + "\nx"}, {"cmd", secret + "\rx"}, {"cmd", secret + "\x1a"}, {"cmd", secret + "é"},
 		{"dotenv", secret + "'"}, {"dotenv", secret + `\`}, {"dotenv", secret + "\n"},
 		{"sh", secret + "\x00"}, {"json", secret + "\xff"},
 	} {
