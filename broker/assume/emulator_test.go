@@ -137,6 +137,7 @@ func TestEmulator(t *testing.T) {
 	t.Run("RoleWithoutSetSourceIdentity", func(t *testing.T) { emulatorRoleWithoutSetSourceIdentity(t, h) })
 	t.Run("ExpiredSourceSession", func(t *testing.T) { emulatorExpiredSourceSession(t, h) })
 	t.Run("VerifyRefusesTheWrongAccount", func(t *testing.T) { emulatorVerifyRefusesTheWrongAccount(t, h) })
+	t.Run("TagsNeedTagSession", func(t *testing.T) { emulatorTagsNeedTagSession(t, h) })
 }
 
 func emulatorHopIntoAConnectedAccount(t *testing.T, h *hub) {
@@ -202,6 +203,21 @@ func emulatorVerifyRefusesTheWrongAccount(t *testing.T, h *hub) {
 	role := h.addTarget("lanyard-access", true)
 	_, err := Verify(context.Background(), h.hop(t, role, externalID), "999988887777")
 	if err == nil || !strings.Contains(err.Error(), "not the expected account 999988887777") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func emulatorTagsNeedTagSession(t *testing.T, h *hub) {
+	role := h.addTarget("lanyard-untagged", true)
+	p, err := New(h.source, Options{
+		RoleARN: role, ExternalID: externalID, RoleSessionName: "alice", Region: h.e.Region(), Resolver: h.resolver,
+		Tags: map[string]string{"person": "alice"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Retrieve(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "allow sts:TagSession") {
 		t.Fatalf("err = %v", err)
 	}
 }
