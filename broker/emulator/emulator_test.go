@@ -150,3 +150,17 @@ func TestDisabledProfile(t *testing.T) {
 		t.Fatalf("re-enabled: %d", r.status)
 	}
 }
+
+func TestPartitionAwareARNs(t *testing.T) {
+	f := newFixtureWith(t, Options{Region: "cn-north-1"}, 0)
+	if !strings.HasPrefix(f.anchorARN, "arn:aws-cn:rolesanywhere:cn-north-1:123456789012:trust-anchor/") || f.roleARN != "arn:aws-cn:iam::123456789012:role/Lanyard" {
+		t.Fatalf("anchor %s role %s", f.anchorARN, f.roleARN)
+	}
+	out, err := stsClient(f.e, f.session()).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(aws.ToString(out.Arn), "arn:aws-cn:sts::123456789012:assumed-role/Lanyard/") {
+		t.Errorf("arn %s", aws.ToString(out.Arn))
+	}
+}

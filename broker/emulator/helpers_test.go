@@ -45,7 +45,7 @@ func (c *testClock) Advance(d time.Duration) {
 // intermediate), a role that trusts Roles Anywhere, a profile for it and a
 // client certificate issued by the intermediate.
 type fixture struct {
-	t          *testing.T
+	t          testing.TB
 	e          *Emulator
 	clock      *testClock
 	root       *pki.CA
@@ -59,14 +59,14 @@ type fixture struct {
 
 const profileMaxDuration = 7200
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	return newFixtureWith(t, Options{}, 0)
 }
 
 // newFixtureWith is newFixture with emulator options and a clock offset
 // from the wall clock; the clock is always the fixture's.
-func newFixtureWith(t *testing.T, opts Options, offset time.Duration) *fixture {
+func newFixtureWith(t testing.TB, opts Options, offset time.Duration) *fixture {
 	t.Helper()
 	clock := &testClock{offset: offset}
 	opts.Clock = clock.Now
@@ -140,7 +140,7 @@ type createSessionReply struct {
 	subjectArn string
 }
 
-func (r createSessionReply) credentials(t *testing.T) Credentials {
+func (r createSessionReply) credentials(t testing.TB) Credentials {
 	t.Helper()
 	exp, err := time.Parse(time.RFC3339, r.set.Credentials.Expiration)
 	if err != nil {
@@ -190,7 +190,7 @@ func (f *fixture) buildCreateSession(baseURL string, in createSessionRequest) *h
 	return signX509Request(f.t, baseURL, in)
 }
 
-func signX509Request(t *testing.T, baseURL string, in createSessionRequest) *http.Request {
+func signX509Request(t testing.TB, baseURL string, in createSessionRequest) *http.Request {
 	t.Helper()
 	query := url.Values{"profileArn": {in.profileARN}, "roleArn": {in.roleARN}, "trustAnchorArn": {in.anchorARN}}
 	rawQuery := strings.ReplaceAll(query.Encode(), "+", "%20")
