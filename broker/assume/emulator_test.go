@@ -138,6 +138,8 @@ func TestEmulator(t *testing.T) {
 	t.Run("ExpiredSourceSession", func(t *testing.T) { emulatorExpiredSourceSession(t, h) })
 	t.Run("VerifyRefusesTheWrongAccount", func(t *testing.T) { emulatorVerifyRefusesTheWrongAccount(t, h) })
 	t.Run("TagsNeedTagSession", func(t *testing.T) { emulatorTagsNeedTagSession(t, h) })
+	// Last: revoking the hub role spoils the shared identity session.
+	t.Run("RevokedIdentitySession", func(t *testing.T) { emulatorRevokedIdentitySession(t, h) })
 }
 
 func emulatorHopIntoAConnectedAccount(t *testing.T, h *hub) {
@@ -218,6 +220,19 @@ func emulatorTagsNeedTagSession(t *testing.T, h *hub) {
 	}
 	_, err = p.Retrieve(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "allow sts:TagSession") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func emulatorRevokedIdentitySession(t *testing.T, h *hub) {
+	role := h.addTarget("lanyard-access", true)
+	p := h.hop(t, role, externalID)
+	if _, err := p.Retrieve(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h.e.RevokeRole(h.roleARN)
+	_, err := p.Retrieve(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "sessions may have been revoked") || strings.Contains(err.Error(), "ExternalId stored") {
 		t.Fatalf("err = %v", err)
 	}
 }

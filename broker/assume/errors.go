@@ -50,6 +50,8 @@ func (p *Provider) explain(err error) error {
 	switch code := api.ErrorCode(); {
 	case code == "AccessDenied" && strings.Contains(msg, "sts:SetSourceIdentity"):
 		reason = "access denied: the role's trust policy must also allow sts:SetSourceIdentity (Roles Anywhere sessions always carry a source identity)"
+	case code == "AccessDenied" && strings.Contains(msg, "explicit deny"):
+		reason = "access denied by an explicit deny: the identity's sessions may have been revoked (sign in to the identity again), or a policy on the identity's role denies sts:AssumeRole (AWS said: " + msg + ")"
 	case code == "AccessDenied" && strings.Contains(msg, "sts:TagSession"):
 		reason = "access denied: the role's trust policy must also allow sts:TagSession, because Lanyard passes session tags"
 	case code == "AccessDenied":
