@@ -75,9 +75,6 @@ func (m *Manager) Open(ctx context.Context, certURI, keyURI string, prompter pin
 	if err != nil {
 		return keys.KeyPair{}, err
 	}
-	if ku != nil && !ku.matchesToken(t.info, nil) {
-		return keys.KeyPair{}, fmt.Errorf("%w: the key URI names a different token than %s, where the certificate is", ErrKeyNotFound, t.describe())
-	}
 	s := &signer{
 		tok:      t,
 		cert:     leaf.cert,
@@ -94,6 +91,9 @@ func (m *Manager) Open(ctx context.Context, certURI, keyURI string, prompter pin
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if ku != nil && !ku.matchesToken(t.info, nil) {
+		return keys.KeyPair{}, fmt.Errorf("%w: the key URI names a different token than %s, where the certificate is", ErrKeyNotFound, t.describe())
+	}
 	if err := t.ensureSession(); err != nil {
 		return keys.KeyPair{}, err
 	}
@@ -217,6 +217,7 @@ func (m *Manager) matchingTokens(u *URI, modulePath string) ([]*token, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.dropAbsent(mod, slots)
 	if u.LibraryManufacturer != "" || u.LibraryDescription != "" || u.LibraryVersion != "" {
 		info, err := mod.ctx.GetInfo()
 		if err != nil {
@@ -237,6 +238,28 @@ func (m *Manager) matchingTokens(u *URI, modulePath string) ([]*token, error) {
 		return nil, m.notPresent(u, mod, nil)
 	}
 	return out, nil
+}
+
+// dropAbsent closes the sessions of tokens that are no longer plugged in,
+// so that a token coming back gets a fresh session at once.
+func (m *Manager) dropAbsent(mod *module, present []slotToken) {
+	here := map[tokenKey]bool{}
+	for _, st := range present {
+		here[tokenKey{module: mod.path, label: st.info.Label, serial: st.info.SerialNumber}] = true
+	}
+	m.mu.Lock()
+	var gone []*token
+	for k, t := range m.tokens {
+		if k.module == mod.path && !here[k] {
+			gone = append(gone, t)
+		}
+	}
+	m.mu.Unlock()
+	for _, t := range gone {
+		t.mu.Lock()
+		t.drop()
+		t.mu.Unlock()
+	}
 }
 
 func (m *Manager) notPresent(u *URI, mod *module, cause error) error {
@@ -317,7 +340,7 @@ func (m *Manager) tokenFor(mod *module, st slotToken) *token {
 	defer m.mu.Unlock()
 	t, ok := m.tokens[k]
 	if !ok {
-		t = &token{mod: mod, key: k, slot: st.slot, info: st.info}
+		t = &token{mod: mod, key: k, slot: st.slot, info: st.info, manufacturer: st.info.ManufacturerID, model: st.info.Model}
 		m.tokens[k] = t
 	}
 	return t

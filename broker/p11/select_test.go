@@ -115,7 +115,7 @@ func TestAttestationCertificateIsNeverChosen(t *testing.T) {
 func TestCertificateWithoutKey(t *testing.T) {
 	caCert, caKey := ca(t)
 	tok := newToken(t)
-	if _, err := tok.AddGeneratedKey(p11test.RSA2048, []byte{1}, "has-key", caCert, caKey); err != nil {
+	if _, err := tok.AddGeneratedKey(p11test.ECP256, []byte{1}, "has-key", caCert, caKey); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := tok.AddCertificateWithoutKey(p11test.RSA2048, []byte{9}, "orphan", caCert, caKey); err != nil {

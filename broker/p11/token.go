@@ -18,6 +18,9 @@ type tokenKey struct{ module, label, serial string }
 type token struct {
 	mod *module
 	key tokenKey
+	// manufacturer and model never change for a token; kept outside mu so
+	// URIs can be written without locking.
+	manufacturer, model string
 
 	mu             sync.Mutex
 	slot           uint
@@ -156,7 +159,7 @@ type tokenCert struct {
 func (c tokenCert) isAttestation() bool { return strings.Contains(c.label, "Attestation") }
 
 func (t *token) certURI(c tokenCert) string {
-	return NewURIBuilder().Token(t.key.label, t.key.serial, t.info.ManufacturerID, t.info.Model).
+	return NewURIBuilder().Token(t.key.label, t.key.serial, t.manufacturer, t.model).
 		Object(c.label, c.id).Type("cert").String()
 }
 
