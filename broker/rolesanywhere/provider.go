@@ -3,13 +3,17 @@ package rolesanywhere
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -128,6 +132,9 @@ func NewProvider(cfg Config, key KeyFunc) (*Provider, error) {
 		return nil, fmt.Errorf("the Roles Anywhere endpoint %q is not a URL: %w", base, err)
 	}
 	endpoint = endpoint.JoinPath("sessions")
+	if !strings.HasPrefix(endpoint.Path, "/") {
+		endpoint.Path = "/" + endpoint.Path
+	}
 	client := cfg.HTTPClient
 	if client == nil {
 		if client, err = cfg.Resolver.HTTPClient(); err != nil {
@@ -325,14 +332,27 @@ func (p *Provider) measureSkew(date string) (time.Duration, bool) {
 	return offset, true
 }
 
-// isTransientTransport reports transport failures worth another attempt:
-// a reset connection or a timeout, not DNS, refused connections or TLS.
+// isTransientTransport reports transport failures worth another attempt: a
+// dropped or reset connection, a timeout. A name that does not resolve, a
+// refused connection or a TLS trust problem will not fix itself.
 func isTransientTransport(err error) bool {
 	var ee *EndpointError
 	if !errors.As(err, &ee) {
 		return false
 	}
-	return errors.Is(ee.Err, syscall.ECONNRESET) || errors.Is(ee.Err, io.ErrUnexpectedEOF) || errors.Is(ee.Err, io.EOF) || isTimeout(ee.Err)
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var recordErr tls.RecordHeaderError
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostnameErr x509.HostnameError
+	switch {
+	case errors.As(ee.Err, &dnsErr) && !dnsErr.IsTemporary,
+		errors.Is(ee.Err, syscall.ECONNREFUSED),
+		errors.As(ee.Err, &certErr), errors.As(ee.Err, &recordErr),
+		errors.As(ee.Err, &unknownAuthority), errors.As(ee.Err, &hostnameErr):
+		return false
+	}
+	return true
 }
 
 type createSessionResponse struct {
