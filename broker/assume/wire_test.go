@@ -281,14 +281,18 @@ func TestDenialsSayWhatToFix(t *testing.T) {
 func TestSourceFailureReachesTheUserAsItself(t *testing.T) {
 	w := newWireSTS(t)
 	cancelled := errors.New("PIN entry cancelled")
-	src := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return aws.Credentials{}, cancelled })
+	calls := 0
+	src := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { calls++; return aws.Credentials{}, cancelled })
 	p, err := New(src, options(w))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = p.Retrieve(context.Background())
-	if !errors.Is(err, cancelled) {
+	if !errors.Is(err, cancelled) || err.Error() != cancelled.Error() {
 		t.Fatalf("err = %v, want the source's error", err)
+	}
+	if calls != 1 {
+		t.Errorf("the source was asked %d times: a cancelled PIN prompt must not come back", calls)
 	}
 }
 
