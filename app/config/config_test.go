@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -418,4 +419,69 @@ func TestExternalID(t *testing.T) {
 	if ValidRoleSessionName("alice@example.com") != nil || ValidRoleSessionName("a:b") == nil || ValidRoleSessionName(strings.Repeat("a", 65)) == nil {
 		t.Error("role session name rules")
 	}
+}
+
+func TestSaveKeepsAHandEditThatDoesNotValidate(t *testing.T) {
+	dir := t.TempDir()
+	if err := Save(dir, validConfig()); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, FileName))
+	edited := strings.Replace(string(b), `account_id = "444455556666"`, `account_id = "44445555666"`, 1)
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := Save(dir, validConfig())
+	if !errors.Is(err, ErrWontOverwrite) || !strings.Contains(err.Error(), "must be 12 digits") {
+		t.Errorf("got %v", err)
+	}
+	assertContent(t, dir, edited)
+}
+
+// TestUpdateLosesNoConcurrentChange has several writers (the tray app and
+// CLI commands, in real life) add an account each at the same time.
+func TestUpdateLosesNoConcurrentChange(t *testing.T) {
+	dir := t.TempDir()
+	base := validConfig()
+	if err := Save(dir, base); err != nil {
+		t.Fatal(err)
+	}
+	const writers = 8
+	errs := make(chan error, writers)
+	for i := range writers {
+		go func() {
+			errs <- Update(dir, func(c *Config) error {
+				id := fmt.Sprintf("7777888800%02d", i)
+				return c.AddAccount(Account{Name: fmt.Sprintf("dev-%d", i), AccountID: id, RoleARN: "arn:aws:iam::" + id + ":role/x", Identity: "yubikey"})
+			})
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Accounts) != len(base.Accounts)+writers {
+		t.Errorf("%d accounts, want %d: a change was lost", len(got.Accounts), len(base.Accounts)+writers)
+	}
+}
+
+func TestUpdateWritesNothingWhenTheChangeFails(t *testing.T) {
+	dir := t.TempDir()
+	if err := Save(dir, validConfig()); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, FileName))
+	err := Update(dir, func(c *Config) error {
+		c.Accounts = nil
+		return c.RemoveIdentity("nope")
+	})
+	if err == nil {
+		t.Fatal("the failing change was reported as done")
+	}
+	assertContent(t, dir, string(before))
 }

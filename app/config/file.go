@@ -191,20 +191,18 @@ const header = `# Lanyard configuration.
 `
 
 // Save validates cfg and writes it to dir/config.toml atomically: a reader
-// sees the old file or the new one, never a mix. An existing file that does
-// not parse, or that a newer Lanyard wrote, is left alone and ErrWontOverwrite
-// is returned: it may hold edits the user has not finished.
+// sees the old file or the new one, never a mix. An existing file that Load
+// refuses (a syntax error, an unknown key, an invalid value, a newer
+// Lanyard's file) is left alone and ErrWontOverwrite is returned: it may hold
+// edits the user has not finished. Use Update to change the file when
+// another process may be changing it too.
 func Save(dir string, cfg *Config) error {
 	path := filepath.Join(dir, FileName)
 	if probs := validate(cfg); len(probs) > 0 {
 		return problemsError(probs)
 	}
-	if old, err := os.ReadFile(path); err == nil {
-		if _, _, err := decode(path, old); err != nil {
-			return fmt.Errorf("%s cannot be read, %w: fix or move the file, then try again:\n%w", path, ErrWontOverwrite, err)
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("reading the config before saving: %w", err)
+	if _, err := Load(dir); err != nil {
+		return fmt.Errorf("%s has problems, so it was not changed (%w): fix or move the file, then try again:\n%w", path, ErrWontOverwrite, err)
 	}
 	out := *cfg
 	out.Version = SchemaVersion
