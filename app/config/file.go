@@ -46,6 +46,7 @@ type Error struct {
 	Problems []Problem
 }
 
+// Error lists the problems one per line.
 func (e *Error) Error() string {
 	var b strings.Builder
 	for i, p := range e.Problems {

@@ -69,6 +69,7 @@ type backend interface {
 	Delete(service, user string) error
 }
 
+// osKeyring is go-keyring's provider for this platform.
 type osKeyring struct{}
 
 func (osKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
