@@ -33,7 +33,9 @@ type accountWindow struct {
 	index    *searchIndex
 	result   filterResult
 	selected int
-	now      time.Time
+	// listSelected is the row the list widget shows as selected.
+	listSelected int
+	now          time.Time
 }
 
 func (u *UI) showAccounts() {
@@ -47,7 +49,7 @@ func (u *UI) showAccounts() {
 }
 
 func newAccountWindow(u *UI) *accountWindow {
-	w := &accountWindow{u: u, selected: -1, now: u.now()}
+	w := &accountWindow{u: u, selected: -1, listSelected: -1, now: u.now()}
 	w.index = newSearchIndex(nil)
 	w.result = filterAccounts(w.index, "", nil)
 	w.win = u.app.NewWindow("Lanyard — accounts")
@@ -64,7 +66,8 @@ func newAccountWindow(u *UI) *accountWindow {
 		func() fyne.CanvasObject { return newAccountRow() },
 		func(id widget.ListItemID, o fyne.CanvasObject) { w.bindRow(id, o.(*accountRow)) },
 	)
-	w.list.OnSelected = func(id widget.ListItemID) { w.selected = id }
+	w.list.OnSelected = func(id widget.ListItemID) { w.selected, w.listSelected = id, id }
+	w.list.OnUnselected = func(widget.ListItemID) { w.listSelected = -1 }
 
 	w.identities = container.NewVBox()
 	w.count = widget.NewLabel("")
@@ -155,11 +158,15 @@ func (w *accountWindow) refilter(typed bool) {
 		w.selected = 0
 	}
 	w.count.SetText(fmt.Sprintf("%d of %d", len(w.result.rows), len(w.index.accounts)))
-	w.list.UnselectAll()
-	if w.selected >= 0 {
+	// Each of these redraws the visible rows once; do only one per keystroke.
+	switch {
+	case w.selected == w.listSelected:
+		w.list.Refresh()
+	case w.selected < 0:
+		w.list.UnselectAll()
+	default:
 		w.list.Select(w.selected)
 	}
-	w.list.Refresh()
 }
 
 // move shifts the selection by delta rows, staying within the matches.
@@ -292,7 +299,8 @@ func newAccountRow() *accountRow {
 	}
 	r.mark.SetMinSize(fyne.NewSize(6, 1))
 	for _, l := range []*widget.Label{r.name, r.id, r.role, r.region, r.state} {
-		l.Truncation = fyne.TextTruncateEllipsis
+		// Clipping, unlike an ellipsis, needs no text shaping per redraw.
+		l.Truncation = fyne.TextTruncateClip
 	}
 	r.favourite.Importance = widget.LowImportance
 	fields := container.NewGridWithColumns(5, r.name, r.id, r.role, r.region, r.state)

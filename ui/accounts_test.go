@@ -105,7 +105,16 @@ func TestAccountRowsShowStateAndButtonsAct(t *testing.T) {
 	test.Tap(button(t, content, "Console"))
 	loop.waitFor(t, "console", func() bool { return b.called("OpenConsole prod") })
 
+	for _, o := range visibleObjects(content) {
+		if row, ok := o.(*accountRow); ok && row.name.Text == "prod" {
+			test.Tap(row.favourite)
+		}
+	}
+	loop.waitFor(t, "favourite", func() bool { return b.called("SetFavourite prod true") })
+
+	b.mu.Lock()
 	b.consoleErr = errDenied
+	b.mu.Unlock()
 	test.Tap(button(t, content, "Console"))
 	loop.waitFor(t, "console error shown", func() bool { return hasText(content, "console for prod: "+errDenied.Error()) })
 }

@@ -71,7 +71,7 @@ func TestTrayMenuActionsCallTheBackend(t *testing.T) {
 func TestTrayFollowsStatusChanges(t *testing.T) {
 	b := trayBackend()
 	tray := &fakeTray{}
-	_, loop := newTestUI(t, b, tray)
+	u, loop := newTestUI(t, b, tray)
 
 	b.set(func(b *testBackend) {
 		b.identities[0].State = app.StateActive
@@ -83,6 +83,14 @@ func TestTrayFollowsStatusChanges(t *testing.T) {
 	}
 	if item(tray.menu, "work:").Action != nil {
 		t.Error("a signed-in identity line should not sign in again")
+	}
+
+	// A change that does not alter the menu does not re-send it.
+	sets := tray.sets
+	b.set(func(b *testBackend) { b.accounts[1].Region = "eu-west-1" })
+	loop.waitFor(t, "re-read", func() bool { return u.snap.accounts[1].Region == "eu-west-1" })
+	if tray.sets != sets {
+		t.Error("an unchanged menu was sent to the tray again")
 	}
 
 	b.set(func(b *testBackend) { b.identities[0].TokenPresent = false; b.identities[0].State = app.StateSignedOut })

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -50,8 +51,10 @@ type UI struct {
 
 	tray       Tray
 	trayReason string
-	snap       snapshot
-	loaded     bool
+	// menu is what the tray shows now.
+	menu   menuModel
+	snap   snapshot
+	loaded bool
 
 	accounts *accountWindow
 	settings *settingsWindow
@@ -190,8 +193,13 @@ func (u *UI) apply(s snapshot) {
 	now := u.now()
 	if u.tray != nil {
 		m := buildMenuModel(s.identities, s.accounts, s.recent, s.prefs.ShellFormat, now)
-		u.tray.SetSystemTrayIcon(trayIcons[m.Icon])
-		u.tray.SetSystemTrayMenu(renderMenu(m, u.runMenuEntry))
+		// Each new menu is re-sent to the tray host over D-Bus: skip the
+		// periodic ticks that change nothing.
+		if !reflect.DeepEqual(m, u.menu) {
+			u.menu = m
+			u.tray.SetSystemTrayIcon(trayIcons[m.Icon])
+			u.tray.SetSystemTrayMenu(renderMenu(m, u.runMenuEntry))
+		}
 	}
 	if u.accounts != nil {
 		u.accounts.update(s, now)
