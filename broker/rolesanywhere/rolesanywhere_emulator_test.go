@@ -6,39 +6,79 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/lanyard-app/lanyard/broker/emulator"
+	"github.com/lanyard-app/lanyard/broker/keys"
 )
 
 // emulatorSetup is a running emulator whose trust anchor is the test root
-// CA, with a profile that lists one role trusting Roles Anywhere.
+// CA, with profiles listing one role that trusts Roles Anywhere (otherRole
+// trusts it too, but no profile lists it).
 type emulatorSetup struct {
 	emu                            *emulator.Emulator
-	trustAnchor, profile, role     string
+	trustAnchor, profile           string
+	role, otherRole                string
 	strictProfile, disabledProfile string
 }
 
+// shared is one emulator for every test in the package: starting one
+// generates CA keys, which takes about a second.
+var shared struct {
+	once  sync.Once
+	setup emulatorSetup
+	err   error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.setup.emu != nil {
+		shared.setup.emu.Close()
+	}
+	os.Exit(code)
+}
+
+// startEmulator returns the shared emulator with its records and faults
+// cleared.
 func startEmulator(t *testing.T) emulatorSetup {
 	t.Helper()
+	shared.once.Do(func() { shared.setup, shared.err = newEmulatorSetup() })
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	shared.setup.emu.Reset()
+	return shared.setup
+}
+
+func newEmulatorSetup() (emulatorSetup, error) {
 	emu, err := emulator.New(emulator.Options{})
 	if err != nil {
-		t.Fatal(err)
+		return emulatorSetup{}, err
 	}
 	if err := emu.Start(); err != nil {
-		t.Fatal(err)
+		return emulatorSetup{}, err
 	}
-	t.Cleanup(func() { emu.Close() })
+	root, err := os.ReadFile(pki("root.pem"))
+	if err != nil {
+		return emulatorSetup{}, err
+	}
+	rootCerts, err := keys.ParseCertificatesPEM(root, "root.pem")
+	if err != nil {
+		return emulatorSetup{}, err
+	}
 	s := emulatorSetup{emu: emu}
-	s.trustAnchor = emu.AddTrustAnchor("lanyard-test", "", loadCert(t, pki("root.pem")))
+	s.trustAnchor = emu.AddTrustAnchor("lanyard-test", "", rootCerts...)
 	s.role = emu.AddRole(emulator.RoleSpec{Name: "Developer", TrustRolesAnywhere: true, MaxSessionDuration: 43200})
+	s.otherRole = emu.AddRole(emulator.RoleSpec{Name: "Other", TrustRolesAnywhere: true})
 	s.profile = emu.AddProfile(emulator.ProfileSpec{Name: "dev", RoleARNs: []string{s.role}, DurationSeconds: 7200,
 		AcceptRoleSessionName: true, Enabled: true})
 	s.strictProfile = emu.AddProfile(emulator.ProfileSpec{Name: "strict", RoleARNs: []string{s.role}, DurationSeconds: 3600, Enabled: true})
 	s.disabledProfile = emu.AddProfile(emulator.ProfileSpec{Name: "off", RoleARNs: []string{s.role}, Enabled: false})
-	return s
+	return s, nil
 }
 
 // config talks to the emulator through its environment only: endpoint
@@ -124,7 +164,6 @@ func (tp tamper) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func TestEmulatorRejectsTamperedRequests(t *testing.T) {
 	s := startEmulator(t)
-	otherRole := s.emu.AddRole(emulator.RoleSpec{Name: "Admin", TrustRolesAnywhere: true})
 	tests := []struct {
 		name   string
 		change func(*http.Request)
@@ -135,7 +174,7 @@ func TestEmulatorRejectsTamperedRequests(t *testing.T) {
 		}},
 		{"role in query", func(r *http.Request) {
 			q := r.URL.Query()
-			q.Set("roleArn", otherRole)
+			q.Set("roleArn", s.otherRole)
 			r.URL.RawQuery = canonicalQuery(q)
 		}},
 		{"date", func(r *http.Request) {
@@ -236,9 +275,8 @@ func TestEmulatorExplainsRefusals(t *testing.T) {
 			emulator.ReasonSessionNameNotAllowed, "acceptRoleSessionName"},
 		{"profile disabled", func(c *Config) { c.ProfileARN = s.disabledProfile },
 			emulator.ReasonProfileDisabled, "enable it"},
-		{"role not in profile", func(c *Config) {
-			c.RoleARN = s.emu.AddRole(emulator.RoleSpec{Name: "Other", TrustRolesAnywhere: true})
-		}, emulator.ReasonRoleNotInProfile, "the profile lists this role"},
+		{"role not in profile", func(c *Config) { c.RoleARN = s.otherRole },
+			emulator.ReasonRoleNotInProfile, "the profile lists this role"},
 		{"unknown profile", func(c *Config) {
 			c.ProfileARN = c.ProfileARN[:strings.LastIndex(c.ProfileARN, "/")+1] + "00000000-0000-0000-0000-000000000000"
 		},
