@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"golang.org/x/term"
 )
 
 // ExecOptions adjust Exec.
@@ -26,9 +27,21 @@ type ExecOptions struct {
 	Server Options
 }
 
-// forwardedSignals reach the child when Lanyard receives them, so Ctrl-C in a
-// terminal and a supervisor's SIGTERM stop the child, not just Lanyard.
-var forwardedSignals = []os.Signal{os.Interrupt, syscall.SIGTERM}
+// forwardedSignals reach the child when Lanyard receives them, so a
+// supervisor's SIGTERM or a kill -INT stops the child, not just Lanyard.
+var forwardedSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+// stdinIsTerminal reports whether Lanyard runs in a terminal; tests replace it.
+var stdinIsTerminal = func() bool { return term.IsTerminal(int(os.Stdin.Fd())) }
+
+// forward decides whether sig goes on to the child. In a terminal, Ctrl-C
+// and a hang-up already reach the child, which shares Lanyard's process
+// group: sending them again would look like a second Ctrl-C, which tools
+// such as terraform take as "abort without cleaning up". SIGTERM is always
+// aimed at Lanyard alone, so it is always passed on.
+func forward(sig os.Signal, onTerminal bool) bool {
+	return sig == syscall.SIGTERM || !onTerminal
+}
 
 // Exec runs argv with an endpoint serving provider's credentials, waits for
 // it and returns its exit code (128+N when a signal N ended it, as shells
@@ -70,13 +83,16 @@ func Exec(ctx context.Context, provider aws.CredentialsProvider, argv []string, 
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("exec: cannot start %q: %w", argv[0], err)
 	}
+	onTerminal := stdinIsTerminal()
 	done := make(chan struct{})
 	go func() {
 		for {
 			select {
 			case sig := <-signals:
-				// Best effort: a child that already exited cannot be signalled.
-				cmd.Process.Signal(sig)
+				if forward(sig, onTerminal) {
+					// Best effort: a child that already exited cannot be signalled.
+					cmd.Process.Signal(sig)
+				}
 			case <-done:
 				return
 			}

@@ -13,6 +13,11 @@ import (
 )
 
 func TestExecForwardsInterrupt(t *testing.T) {
+	// As when run by a script or supervisor: no terminal delivers the
+	// signal to the child, so Exec must.
+	saved := stdinIsTerminal
+	stdinIsTerminal = func() bool { return false }
+	t.Cleanup(func() { stdinIsTerminal = saved })
 	pr, pw := io.Pipe()
 	result := make(chan int, 1)
 	go func() {
@@ -37,5 +42,23 @@ func TestExecForwardsInterrupt(t *testing.T) {
 	}
 	if code := <-result; code != 42 {
 		t.Fatalf("child exit %d, want 42 (it exits 42 on SIGINT)", code)
+	}
+}
+
+func TestTerminalSignalsNotDoubled(t *testing.T) {
+	for _, c := range []struct {
+		sig        os.Signal
+		onTerminal bool
+		want       bool
+	}{
+		{os.Interrupt, true, false},
+		{syscall.SIGHUP, true, false},
+		{syscall.SIGTERM, true, true},
+		{os.Interrupt, false, true},
+		{syscall.SIGTERM, false, true},
+	} {
+		if got := forward(c.sig, c.onTerminal); got != c.want {
+			t.Errorf("forward(%v, terminal=%v) = %v", c.sig, c.onTerminal, got)
+		}
 	}
 }
