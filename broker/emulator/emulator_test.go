@@ -42,13 +42,21 @@ func TestEnvReachesEveryService(t *testing.T) {
 			t.Fatalf("%s endpoint %q %v", svc, base, err)
 		}
 	}
-	resp, err := client.Get(f.e.URL() + "/.well-known/openid-configuration")
+	// The resolver's client speaks HTTP/2, where headers such as
+	// Content-Length travel differently: signatures must still verify.
+	req := f.buildCreateSession(f.e.URL(), createSessionRequest{})
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("discovery: %d", resp.StatusCode)
+	if resp.StatusCode != http.StatusCreated || resp.ProtoMajor != 2 {
+		t.Fatalf("CreateSession over %s: %d", resp.Proto, resp.StatusCode)
+	}
+	sc := stsClient(f.e, f.session())
+	sc = sts.New(sc.Options(), func(o *sts.Options) { o.HTTPClient = client })
+	if _, err := sc.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatalf("STS through the resolver's client: %v", err)
 	}
 
 	dir := t.TempDir()

@@ -8,6 +8,9 @@ const (
 	ServiceSTS           = "sts"
 	ServiceSignin        = "signin"
 	ServiceOIDC          = "oidc"
+	// ServiceHTTP marks requests that reached no service (unknown path,
+	// unreadable body).
+	ServiceHTTP = "http"
 )
 
 // Reason says why a request was refused, more precisely than the message
@@ -75,8 +78,10 @@ type Record struct {
 	// Service is one of the Service… constants.
 	Service string
 	// Action is the operation: CreateSession, AssumeRole, GetCallerIdentity,
-	// GetWebIdentityToken, getSigninToken, login, console,
-	// openid-configuration, jwks.
+	// GetWebIdentityToken (or the unknown STS Action as sent, "sts" when
+	// there is none), getSigninToken, login, federation (no known Action),
+	// console, openid-configuration, jwks; "unknown" and "read" for
+	// ServiceHTTP.
 	Action string
 	// Principal is who made the request when known: the assumed-role ARN
 	// for emulator credentials, the certificate subject for CreateSession.

@@ -39,7 +39,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		c.now = c.rec.Time
-		c.rec.Service, c.rec.Action = "http", "read"
+		c.rec.Service, c.rec.Action = ServiceHTTP, "read"
 		c.plainError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "request body too large or unreadable", ReasonInvalidParameter, err.Error())
 		return
 	}
@@ -64,7 +64,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.rec.Action = c.stsAction()
 	default:
 		c.now = c.rec.Time
-		c.rec.Service, c.rec.Action = "http", "unknown"
+		c.rec.Service, c.rec.Action = ServiceHTTP, "unknown"
 		c.plainError(http.StatusNotFound, "NotFound", "no such endpoint", ReasonUnknownAction, r.Method+" "+path)
 		return
 	}
@@ -173,18 +173,6 @@ func (c *call) plainError(status int, code, message string, reason Reason, detai
 	c.w.WriteHeader(status)
 	io.WriteString(c.w, message+"\n")
 	c.finish(status, false)
-}
-
-// fail answers in the format of the request's service.
-func (c *call) fail(status int, code, message string, reason Reason, detail string) {
-	switch c.rec.Service {
-	case ServiceRolesAnywhere:
-		c.jsonError(status, code, message, reason, detail)
-	case ServiceSTS:
-		c.stsError(status, code, message, reason, detail)
-	default:
-		c.plainError(status, code, message, reason, detail)
-	}
 }
 
 func (c *call) serverError() {

@@ -2,6 +2,8 @@ package emulator
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -232,4 +235,61 @@ func TestSTSAuthenticationFailures(t *testing.T) {
 			t.Fatalf("got %s %q", code, msg)
 		}
 	})
+}
+
+// signedSTSRequest signs a raw query-protocol request with the SDK's own
+// SigV4 signer, so tests can change it afterwards.
+func signedSTSRequest(t *testing.T, e *Emulator, c Credentials, form string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, e.URL()+"/", strings.NewReader(form))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	sum := sha256.Sum256([]byte(form))
+	err = v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken},
+		req, hex.EncodeToString(sum[:]), "sts", e.Region(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+func TestSTSRawTampering(t *testing.T) {
+	f := newFixture(t)
+	creds := f.session()
+	const form = "Action=GetCallerIdentity&Version=2011-06-15"
+	send := func(req *http.Request) (int, Reason) {
+		t.Helper()
+		resp, err := f.e.HTTPClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		rec, _ := f.e.Last("GetCallerIdentity")
+		return resp.StatusCode, rec.Reason
+	}
+	if status, reason := send(signedSTSRequest(t, f.e, creds, form)); status != 200 || reason != ReasonNone {
+		t.Fatalf("untouched request: %d %s", status, reason)
+	}
+	req := signedSTSRequest(t, f.e, creds, form)
+	setBody(req, form+"&X=1")
+	if status, reason := send(req); status != 403 || reason != ReasonSignatureMismatch {
+		t.Errorf("tampered body: %d %s", status, reason)
+	}
+	req = signedSTSRequest(t, f.e, creds, form)
+	req.Header.Set("Authorization", strings.Replace(req.Header.Get("Authorization"), ";x-amz-security-token", "", 1))
+	if status, reason := send(req); status != 403 || reason != ReasonUnsignedHeader {
+		t.Errorf("unsigned security token: %d %s", status, reason)
+	}
+	req = signedSTSRequest(t, f.e, creds, form)
+	req.Header.Del("X-Amz-Security-Token")
+	if status, reason := send(req); status != 403 || reason != ReasonTokenMismatch {
+		t.Errorf("missing security token: %d %s", status, reason)
+	}
+	req = signedSTSRequest(t, f.e, creds, form)
+	req.Header.Del("Authorization")
+	if status, reason := send(req); status != 403 || reason != ReasonMissingAuthorization {
+		t.Errorf("unsigned request: %d %s", status, reason)
+	}
 }

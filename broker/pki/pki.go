@@ -215,7 +215,8 @@ type LeafRequest struct {
 	// KeyUsage defaults to digitalSignature. Set another usage (for example
 	// x509.KeyUsageKeyEncipherment) to make a certificate unfit for signing.
 	KeyUsage x509.KeyUsage
-	// ExtKeyUsage defaults to clientAuth.
+	// ExtKeyUsage defaults to clientAuth; an empty non-nil slice leaves
+	// the extension out.
 	ExtKeyUsage []x509.ExtKeyUsage
 	// IsCA marks the certificate as a CA (basicConstraints CA:TRUE), which a
 	// Roles Anywhere leaf must not be.
