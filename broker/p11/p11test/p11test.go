@@ -42,8 +42,8 @@ const SOPIN = "12345678"
 
 var bed struct {
 	sync.Mutex
-	ctx *pkcs11.Ctx
-	dir string
+	ctx  *pkcs11.Ctx
+	conf string
 }
 
 // Module returns the module path tests must use for test tokens.
@@ -54,6 +54,22 @@ func Module() string { return SoftHSMModule }
 // module. It must run before any other code of the process loads SoftHSM2.
 // The returned cleanup finalises the module and removes the directory.
 func Setup() (cleanup func(), err error) {
+	dir, err := os.MkdirTemp("", "lanyard-softhsm-")
+	if err != nil {
+		return nil, err
+	}
+	finalize, err := SetupIn(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return func() { finalize(); os.RemoveAll(dir) }, nil
+}
+
+// SetupIn is Setup with a directory the caller keeps (a demo token that
+// survives restarts): tokens already in dir/tokens stay and can be reached
+// with OpenToken. Its cleanup only finalises the module.
+func SetupIn(dir string) (cleanup func(), err error) {
 	bed.Lock()
 	defer bed.Unlock()
 	if bed.ctx != nil {
@@ -62,42 +78,41 @@ func Setup() (cleanup func(), err error) {
 	if _, err := os.Stat(SoftHSMModule); err != nil {
 		return nil, fmt.Errorf("p11test: SoftHSM2 is not installed: %w", err)
 	}
-	dir, err := os.MkdirTemp("", "lanyard-softhsm-")
-	if err != nil {
-		return nil, err
-	}
 	tokens := filepath.Join(dir, "tokens")
 	conf := filepath.Join(dir, "softhsm2.conf")
 	body := fmt.Sprintf("directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n", tokens)
-	if err := os.Mkdir(tokens, 0o700); err != nil {
-		os.RemoveAll(dir)
+	if err := os.MkdirAll(tokens, 0o700); err != nil {
 		return nil, err
 	}
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
-		os.RemoveAll(dir)
 		return nil, err
 	}
 	os.Setenv("SOFTHSM2_CONF", conf)
 	ctx := pkcs11.New(SoftHSMModule)
 	if ctx == nil {
-		os.RemoveAll(dir)
 		return nil, errors.New("p11test: cannot load " + SoftHSMModule)
 	}
 	if err := ctx.Initialize(); err != nil {
 		ctx.Destroy()
-		os.RemoveAll(dir)
 		return nil, fmt.Errorf("p11test: C_Initialize: %w", err)
 	}
-	bed.ctx, bed.dir = ctx, dir
+	bed.ctx, bed.conf = ctx, conf
 	return func() {
 		bed.Lock()
 		defer bed.Unlock()
 		_ = bed.ctx.Finalize()
 		bed.ctx.Destroy()
 		bed.ctx = nil
-		os.RemoveAll(bed.dir)
 		os.Unsetenv("SOFTHSM2_CONF")
 	}, nil
+}
+
+// ConfigPath is the SoftHSM2 configuration file in use (the value of
+// SOFTHSM2_CONF), for child processes such as pkcs11-tool.
+func ConfigPath() string {
+	bed.Lock()
+	defer bed.Unlock()
+	return bed.conf
 }
 
 // Main is a complete TestMain: Setup, run the tests, clean up, exit.
@@ -174,6 +189,19 @@ func NewToken(label, userPIN string) (*Token, error) {
 	defer ctx.Logout(sh)
 	if err := ctx.InitPIN(sh, userPIN); err != nil {
 		return nil, fmt.Errorf("p11test: C_InitPIN: %w", err)
+	}
+	return &Token{Label: label, Serial: info.SerialNumber, PIN: userPIN}, nil
+}
+
+// OpenToken returns an existing token, e.g. one kept by SetupIn.
+func OpenToken(label, userPIN string) (*Token, error) {
+	ctx, err := module()
+	if err != nil {
+		return nil, err
+	}
+	_, info, err := findSlot(ctx, label)
+	if err != nil {
+		return nil, err
 	}
 	return &Token{Label: label, Serial: info.SerialNumber, PIN: userPIN}, nil
 }
