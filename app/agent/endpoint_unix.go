@@ -137,7 +137,7 @@ func checkPrivateDir(dir string) error {
 		return fmt.Errorf("agent directory %s belongs to uid %d, not to you (uid %d): remove it or set %s", dir, st.Uid, os.Geteuid(), EnvSocket)
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("agent directory %s is open to other users (mode %04o): run chmod 700 %s", dir, fi.Mode().Perm(), dir)
+		return fmt.Errorf("agent directory %s is open to other users (mode %04o): the socket needs a private directory; run chmod 700 %s if it is yours alone, or set %s to a path in one", dir, fi.Mode().Perm(), dir, EnvSocket)
 	}
 	return nil
 }
