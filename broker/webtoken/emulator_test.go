@@ -27,8 +27,8 @@ import (
 )
 
 // hub is a started emulator with a Roles Anywhere identity (CA, trust
-// anchor, profile, hub role) and a source provider that signs CreateSession
-// with a PEM key, as a trial identity does.
+// anchor, profile, hub role) and the Roles Anywhere provider signing
+// CreateSession with a PEM key, as a trial identity does.
 type hub struct {
 	e        *emulator.Emulator
 	resolver awsenv.Resolver
@@ -71,44 +71,14 @@ func newHub(t *testing.T) *hub {
 	h.roleARN = e.AddRole(emulator.RoleSpec{Name: "lanyard-hub", TrustRolesAnywhere: true})
 	profile := e.AddProfile(emulator.ProfileSpec{Name: "lanyard-test", RoleARNs: []string{h.roleARN}, Enabled: true})
 	kp := keys.KeyPair{Certificate: leaf, Signer: signer}
-	h.source = aws.NewCredentialsCache(aws.CredentialsProviderFunc(func(ctx context.Context) (aws.Credentials, error) {
-		return createSession(ctx, e, kp, anchor, profile, h.roleARN)
-	}))
+	ra, err := rolesanywhere.NewProvider(rolesanywhere.Config{
+		TrustAnchorARN: anchor, ProfileARN: profile, RoleARN: h.roleARN, Resolver: h.resolver,
+	}, func(context.Context) (keys.KeyPair, error) { return kp, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.source = aws.NewCredentialsCache(ra)
 	return h
-}
-
-// createSession signs CreateSession with the key pair and returns the
-// session's credentials.
-func createSession(ctx context.Context, e *emulator.Emulator, kp keys.KeyPair, anchor, profile, role string) (aws.Credentials, error) {
-	body, _ := json.Marshal(map[string]any{"durationSeconds": 3600, "profileArn": profile, "roleArn": role, "trustAnchorArn": anchor})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.URL()+"/sessions", bytes.NewReader(body))
-	if err != nil {
-		return aws.Credentials{}, err
-	}
-	if err := rolesanywhere.SignRequest(req, body, kp, e.Region(), time.Now()); err != nil {
-		return aws.Credentials{}, err
-	}
-	resp, err := e.HTTPClient().Do(req)
-	if err != nil {
-		return aws.Credentials{}, err
-	}
-	defer resp.Body.Close()
-	var out struct {
-		CredentialSet []struct {
-			Credentials struct {
-				AccessKeyID     string `json:"accessKeyId"`
-				SecretAccessKey string `json:"secretAccessKey"`
-				SessionToken    string `json:"sessionToken"`
-				Expiration      time.Time
-			} `json:"credentials"`
-		} `json:"credentialSet"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated || len(out.CredentialSet) != 1 {
-		return aws.Credentials{}, fmt.Errorf("CreateSession: HTTP %d (%v)", resp.StatusCode, err)
-	}
-	c := out.CredentialSet[0].Credentials
-	return aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken,
-		CanExpire: true, Expires: c.Expiration, Source: "test CreateSession"}, nil
 }
 
 // jwks fetches the issuer's keys the way a relying party does: discovery
