@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,6 +48,11 @@ func (s *session) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	s.mu.Unlock()
 	creds, err := s.cache.Retrieve(ctx)
 	if err != nil {
+		// The cache wraps failures in "failed to refresh cached credentials";
+		// the person needs the cause in plain words, not that.
+		if inner := errors.Unwrap(err); inner != nil && strings.HasPrefix(err.Error(), "failed to refresh cached credentials") {
+			err = inner
+		}
 		return aws.Credentials{}, err
 	}
 	// The cache moved Expires forward by the window so that it refreshes in

@@ -39,6 +39,8 @@ type Options struct {
 	// PINFile makes the token identity read its PIN from a file (pin-source),
 	// so no PIN dialog appears: for unattended runs and smoke tests.
 	PINFile bool
+	// Store keeps the accounts' ExternalIds; nil means a throwaway in-memory store.
+	Store secrets.Store
 	// BrowserCommand is the console's browser command template ({url}); empty opens the system browser.
 	BrowserCommand string
 	// Logger receives the emulator's verdicts.
@@ -74,40 +76,47 @@ func SoftHSMAvailable() bool {
 }
 
 // Start builds the world. Close removes it.
-func Start(opts Options) (w *World, err error) {
+func Start(opts Options) (*World, error) {
 	dir, err := os.MkdirTemp("", "lanyard-demo-")
 	if err != nil {
 		return nil, err
 	}
-	w = &World{Dir: dir, ConfigDir: filepath.Join(dir, "config"), Store: secrets.NewMemory()}
+	w := &World{Dir: dir, ConfigDir: filepath.Join(dir, "config"), Store: opts.Store}
+	if w.Store == nil {
+		w.Store = secrets.NewMemory()
+	}
 	w.cleanup = append(w.cleanup, func() { os.RemoveAll(dir) })
-	defer func() {
-		if err != nil {
-			w.Close()
-		}
-	}()
+	if err := w.build(opts); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *World) build(opts Options) (err error) {
+	dir := w.Dir
 
 	w.Emulator, err = emulator.New(emulator.Options{Logger: opts.Logger})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err = w.Emulator.Start(); err != nil {
-		return nil, err
+		return err
 	}
 	w.cleanup = append(w.cleanup, func() { w.Emulator.Close() })
 	bundle, err := w.Emulator.WriteCABundle(dir)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	w.Resolver = Resolver(w.Emulator.URL(), bundle)
 
 	root, err := pki.NewCA("Lanyard Demo Root CA")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	issuing, err := root.NewIntermediate("Lanyard Demo Issuing CA")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	region := w.Emulator.Region()
 	w.TrustAnchorARN = w.Emulator.AddTrustAnchor("lanyard-demo", region, root.Certificate)
@@ -116,7 +125,7 @@ func Start(opts Options) (w *World, err error) {
 
 	w.Intermediates = filepath.Join(dir, "intermediates.pem")
 	if err = os.WriteFile(w.Intermediates, pki.CertPEM(issuing.Certificate), 0o600); err != nil {
-		return nil, err
+		return err
 	}
 	if SoftHSMAvailable() && !opts.KeyFile {
 		err = w.tokenKey(issuing, opts.PINFile)
@@ -124,14 +133,14 @@ func Start(opts Options) (w *World, err error) {
 		err = w.fileKey(issuing)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 
 	for i, name := range []string{"sandbox", "staging", "production"} {
 		id := strings.Repeat(fmt.Sprint(i+1), 12)
 		ext, err := config.NewExternalID()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		role := w.Emulator.AddRole(emulator.RoleSpec{
 			AccountID: id, Name: "Lanyard", TrustedPrincipals: []string{w.HubRoleARN}, ExternalID: ext,
@@ -139,10 +148,7 @@ func Start(opts Options) (w *World, err error) {
 		})
 		w.Accounts = append(w.Accounts, Account{Name: name, AccountID: id, RoleARN: role, ExternalID: ext})
 	}
-	if err = w.writeConfig(region, opts.BrowserCommand); err != nil {
-		return nil, err
-	}
-	return w, nil
+	return w.writeConfig(region, opts.BrowserCommand)
 }
 
 // Resolver points every AWS client at an emulator and trusts its CA, ignoring
@@ -164,14 +170,17 @@ func Resolver(url, caBundle string) awsenv.Resolver {
 // tokenKey puts the identity's key on a fresh SoftHSM token: generated on
 // the token, so it never exists anywhere else.
 func (w *World) tokenKey(issuing *pki.CA, pinFile bool) error {
-	if os.Getenv("SOFTHSM2_CONF") == "" || !strings.HasPrefix(os.Getenv("SOFTHSM2_CONF"), os.TempDir()) {
+	// A test process has set up its own throwaway SoftHSM already; anywhere
+	// else, a private one keeps the demo token out of the person's SoftHSM.
+	if !strings.Contains(os.Getenv("SOFTHSM2_CONF"), "lanyard-softhsm-") {
 		cleanup, err := p11test.Setup()
 		if err != nil {
 			return fmt.Errorf("SoftHSM: %w", err)
 		}
 		w.cleanup = append(w.cleanup, cleanup)
 	}
-	tok, err := p11test.NewToken("Lanyard Demo", PIN)
+	// Several worlds may share one SoftHSM (tests): the label must be unique.
+	tok, err := p11test.NewToken("Lanyard Demo "+filepath.Base(w.Dir)[len("lanyard-demo-"):], PIN)
 	if err != nil {
 		return err
 	}
@@ -184,7 +193,11 @@ func (w *World) tokenKey(issuing *pki.CA, pinFile bool) error {
 		if err := os.WriteFile(path, []byte(PIN), 0o600); err != nil {
 			return err
 		}
-		uri += "?pin-source=file:" + path
+		sep := "?"
+		if strings.Contains(uri, "?") {
+			sep = "&"
+		}
+		uri += sep + "pin-source=file:" + path
 	}
 	w.OnToken, w.Certificate = true, uri
 	return nil

@@ -1,0 +1,298 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/lanyard-app/lanyard/app"
+	"github.com/lanyard-app/lanyard/app/cli"
+	"github.com/lanyard-app/lanyard/app/demo"
+	"github.com/lanyard-app/lanyard/app/secrets"
+	"github.com/lanyard-app/lanyard/broker/assume"
+	"github.com/lanyard-app/lanyard/broker/emulator"
+	"github.com/lanyard-app/lanyard/broker/p11/p11test"
+	"github.com/lanyard-app/lanyard/broker/pin"
+)
+
+// TestMain sets up a private SoftHSM2 for the process, and lets the test
+// binary act as the lanyard CLI when the AWS SDK runs it as credential_process.
+func TestMain(m *testing.M) {
+	if os.Getenv("LANYARD_TEST_AS_CLI") == "1" {
+		os.Exit(cli.Run(context.Background(), os.Args[1:], cli.Env{NoAgent: true}))
+	}
+	p11test.Main(m)
+}
+
+// keyring returns the real Secret Service store, skipping when the test does
+// not run under .ci/testenv (make test always does).
+func keyring(t *testing.T) secrets.Store {
+	t.Helper()
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		t.Skip("no D-Bus session: run under .ci/testenv (make test does)")
+	}
+	return secrets.NewKeyring()
+}
+
+// countingPIN answers with the demo PIN and counts how often it was asked.
+type countingPIN struct {
+	mu    sync.Mutex
+	asked int
+	pin   string
+}
+
+func (c *countingPIN) PIN(ctx context.Context, req pin.Request) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.asked++
+	return c.pin, nil
+}
+
+func (c *countingPIN) count() int { c.mu.Lock(); defer c.mu.Unlock(); return c.asked }
+
+// world starts the demo world on a SoftHSM token with the real keyring, and an
+// App over it.
+func world(t *testing.T, prompter pin.Prompter) (*demo.World, *app.App) {
+	t.Helper()
+	store := keyring(t)
+	w, err := demo.Start(demo.Options{Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	t.Cleanup(func() {
+		for _, a := range w.Accounts {
+			_ = store.Delete(secrets.ExternalIDKey(a.Name))
+		}
+	})
+	a, err := app.New(app.Options{ConfigDir: w.ConfigDir, Store: store, Resolver: w.Resolver, Prompter: prompter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return w, a
+}
+
+func TestAccountsInTwoAccountsShareOneCreateSessionAndOneLogin(t *testing.T) {
+	prompter := &countingPIN{pin: demo.PIN}
+	w, a := world(t, prompter)
+	if !w.OnToken {
+		t.Fatal("the demo world should put the key on SoftHSM here")
+	}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	got := make(map[string]aws.Credentials)
+	var mu sync.Mutex
+	for range 10 {
+		for _, acct := range w.Accounts[:2] {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				creds, err := a.Credentials(ctx, acct.Name)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				got[acct.Name] = creds
+				mu.Unlock()
+			}()
+		}
+	}
+	wg.Wait()
+	for _, acct := range w.Accounts[:2] {
+		creds := got[acct.Name]
+		account, arn, _, err := assume.CallerIdentity(ctx, aws.NewCredentialsCache(credsProvider(creds)), w.Emulator.Region(), w.Resolver, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if account != acct.AccountID || !strings.Contains(arn, ":assumed-role/Lanyard/") {
+			t.Fatalf("%s: caller %s in %s, want the Lanyard role in %s", acct.Name, arn, account, acct.AccountID)
+		}
+	}
+	if n := w.Emulator.Count("CreateSession"); n != 1 {
+		t.Errorf("CreateSession called %d times for 20 concurrent requests over 2 accounts, want 1", n)
+	}
+	if n := w.Emulator.Count("AssumeRole"); n != 2 {
+		t.Errorf("AssumeRole called %d times, want 1 per account", n)
+	}
+	if n := prompter.count(); n != 1 {
+		t.Errorf("PIN asked %d times, want once", n)
+	}
+	rec, _ := w.Emulator.Last("AssumeRole")
+	if !rec.Allowed {
+		t.Fatalf("last AssumeRole refused: %s", rec.Detail)
+	}
+}
+
+func credsProvider(c aws.Credentials) aws.CredentialsProvider {
+	return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return c, nil })
+}
+
+func TestWrongExternalIDIsExplained(t *testing.T) {
+	w, a := world(t, &countingPIN{pin: demo.PIN})
+	store := keyring(t)
+	if err := store.Set(secrets.ExternalIDKey("sandbox"), "not-the-right-one"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := a.Credentials(context.Background(), "sandbox")
+	if err == nil {
+		t.Fatal("a wrong ExternalId was accepted")
+	}
+	if !strings.Contains(err.Error(), "ExternalId") || !strings.Contains(err.Error(), w.HubRoleARN) {
+		t.Fatalf("error does not say what to fix: %v", err)
+	}
+	if strings.Contains(err.Error(), "not-the-right-one") {
+		t.Fatalf("error leaks the ExternalId: %v", err)
+	}
+	rec, _ := w.Emulator.Last("AssumeRole")
+	if rec.Allowed || rec.Reason == emulator.ReasonNone {
+		t.Fatalf("emulator record: %+v", rec)
+	}
+}
+
+func TestRoleWithoutSetSourceIdentityIsExplained(t *testing.T) {
+	w, a := world(t, &countingPIN{pin: demo.PIN})
+	ext, _ := a.NewExternalID()
+	w.Emulator.AddRole(emulator.RoleSpec{AccountID: "444444444444", Name: "NoSourceIdentity",
+		TrustedPrincipals: []string{w.HubRoleARN}, ExternalID: ext, AllowTagSession: true})
+	_, err := a.VerifyAccount(context.Background(), app.AccountDraft{
+		Name: "legacy", AccountID: "444444444444", RoleName: "NoSourceIdentity", Identity: demo.Identity, ExternalID: ext,
+	})
+	if err == nil || !strings.Contains(err.Error(), "sts:SetSourceIdentity") {
+		t.Fatalf("want an error telling to allow sts:SetSourceIdentity, got %v", err)
+	}
+}
+
+// TestTemplateTrustPolicyIsAcceptedByTheEmulator deploys the role exactly as
+// the printed trust policy says and proves Verify then succeeds.
+func TestTemplateTrustPolicyIsAcceptedByTheEmulator(t *testing.T) {
+	w, a := world(t, &countingPIN{pin: demo.PIN})
+	ext, err := a.NewExternalID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	draft := app.AccountDraft{Name: "fresh", AccountID: "555555555555", RoleName: "LanyardFresh", Identity: demo.Identity, ExternalID: ext}
+	tpl, err := a.Template(draft)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var policy struct {
+		Statement []struct {
+			Effect    string
+			Principal struct{ AWS string }
+			Action    []string
+			Condition struct {
+				StringEquals map[string]string
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(tpl.TrustPolicy), &policy); err != nil {
+		t.Fatal(err)
+	}
+	st := policy.Statement[0]
+	has := func(action string) bool { return strings.Contains(strings.Join(st.Action, ","), action) }
+	w.Emulator.AddRole(emulator.RoleSpec{
+		AccountID: draft.AccountID, Name: draft.RoleName, TrustedPrincipals: []string{st.Principal.AWS},
+		ExternalID:             st.Condition.StringEquals["sts:ExternalId"],
+		AllowSetSourceIdentity: has("sts:SetSourceIdentity"), AllowTagSession: has("sts:TagSession"),
+	})
+	if st.Effect != "Allow" || !has("sts:AssumeRole") {
+		t.Fatalf("trust policy: %s", tpl.TrustPolicy)
+	}
+	res, err := a.VerifyAccount(context.Background(), draft)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.AccountID != draft.AccountID || res.SourceIdentity == "" {
+		t.Fatalf("verify result %+v", res)
+	}
+	if !strings.Contains(tpl.CloudFormation, "AWS::IAM::Role") || !strings.Contains(tpl.CloudFormation, w.HubRoleARN) {
+		t.Fatalf("CloudFormation template:\n%s", tpl.CloudFormation)
+	}
+	if err := a.AddAccount(draft); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Credentials(context.Background(), "fresh"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConsoleSignInCompletesAgainstTheEmulator(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl not installed")
+	}
+	w, a := world(t, &countingPIN{pin: demo.PIN})
+	bundle := w.Resolver.Getenv("AWS_CA_BUNDLE")
+	prefs := a.Preferences()
+	// curl plays the browser: it follows the one-shot loopback link, the
+	// emulator's login redirect and lands on its console page.
+	prefs.BrowserCommand = "curl -fsSL -o /dev/null --cacert " + bundle + " {url}"
+	if err := a.SavePreferences(prefs); err != nil {
+		t.Fatal(err)
+	}
+	local, err := a.OpenConsole(context.Background(), "staging", app.ConsoleOptions{Destination: "s3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(local, "http://127.0.0.1:") || strings.Contains(local, "SigninToken") {
+		t.Fatalf("the browser was handed %q, want only a loopback link", local)
+	}
+	logins := w.Emulator.ConsoleLogins()
+	if len(logins) != 1 || logins[0].AccountID != w.Accounts[1].AccountID || !strings.Contains(logins[0].Destination, "s3") {
+		t.Fatalf("console logins: %+v", logins)
+	}
+}
+
+// TestCredentialProcessWithTheSDKLoader has the AWS SDK for Go's own
+// shared-config loader run `lanyard credential-process` (this test binary in
+// CLI mode) and use the credentials it prints.
+func TestCredentialProcessWithTheSDKLoader(t *testing.T) {
+	store := keyring(t)
+	w, err := demo.Start(demo.Options{Store: store, PINFile: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	awsConfig := filepath.Join(t.TempDir(), "config")
+	profile := "[profile sandbox]\ncredential_process = " + exe + " credential-process --account sandbox\nregion = " + w.Emulator.Region() + "\n"
+	if err := os.WriteFile(awsConfig, []byte(profile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("LANYARD_TEST_AS_CLI", "1")
+	t.Setenv("LANYARD_CONFIG_DIR", w.ConfigDir)
+	for k, v := range w.Emulator.Env() {
+		t.Setenv(k, v)
+	}
+	creds, err := loadProfileCredentials(context.Background(), awsConfig, "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if creds.Source != "ProcessProvider" || !creds.CanExpire || creds.AccessKeyID == "" {
+		t.Fatalf("credentials %+v", creds.Source)
+	}
+	account, _, _, err := assume.CallerIdentity(context.Background(), credsProvider(creds), w.Emulator.Region(), w.Resolver, nil)
+	if err != nil || account != w.Accounts[0].AccountID {
+		t.Fatalf("caller account %q, %v", account, err)
+	}
+}
+
+func TestUnknownAccountIsClear(t *testing.T) {
+	_, a := world(t, &countingPIN{pin: demo.PIN})
+	_, err := a.Credentials(context.Background(), "nope")
+	if !errors.Is(err, app.ErrUnknownAccount) || !strings.Contains(err.Error(), "account list") {
+		t.Fatalf("err = %v", err)
+	}
+}
