@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -109,6 +110,11 @@ func Load(dir string) (*Config, error) {
 		problems = append(problems, Problem{Line: lines.find(p.at), Message: p.msg})
 	}
 	if len(problems) > 0 {
+		// In file order, so the list reads top to bottom like the file.
+		sort.SliceStable(problems, func(i, j int) bool {
+			li, lj := problems[i].Line, problems[j].Line
+			return li != 0 && (lj == 0 || li < lj)
+		})
 		return nil, &Error{Path: path, Problems: problems}
 	}
 	if cfg.Version == 0 {
