@@ -166,8 +166,9 @@ func (r *Redirect) serve(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.mu.Lock()
-	target, first := r.target, !r.used
-	r.used = true
+	// An empty target means the redirect expired while this request came in.
+	target, first := r.target, !r.used && r.target != ""
+	r.used = r.used || first
 	r.target = ""
 	r.mu.Unlock()
 	if !first {
