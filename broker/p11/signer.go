@@ -119,6 +119,9 @@ func (s *signer) mechanism(data []byte, isDigest bool, opts crypto.SignerOpts) (
 }
 
 func (s *signer) sign(data []byte, isDigest bool, opts crypto.SignerOpts) ([]byte, error) {
+	if opts == nil {
+		return nil, errors.New("signing options are required (e.g. crypto.SHA256)")
+	}
 	t := s.tok
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -254,6 +257,10 @@ func (s *signer) lockedErr(cause error) error {
 func (s *signer) login() error {
 	t := s.tok
 	if t.loggedIn {
+		return nil
+	}
+	if t.info.Flags&pkcs11.CKF_LOGIN_REQUIRED == 0 {
+		t.loggedIn = true // the token signs without a PIN; asking would only confuse
 		return nil
 	}
 	return s.doLogin(pkcs11.CKU_USER)
