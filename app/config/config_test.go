@@ -263,7 +263,7 @@ func TestValidationRules(t *testing.T) {
 }
 
 func TestNewerVersionRefusedAndNotOverwritten(t *testing.T) {
-	text := "version = 2\nfuture_key = true\n"
+	text := "version = 2\nfuture_key = true\n[preferences]\nrecent = 3\n"
 	got := problems(t, text)
 	if len(got) != 1 || !strings.Contains(got[0], "config.toml:1: version 2 was written by a newer Lanyard") {
 		t.Errorf("got %q", got)

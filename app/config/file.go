@@ -126,14 +126,19 @@ func Load(dir string) (*Config, error) {
 // decode parses data and refuses a file written by a newer Lanyard; it does
 // not validate values.
 func decode(path string, data []byte) (*Config, toml.MetaData, error) {
+	// The version first: a newer file may use shapes this build cannot decode,
+	// and "upgrade Lanyard" is then the useful message.
+	var version struct {
+		Version int `toml:"version"`
+	}
+	if _, err := toml.Decode(string(data), &version); err == nil && version.Version > SchemaVersion {
+		return nil, toml.MetaData{}, &Error{Path: path, Problems: []Problem{{Line: locate(data).find(ref{index: -1, key: "version"}),
+			Message: fmt.Sprintf("version %d was written by a newer Lanyard (this one reads version %d); upgrade Lanyard", version.Version, SchemaVersion)}}}
+	}
 	var cfg Config
 	md, err := toml.Decode(string(data), &cfg)
 	if err != nil {
 		return nil, md, &Error{Path: path, Problems: []Problem{decodeProblem(err)}}
-	}
-	if cfg.Version > SchemaVersion {
-		return nil, md, &Error{Path: path, Problems: []Problem{{Line: locate(data).find(ref{index: -1, key: "version"}),
-			Message: fmt.Sprintf("version %d was written by a newer Lanyard (this one reads version %d); upgrade Lanyard", cfg.Version, SchemaVersion)}}}
 	}
 	if cfg.Version < 0 {
 		return nil, md, &Error{Path: path, Problems: []Problem{{Line: locate(data).find(ref{index: -1, key: "version"}),
