@@ -164,6 +164,9 @@ func latest(a, b time.Time) time.Time {
 // Start listens on 127.0.0.1 and serves HTTPS in the background. It also
 // writes the CA bundle that Env points AWS_CA_BUNDLE at.
 func (e *Emulator) Start() error {
+	if e.URL() != "" {
+		return errors.New("emulator already started")
+	}
 	dir, err := os.MkdirTemp("", "lanyard-emulator-")
 	if err != nil {
 		return fmt.Errorf("emulator CA bundle: %w", err)

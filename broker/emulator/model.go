@@ -198,10 +198,14 @@ func (e *Emulator) resourceARN(region, resource string) string {
 
 // Credentials are temporary credentials the emulator issued.
 type Credentials struct {
-	AccessKeyID     string
+	// AccessKeyID is "ASIA" and 16 more characters.
+	AccessKeyID string
+	// SecretAccessKey is 40 characters.
 	SecretAccessKey string
-	SessionToken    string
-	Expiration      time.Time
+	// SessionToken must accompany the key pair.
+	SessionToken string
+	// Expiration is when the emulator stops accepting them.
+	Expiration time.Time
 }
 
 // IssueCredentials creates a role session directly, as if CreateSession had
