@@ -27,6 +27,15 @@ var ErrWrongPassphrase = errors.New("the passphrase is wrong")
 // public keys, so signatures would never verify.
 var ErrKeyMismatch = errors.New("the private key does not belong to the certificate")
 
+// mismatchError names both files; errors.Is(err, ErrKeyMismatch) holds.
+type mismatchError struct{ keyFile, certFile string }
+
+func (e *mismatchError) Error() string {
+	return fmt.Sprintf("the private key in %s does not belong to the certificate in %s", e.keyFile, e.certFile)
+}
+
+func (e *mismatchError) Is(target error) bool { return target == ErrKeyMismatch }
+
 // PassphraseFunc supplies the passphrase of an encrypted private key. It is
 // called only when the key really is encrypted. The returned slice is wiped
 // after use, so it must not be shared.
@@ -103,7 +112,7 @@ func ParsePEM(cert, key, bundle PEMFile, passphrase PassphraseFunc) (KeyPair, er
 		}
 	}
 	if leafIndex < 0 {
-		return KeyPair{}, fmt.Errorf("%w: the private key in %s does not belong to the certificate in %s", ErrKeyMismatch, key.Name, cert.Name)
+		return KeyPair{}, &mismatchError{keyFile: key.Name, certFile: cert.Name}
 	}
 	leaf := certs[leafIndex]
 	candidates := append(certs[:leafIndex:leafIndex], certs[leafIndex+1:]...)
