@@ -376,8 +376,7 @@ func TestConcurrentCredentials(t *testing.T) {
 }
 
 func BenchmarkCredentials(b *testing.B) {
-	dir := b.TempDir()
-	path := filepath.Join(dir, "agent.sock")
+	path := filepath.Join(b.TempDir(), "run", "agent.sock")
 	s, err := Serve(context.Background(), newBackend(), Options{Path: path})
 	if err != nil {
 		b.Fatal(err)
@@ -392,5 +391,26 @@ func BenchmarkCredentials(b *testing.B) {
 		if _, err := c.Credentials(context.Background(), "prod"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkDialAndCredentials is what one `lanyard credential-process` run
+// costs on the channel: dial, ping, one call.
+func BenchmarkDialAndCredentials(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "run", "agent.sock")
+	s, err := Serve(context.Background(), newBackend(), Options{Path: path})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for b.Loop() {
+		c, err := DialPath(context.Background(), path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Credentials(context.Background(), "prod"); err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
 	}
 }
