@@ -277,8 +277,7 @@ func (p *Provider) wait(ctx context.Context, attempt int, cause error) error {
 
 // attempt signs and sends one request.
 func (p *Provider) attempt(ctx context.Context, kp keys.KeyPair) (*Session, error) {
-	u := *p.endpoint
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(p.body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.endpoint.String(), bytes.NewReader(p.body))
 	if err != nil {
 		return nil, err
 	}
@@ -295,12 +294,12 @@ func (p *Provider) attempt(ctx context.Context, kp keys.KeyPair) (*Session, erro
 		if errors.As(err, &uerr) {
 			err = uerr.Err
 		}
-		return nil, &EndpointError{URL: p.endpoint.Scheme + "://" + p.endpoint.Host + p.endpoint.Path, Err: err}
+		return nil, &EndpointError{URL: p.endpointURL(), Err: err}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
 	if err != nil {
-		return nil, &EndpointError{URL: p.endpoint.Scheme + "://" + p.endpoint.Host + p.endpoint.Path, Err: err}
+		return nil, &EndpointError{URL: p.endpointURL(), Err: err}
 	}
 	newOffset, measured := p.measureSkew(resp.Header.Get("Date"))
 	if resp.StatusCode == http.StatusCreated {
@@ -311,6 +310,11 @@ func (p *Provider) attempt(ctx context.Context, kp keys.KeyPair) (*Session, erro
 		return nil, &skewDetected{offset: newOffset, err: apiErr}
 	}
 	return nil, apiErr
+}
+
+// endpointURL is the endpoint without the (long) query, for messages.
+func (p *Provider) endpointURL() string {
+	return p.endpoint.Scheme + "://" + p.endpoint.Host + p.endpoint.Path
 }
 
 // measureSkew compares a response Date with the local clock. Beyond the

@@ -2,8 +2,14 @@ package rolesanywhere
 
 import (
 	"bufio"
+	"crypto"
+	"crypto/ecdsa"
 	"crypto/sha256"
+	"encoding/asn1"
 	"encoding/hex"
+	"errors"
+	"io"
+	"math/big"
 	"net/http"
 	"net/url"
 	"os"
@@ -122,5 +128,67 @@ func TestCanonicalHeadersTrimAndCollapse(t *testing.T) {
 	want := "content-type:application/json\nhost:example.com:8443\nx-amz-date:20240102T030405Z\nx-amz-x509:a b c\n"
 	if block != want || signed != "content-type;host;x-amz-date;x-amz-x509" {
 		t.Errorf("canonical headers\n%q\nwant\n%q (signed %s)", block, want, signed)
+	}
+}
+
+// messageSigner hashes on its own, as a token with CKM_SHA256_RSA_PKCS does.
+type messageSigner struct {
+	crypto.Signer
+	calls int
+}
+
+func (m *messageSigner) SignMessage(rand io.Reader, msg []byte, opts crypto.SignerOpts) ([]byte, error) {
+	m.calls++
+	if opts.HashFunc() != crypto.SHA256 {
+		return nil, errors.New("unexpected hash")
+	}
+	digest := sha256.Sum256(msg)
+	return m.Signer.Sign(rand, digest[:], opts)
+}
+
+// rawECDSASigner returns r||s, as CKM_ECDSA does before DER conversion.
+type rawECDSASigner struct{ key *ecdsa.PrivateKey }
+
+func (r rawECDSASigner) Public() crypto.PublicKey { return r.key.Public() }
+
+func (r rawECDSASigner) Sign(rand io.Reader, digest []byte, _ crypto.SignerOpts) ([]byte, error) {
+	sig, err := r.key.Sign(rand, digest, nil)
+	if err != nil {
+		return nil, err
+	}
+	var parsed struct{ R, S *big.Int }
+	if _, err := asn1.Unmarshal(sig, &parsed); err != nil {
+		return nil, err
+	}
+	size := (r.key.Curve.Params().BitSize + 7) / 8
+	return append(parsed.R.FillBytes(make([]byte, size)), parsed.S.FillBytes(make([]byte, size))...), nil
+}
+
+func TestSignRequestUsesMessageSigner(t *testing.T) {
+	v, kp := loadVector(t)
+	ms := &messageSigner{Signer: kp.Signer}
+	kp.Signer = ms
+	req, _ := http.NewRequest(http.MethodPost, v.url, nil)
+	if err := SignRequest(req, []byte(v.body), kp, v.region, v.time(t)); err != nil {
+		t.Fatal(err)
+	}
+	if ms.calls != 1 {
+		t.Errorf("SignMessage called %d times, want 1", ms.calls)
+	}
+	if got := req.Header.Get("Authorization"); got != v.authorization {
+		t.Errorf("a hashing token gives a different signature:\n%s", got)
+	}
+}
+
+func TestSignRequestRefusesRawECDSASignature(t *testing.T) {
+	kp := loadKeyPair(t, "ec256", false)
+	kp.Signer = rawECDSASigner{kp.Signer.(*ecdsa.PrivateKey)}
+	req, _ := http.NewRequest(http.MethodPost, "https://rolesanywhere.eu-west-1.amazonaws.com/sessions", nil)
+	err := SignRequest(req, nil, kp, "eu-west-1", testStart)
+	if err == nil || !strings.Contains(err.Error(), "malformed signature") {
+		t.Errorf("got %v, want a malformed-signature error", err)
+	}
+	if req.Header.Get("Authorization") != "" {
+		t.Error("Authorization set despite the bad signature")
 	}
 }
