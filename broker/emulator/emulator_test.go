@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -170,5 +171,46 @@ func TestPartitionAwareARNs(t *testing.T) {
 	}
 	if !strings.HasPrefix(aws.ToString(out.Arn), "arn:aws-cn:sts::123456789012:assumed-role/Lanyard/") {
 		t.Errorf("arn %s", aws.ToString(out.Arn))
+	}
+}
+
+// TestConcurrentUse runs CreateSession and STS calls in parallel with model
+// changes and record reads; the race detector judges.
+func TestConcurrentUse(t *testing.T) {
+	f := newFixture(t)
+	target := f.targetRole(RoleSpec{AllowSetSourceIdentity: true})
+	reqs := make([]*http.Request, 8)
+	for i := range reqs {
+		reqs[i] = f.buildCreateSession(f.e.URL(), createSessionRequest{})
+	}
+	errs := make(chan error, 2*len(reqs))
+	for _, req := range reqs {
+		go func() {
+			resp, err := f.e.HTTPClient().Do(req)
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusCreated {
+					err = fmt.Errorf("CreateSession: %d", resp.StatusCode)
+				}
+			}
+			errs <- err
+		}()
+		go func() {
+			creds, err := f.e.IssueCredentials(f.roleARN, "parallel", "alice", time.Hour)
+			if err == nil {
+				_, err = stsClient(f.e, creds).AssumeRole(context.Background(), &sts.AssumeRoleInput{RoleArn: aws.String(target), RoleSessionName: aws.String("parallel")})
+			}
+			errs <- err
+		}()
+	}
+	for range 2 * len(reqs) {
+		f.e.AddRole(RoleSpec{Name: "Churn"})
+		_ = f.e.Requests()
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := f.e.Count("CreateSession") + f.e.Count("AssumeRole"); n != 2*len(reqs) {
+		t.Errorf("recorded %d calls", n)
 	}
 }

@@ -317,7 +317,14 @@ func (c *call) assumeRole(caller *session) {
 		return
 	}
 	if !sessionNamePattern.MatchString(sessionName[0]) {
-		c.validationError(fmt.Sprintf("1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*", sessionName[0]), ReasonInvalidParameter)
+		constraint := "Member must satisfy regular expression pattern: [\\w+=,.@-]*"
+		switch n := len(sessionName[0]); {
+		case n < 2:
+			constraint = "Member must have length greater than or equal to 2"
+		case n > 64:
+			constraint = "Member must have length less than or equal to 64"
+		}
+		c.validationError(fmt.Sprintf("1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: %s", sessionName[0], constraint), ReasonInvalidParameter)
 		return
 	}
 	externalID, hasExternalID := p["ExternalId"]
