@@ -38,7 +38,8 @@ type Option func(*openOptions)
 
 type openOptions struct{ module string }
 
-// WithModule makes Open use this module path instead of discovering one.
+// WithModule overrides the Manager's module for one call, as an identity's
+// pkcs11_module setting does. LANYARD_PKCS11_MODULE still wins; see FindModule.
 func WithModule(path string) Option { return func(o *openOptions) { o.module = path } }
 
 // Open finds the certificate certURI names and returns a key pair whose
@@ -71,7 +72,11 @@ func (m *Manager) Open(ctx context.Context, certURI, keyURI string, prompter pin
 			return keys.KeyPair{}, uriErr("type", "the key URI must have type=private or no type")
 		}
 	}
-	t, leaf, err := m.locateCertificate(cu, o.module)
+	path, _, err := FindModule(cu, cmp.Or(o.module, m.override))
+	if err != nil {
+		return keys.KeyPair{}, err
+	}
+	t, leaf, err := m.locateCertificate(cu, path)
 	if err != nil {
 		return keys.KeyPair{}, err
 	}
@@ -182,14 +187,8 @@ func chooseLeaf(certs []tokenCert, t *token) (tokenCert, error) {
 	return tokenCert{}, fmt.Errorf("%w: %d certificates match on %s; add object= or id= to pick one: %s", ErrAmbiguous, len(certs), t.describe(), strings.Join(uris, " , "))
 }
 
-func (m *Manager) loadModule(uri *URI, modulePath string) (*module, error) {
-	path := modulePath
-	if path == "" {
-		var err error
-		if path, _, err = FindModule(uri, m.override); err != nil {
-			return nil, err
-		}
-	}
+// loadModule loads the module at path once per Manager.
+func (m *Manager) loadModule(path string) (*module, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -206,10 +205,10 @@ func (m *Manager) loadModule(uri *URI, modulePath string) (*module, error) {
 	return mod, nil
 }
 
-// matchingTokens lists the present tokens of the URI's module that match
-// the URI's token, slot and library attributes.
+// matchingTokens lists the present tokens of the module that match the
+// URI's token, slot and library attributes.
 func (m *Manager) matchingTokens(u *URI, modulePath string) ([]*token, error) {
-	mod, err := m.loadModule(u, modulePath)
+	mod, err := m.loadModule(modulePath)
 	if err != nil {
 		return nil, err
 	}

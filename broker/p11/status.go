@@ -2,6 +2,7 @@ package p11
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -71,8 +72,12 @@ type Status struct {
 // what its PIN flags say, and whether the certificate and its key are there.
 // The error explains the first thing that is missing; Status is filled in
 // as far as it got.
-func (m *Manager) Status(ctx context.Context, certURI string) (Status, error) {
+func (m *Manager) Status(ctx context.Context, certURI string, opts ...Option) (Status, error) {
 	var st Status
+	var o openOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if err := ctx.Err(); err != nil {
 		return st, err
 	}
@@ -80,7 +85,7 @@ func (m *Manager) Status(ctx context.Context, certURI string) (Status, error) {
 	if err != nil {
 		return st, err
 	}
-	if st.Module, _, err = FindModule(u, m.override); err != nil {
+	if st.Module, _, err = FindModule(u, cmp.Or(o.module, m.override)); err != nil {
 		return st, err
 	}
 	t, leaf, err := m.locateCertificate(u, st.Module)
@@ -197,7 +202,7 @@ func ListTokens(ctx context.Context, modulePaths ...string) ([]ModuleListing, er
 
 func (m *Manager) listModule(path string) ModuleListing {
 	ml := ModuleListing{Module: path}
-	mod, err := m.loadModule(nil, path)
+	mod, err := m.loadModule(path)
 	if err != nil {
 		ml.Err = err
 		return ml

@@ -3,6 +3,7 @@ package p11_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -142,5 +143,24 @@ func TestListTokens(t *testing.T) {
 		if tl.Certificates[0].Key != p11.KeyPresent || tl.Certificates[1].Key != p11.KeyMissing {
 			t.Fatalf("key states %v, %v; want present, missing", tl.Certificates[0].Key, tl.Certificates[1].Key)
 		}
+	}
+}
+
+func TestMissingModule(t *testing.T) {
+	m := newManager(t)
+	_, err := m.Open(context.Background(), "pkcs11:token=x", "", answer(userPIN), p11.WithModule("/nonexistent/pkcs11.so"))
+	if !errors.Is(err, p11.ErrModuleNotFound) || !errors.Is(err, p11.ErrTokenNotPresent) || !strings.Contains(err.Error(), "/nonexistent/pkcs11.so") {
+		t.Fatalf("got %v; want a module-not-found error listing the path, read as no token", err)
+	}
+	// Without a configured module the URI's module-name is looked up.
+	bare := p11.NewManager("")
+	defer bare.Close()
+	_, err = bare.Open(context.Background(), "pkcs11:token=x?module-name=no-such-module", "", answer(userPIN))
+	var mnf *p11.ModuleNotFoundError
+	if !errors.As(err, &mnf) {
+		t.Fatalf("got %v; want ModuleNotFoundError", err)
+	}
+	if !slices.Contains(mnf.Tried, "/usr/lib/softhsm/libno-such-module.so") {
+		t.Fatalf("tried %v", mnf.Tried)
 	}
 }
