@@ -22,7 +22,7 @@ import (
 )
 
 // PIN is the demo token's user PIN, shown to the person so they can try the PIN dialog.
-const PIN = "123456"
+const PIN = "demo-4729"
 
 // Identity is the demo identity's name.
 const Identity = "demo"
