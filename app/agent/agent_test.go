@@ -200,8 +200,12 @@ func TestClientCancellationReachesBackend(t *testing.T) {
 
 func TestNoAgent(t *testing.T) {
 	path := socketPath(t)
-	if _, err := DialPath(context.Background(), path); !errors.Is(err, ErrNoAgent) {
+	_, err := DialPath(context.Background(), path)
+	if !errors.Is(err, ErrNoAgent) {
 		t.Fatalf("no socket: %v", err)
+	}
+	if !strings.HasPrefix(err.Error(), "no Lanyard agent is running") || !strings.Contains(err.Error(), path) {
+		t.Errorf("error %q does not say what was tried", err)
 	}
 
 	// A socket file left by an agent that died: it exists, nobody listens.
@@ -412,5 +416,31 @@ func BenchmarkDialAndCredentials(b *testing.B) {
 			b.Fatal(err)
 		}
 		c.Close()
+	}
+}
+
+func TestHungAgentIsNoAgent(t *testing.T) {
+	path := socketPath(t)
+	os.MkdirAll(filepath.Dir(path), 0o700)
+	// Something accepts connections but never answers.
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+		}
+	}()
+	saved := pingTimeout
+	pingTimeout = 200 * time.Millisecond
+	t.Cleanup(func() { pingTimeout = saved })
+	if _, err := DialPath(context.Background(), path); !errors.Is(err, ErrNoAgent) || !strings.Contains(err.Error(), "did not answer") {
+		t.Fatalf("hung agent: %v", err)
 	}
 }

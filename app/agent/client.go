@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,7 +17,7 @@ import (
 
 // pingTimeout bounds Dial's probe: an agent answers a ping at once, and the
 // CLI must fall back quickly when none does.
-const pingTimeout = 3 * time.Second
+var pingTimeout = 3 * time.Second
 
 // Client talks to a running agent. It is safe for concurrent use.
 type Client struct {
@@ -43,15 +44,6 @@ func DialPath(ctx context.Context, path string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Probe once so the caller learns now whether an agent answers.
-	probeCtx, cancel := context.WithTimeout(ctx, pingTimeout)
-	conn, err := dial(probeCtx)
-	cancel()
-	if err != nil {
-		return nil, err
-	}
-	conn.Close()
-
 	transport := &http.Transport{
 		DialContext:         func(ctx context.Context, _, _ string) (net.Conn, error) { return dial(ctx) },
 		MaxIdleConnsPerHost: 32,
@@ -61,16 +53,16 @@ func DialPath(ctx context.Context, path string) (*Client, error) {
 		Proxy: nil,
 	}
 	c := &Client{http: &http.Client{Transport: transport}, token: token}
+	// The ping's connection stays open for the first real call.
 	var ping pingResponse
-	probeCtx, cancel = context.WithTimeout(ctx, pingTimeout)
+	probeCtx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()
 	if err := c.call(probeCtx, http.MethodGet, pathPing, nil, &ping); err != nil {
 		c.Close()
-		var agentErr *Error
-		if errors.As(err, &agentErr) {
-			return nil, err
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("%w: the agent at %s did not answer within %v", ErrNoAgent, path, pingTimeout)
 		}
-		return nil, fmt.Errorf("%w: %v", ErrNoAgent, err)
+		return nil, err
 	}
 	if ping.PID == 0 {
 		c.Close()
@@ -152,6 +144,13 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
+		}
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
+		if errors.Is(err, ErrNoAgent) {
+			return err
 		}
 		return fmt.Errorf("lost the connection to the Lanyard agent: %w", err)
 	}
