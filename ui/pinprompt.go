@@ -144,10 +144,7 @@ func newPINDialog(a fyne.App, req pin.Request, answer chan<- pinAnswer) *pinDial
 	}
 
 	d.w.SetContent(container.NewPadded(d.content))
-	// Wrapped labels know their height only once they have a width: lay
-	// out at the final width first, then fit the height.
-	d.w.Resize(fyne.NewSize(pinDialogWidth, 1))
-	d.w.Resize(fyne.NewSize(pinDialogWidth, d.w.Content().MinSize().Height))
+	fitWidth(d.w, pinDialogWidth)
 	d.w.SetFixedSize(true)
 	// Closing the window any way other than the buttons is a cancel.
 	d.w.SetOnClosed(func() {

@@ -74,7 +74,7 @@ func newSettingsWindow(u *UI) *settingsWindow {
 		form, s.login, s.logout, s.errs,
 		container.NewHBox(s.message, layoutSpacer(), widget.NewButton("Close", s.win.Close), s.save),
 	)))
-	s.win.Resize(fyne.NewSize(560, 0))
+	fitWidth(s.win, 560)
 	s.win.SetOnClosed(func() { u.settings = nil })
 	return s
 }

@@ -21,6 +21,7 @@ func TestSettingsSave(t *testing.T) {
 	if s.clear.Text != "1m0s" || s.shell.Selected != "sh" {
 		t.Fatalf("loaded %q %q", s.clear.Text, s.shell.Selected)
 	}
+	test.AssertRendersToMarkup(t, "settings.xml", s.win.Canvas())
 
 	s.clear.SetText("soon")
 	test.Tap(s.save)

@@ -47,7 +47,7 @@ func (u *UI) showTokenWindow(account string) {
 	form.Items[0].HintText = "who will accept the token; separate several with commas"
 	t.w.SetContent(container.NewPadded(container.NewVBox(form, t.errs,
 		container.NewHBox(layoutSpacer(), widget.NewButton("Cancel", t.w.Close), t.copyBtn))))
-	t.w.Resize(fyne.NewSize(480, 0))
+	fitWidth(t.w, 480)
 	t.w.Show()
 	t.w.Canvas().Focus(t.audience)
 }

@@ -39,3 +39,11 @@ func showError(l *widget.Label, msg string) {
 }
 
 func layoutSpacer() fyne.CanvasObject { return layout.NewSpacer() }
+
+// fitWidth sizes a window to a width and the height its content needs
+// there. Wrapped labels know their height only once they have a width, so
+// the content is laid out at that width first.
+func fitWidth(w fyne.Window, width float32) {
+	w.Resize(fyne.NewSize(width, 1))
+	w.Resize(fyne.NewSize(width, w.Content().MinSize().Height))
+}

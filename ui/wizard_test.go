@@ -29,6 +29,7 @@ func TestConnectWizardThroughVerifyToAdd(t *testing.T) {
 	if len(b.callList()) != 0 {
 		t.Fatalf("invalid input reached the backend: %v", b.callList())
 	}
+	test.AssertRendersToMarkup(t, "wizard_invalid.xml", w.win.Canvas())
 
 	w.accountID.SetText("123456789012")
 	w.roleName.SetText("LanyardAccess")
