@@ -479,3 +479,19 @@ func TestStripPIN(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigPath(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("AWS_CONFIG_FILE", "")
+	if p, err := ConfigPath(""); err != nil || p != filepath.Join(home, ".aws", "config") {
+		t.Errorf("default: %q %v", p, err)
+	}
+	t.Setenv("AWS_CONFIG_FILE", "/etc/aws/config")
+	if p, _ := ConfigPath(""); p != "/etc/aws/config" {
+		t.Errorf("AWS_CONFIG_FILE ignored: %q", p)
+	}
+	if p, _ := ConfigPath("/flag/config"); p != "/flag/config" {
+		t.Errorf("--aws-config ignored: %q", p)
+	}
+}
