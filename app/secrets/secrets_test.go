@@ -177,6 +177,7 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 	noService := startBus(t)
 	hung := startBus(t)
 	hangSecretService(t, hung)
+	locked := startLockedKeyring(t)
 	cases := []struct {
 		name string
 		env  []string
@@ -187,6 +188,8 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 			ErrNoSession, "no D-Bus session: start a desktop session or run Lanyard under `dbus-run-session`"},
 		{"bus without a Secret Service", []string{"DBUS_SESSION_BUS_ADDRESS=" + noService},
 			ErrNoSecretService, "install and start a Secret Service provider such as gnome-keyring or KeePassXC"},
+		{"locked keyring", []string{"DBUS_SESSION_BUS_ADDRESS=" + locked},
+			ErrLocked, "unlock your keyring"},
 		{"Secret Service that never answers", []string{"DBUS_SESSION_BUS_ADDRESS=" + hung},
 			ErrTimeout, "the keyring did not answer in 300ms (a hidden unlock prompt?)"},
 	}
@@ -330,13 +333,47 @@ func hangSecretService(t *testing.T, addr string) {
 	}
 }
 
-func TestExplainLockedKeyring(t *testing.T) {
-	// gnome-keyring answers a locked collection with no prompter this way;
-	// reproducing it needs a desktop prompt, so the text is checked here.
-	err := explain(errors.New("failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'"))
-	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "unlock your keyring") {
-		t.Errorf("got %v", err)
+// startLockedKeyring starts a gnome-keyring of its own on a private bus (so
+// the shared test keyring stays unlocked for other packages), locks its login
+// collection, and returns the bus address. With no prompter to ask for the
+// password, unlocking then fails, as on a headless machine.
+func startLockedKeyring(t *testing.T) string {
+	t.Helper()
+	addr := startBus(t)
+	home := t.TempDir()
+	run := t.TempDir()
+	cmd := exec.Command("gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
+	cmd.Env = append(os.Environ(), "DBUS_SESSION_BUS_ADDRESS="+addr, "HOME="+home,
+		"XDG_DATA_HOME="+filepath.Join(home, "data"), "XDG_RUNTIME_DIR="+run)
+	cmd.Stdin = strings.NewReader("locked-test-password")
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("gnome-keyring-daemon is required: %v", err)
 	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	conn, err := dbus.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Auth(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Hello(); err != nil {
+		t.Fatal(err)
+	}
+	service := conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets")
+	login := dbus.ObjectPath("/org/freedesktop/secrets/collection/login")
+	// The daemon creates the login collection shortly after it starts.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var lockedPaths []dbus.ObjectPath
+		var prompt dbus.ObjectPath
+		err := service.Call("org.freedesktop.Secret.Service.Lock", 0, []dbus.ObjectPath{login}).Store(&lockedPaths, &prompt)
+		if err == nil && len(lockedPaths) == 1 {
+			return addr
+		}
+	}
+	t.Fatal("gnome-keyring did not create its login collection")
+	return ""
 }
 
 func TestMemory(t *testing.T) {
