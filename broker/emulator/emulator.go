@@ -7,9 +7,19 @@
 // chaining limits and sticky SourceIdentity.
 //
 // One base URL serves every service, so a client needs only AWS_ENDPOINT_URL
-// and AWS_CA_BUNDLE (see Env). The emulator records every request with its
-// verdict and reason (Requests, Count) and can inject faults (Inject). It
-// never logs credentials, only verdicts.
+// and AWS_CA_BUNDLE (see Env):
+//
+//	POST /sessions                          Roles Anywhere CreateSession
+//	POST / (form Action=…)                  STS AssumeRole, GetCallerIdentity, GetWebIdentityToken
+//	/federation?Action=getSigninToken|login console federation (token by POST or GET)
+//	/oauth?Action=logout&redirect_uri=…     sign-in host logout
+//	/console/<id>                           the page a console sign-in lands on
+//	/.well-known/openid-configuration       JWT issuer discovery (issuer = URL())
+//	/.well-known/jwks.json                  the issuer's ES384 and RS256 keys
+//
+// The emulator records every request with its verdict and reason
+// (Requests, Count, Last) and can inject faults (Inject). It never logs
+// credentials, only verdicts.
 package emulator
 
 import (

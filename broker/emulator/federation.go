@@ -247,3 +247,32 @@ func (c *call) console() {
 	pageTemplate.Execute(c.w, pageData{Title: "AWS Management Console (emulator)", Login: &login})
 	c.finish(http.StatusOK, true)
 }
+
+// logout ends the browser's console session and continues to redirect_uri,
+// as the sign-in host's /oauth?Action=logout does. Only http(s) URLs are
+// followed, so the endpoint cannot be turned into a javascript: link.
+func (c *call) logout() {
+	p := c.federationParams()
+	if !strings.EqualFold(p.Get("Action"), "logout") {
+		c.errorPage(http.StatusBadRequest, "InvalidAction", "Unsupported Action", ReasonUnknownAction)
+		return
+	}
+	next := p.Get("redirect_uri")
+	u, err := url.Parse(next)
+	if next != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+		c.errorPage(http.StatusBadRequest, "InvalidParameter", "redirect_uri must be an absolute http(s) URL", ReasonInvalidParameter)
+		return
+	}
+	h := c.header()
+	h.Set("Cache-Control", "no-store")
+	if next == "" {
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		c.w.WriteHeader(http.StatusOK)
+		pageTemplate.Execute(c.w, pageData{Title: "Signed out", Message: "You have signed out."})
+		c.finish(http.StatusOK, true)
+		return
+	}
+	h.Set("Location", next)
+	c.w.WriteHeader(http.StatusFound)
+	c.finish(http.StatusFound, true)
+}

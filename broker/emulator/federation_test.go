@@ -166,3 +166,30 @@ func TestFederationGetSigninTokenByGET(t *testing.T) {
 		t.Fatalf("GET getSigninToken: %d", resp.StatusCode)
 	}
 }
+
+// TestLogoutThenLogin follows the chain the console package builds when
+// "log out first" is on: /oauth?Action=logout redirects to the login URL,
+// which lands on the console.
+func TestLogoutThenLogin(t *testing.T) {
+	f := newFixture(t)
+	_, token := getSigninToken(t, f.e, f.session(), nil)
+	resp, err := f.e.HTTPClient().Get(f.e.URL() + "/oauth?Action=logout&redirect_uri=" + url.QueryEscape(loginURL(f.e, token)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Request.URL.Path, "/console/") {
+		t.Fatalf("landed on %s with %d", resp.Request.URL.Path, resp.StatusCode)
+	}
+	if f.e.Count("logout") != 1 || len(f.e.ConsoleLogins()) != 1 {
+		t.Errorf("logout count %d, logins %d", f.e.Count("logout"), len(f.e.ConsoleLogins()))
+	}
+	resp, err = f.e.HTTPClient().Get(f.e.URL() + "/oauth?Action=logout&redirect_uri=" + url.QueryEscape("javascript:alert(1)"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Errorf("javascript: redirect_uri: %d", resp.StatusCode)
+	}
+}

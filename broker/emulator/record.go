@@ -80,6 +80,7 @@ type Record struct {
 	// Action is the operation: CreateSession, AssumeRole, GetCallerIdentity,
 	// GetWebIdentityToken (or the unknown STS Action as sent, "sts" when
 	// there is none), getSigninToken, login, federation (no known Action),
+	// logout,
 	// console, openid-configuration, jwks; "unknown" and "read" for
 	// ServiceHTTP.
 	Action string

@@ -53,6 +53,8 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == "/federation":
 		c.rec.Service, handler = ServiceSignin, (*call).federation
 		c.rec.Action = c.federationAction()
+	case path == "/oauth":
+		c.rec.Service, c.rec.Action, handler = ServiceSignin, "logout", (*call).logout
 	case strings.HasPrefix(path, "/console/"):
 		c.rec.Service, c.rec.Action, handler = ServiceSignin, "console", (*call).console
 	case path == "/.well-known/openid-configuration":
