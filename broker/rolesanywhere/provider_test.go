@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -446,11 +448,13 @@ func TestEndpointErrors(t *testing.T) {
 	}
 
 	// TLS by an unknown CA, then the same server trusted through AWS_CA_BUNDLE.
-	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	tlsSrv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Date", clock.Peek().Format(http.TimeFormat))
 		w.WriteHeader(http.StatusCreated)
 		w.Write([]byte(successBody(testStart.Add(time.Hour))))
 	}))
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is the point
+	tlsSrv.StartTLS()
 	defer tlsSrv.Close()
 	cfg.Resolver = envResolver(map[string]string{"AWS_ENDPOINT_URL_ROLESANYWHERE": tlsSrv.URL})
 	_, err = mustProvider(t, cfg, staticKey(kp, nil)).CreateSession(context.Background())
