@@ -17,6 +17,10 @@ import (
 	"github.com/miekg/pkcs11"
 )
 
+// The Roles Anywhere signer relies on crypto.SignMessage reaching the token
+// with the whole message when the token only hashes-and-signs.
+var _ crypto.MessageSigner = (*signer)(nil)
+
 // signer is the crypto.Signer (and crypto.MessageSigner) of a token key.
 type signer struct {
 	tok      *token

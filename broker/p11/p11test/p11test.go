@@ -88,6 +88,8 @@ func SetupIn(dir string) (cleanup func(), err error) {
 		return nil, err
 	}
 	os.Setenv("SOFTHSM2_CONF", conf)
+	// A developer's own module choice must not send tests to a real token.
+	os.Unsetenv("LANYARD_PKCS11_MODULE")
 	ctx := pkcs11.New(SoftHSMModule)
 	if ctx == nil {
 		return nil, errors.New("p11test: cannot load " + SoftHSMModule)
