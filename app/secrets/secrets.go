@@ -90,8 +90,23 @@ type Keyring struct {
 }
 
 // NewKeyring returns the OS keyring store under the service name "lanyard".
+// The zero Keyring is the same store.
 func NewKeyring() *Keyring {
 	return &Keyring{Timeout: DefaultTimeout, service: Service, backend: osKeyring{}}
+}
+
+func (k *Keyring) os() backend {
+	if k.backend == nil {
+		return osKeyring{}
+	}
+	return k.backend
+}
+
+func (k *Keyring) serviceName() string {
+	if k.service == "" {
+		return Service
+	}
+	return k.service
 }
 
 // Get implements Store.
@@ -101,7 +116,7 @@ func (k *Keyring) Get(key string) (string, error) {
 	}
 	var value string
 	err := k.call("reading", key, func() (err error) {
-		value, err = k.backend.Get(k.service, key)
+		value, err = k.os().Get(k.serviceName(), key)
 		return err
 	})
 	return value, err
@@ -112,7 +127,7 @@ func (k *Keyring) Set(key, value string) error {
 	if err := checkEntry(key, value); err != nil {
 		return err
 	}
-	return k.call("storing", key, func() error { return k.backend.Set(k.service, key, value) })
+	return k.call("storing", key, func() error { return k.os().Set(k.serviceName(), key, value) })
 }
 
 // Delete implements Store.
@@ -120,7 +135,7 @@ func (k *Keyring) Delete(key string) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	return k.call("deleting", key, func() error { return k.backend.Delete(k.service, key) })
+	return k.call("deleting", key, func() error { return k.os().Delete(k.serviceName(), key) })
 }
 
 func (k *Keyring) call(verb, key string, fn func() error) error {
