@@ -40,6 +40,7 @@ func (s Severity) String() string {
 
 // Finding is one result of CheckCertificate.
 type Finding struct {
+	// Severity says whether the finding blocks CreateSession.
 	Severity Severity
 	// Check names what was checked: "validity", "key-type", "key-match",
 	// "key-usage", "basic-constraints", "signature-algorithm", "chain".

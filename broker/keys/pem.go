@@ -44,7 +44,9 @@ type PassphraseFunc func() ([]byte, error)
 // PEMFile is PEM text and the name (usually the path) that error messages
 // use for it.
 type PEMFile struct {
+	// Name identifies the text in errors, e.g. its path.
 	Name string
+	// Data is the PEM text.
 	Data []byte
 }
 

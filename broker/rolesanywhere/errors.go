@@ -198,7 +198,8 @@ func firstNonEmpty(s ...string) string {
 type ClockSkewError struct {
 	// Offset is service time minus local time.
 	Offset time.Duration
-	Err    error
+	// Err is the failure of the clock-corrected attempt.
+	Err error
 }
 
 // Error tells the person how far off their clock is.
@@ -231,6 +232,7 @@ func DescribeOffset(offset time.Duration) string {
 type EndpointError struct {
 	// URL is the endpoint (no query: it holds nothing secret, but is long).
 	URL string
+	// Err is the transport error.
 	Err error
 }
 
