@@ -44,6 +44,12 @@ type TokenError struct {
 // Error implements error.
 func (e *TokenError) Error() string {
 	msg := e.Token + ": " + e.Kind.Error()
+	if e.Kind == ErrTokenNotPresent {
+		msg = e.Token + " is not present"
+		if e.Token == anyToken {
+			msg = "no token is present"
+		}
+	}
 	if e.Detail != "" {
 		msg += ": " + e.Detail
 	}

@@ -313,9 +313,9 @@ func (s *signer) doLogin(userType uint) error {
 		if after == pin.RetryLocked {
 			return s.lockedErr(err)
 		}
-		detail := "it was not retried"
+		detail := "check it and try again (Lanyard never retries a PIN by itself)"
 		if fromURI {
-			detail = "the PIN from the URI (" + s.pinSourceName() + ") was rejected; it was not retried"
+			detail = "the PIN from the URI's " + s.pinSourceName() + " was rejected; enter the right one when asked"
 		}
 		if msg := after.String(); msg != "" {
 			detail += "; " + msg

@@ -403,6 +403,9 @@ func percentAll(b []byte) string {
 	return string(out)
 }
 
+// anyToken is how describeToken names a URI that selects no token in particular.
+const anyToken = "any token"
+
 // describeToken names the token a URI selects, for error messages.
 func (u *URI) describeToken() string {
 	var parts []string
@@ -422,7 +425,7 @@ func (u *URI) describeToken() string {
 		parts = append(parts, fmt.Sprintf("slot %d", *u.SlotID))
 	}
 	if len(parts) == 0 {
-		return "any token"
+		return anyToken
 	}
 	return "token " + strings.Join(parts, ", ")
 }
