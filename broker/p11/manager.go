@@ -398,7 +398,8 @@ type TokenStats struct {
 	Logins int
 	// ContextLogins counts context-specific C_Login calls (always-authenticate keys).
 	ContextLogins int
-	// Signatures counts C_Sign calls.
+	// Signatures counts signing operations that reached C_Sign (one per
+	// signature; the binding's length query is not counted).
 	Signatures int
 }
 
