@@ -95,7 +95,7 @@ func New(opts Options) (*App, error) {
 		a.tokens = p11.NewManager("")
 		a.ownsP11 = true
 	}
-	if a.audit, err = audit.Open(filepath.Join(dir, "audit.log")); err != nil {
+	if a.audit, err = audit.Open(filepath.Join(dir, audit.FileName)); err != nil {
 		return nil, err
 	}
 	go a.refreshLoop()

@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 
 // keyring returns the real Secret Service store, skipping when the test does
 // not run under .ci/testenv (make test always does).
-func keyring(t *testing.T) secrets.Store {
+func keyring(t testing.TB) secrets.Store {
 	t.Helper()
 	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
 		t.Skip("no D-Bus session: run under .ci/testenv (make test does)")
@@ -60,7 +60,7 @@ func (c *countingPIN) count() int { c.mu.Lock(); defer c.mu.Unlock(); return c.a
 
 // world starts the demo world on a SoftHSM token with the real keyring, and an
 // App over it.
-func world(t *testing.T, prompter pin.Prompter) (*demo.World, *app.App) {
+func world(t testing.TB, prompter pin.Prompter) (*demo.World, *app.App) {
 	t.Helper()
 	store := keyring(t)
 	w, err := demo.Start(demo.Options{Store: store})

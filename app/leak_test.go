@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lanyard-app/lanyard/app"
+	"github.com/lanyard-app/lanyard/app/audit"
 	"github.com/lanyard-app/lanyard/app/cli"
 	"github.com/lanyard-app/lanyard/app/demo"
 	"github.com/lanyard-app/lanyard/app/secrets"
@@ -121,7 +122,7 @@ func TestNoSecretIsWrittenAnywhere(t *testing.T) {
 	}
 	walk(w.ConfigDir)
 	walk(os.TempDir())
-	if _, ok := haystacks[filepath.Join(w.ConfigDir, "audit.log")]; !ok {
+	if _, ok := haystacks[filepath.Join(w.ConfigDir, audit.FileName)]; !ok {
 		t.Fatal("no audit log was written")
 	}
 	for where, text := range haystacks {

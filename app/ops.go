@@ -34,20 +34,25 @@ func cloneConfig(c *config.Config) *config.Config {
 	return &n
 }
 
-// edit applies a change to a copy of the configuration, saves it atomically
-// and only then makes it current. Sessions whose settings changed are dropped.
+// edit applies a change to the configuration on disk under its file lock
+// (another Lanyard process may have saved since we loaded), saves it
+// atomically and only then makes it current. Sessions whose settings changed
+// are dropped.
 func (a *App) edit(change func(c *config.Config) error) error {
 	a.mu.Lock()
-	next := cloneConfig(a.cfg)
-	if err := change(next); err != nil {
+	var saved *config.Config
+	err := config.Update(a.dir, func(c *config.Config) error {
+		if err := change(c); err != nil {
+			return err
+		}
+		saved = cloneConfig(c)
+		return nil
+	})
+	if err != nil {
 		a.mu.Unlock()
 		return err
 	}
-	if err := config.Save(a.dir, next); err != nil {
-		a.mu.Unlock()
-		return err
-	}
-	a.applyLocked(next)
+	a.applyLocked(saved)
 	a.mu.Unlock()
 	a.notify()
 	return nil
