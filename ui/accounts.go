@@ -283,6 +283,8 @@ type accountRow struct {
 	console   *widget.Button
 	copy      *widget.Button
 	content   fyne.CanvasObject
+	// isFavourite is what the favourite button shows.
+	isFavourite bool
 }
 
 func newAccountRow() *accountRow {
@@ -321,10 +323,14 @@ func (r *accountRow) set(a app.AccountStatus, now time.Time) {
 		r.mark.FillColor = color.Transparent
 	}
 	r.mark.Refresh()
-	if a.Favourite {
-		r.favourite.SetIcon(theme.CheckButtonCheckedIcon())
-	} else {
-		r.favourite.SetIcon(theme.CheckButtonIcon())
+	// Setting an icon re-decodes its SVG: only do it when it changes.
+	if a.Favourite != r.isFavourite {
+		r.isFavourite = a.Favourite
+		if a.Favourite {
+			r.favourite.SetIcon(theme.CheckButtonCheckedIcon())
+		} else {
+			r.favourite.SetIcon(theme.CheckButtonIcon())
+		}
 	}
 	r.name.SetText(a.Name)
 	r.id.SetText(a.AccountID)

@@ -268,7 +268,7 @@ func item(m *fyne.Menu, prefix string) *fyne.MenuItem {
 
 // newTestUI starts the GUI on a fresh test app with a test loop; tray nil
 // means no tray host.
-func newTestUI(t *testing.T, b *testBackend, tray *fakeTray) (*UI, *testLoop) {
+func newTestUI(t testing.TB, b *testBackend, tray *fakeTray) (*UI, *testLoop) {
 	t.Helper()
 	a := test.NewTempApp(t)
 	loop := newTestLoop()
