@@ -104,12 +104,12 @@ func (m *Manager) Open(ctx context.Context, certURI, keyURI string, prompter pin
 	}
 	chain, err := t.intermediates(leaf.cert)
 	if err != nil {
-		return keys.KeyPair{}, t.fail("reading certificates", err)
+		return keys.KeyPair{}, err
 	}
-	// Find the key now when it is visible without a PIN (PIV tokens show
+	// Find the key now when keys are visible without a PIN (PIV tokens show
 	// private key objects; a kept session may already be logged in), so a
 	// missing key is reported before anyone is asked for a PIN.
-	if _, err := s.keyLocked(); err != nil && (t.loggedIn || !errors.Is(err, ErrKeyNotFound)) {
+	if _, err := s.keyLocked(); err != nil && (!errors.Is(err, ErrKeyNotFound) || t.keysVisible()) {
 		return keys.KeyPair{}, err
 	}
 	return keys.KeyPair{Certificate: leaf.cert, Intermediates: chain, Signer: s}, nil

@@ -188,3 +188,32 @@ func TestIntermediatesProvenBySignature(t *testing.T) {
 		t.Fatalf("intermediates %v; want only the issuing CA (serial %s)", got, inter.SerialNumber)
 	}
 }
+
+// PIV tokens show private key objects before login: a missing key is then
+// reported by Open, before anyone is asked for a PIN.
+func TestMissingKeyReportedBeforePINOnPIVLikeToken(t *testing.T) {
+	caCert, caKey := ca(t)
+	tok := newToken(t)
+	if _, err := tok.AddImportedKey(p11test.ECP256, []byte{1}, "visible", p11test.ImportOptions{VisibleWithoutLogin: true}, caCert, caKey); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tok.AddCertificateWithoutKey(p11test.ECP256, []byte{2}, "orphan", caCert, caKey); err != nil {
+		t.Fatal(err)
+	}
+	m := newManager(t)
+	pr := answer(userPIN)
+	if _, err := m.Open(context.Background(), tok.URI("orphan"), "", pr); !errors.Is(err, p11.ErrKeyNotFound) {
+		t.Fatalf("got %v; want ErrKeyNotFound from Open", err)
+	}
+	for object, want := range map[string]p11.KeyState{"visible": p11.KeyPresent, "orphan": p11.KeyMissing} {
+		if st, err := m.Status(context.Background(), tok.URI(object)); err != nil || st.Key != want {
+			t.Fatalf("Status(%s) = %v, %v; want %v", object, st.Key, err, want)
+		}
+	}
+	if n := len(pr.requests()); n != 0 {
+		t.Fatalf("%d PIN prompts; none needed to tell the key is missing", n)
+	}
+	if err := signAndVerify(t, open(t, m, tok.URI("visible"), pr), []byte("piv")); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -126,7 +126,7 @@ func (t *token) keyState(c tokenCert, ku *URI) (KeyState, error) {
 	switch {
 	case err == nil:
 		return KeyPresent, nil
-	case errors.Is(err, ErrKeyNotFound) && (t.loggedIn || t.info.Flags&pkcs11.CKF_LOGIN_REQUIRED == 0):
+	case errors.Is(err, ErrKeyNotFound) && t.keysVisible():
 		return KeyMissing, nil
 	case errors.Is(err, ErrKeyNotFound):
 		return KeyUnknown, nil

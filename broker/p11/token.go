@@ -147,6 +147,17 @@ func (t *token) attr(o pkcs11.ObjectHandle, typ uint) ([]byte, bool) {
 	return as[0].Value, true
 }
 
+// keysVisible reports whether a search for private keys is conclusive now:
+// the session is logged in, the token needs no login, or it shows private
+// key objects without one (PIV tokens do).
+func (t *token) keysVisible() bool {
+	if t.loggedIn || t.info.Flags&pkcs11.CKF_LOGIN_REQUIRED == 0 {
+		return true
+	}
+	hs, err := t.findObjects([]*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY)})
+	return err == nil && len(hs) > 0
+}
+
 // tokenCert is a certificate object on the token.
 type tokenCert struct {
 	cert  *x509.Certificate

@@ -374,6 +374,9 @@ type ImportOptions struct {
 	// NoPublicKey skips the public key object that normally accompanies an
 	// imported EC key, leaving the token with no EC public key material.
 	NoPublicKey bool
+	// VisibleWithoutLogin sets CKA_PRIVATE false, so the key object can be
+	// found before login, as PIV tokens (YubiKey, OpenSC) show theirs.
+	VisibleWithoutLogin bool
 }
 
 // ImportKey writes a software key (*rsa.PrivateKey or *ecdsa.PrivateKey)
@@ -381,7 +384,7 @@ type ImportOptions struct {
 func (t *Token) ImportKey(key crypto.Signer, id []byte, label string, opts ImportOptions) error {
 	return t.withSession(func(ctx *pkcs11.Ctx, sh pkcs11.SessionHandle) error {
 		priv := append(common(pkcs11.CKO_PRIVATE_KEY, id, label),
-			pkcs11.NewAttribute(pkcs11.CKA_PRIVATE, true),
+			pkcs11.NewAttribute(pkcs11.CKA_PRIVATE, !opts.VisibleWithoutLogin),
 			pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, true),
 			pkcs11.NewAttribute(pkcs11.CKA_SIGN, true),
 			pkcs11.NewAttribute(pkcs11.CKA_ALWAYS_AUTHENTICATE, opts.AlwaysAuthenticate))
