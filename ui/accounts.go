@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -60,6 +61,11 @@ func newAccountWindow(u *UI) *accountWindow {
 	w.search.OnSubmitted = func(string) { w.openSelected() }
 	w.search.onMove = w.move
 	w.search.onEscape = func() { w.search.SetText("") }
+	w.search.onCopyEnv = func() {
+		if a, ok := w.selectedAccount(); ok {
+			w.copyEnv(a.Name)
+		}
+	}
 
 	w.list = widget.NewList(
 		func() int { return len(w.result.rows) },
@@ -71,7 +77,7 @@ func newAccountWindow(u *UI) *accountWindow {
 
 	w.identities = container.NewVBox()
 	w.count = widget.NewLabel("")
-	w.status = widget.NewLabel("")
+	w.status = widget.NewLabel("Type to search · ↑↓ select · Enter opens the console · Ctrl+Shift+C copies env vars · Esc clears")
 	w.status.Wrapping = fyne.TextWrapWord
 	tools := container.NewHBox(
 		widget.NewButtonWithIcon("Connect account…", theme.ContentAddIcon(), u.showConnect),
@@ -236,12 +242,17 @@ func (w *accountWindow) bindRow(id widget.ListItemID, row *accountRow) {
 	row.favourite.OnTapped = func() { w.setFavourite(name, !fav) }
 }
 
+// copyEnvShortcut (Ctrl+Shift+C, ⌘⇧C on macOS) copies the selected
+// account's env vars, as the row's Copy env button does.
+var copyEnvShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyC, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
+
 // searchEntry is the search box; it hands the list keys to the window so
 // the focus can stay in the box while the selection moves.
 type searchEntry struct {
 	widget.Entry
-	onMove   func(delta int)
-	onEscape func()
+	onMove    func(delta int)
+	onEscape  func()
+	onCopyEnv func()
 }
 
 func newSearchEntry() *searchEntry {
@@ -267,6 +278,15 @@ func (e *searchEntry) TypedKey(k *fyne.KeyEvent) {
 	default:
 		e.Entry.TypedKey(k)
 	}
+}
+
+// TypedShortcut handles copyEnvShortcut and leaves the rest to the entry.
+func (e *searchEntry) TypedShortcut(s fyne.Shortcut) {
+	if cs, ok := s.(*desktop.CustomShortcut); ok && cs.KeyName == copyEnvShortcut.KeyName && cs.Modifier == copyEnvShortcut.Modifier {
+		e.onCopyEnv()
+		return
+	}
+	e.Entry.TypedShortcut(s)
 }
 
 // accountRow is one line of the account list; the list recycles rows, so

@@ -54,6 +54,11 @@ func TestAccountWindowKeyboard(t *testing.T) {
 	if calls := b.callList(); len(calls) != 1 {
 		t.Errorf("Enter should open exactly one console, calls: %v", calls)
 	}
+	// Ordinary shortcuts still reach the entry.
+	c.Focused().(fyne.Shortcutable).TypedShortcut(&fyne.ShortcutSelectAll{})
+
+	c.Focused().(fyne.Shortcutable).TypedShortcut(copyEnvShortcut)
+	loop.waitFor(t, "env copied", func() bool { return u.app.Clipboard().Content() == b.envText+" # "+second.Name })
 
 	press(c, fyne.KeyEscape)
 	if w.search.Text != "" || len(w.result.rows) != 5000 {
