@@ -93,16 +93,26 @@ func buildMenuModel(identities []app.IdentityStatus, accounts []app.AccountStatu
 		}})
 	}
 
-	m.Entries = append(m.Entries,
-		separator,
-		menuEntry{Label: "All accounts…", Action: actAllAccounts},
-		menuEntry{Label: "Connect account…", Action: actConnect},
-		menuEntry{Label: "Settings…", Action: actSettings},
-		separator,
-		menuEntry{Label: "Lock", Action: actLock},
-		menuEntry{Label: "Quit", Action: actQuit, IsQuit: true},
-	)
+	m.Entries = append(m.Entries, menuTail()...)
 	return m
+}
+
+// startingMenu is shown until the backend's first status arrives.
+func startingMenu() menuModel {
+	return menuModel{Icon: assets.SignedOut, Entries: append([]menuEntry{{Label: "Starting…", Disabled: true}}, menuTail()...)}
+}
+
+// menuTail is the fixed end of every tray menu.
+func menuTail() []menuEntry {
+	return []menuEntry{
+		separator,
+		{Label: "All accounts…", Action: actAllAccounts},
+		{Label: "Connect account…", Action: actConnect},
+		{Label: "Settings…", Action: actSettings},
+		separator,
+		{Label: "Lock", Action: actLock},
+		{Label: "Quit", Action: actQuit, IsQuit: true},
+	}
 }
 
 // shortList picks the tray's favourite and recent accounts.

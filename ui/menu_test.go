@@ -11,7 +11,7 @@ import (
 	"github.com/lanyard-app/lanyard/assets"
 )
 
-// tail is the fixed end of every tray menu.
+// tail is the fixed end of every tray menu, spelled out.
 var tail = []menuEntry{
 	separator,
 	{Label: "All accounts…", Action: actAllAccounts},

@@ -11,7 +11,6 @@ import (
 
 	"github.com/lanyard-app/lanyard/app"
 	"github.com/lanyard-app/lanyard/app/config"
-	"github.com/lanyard-app/lanyard/assets"
 )
 
 // Options adjust Start.
@@ -125,8 +124,9 @@ func (u *UI) start(tray Tray, trayAvailable bool, reason string) {
 		// when the app quits (fyne#6403): so the menu is only ever set after
 		// the probe saw a bus and a tray host.
 		u.tray = tray
-		u.tray.SetSystemTrayIcon(trayIcons[assets.SignedOut])
-		u.tray.SetSystemTrayMenu(renderMenu(buildMenuModel(nil, nil, nil, "", u.now()), u.runMenuEntry))
+		u.menu = startingMenu()
+		u.tray.SetSystemTrayIcon(trayIcons[u.menu.Icon])
+		u.tray.SetSystemTrayMenu(renderMenu(u.menu, u.runMenuEntry))
 	} else {
 		u.trayReason = reason
 		u.showAccounts()
