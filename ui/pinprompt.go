@@ -54,16 +54,17 @@ func (p *PINPrompter) PIN(ctx context.Context, req pin.Request) (string, error) 
 	defer func() { <-p.turn }()
 
 	answer := make(chan pinAnswer, 1)
-	p.do(func() { p.current = newPINDialog(p.app, req, answer) })
+	// d is only touched on the UI goroutine, inside p.do.
+	var d *pinDialog
+	p.do(func() {
+		d = newPINDialog(p.app, req, answer)
+		p.current = d
+	})
 	select {
 	case a := <-answer:
 		return a.pin, a.err
 	case <-ctx.Done():
-		p.do(func() {
-			if p.current != nil {
-				p.current.finish(pinAnswer{err: ctx.Err()})
-			}
-		})
+		p.do(func() { d.finish(pinAnswer{err: ctx.Err()}) })
 		return "", ctx.Err()
 	}
 }
