@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 
 	"github.com/lanyard-app/lanyard/app"
 )
@@ -51,4 +52,15 @@ func TestNotifications(t *testing.T) {
 	if len(sent) != 3 || sent[2].Title != "Lanyard: accounts need attention" {
 		t.Fatalf("batched failures: %+v", sent[2:])
 	}
+}
+
+func TestStatusChangesNotify(t *testing.T) {
+	b := trayBackend()
+	u, loop := newTestUI(t, b, &fakeTray{})
+	test.AssertNotificationSent(t, fyne.NewNotification("Lanyard: work needs attention", "the token was removed"), func() {
+		b.set(func(b *testBackend) {
+			b.identities[0].State, b.identities[0].Err = app.StateError, errors.New("the token was removed")
+		})
+		loop.waitFor(t, "error applied", func() bool { return u.snap.identities[0].State == app.StateError })
+	})
 }
