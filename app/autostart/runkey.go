@@ -6,5 +6,5 @@ import "strings"
 // always quoted: unquoted paths with spaces are a classic hijack ("C:\Program"
 // would run first). Windows paths cannot contain `"`, so no escaping is needed.
 func runCommand(exe string) string {
-	return `"` + strings.ReplaceAll(exe, `"`, "") + `" ` + Flag
+	return `"` + strings.ReplaceAll(exe, `"`, "") + `"`
 }

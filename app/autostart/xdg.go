@@ -15,7 +15,7 @@ func desktopEntry(exe string) []byte {
 	b.WriteString("Type=Application\n")
 	b.WriteString("Name=Lanyard\n")
 	b.WriteString("Comment=Start Lanyard in the system tray at login\n")
-	b.WriteString("Exec=" + escapeValue(quoteExecArg(exe)+" "+Flag) + "\n")
+	b.WriteString("Exec=" + escapeValue(quoteExecArg(exe)) + "\n")
 	b.WriteString("Icon=" + ID + "\n")
 	b.WriteString("Terminal=false\n")
 	b.WriteString("NoDisplay=true\n")
