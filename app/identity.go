@@ -80,15 +80,14 @@ func (e *identityEntry) keyPair(ctx context.Context) (keys.KeyPair, error) {
 	var kp keys.KeyPair
 	var err error
 	if isPKCS11(e.cfg.Certificate) {
-		keyRef := e.cfg.PrivateKey
-		if keyRef == "" {
-			keyRef = e.cfg.Certificate
-		}
 		var opts []p11.Option
 		if e.cfg.PKCS11Module != "" {
 			opts = append(opts, p11.WithModule(e.cfg.PKCS11Module))
 		}
-		kp, err = e.app.tokens.Open(ctx, e.cfg.Certificate, keyRef, keyringPIN{app: e.app, identity: e.cfg.Name}, opts...)
+		// Without a key URI the token finds the key by the certificate's
+		// public key; the certificate URI itself (type=cert, as `lanyard
+		// tokens` prints it) cannot name the key.
+		kp, err = e.app.tokens.Open(ctx, e.cfg.Certificate, e.cfg.PrivateKey, keyringPIN{app: e.app, identity: e.cfg.Name}, opts...)
 	} else {
 		kp, err = keys.LoadPEM(e.cfg.Certificate, e.cfg.PrivateKey, e.cfg.Intermediates, e.passphrase(ctx))
 	}
