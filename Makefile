@@ -8,7 +8,7 @@ LDFLAGS   := -X github.com/lanyard-app/lanyard/app/buildinfo.Version=$(VERSION) 
 # Every package except the root one, which alone links Fyne's GL driver: -race
 # there would pay its cold cgo build a second time.
 PKGS       = $(shell $(GO) list ./... | grep -v '^github.com/lanyard-app/lanyard$$')
-FUZZTIME  ?= 10s
+FUZZTIME  ?= 5s
 
 .PHONY: all deps build vet test test-short fuzz bench demo emulator package clean
 
@@ -24,9 +24,11 @@ vet: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 
+# The race-enabled suite (SoftHSM, the emulator and a real gnome-keyring),
+# the GUI smoke test under Xvfb, then every fuzz target for FUZZTIME.
 test: vet build
 	.ci/testenv $(GO) test -race -count=1 $(PKGS)
-	.ci/testenv $(GO) test -count=1 .
+	.ci/testenv .ci/smoke bin/lanyard
 	FUZZTIME=$(FUZZTIME) .ci/testenv .ci/fuzz
 
 bench: deps
