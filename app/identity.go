@@ -148,7 +148,8 @@ func (e *identityEntry) noteFailure(err error) {
 	}
 }
 
-// subject is the certificate's common name, once the certificate is known.
+// certificate is the identity's certificate once known: from the open key,
+// or read from its file; nil for a token not opened yet.
 func (e *identityEntry) certificate() *x509.Certificate {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -186,10 +187,13 @@ func (e *identityEntry) status() IdentityStatus {
 	return st
 }
 
+// sessionNameInvalid matches what STS refuses in a RoleSessionName.
+var sessionNameInvalid = regexp.MustCompile(`[^\w+=,.@-]+`)
+
 // roleSessionName identifies the person in CloudTrail: the certificate's
 // common name, cut to what STS accepts.
 func roleSessionName(cn string) string {
-	s := regexp.MustCompile(`[^\w+=,.@-]+`).ReplaceAllString(cn, "-")
+	s := sessionNameInvalid.ReplaceAllString(cn, "-")
 	s = strings.Trim(s, "-")
 	if len(s) > 64 {
 		s = s[:64]

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -452,17 +451,6 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// expiresIn formats time left for the CLI and tray.
-func expiresIn(now, t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	d := t.Sub(now).Round(time.Minute)
-	if d <= 0 {
-		return "expired"
-	}
-	return d.String()
-}
 
 // ExternalID reads an account's ExternalId from the keyring ("" when the
 // account has none). It is for `account template` and `account verify`.
