@@ -5,6 +5,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/lanyard-app/lanyard/app/demo"
+	"github.com/lanyard-app/lanyard/broker/awsenv"
+	"github.com/lanyard-app/lanyard/broker/emulator"
 )
 
 // loadProfileCredentials resolves a profile's credentials exactly as an SDK
@@ -18,4 +22,9 @@ func loadProfileCredentials(ctx context.Context, file, profile string) (aws.Cred
 		return aws.Credentials{}, err
 	}
 	return cfg.Credentials.Retrieve(ctx)
+}
+
+// demoResolver points the App at an emulator, as the demo does.
+func demoResolver(e *emulator.Emulator) awsenv.Resolver {
+	return demo.Resolver(e.URL(), e.CABundlePath())
 }
