@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/broker/pin"
 )
 
 // clock is a settable test clock.
@@ -105,5 +108,58 @@ func TestSessionFailureIsReportedAndNotCached(t *testing.T) {
 	}
 	if calls.Load() != 2 || changes.Load() < 4 {
 		t.Fatalf("calls=%d changes=%d", calls.Load(), changes.Load())
+	}
+}
+
+func TestBackgroundRefreshRenewsRecentlyUsedSessionsWithoutPrompting(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	var calls atomic.Int32
+	var sawBackground atomic.Bool
+	// Credentials that expire inside the refresh window, as an hour-old
+	// session would.
+	inner := aws.CredentialsProviderFunc(func(ctx context.Context) (aws.Credentials, error) {
+		calls.Add(1)
+		if isBackground(ctx) {
+			sawBackground.Store(true)
+		}
+		return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "s", CanExpire: true, Expires: time.Now().Add(refreshWindow - time.Minute)}, nil
+	})
+	a := &App{accounts: map[string]*accountEntry{}, opts: Options{Now: clk.now}}
+	used := newSession(inner, clk.now, nil)
+	idle := newSession(inner, clk.now, nil)
+	a.accounts["used"] = &accountEntry{sess: used}
+	a.accounts["idle"] = &accountEntry{sess: idle}
+	for _, s := range []*session{used, idle} {
+		if _, err := s.Retrieve(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.add(20 * time.Minute) // "idle" was last used 20 minutes ago…
+	if _, err := used.Retrieve(context.Background()); err != nil { // …"used" just now
+		t.Fatal(err)
+	}
+	before := calls.Load()
+	a.refreshDue()
+	if used.fetchCount() < 3 {
+		t.Fatalf("the recently used session was not refreshed (fetches %d)", used.fetchCount())
+	}
+	if idle.fetchCount() != 1 {
+		t.Fatalf("an idle session was refreshed (fetches %d)", idle.fetchCount())
+	}
+	if !sawBackground.Load() || calls.Load() <= before {
+		t.Fatal("the background refresh did not run as a background (non-prompting) call")
+	}
+}
+
+func TestBackgroundContextNeverPrompts(t *testing.T) {
+	asked := false
+	a := &App{pinPrompt: pin.PrompterFunc(func(context.Context, pin.Request) (string, error) {
+		asked = true
+		return "1234", nil
+	})}
+	a.cfg = &config.Config{}
+	_, err := keyringPIN{app: a, identity: "x"}.PIN(background(context.Background()), pin.Request{})
+	if !errors.Is(err, ErrPINNeeded) || asked {
+		t.Fatalf("err=%v asked=%v: a background refresh must not prompt", err, asked)
 	}
 }
