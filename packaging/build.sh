@@ -20,7 +20,7 @@ module=github.com/lanyard-app/lanyard
 ldflags="-X $module/app/buildinfo.Version=$version -X $module/app/buildinfo.Commit=$commit"
 
 die() { echo "packaging/build.sh: $*" >&2; exit 1; }
-step() { echo "==> $*" >&2; }
+step() { echo "==> [${SECONDS}s] $*" >&2; }
 
 [ -x bin/lanyard ] || die "bin/lanyard is missing: run 'make build VERSION=$version' first"
 stamped=$(bin/lanyard version) || die "bin/lanyard does not run"
@@ -76,7 +76,8 @@ restore_toml() { cp "$saved_toml" "$root/FyneApp.toml" && rm -f "$saved_toml"; }
 trap restore_toml EXIT
 stage=$dist/.fyne
 mkdir -p "$stage"
-(cd "$stage" && "$tools/fyne" package --target linux --src "$root" --exe "$root/bin/lanyard" \
+# fyne compresses with tar -J: let xz use every core.
+(cd "$stage" && XZ_OPT=${XZ_OPT:--T0} "$tools/fyne" package --target linux --src "$root" --exe "$root/bin/lanyard" \
   --app-version "$semver" --app-build "$app_build")
 restore_toml
 trap - EXIT
