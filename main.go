@@ -44,10 +44,11 @@ func runGUI(args []string) error {
 		keyFile := fs.Bool("key-file", false, "keep the demo key in a PEM file even when SoftHSM is installed")
 		pinFile := fs.Bool("pin-file", false, "read the demo token's PIN from a file instead of asking (unattended runs)")
 		browser := fs.String("browser", "", "browser command template for the console, with {url} (default: the system browser)")
+		extra := fs.Int("accounts", 0, "add this many generated accounts, to try the account window at scale")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		w, err := demo.Start(demo.Options{KeyFile: *keyFile, PINFile: *pinFile, BrowserCommand: *browser,
+		w, err := demo.Start(demo.Options{KeyFile: *keyFile, PINFile: *pinFile, BrowserCommand: *browser, ExtraAccounts: *extra,
 			Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)

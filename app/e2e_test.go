@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/lanyard-app/lanyard/app"
+	"github.com/lanyard-app/lanyard/app/autostart"
 	"github.com/lanyard-app/lanyard/app/cli"
 	"github.com/lanyard-app/lanyard/app/demo"
 	"github.com/lanyard-app/lanyard/app/secrets"
@@ -294,5 +295,25 @@ func TestUnknownAccountIsClear(t *testing.T) {
 	_, err := a.Credentials(context.Background(), "nope")
 	if !errors.Is(err, app.ErrUnknownAccount) || !strings.Contains(err.Error(), "account list") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestStartAtLoginSettingWritesTheAutostartEntry(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	_, a := world(t, &countingPIN{pin: demo.PIN})
+	prefs := a.Preferences()
+	prefs.StartAtLogin = true
+	if err := a.SavePreferences(prefs); err != nil {
+		t.Fatal(err)
+	}
+	if on, err := autostart.Enabled(); err != nil || !on {
+		t.Fatalf("autostart enabled = %v, %v after turning the setting on", on, err)
+	}
+	prefs.StartAtLogin = false
+	if err := a.SavePreferences(prefs); err != nil {
+		t.Fatal(err)
+	}
+	if on, _ := autostart.Enabled(); on || a.Preferences().StartAtLogin {
+		t.Fatal("start at login still on after turning the setting off")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
+	"github.com/lanyard-app/lanyard/app/autostart"
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/export"
 	"github.com/lanyard-app/lanyard/app/importer"
@@ -97,13 +98,34 @@ func (a *App) Preferences() config.Preferences {
 	return a.cfg.Preferences
 }
 
-// SavePreferences validates and saves the settings.
+// SavePreferences validates and saves the settings. Start at login is
+// applied through the operating system's own mechanism first, so the
+// setting never claims what the system does not do.
 func (a *App) SavePreferences(p config.Preferences) error {
+	if p.StartAtLogin != a.Preferences().StartAtLogin {
+		if err := setStartAtLogin(p.StartAtLogin); err != nil {
+			return fmt.Errorf("start at login: %w", err)
+		}
+	}
 	return a.edit(func(c *config.Config) error {
 		p.Recent = c.Preferences.Recent
 		c.Preferences = p
 		return nil
 	})
+}
+
+func setStartAtLogin(on bool) error {
+	if !on {
+		return autostart.Disable()
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if exe, err = filepath.EvalSymlinks(exe); err != nil {
+		return err
+	}
+	return autostart.Enable(exe)
 }
 
 // SetFavourite marks an account as a favourite (shown in the tray menu).
@@ -450,7 +472,6 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
-
 
 // ExternalID reads an account's ExternalId from the keyring ("" when the
 // account has none). It is for `account template` and `account verify`.

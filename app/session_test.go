@@ -134,7 +134,7 @@ func TestBackgroundRefreshRenewsRecentlyUsedSessionsWithoutPrompting(t *testing.
 			t.Fatal(err)
 		}
 	}
-	clk.add(20 * time.Minute) // "idle" was last used 20 minutes ago…
+	clk.add(20 * time.Minute)                                      // "idle" was last used 20 minutes ago…
 	if _, err := used.Retrieve(context.Background()); err != nil { // …"used" just now
 		t.Fatal(err)
 	}

@@ -39,6 +39,9 @@ type Options struct {
 	// PINFile makes the token identity read its PIN from a file (pin-source),
 	// so no PIN dialog appears: for unattended runs and smoke tests.
 	PINFile bool
+	// ExtraAccounts adds that many more connected accounts, to try the
+	// account window's search at scale.
+	ExtraAccounts int
 	// Store keeps the accounts' ExternalIds; nil means a throwaway in-memory store.
 	Store secrets.Store
 	// BrowserCommand is the console's browser command template ({url}); empty opens the system browser.
@@ -148,6 +151,21 @@ func (w *World) build(opts Options) (err error) {
 		})
 		w.Accounts = append(w.Accounts, Account{Name: name, AccountID: id, RoleARN: role, ExternalID: ext})
 	}
+	teams := []string{"payments", "search", "identity", "data", "platform", "mobile", "billing", "ml"}
+	stages := []string{"dev", "test", "prod"}
+	for i := range opts.ExtraAccounts {
+		id := fmt.Sprintf("7%011d", i)
+		ext, err := config.NewExternalID()
+		if err != nil {
+			return err
+		}
+		role := w.Emulator.AddRole(emulator.RoleSpec{
+			AccountID: id, Name: "Lanyard", TrustedPrincipals: []string{w.HubRoleARN}, ExternalID: ext,
+			AllowSetSourceIdentity: true, AllowTagSession: true,
+		})
+		name := fmt.Sprintf("%s-%s-%04d", teams[i%len(teams)], stages[i%len(stages)], i)
+		w.Accounts = append(w.Accounts, Account{Name: name, AccountID: id, RoleARN: role, ExternalID: ext})
+	}
 	return w.writeConfig(region, opts.BrowserCommand)
 }
 
@@ -233,12 +251,12 @@ func (w *World) writeConfig(region, browser string) error {
 		if err := w.Store.Set(secrets.ExternalIDKey(a.Name), a.ExternalID); err != nil {
 			return err
 		}
-		if err := cfg.AddAccount(config.Account{
+		// Save validates the whole file once; adding one by one would
+		// revalidate it for every account.
+		cfg.Accounts = append(cfg.Accounts, config.Account{
 			Name: a.Name, AccountID: a.AccountID, RoleARN: a.RoleARN, Identity: Identity,
 			HasExternalID: true, Region: region, Favourite: i < 2, Tags: []string{"demo"},
-		}); err != nil {
-			return err
-		}
+		})
 	}
 	return config.Save(w.ConfigDir, cfg)
 }
