@@ -10,7 +10,7 @@ LDFLAGS   := -X github.com/lanyard-app/lanyard/app/buildinfo.Version=$(VERSION) 
 PKGS       = $(shell $(GO) list ./... | grep -v '^github.com/lanyard-app/lanyard$$')
 FUZZTIME  ?= 5s
 
-.PHONY: all deps build vet test test-short fuzz bench demo emulator package clean
+.PHONY: all deps build vet test bench demo emulator package package-test clean
 
 all: build
 
@@ -31,8 +31,11 @@ test: vet build
 	.ci/testenv .ci/smoke bin/lanyard
 	FUZZTIME=$(FUZZTIME) .ci/testenv .ci/fuzz
 
-bench: deps
+# Benchmarks of the broker, the app and the GUI; docs/benchmarks.md says how
+# to read them.
+bench: build
 	.ci/testenv .ci/bench
+	.ci/testenv .ci/bench-gui bin/lanyard
 
 demo: build
 	./bin/lanyard demo
@@ -43,6 +46,11 @@ emulator: build
 package: build
 	WITH_PACKAGING=1 .ci/install-deps
 	packaging/build.sh "$(VERSION)" "$(COMMIT)"
+
+# Builds every package and checks what installing them gives (see packaging/test.sh).
+package-test:
+	WITH_PACKAGING=1 .ci/install-deps
+	packaging/test.sh "$(VERSION)" "$(COMMIT)"
 
 clean:
 	rm -rf bin dist
