@@ -6,7 +6,6 @@
 package clipboard
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -67,10 +66,10 @@ func Copy(text string) error {
 	}
 	cmd := exec.Command(t.copy[0], t.copy[1:]...)
 	cmd.Stdin = strings.NewReader(text)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	// No pipe on stdout/stderr: xclip and xsel fork a process that keeps the
+	// selection alive, and it would hold a pipe open, so Run never returned.
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s: %v %s", t.copy[0], err, strings.TrimSpace(stderr.String()))
+		return fmt.Errorf("%s could not set the clipboard: %v", t.copy[0], err)
 	}
 	return nil
 }
