@@ -133,7 +133,13 @@ func (e *identityEntry) createSession(ctx context.Context) (aws.Credentials, err
 		e.app.record(e.cfg.Name, "", "create-session", outcomeOf(err), err.Error())
 		return aws.Credentials{}, fmt.Errorf("identity %q: %w", e.cfg.Name, err)
 	}
-	e.app.record(e.cfg.Name, "", "create-session", "ok", "")
+	detail := ""
+	if off := e.ra.ClockOffset(); off != 0 {
+		// Signing worked only after correcting for the local clock: say so,
+		// since every other AWS tool on this machine will fail.
+		detail = "signed with a corrected clock: this computer's clock is " + rolesanywhere.DescribeOffset(off)
+	}
+	e.app.record(e.cfg.Name, "", "create-session", "ok", detail)
 	return s.Credentials, nil
 }
 
@@ -179,6 +185,9 @@ func (e *identityEntry) status() IdentityStatus {
 		st.Source = e.cfg.Certificate
 	}
 	st.State, st.Expires, st.Err = e.sess.status()
+	if off := e.ra.ClockOffset(); off != 0 {
+		st.Warning = "this computer's clock is " + rolesanywhere.DescribeOffset(off) + ": set it right, other AWS tools will fail"
+	}
 	e.mu.Lock()
 	if e.lastErr != nil && errors.Is(e.lastErr, p11.ErrTokenNotPresent) {
 		st.TokenPresent = false

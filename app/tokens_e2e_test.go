@@ -9,8 +9,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/lanyard-app/lanyard/app"
+	"github.com/lanyard-app/lanyard/app/audit"
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/secrets"
 	"github.com/lanyard-app/lanyard/broker/emulator"
@@ -277,5 +279,61 @@ func TestPEMIdentityThroughTheEmulator(t *testing.T) {
 		if _, err := a.Credentials(context.Background(), "direct"); err != nil {
 			t.Fatalf("%v: %v", kt, err)
 		}
+	}
+}
+
+// TestClockSkewIsCorrectedAndReported runs against a service whose clock is
+// 20 minutes ahead: signing succeeds after the correction, and the person
+// is told their clock is wrong (status and audit log).
+func TestClockSkewIsCorrectedAndReported(t *testing.T) {
+	emu, err := emulator.New(emulator.Options{Clock: func() time.Time { return time.Now().Add(20 * time.Minute) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer emu.Close()
+	ca, err := pki.NewCA("Skew Root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key, err := ca.IssueWithKey(pki.LeafRequest{CommonName: "skewed"}, pki.ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	keyPEM, _ := pki.PrivateKeyPEM(key)
+	os.WriteFile(filepath.Join(dir, "c.pem"), pki.CertPEM(cert), 0o600)
+	os.WriteFile(filepath.Join(dir, "k.pem"), keyPEM, 0o600)
+	hub := emu.AddRole(emulator.RoleSpec{Name: "Hub", TrustRolesAnywhere: true})
+	cfgDir := t.TempDir()
+	a, err := app.New(app.Options{ConfigDir: cfgDir, Store: secrets.NewMemory(), Resolver: demoResolver(emu)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := a.AddIdentity(config.Identity{Name: "skew", Certificate: filepath.Join(dir, "c.pem"), PrivateKey: filepath.Join(dir, "k.pem"),
+		TrustAnchorARN: emu.AddTrustAnchor("skew", emu.Region(), ca.Certificate),
+		ProfileARN:     emu.AddProfile(emulator.ProfileSpec{Name: "skew", RoleARNs: []string{hub}, Enabled: true}), RoleARN: hub}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SignIn(context.Background(), "skew"); err != nil {
+		t.Fatal(err)
+	}
+	st := a.Identities()[0]
+	if !strings.Contains(st.Warning, "behind") {
+		t.Fatalf("identity warning %q, want the clock named as behind", st.Warning)
+	}
+	entries, err := audit.Read(filepath.Join(cfgDir, audit.FileName), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range entries {
+		found = found || (e.Action == "create-session" && strings.Contains(e.Detail, "clock"))
+	}
+	if !found {
+		t.Fatalf("audit log does not mention the corrected clock: %+v", entries)
 	}
 }

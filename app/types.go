@@ -50,6 +50,8 @@ type IdentityStatus struct {
 	CertNotAfter time.Time
 	// Err is the last failure, in the user's words.
 	Err error
+	// Warning is something to fix that does not stop signing in (a wrong clock).
+	Warning string
 }
 
 // AccountStatus is a connected account as the tray and window show it.

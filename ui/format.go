@@ -44,6 +44,8 @@ func identityText(id app.IdentityStatus, now time.Time) string {
 		return id.Name + ": " + shorten(id.Err.Error(), 70)
 	case !id.CertNotAfter.IsZero() && !now.Before(id.CertNotAfter):
 		return id.Name + ": certificate expired"
+	case id.Warning != "":
+		return id.Name + ": " + sessionText(id.State, id.Expires, now) + " · " + shorten(id.Warning, 60)
 	}
 	return id.Name + ": " + sessionText(id.State, id.Expires, now)
 }

@@ -1,0 +1,23 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lanyard-app/lanyard/app"
+)
+
+func TestIdentityLineShowsAClockWarning(t *testing.T) {
+	now := time.Now()
+	id := app.IdentityStatus{Name: "work", State: app.StateActive, Expires: now.Add(42 * time.Minute),
+		Warning: "this computer's clock is 20 minutes behind: set it right, other AWS tools will fail"}
+	got := identityText(id, now)
+	if !strings.HasPrefix(got, "work: signed in") || !strings.Contains(got, "20 minutes behind") {
+		t.Fatalf("identity line %q", got)
+	}
+	id.Warning = ""
+	if got := identityText(id, now); strings.Contains(got, "clock") {
+		t.Fatalf("identity line %q mentions a clock without a warning", got)
+	}
+}
