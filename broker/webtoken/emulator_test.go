@@ -19,67 +19,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/lanyard-app/lanyard/broker/assume"
-	"github.com/lanyard-app/lanyard/broker/awsenv"
-	"github.com/lanyard-app/lanyard/broker/emulator"
-	"github.com/lanyard-app/lanyard/broker/keys"
-	"github.com/lanyard-app/lanyard/broker/pki"
-	"github.com/lanyard-app/lanyard/broker/rolesanywhere"
+	"github.com/lanyard-app/lanyard/broker/emulator/emulatortest"
 )
-
-// hub is a started emulator with a Roles Anywhere identity (CA, trust
-// anchor, profile, hub role) and the Roles Anywhere provider signing
-// CreateSession with a PEM key, as a trial identity does.
-type hub struct {
-	e        *emulator.Emulator
-	resolver awsenv.Resolver
-	roleARN  string
-	source   aws.CredentialsProvider
-}
-
-const personCN = "alice.example"
-
-func newHub(t *testing.T) *hub {
-	t.Helper()
-	e, err := emulator.New(emulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	env := e.Env()
-	h := &hub{e: e, resolver: awsenv.Resolver{Getenv: func(k string) string { return env[k] }}}
-
-	ca, err := pki.NewCA("Lanyard Test CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, key, err := ca.IssueWithKey(pki.LeafRequest{CommonName: personCN}, pki.ECDSAP256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyPEM, err := pki.PrivateKeyPEM(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := keys.ParsePrivateKeyPEM(keyPEM, "test key", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	anchor := e.AddTrustAnchor("lanyard-test", "", ca.Certificate)
-	h.roleARN = e.AddRole(emulator.RoleSpec{Name: "lanyard-hub", TrustRolesAnywhere: true})
-	profile := e.AddProfile(emulator.ProfileSpec{Name: "lanyard-test", RoleARNs: []string{h.roleARN}, Enabled: true})
-	kp := keys.KeyPair{Certificate: leaf, Signer: signer}
-	ra, err := rolesanywhere.NewProvider(rolesanywhere.Config{
-		TrustAnchorARN: anchor, ProfileARN: profile, RoleARN: h.roleARN, Resolver: h.resolver,
-	}, func(context.Context) (keys.KeyPair, error) { return kp, nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.source = aws.NewCredentialsCache(ra)
-	return h
-}
 
 // jwks fetches the issuer's keys the way a relying party does: discovery
 // document first, then its jwks_uri.
@@ -141,13 +82,10 @@ func getJSON(t *testing.T, client *http.Client, url string, v any) {
 // service would: signature from the published JWKS, issuer, audience,
 // expiry and subject.
 func TestEmulatorTokenVerifiesAgainstTheIssuer(t *testing.T) {
-	h := newHub(t)
-	role := h.e.AddRole(emulator.RoleSpec{
-		AccountID: "222233334444", Name: "lanyard-ci", TrustedPrincipals: []string{h.roleARN},
-		ExternalID: "lanyard-external-id-for-tests", AllowSetSourceIdentity: true,
-	})
-	hop, err := assume.New(h.source, assume.Options{
-		RoleARN: role, ExternalID: "lanyard-external-id-for-tests", RoleSessionName: "alice", Region: h.e.Region(), Resolver: h.resolver,
+	h := emulatortest.NewHub(t)
+	role := h.AddTarget("lanyard-ci", true)
+	hop, err := assume.New(h.Source, assume.Options{
+		RoleARN: role, ExternalID: emulatortest.ExternalID, RoleSessionName: "alice", Region: h.Emulator.Region(), Resolver: h.Resolver,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -156,12 +94,12 @@ func TestEmulatorTokenVerifiesAgainstTheIssuer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keySet := jwks(t, h.e.HTTPClient(), h.e.Issuer())
+	keySet := jwks(t, h.Emulator.HTTPClient(), h.Emulator.Issuer())
 	for _, alg := range []string{ES384, RS256} {
 		t.Run(alg, func(t *testing.T) {
 			token, expires, err := Get(context.Background(), aws.NewCredentialsCache(hop), Options{
 				Audience: []string{"https://ci.example.com"}, Algorithm: alg, Duration: 2 * time.Minute,
-				Tags: map[string]string{"pipeline": "deploy"}, Region: h.e.Region(), Resolver: h.resolver,
+				Tags: map[string]string{"pipeline": "deploy"}, Region: h.Emulator.Region(), Resolver: h.Resolver,
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -173,7 +111,7 @@ func TestEmulatorTokenVerifiesAgainstTheIssuer(t *testing.T) {
 				}
 				return nil, fmt.Errorf("no key %q in the JWKS", kid)
 			}
-			parsed, err := jwt.Parse(token, keyFunc, jwt.WithValidMethods([]string{alg}), jwt.WithIssuer(h.e.Issuer()),
+			parsed, err := jwt.Parse(token, keyFunc, jwt.WithValidMethods([]string{alg}), jwt.WithIssuer(h.Emulator.Issuer()),
 				jwt.WithAudience("https://ci.example.com"), jwt.WithExpirationRequired())
 			if err != nil {
 				t.Fatalf("token does not verify: %v", err)
@@ -186,7 +124,7 @@ func TestEmulatorTokenVerifiesAgainstTheIssuer(t *testing.T) {
 				t.Errorf("exp claim %v, Get said %v", exp, expires)
 			}
 			stsClaims, _ := claims["https://sts.amazonaws.com/"].(map[string]any)
-			if stsClaims["source_identity"] != session.SourceIdentity || session.SourceIdentity != personCN {
+			if stsClaims["source_identity"] != session.SourceIdentity || session.SourceIdentity != emulatortest.PersonCN {
 				t.Errorf("source identity claim %v, session %q", stsClaims["source_identity"], session.SourceIdentity)
 			}
 
