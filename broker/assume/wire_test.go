@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/lanyard-app/lanyard/broker/awsenv"
+	"github.com/lanyard-app/lanyard/broker/emulator/emulatortest"
 )
 
 // wireSTS is an httptest STS that checks the exact AssumeRole form and the
@@ -25,11 +25,10 @@ import (
 // in for the emulator in the wire-format tests; emulator_test.go runs the
 // same flows against broker/emulator, which verifies signatures.
 type wireSTS struct {
-	srv *httptest.Server
+	*emulatortest.STSRecorder
 
-	mu    sync.Mutex
-	forms []map[string]string
-	auth  []string
+	mu   sync.Mutex
+	auth []string
 	// reply overrides the answer to AssumeRole: status and error code/message.
 	status        int
 	code, message string
@@ -53,29 +52,17 @@ const (
 func newWireSTS(t *testing.T) *wireSTS {
 	t.Helper()
 	w := &wireSTS{}
-	w.srv = httptest.NewTLSServer(http.HandlerFunc(w.serve))
-	t.Cleanup(w.srv.Close)
+	w.STSRecorder = emulatortest.NewSTSRecorder(t, w.serve)
 	return w
 }
 
-func (w *wireSTS) serve(rw http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		http.Error(rw, err.Error(), 400)
-		return
-	}
-	form := map[string]string{}
-	for k, v := range r.PostForm {
-		form[k] = v[0]
-	}
+func (w *wireSTS) serve(rw http.ResponseWriter, r *http.Request, form map[string]string) {
 	w.mu.Lock()
-	w.forms = append(w.forms, form)
 	w.auth = append(w.auth, r.Header.Get("Authorization")+" token="+r.Header.Get("X-Amz-Security-Token"))
 	status, code, message := w.status, w.code, w.message
 	w.mu.Unlock()
-	rw.Header().Set("Content-Type", "text/xml")
 	if form["Action"] == "AssumeRole" && status != 0 {
-		rw.WriteHeader(status)
-		fmt.Fprintf(rw, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>r1</RequestId></ErrorResponse>`, code, message)
+		emulatortest.WriteSTSError(rw, status, code, message)
 		return
 	}
 	exp := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
@@ -105,18 +92,8 @@ func (w *wireSTS) fail(status int, code, message string) {
 }
 
 func (w *wireSTS) lastForm() map[string]string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.forms[len(w.forms)-1]
-}
-
-func (w *wireSTS) resolver() awsenv.Resolver {
-	return awsenv.Resolver{Getenv: func(k string) string {
-		if k == "AWS_ENDPOINT_URL_STS" {
-			return w.srv.URL
-		}
-		return ""
-	}}
+	forms := w.Forms()
+	return forms[len(forms)-1]
 }
 
 func source() aws.CredentialsProvider {
@@ -132,8 +109,8 @@ func options(w *wireSTS) Options {
 		ExternalID:      goodExternal,
 		RoleSessionName: sessionName,
 		Region:          "eu-west-1",
-		Resolver:        w.resolver(),
-		HTTPClient:      w.srv.Client(),
+		Resolver:        w.Resolver(),
+		HTTPClient:      w.Server.Client(),
 	}
 }
 
@@ -306,7 +283,7 @@ func TestUntrustedEndpointPointsAtCABundle(t *testing.T) {
 	}
 	_, err = p.Retrieve(context.Background())
 	t.Log(err)
-	if err == nil || !strings.Contains(err.Error(), "AWS_CA_BUNDLE") || !strings.Contains(err.Error(), w.srv.URL) {
+	if err == nil || !strings.Contains(err.Error(), "AWS_CA_BUNDLE") || !strings.Contains(err.Error(), w.Server.URL) {
 		t.Fatalf("err = %v, want the endpoint named and AWS_CA_BUNDLE suggested", err)
 	}
 }
@@ -314,14 +291,14 @@ func TestUntrustedEndpointPointsAtCABundle(t *testing.T) {
 func TestCABundleFromResolverIsTrusted(t *testing.T) {
 	w := newWireSTS(t)
 	bundle := filepath.Join(t.TempDir(), "ca.pem")
-	der := w.srv.Certificate().Raw
+	der := w.Server.Certificate().Raw
 	if err := os.WriteFile(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	resolver := awsenv.Resolver{Getenv: func(k string) string {
 		switch k {
 		case "AWS_ENDPOINT_URL":
-			return w.srv.URL
+			return w.Server.URL
 		case "AWS_CA_BUNDLE":
 			return bundle
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -13,17 +12,16 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/lanyard-app/lanyard/broker/awsenv"
+	"github.com/lanyard-app/lanyard/broker/emulator/emulatortest"
 )
 
 // wireSTS is an httptest STS that records the GetWebIdentityToken form and
 // answers in the STS query-protocol XML. emulator_test.go runs the flow
 // against broker/emulator, which signs real JWTs and verifies signatures.
 type wireSTS struct {
-	srv *httptest.Server
+	*emulatortest.STSRecorder
 
 	mu            sync.Mutex
-	forms         []map[string]string
 	code, message string
 }
 
@@ -32,49 +30,26 @@ const fakeJWT = "eyJhbGciOiJFUzM4NCJ9.eyJzdWIiOiJ4In0.c2ln"
 func newWireSTS(t *testing.T) *wireSTS {
 	t.Helper()
 	w := &wireSTS{}
-	w.srv = httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			http.Error(rw, err.Error(), 400)
-			return
-		}
-		form := map[string]string{}
-		for k, v := range r.PostForm {
-			form[k] = v[0]
-		}
+	w.STSRecorder = emulatortest.NewSTSRecorder(t, func(rw http.ResponseWriter, _ *http.Request, _ map[string]string) {
 		w.mu.Lock()
-		w.forms = append(w.forms, form)
 		code, message := w.code, w.message
 		w.mu.Unlock()
-		rw.Header().Set("Content-Type", "text/xml")
 		if code != "" {
-			rw.WriteHeader(403)
-			fmt.Fprintf(rw, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>r</RequestId></ErrorResponse>`, code, message)
+			emulatortest.WriteSTSError(rw, 403, code, message)
 			return
 		}
 		fmt.Fprintf(rw, `<GetWebIdentityTokenResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetWebIdentityTokenResult><WebIdentityToken>%s</WebIdentityToken><Expiration>2030-01-02T03:04:05Z</Expiration></GetWebIdentityTokenResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetWebIdentityTokenResponse>`, fakeJWT)
-	}))
-	t.Cleanup(w.srv.Close)
+	})
 	return w
 }
 
 func (w *wireSTS) options() Options {
 	return Options{
-		Audience: []string{"https://api.example.com"},
-		Region:   "eu-central-1",
-		Resolver: awsenv.Resolver{Getenv: func(k string) string {
-			if k == "AWS_ENDPOINT_URL_STS" {
-				return w.srv.URL
-			}
-			return ""
-		}},
-		HTTPClient: w.srv.Client(),
+		Audience:   []string{"https://api.example.com"},
+		Region:     "eu-central-1",
+		Resolver:   w.Resolver(),
+		HTTPClient: w.Server.Client(),
 	}
-}
-
-func (w *wireSTS) requests() []map[string]string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]map[string]string(nil), w.forms...)
 }
 
 var session = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
@@ -95,7 +70,7 @@ func TestGetSendsTheRequestAndReturnsTheToken(t *testing.T) {
 	if jwt != fakeJWT || !exp.Equal(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)) {
 		t.Errorf("got %q %v", jwt, exp)
 	}
-	form := w.requests()[0]
+	form := w.Forms()[0]
 	want := map[string]string{
 		"Action": "GetWebIdentityToken", "Audience.member.1": "https://api.example.com", "Audience.member.2": "vault",
 		"SigningAlgorithm": "RS256", "DurationSeconds": "600",
@@ -113,7 +88,7 @@ func TestDefaultsAreES384AndFiveMinutes(t *testing.T) {
 	if _, _, err := Get(context.Background(), session, w.options()); err != nil {
 		t.Fatal(err)
 	}
-	form := w.requests()[0]
+	form := w.Forms()[0]
 	if form["SigningAlgorithm"] != "ES384" || form["DurationSeconds"] != "300" {
 		t.Errorf("defaults: %v", form)
 	}
@@ -146,7 +121,7 @@ func TestBadInputIsRefusedBeforeCallingSTS(t *testing.T) {
 			}
 		})
 	}
-	if n := len(w.requests()); n != 0 {
+	if n := len(w.Forms()); n != 0 {
 		t.Errorf("%d requests reached STS", n)
 	}
 }
