@@ -361,6 +361,21 @@ func stsTags(tags map[string]string) []types.Tag {
 	return out
 }
 
+// MarkSource wraps the provider whose credentials sign an STS call, so that
+// SourceFailure can tell its failures from STS's.
+func MarkSource(p aws.CredentialsProvider) aws.CredentialsProvider { return &sourceProvider{p} }
+
+// SourceFailure returns the error of a provider wrapped by MarkSource when
+// err came from one, and nil otherwise: a cancelled PIN prompt or a missing
+// token must reach the user as itself rather than as an STS failure.
+func SourceFailure(err error) error {
+	var src *sourceError
+	if errors.As(err, &src) {
+		return src.err
+	}
+	return nil
+}
+
 // sourceProvider marks failures of the wrapped provider, so that a
 // cancelled PIN prompt or a missing token reaches the user as itself rather
 // than as an STS failure.

@@ -66,7 +66,7 @@ func Get(ctx context.Context, creds aws.CredentialsProvider, o Options) (jwt str
 	if creds == nil {
 		return "", time.Time{}, errors.New("web identity token: no credentials")
 	}
-	client, endpoint, err := assume.NewSTSClient(&sourceProvider{creds}, o.Region, o.Resolver, o.HTTPClient)
+	client, endpoint, err := assume.NewSTSClient(assume.MarkSource(creds), o.Region, o.Resolver, o.HTTPClient)
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("web identity token: %w", err)
 	}
@@ -142,9 +142,8 @@ func input(o Options) (*sts.GetWebIdentityTokenInput, error) {
 
 func explain(err error, endpoint, region string) error {
 	const op = "get a web identity token"
-	var src *sourceError
-	if errors.As(err, &src) {
-		return src.err
+	if src := assume.SourceFailure(err); src != nil {
+		return src
 	}
 	if reason, ok := assume.CommonReason(err, endpoint, region); ok {
 		return &assume.Error{Op: op, Reason: reason, Err: err}
@@ -168,21 +167,3 @@ func explain(err error, endpoint, region string) error {
 	}
 	return &assume.Error{Op: op, Reason: reason, Err: err}
 }
-
-// sourceProvider marks failures of the caller's provider, so that a
-// cancelled PIN prompt or a missing token reaches the user as itself rather
-// than as an STS failure.
-type sourceProvider struct{ aws.CredentialsProvider }
-
-func (s *sourceProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
-	c, err := s.CredentialsProvider.Retrieve(ctx)
-	if err != nil {
-		return c, &sourceError{err}
-	}
-	return c, nil
-}
-
-type sourceError struct{ err error }
-
-func (e *sourceError) Error() string { return e.err.Error() }
-func (e *sourceError) Unwrap() error { return e.err }
