@@ -133,8 +133,14 @@ func (e *accountEntry) assumeProvider(ctx context.Context) (*assume.Provider, er
 	}
 	var externalID string
 	if e.cfg.HasExternalID {
-		if externalID, err = e.app.store.Get(secrets.ExternalIDKey(e.cfg.Name)); err != nil {
-			return nil, fmt.Errorf("reading the ExternalId of %q from the keyring: %w", e.cfg.Name, err)
+		externalID, err = e.app.store.Get(secrets.ExternalIDKey(e.cfg.Name))
+		if errors.Is(err, secrets.ErrNotFound) {
+			return nil, fmt.Errorf("its ExternalId is missing from the keyring (deleted, or a config copied from another machine): "+
+				"run `lanyard account remove %s`, then `lanyard account add %s --account-id %s --external-id ID` with the ExternalId in the role's trust policy",
+				e.cfg.Name, e.cfg.Name, e.cfg.AccountID)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading its ExternalId from the keyring: %w", err)
 		}
 	}
 	hop, err := assume.New(e.ident.sess, assume.Options{

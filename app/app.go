@@ -89,7 +89,7 @@ func New(opts Options) (*App, error) {
 		done:       make(chan struct{}),
 	}
 	if a.store == nil {
-		a.store = secrets.NewKeyring()
+		a.store = keyringFor(dir)
 	}
 	if a.tokens == nil {
 		a.tokens = p11.NewManager("")
@@ -101,6 +101,29 @@ func New(opts Options) (*App, error) {
 	go a.refreshLoop()
 	return a, nil
 }
+
+// keyringFor is the OS keyring as seen by the configuration in dir. Entries
+// are named after accounts and identities, so a second configuration (a
+// LANYARD_CONFIG_DIR for tests, the emulator, another team) gets keys of its
+// own: its "sandbox" must never overwrite the ExternalId of the default
+// configuration's "sandbox".
+func keyringFor(dir string) secrets.Store {
+	kr := secrets.NewKeyring()
+	if def, err := config.DefaultDir(); err == nil && filepath.Clean(def) == filepath.Clean(dir) {
+		return kr
+	}
+	return prefixedStore{kr, "config:" + filepath.Clean(dir) + ":"}
+}
+
+// prefixedStore puts every key of a Store under a prefix.
+type prefixedStore struct {
+	secrets.Store
+	prefix string
+}
+
+func (p prefixedStore) Get(key string) (string, error) { return p.Store.Get(p.prefix + key) }
+func (p prefixedStore) Set(key, v string) error        { return p.Store.Set(p.prefix+key, v) }
+func (p prefixedStore) Delete(key string) error        { return p.Store.Delete(p.prefix + key) }
 
 // Close stops background work and closes token sessions.
 func (a *App) Close() error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/lanyard-app/lanyard/app"
 	"github.com/lanyard-app/lanyard/app/autostart"
 	"github.com/lanyard-app/lanyard/app/cli"
+	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/demo"
 	"github.com/lanyard-app/lanyard/app/secrets"
 	"github.com/lanyard-app/lanyard/broker/assume"
@@ -316,4 +318,51 @@ func TestStartAtLoginSettingWritesTheAutostartEntry(t *testing.T) {
 	if on, _ := autostart.Enabled(); on || a.Preferences().StartAtLogin {
 		t.Fatal("start at login still on after turning the setting off")
 	}
+}
+
+// TestSecondConfigurationHasItsOwnKeyringEntries: two configurations with an
+// account of the same name must not share (and overwrite) its ExternalId.
+func TestSecondConfigurationHasItsOwnKeyringEntries(t *testing.T) {
+	keyring(t)
+	t.Setenv("LANYARD_CONFIG_DIR", "")
+	first, second := t.TempDir(), t.TempDir()
+	var apps []*app.App
+	for _, dir := range []string{first, second} {
+		a, err := app.New(app.Options{ConfigDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		apps = append(apps, a)
+	}
+	for i, a := range apps {
+		if err := a.AddIdentity(demoIdentity(t)); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.AddAccount(app.AccountDraft{Name: "sandbox", AccountID: "111111111111", RoleName: "Lanyard",
+			Identity: "id", ExternalID: fmt.Sprintf("external-id-of-config-%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+		defer a.RemoveAccount("sandbox")
+	}
+	for i, a := range apps {
+		got, err := a.ExternalID("sandbox")
+		if want := fmt.Sprintf("external-id-of-config-%d", i); err != nil || got != want {
+			t.Fatalf("configuration %d reads ExternalId %q (%v), want its own %q", i, got, err, want)
+		}
+	}
+}
+
+// demoIdentity is a valid PEM identity (the files exist; nothing signs).
+func demoIdentity(t *testing.T) config.Identity {
+	dir := t.TempDir()
+	for _, f := range []string{"c.pem", "k.pem"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("placeholder"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return config.Identity{Name: "id", Certificate: filepath.Join(dir, "c.pem"), PrivateKey: filepath.Join(dir, "k.pem"),
+		TrustAnchorARN: "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/00000000-0000-0000-0000-000000000001",
+		ProfileARN:     "arn:aws:rolesanywhere:us-east-1:123456789012:profile/00000000-0000-0000-0000-000000000002",
+		RoleARN:        "arn:aws:iam::123456789012:role/Hub"}
 }

@@ -92,6 +92,9 @@ func accountAdd(ctx context.Context, r *runner, args []string) error {
 		return err
 	}
 	a, _ := r.local()
+	if a.Config().Account(d.Name) != nil {
+		return fmt.Errorf("an account named %q exists already (see `lanyard account list`)", d.Name)
+	}
 	generated := d.ExternalID == ""
 	if generated {
 		id, err := a.NewExternalID()

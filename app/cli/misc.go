@@ -123,7 +123,7 @@ func cmdEmulator(ctx context.Context, r *runner, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	w, err := demo.Start(demo.Options{KeyFile: *keyFile})
+	w, err := demo.Start(demo.Options{KeyFile: *keyFile, IdentityOnly: true})
 	if err != nil {
 		return err
 	}
@@ -143,11 +143,11 @@ func cmdEmulator(ctx context.Context, r *runner, args []string) error {
 	} else {
 		fmt.Fprintf(out, "#   key          %s\n", w.Key)
 	}
-	fmt.Fprintln(out, "# Its ExternalIds are throwaway test values; connect the accounts with:")
+	fmt.Fprintln(out, "# The config in LANYARD_CONFIG_DIR has the identity. The emulator knows three accounts;")
+	fmt.Fprintln(out, "# connect them (their ExternalIds are throwaway test values, stored in your keyring):")
 	for _, a := range w.Accounts {
 		fmt.Fprintf(out, "#   lanyard account add %s --account-id %s --role Lanyard --external-id %s\n", a.Name, a.AccountID, a.ExternalID)
 	}
-	fmt.Fprintln(out, "# (The config in LANYARD_CONFIG_DIR already has them; their ExternalIds are not in your keyring.)")
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Fprintln(r.env.Stderr, "Ctrl-C stops the emulator and deletes everything it wrote.")

@@ -25,6 +25,11 @@ func Dir() (string, error) {
 	if d := os.Getenv("LANYARD_CONFIG_DIR"); d != "" {
 		return d, nil
 	}
+	return DefaultDir()
+}
+
+// DefaultDir is <os.UserConfigDir()>/lanyard, whatever LANYARD_CONFIG_DIR says.
+func DefaultDir() (string, error) {
 	base, err := os.UserConfigDir()
 	if err != nil {
 		return "", fmt.Errorf("cannot find the config directory (set LANYARD_CONFIG_DIR): %w", err)

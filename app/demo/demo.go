@@ -39,6 +39,9 @@ type Options struct {
 	// PINFile makes the token identity read its PIN from a file (pin-source),
 	// so no PIN dialog appears: for unattended runs and smoke tests.
 	PINFile bool
+	// IdentityOnly leaves the accounts out of the config: the emulator knows
+	// them, and the person connects them with `lanyard account add`.
+	IdentityOnly bool
 	// ExtraAccounts adds that many more connected accounts, to try the
 	// account window's search at scale.
 	ExtraAccounts int
@@ -166,7 +169,7 @@ func (w *World) build(opts Options) (err error) {
 		name := fmt.Sprintf("%s-%s-%04d", teams[i%len(teams)], stages[i%len(stages)], i)
 		w.Accounts = append(w.Accounts, Account{Name: name, AccountID: id, RoleARN: role, ExternalID: ext})
 	}
-	return w.writeConfig(region, opts.BrowserCommand)
+	return w.writeConfig(region, opts.BrowserCommand, !opts.IdentityOnly)
 }
 
 // Resolver points every AWS client at an emulator and trusts its CA, ignoring
@@ -237,7 +240,7 @@ func (w *World) fileKey(issuing *pki.CA) error {
 	return os.WriteFile(w.Key, keyPEM, 0o600)
 }
 
-func (w *World) writeConfig(region, browser string) error {
+func (w *World) writeConfig(region, browser string, withAccounts bool) error {
 	cfg := &config.Config{Version: config.SchemaVersion}
 	cfg.Preferences.ClipboardClear = config.Duration{Duration: config.DefaultClipboardClear}
 	cfg.Preferences.BrowserCommand = browser
@@ -248,6 +251,9 @@ func (w *World) writeConfig(region, browser string) error {
 		return err
 	}
 	for i, a := range w.Accounts {
+		if !withAccounts {
+			break
+		}
 		if err := w.Store.Set(secrets.ExternalIDKey(a.Name), a.ExternalID); err != nil {
 			return err
 		}
