@@ -31,6 +31,10 @@ type identityEntry struct {
 	mu      sync.Mutex
 	kp      *keys.KeyPair
 	lastErr error
+	// fileCert is the certificate read from its file for the status line,
+	// before the key is opened; read once, as status is polled often.
+	fileCert     *x509.Certificate
+	fileCertRead bool
 }
 
 func isPKCS11(ref string) bool { return strings.HasPrefix(ref, p11.Scheme) }
@@ -162,14 +166,15 @@ func (e *identityEntry) certificate() *x509.Certificate {
 	if e.kp != nil {
 		return e.kp.Certificate
 	}
-	if !isPKCS11(e.cfg.Certificate) {
+	if !e.fileCertRead && !isPKCS11(e.cfg.Certificate) {
+		e.fileCertRead = true
 		if data, err := os.ReadFile(e.cfg.Certificate); err == nil {
 			if certs, err := keys.ParseCertificatesPEM(data, e.cfg.Certificate); err == nil && len(certs) > 0 {
-				return certs[0]
+				e.fileCert = certs[0]
 			}
 		}
 	}
-	return nil
+	return e.fileCert
 }
 
 func (e *identityEntry) status() IdentityStatus {

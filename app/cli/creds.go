@@ -102,18 +102,26 @@ func (r *runner) copy(text string, prefs config.Preferences, what string) error 
 	return nil
 }
 
-// loadPreferences reads the settings for a command that may run through the
-// agent; a broken or missing config gives the defaults (the agent reports it).
-func loadPreferences() config.Preferences {
+// loadConfig reads the configuration for a command that may run through
+// the agent; nil when it is missing or broken (the agent reports that).
+func loadConfig() *config.Config {
 	dir, err := config.Dir()
 	if err != nil {
-		return config.Preferences{}
+		return nil
 	}
 	cfg, err := config.Load(dir)
 	if err != nil {
-		return config.Preferences{}
+		return nil
 	}
-	return cfg.Preferences
+	return cfg
+}
+
+// loadPreferences is the settings, or the defaults without a usable config.
+func loadPreferences() config.Preferences {
+	if cfg := loadConfig(); cfg != nil {
+		return cfg.Preferences
+	}
+	return config.Preferences{}
 }
 
 func cmdConsole(ctx context.Context, r *runner, args []string) error {
@@ -140,13 +148,11 @@ func cmdConsole(ctx context.Context, r *runner, args []string) error {
 		_, err = fmt.Fprintln(r.env.Stdout, signin)
 		return err
 	}
-	prefs, browserCmd := loadPreferences(), ""
-	browserCmd = prefs.BrowserCommand
-	if dir, err := config.Dir(); err == nil {
-		if cfg, err := config.Load(dir); err == nil {
-			if a := cfg.Account(*account); a != nil && a.BrowserCommand != "" {
-				browserCmd = a.BrowserCommand
-			}
+	prefs, browserCmd := config.Preferences{}, ""
+	if cfg := loadConfig(); cfg != nil {
+		prefs, browserCmd = cfg.Preferences, cfg.Preferences.BrowserCommand
+		if a := cfg.Account(*account); a != nil && a.BrowserCommand != "" {
+			browserCmd = a.BrowserCommand
 		}
 	}
 	var redirect *console.Redirect
@@ -265,16 +271,10 @@ func cmdExec(ctx context.Context, r *runner, args []string) error {
 
 // accountRegion reads an account's region from the config, for the child's environment.
 func accountRegion(account string) string {
-	dir, err := config.Dir()
-	if err != nil {
-		return ""
-	}
-	cfg, err := config.Load(dir)
-	if err != nil {
-		return ""
-	}
-	if a := cfg.Account(account); a != nil {
-		return cfg.EffectiveRegion(a)
+	if cfg := loadConfig(); cfg != nil {
+		if a := cfg.Account(account); a != nil {
+			return cfg.EffectiveRegion(a)
+		}
 	}
 	return ""
 }
