@@ -192,7 +192,7 @@ func TestTokensListsTheDemoTokenWithAUsableURI(t *testing.T) {
 		t.Fatalf("no certificate URI under the demo token:\n%s", res.stdout[i:])
 	}
 	uri := m[2]
-	if !strings.Contains(uri, "type=cert") || !strings.Contains(uri, url.PathEscape(label)) && !strings.Contains(uri, strings.ReplaceAll(label, " ", "%20")) {
+	if !strings.Contains(uri, "type=cert") || !strings.Contains(uri, "token="+url.PathEscape(label)) {
 		t.Errorf("URI %s does not name the token and the certificate", uri)
 	}
 	// Ready to use: an identity made from the listed URI signs in.

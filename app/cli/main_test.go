@@ -29,7 +29,8 @@ const (
 func TestMain(m *testing.M) {
 	switch {
 	case os.Getenv(envAsCLI) == "1":
-		os.Exit(cli.Run(context.Background(), os.Args[1:], cli.Env{}))
+		// The same view of the keyring as the in-process runs (see world.store).
+		os.Exit(cli.Run(context.Background(), os.Args[1:], cli.Env{Store: secrets.NewKeyring()}))
 	case os.Getenv(envAsSDKClient) == "1":
 		os.Exit(sdkClient())
 	}
@@ -66,6 +67,9 @@ func (c *countingPIN) count() int { c.mu.Lock(); defer c.mu.Unlock(); return c.a
 // LANYARD_CONFIG_DIR pointing the CLI at its config.
 type world struct {
 	*demo.World
+	// store is the Secret Service keyring without the per-configuration
+	// namespace an App gives a LANYARD_CONFIG_DIR of its own: every CLI run
+	// of a test, in this process or a child, is handed this one.
 	store  secrets.Store
 	prompt *countingPIN
 	// secrets collects every value that must never appear in error output.
