@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -315,7 +316,48 @@ func (a *App) VerifyAccount(ctx context.Context, d AccountDraft) (VerifyResult, 
 	if err != nil {
 		return VerifyResult{}, err
 	}
-	ident, err := a.identity(id.Name)
+	region := d.Region
+	if region == "" {
+		region = a.Config().EffectiveRegion(&config.Account{Identity: id.Name})
+	}
+	return a.verifyRole(ctx, d.Name, id.Name, roleARN, d.AccountID, d.ExternalID, region)
+}
+
+// VerifySaved proves a saved account works: the AssumeRole hop with its
+// stored ExternalId (or, for a direct account, the identity's own session),
+// then GetCallerIdentity must name the account's id.
+func (a *App) VerifySaved(ctx context.Context, account string) (VerifyResult, error) {
+	cfg := a.Config()
+	acct := cfg.Account(account)
+	if acct == nil {
+		return VerifyResult{}, fmt.Errorf("%w %q", ErrUnknownAccount, account)
+	}
+	region := cfg.EffectiveRegion(acct)
+	if acct.Direct {
+		ident, err := a.identity(acct.Identity)
+		if err != nil {
+			return VerifyResult{}, err
+		}
+		got, callerARN, _, err := assume.CallerIdentity(ctx, ident.sess, region, a.opts.Resolver, nil)
+		a.record(acct.Identity, account, "verify", outcomeOf(err), errText(err))
+		if err != nil {
+			return VerifyResult{}, err
+		}
+		if got != acct.AccountID {
+			return VerifyResult{}, fmt.Errorf("the identity's role is in account %s, not %s", got, acct.AccountID)
+		}
+		_, exp, _ := ident.sess.status()
+		return VerifyResult{CallerARN: callerARN, AccountID: got, Expires: exp}, nil
+	}
+	ext, err := a.ExternalID(account)
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	return a.verifyRole(ctx, account, acct.Identity, acct.RoleARN, acct.AccountID, ext, region)
+}
+
+func (a *App) verifyRole(ctx context.Context, name, identity, roleARN, accountID, externalID, region string) (VerifyResult, error) {
+	ident, err := a.identity(identity)
 	if err != nil {
 		return VerifyResult{}, err
 	}
@@ -323,24 +365,50 @@ func (a *App) VerifyAccount(ctx context.Context, d AccountDraft) (VerifyResult, 
 	if err != nil {
 		return VerifyResult{}, err
 	}
-	region := d.Region
-	if region == "" {
-		region = id.EffectiveRegion()
-	}
 	hop, err := assume.New(ident.sess, assume.Options{
-		RoleARN: roleARN, ExternalID: d.ExternalID, Region: region,
+		RoleARN: roleARN, ExternalID: externalID, Region: region,
 		RoleSessionName: roleSessionName(kp.Certificate.Subject.CommonName),
-		HubRoleARN:      id.RoleARN, Resolver: a.opts.Resolver,
+		HubRoleARN:      ident.cfg.RoleARN, Resolver: a.opts.Resolver,
 	})
 	if err != nil {
 		return VerifyResult{}, err
 	}
-	s, err := assume.Verify(ctx, hop, d.AccountID)
-	a.record(id.Name, d.Name, "verify", outcomeOf(err), errText(err))
+	s, err := assume.Verify(ctx, hop, accountID)
+	a.record(identity, name, "verify", outcomeOf(err), errText(err))
 	if err != nil {
 		return VerifyResult{}, err
 	}
 	return VerifyResult{CallerARN: s.AssumedRoleARN, AccountID: s.AccountID, SourceIdentity: s.SourceIdentity, Expires: s.Credentials.Expires}, nil
+}
+
+// TemplateSaved renders what to deploy for a saved account, with its
+// stored ExternalId. A direct account has no role of its own to deploy.
+func (a *App) TemplateSaved(account string) (Template, error) {
+	acct := a.Config().Account(account)
+	if acct == nil {
+		return Template{}, fmt.Errorf("%w %q", ErrUnknownAccount, account)
+	}
+	if acct.Direct {
+		return Template{}, fmt.Errorf("account %q is reached by the identity's own role: there is no connected role to deploy", account)
+	}
+	ext, err := a.ExternalID(account)
+	if err != nil {
+		return Template{}, err
+	}
+	if ext == "" {
+		return Template{}, fmt.Errorf("account %q has no ExternalId: its role was connected without one, so there is no template to print", account)
+	}
+	r, err := arn.Parse(acct.RoleARN)
+	if err != nil {
+		return Template{}, err
+	}
+	id, ok := a.identityConfig(acct.Identity)
+	if !ok {
+		return Template{}, fmt.Errorf("%w %q", ErrUnknownIdentity, acct.Identity)
+	}
+	// A role path (role/ops/Admin) is kept: only the last segment is the name.
+	return buildTemplate(AccountDraft{Name: account, AccountID: acct.AccountID, RoleName: r.Resource[strings.LastIndex(r.Resource, "/")+1:],
+		Identity: acct.Identity, ExternalID: ext}, id.RoleARN)
 }
 
 // AddAccount saves a connected account, its ExternalId going to the keyring
