@@ -48,7 +48,9 @@ var (
 type Options struct {
 	// RoleARN is the role to assume in the connected account.
 	RoleARN string
-	// ExternalID is the account's ExternalId; never shown in errors.
+	// ExternalID is the account's ExternalId; never shown in errors. Empty
+	// means none is sent, for roles whose trust policy has no sts:ExternalId
+	// condition.
 	ExternalID string
 	// RoleSessionName is what CloudTrail shows; it should identify the person.
 	RoleSessionName string
@@ -106,8 +108,10 @@ func New(source aws.CredentialsProvider, o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ValidateExternalID(o.ExternalID); err != nil {
-		return nil, err
+	if o.ExternalID != "" {
+		if err := ValidateExternalID(o.ExternalID); err != nil {
+			return nil, err
+		}
 	}
 	if !sessionNamePattern.MatchString(o.RoleSessionName) {
 		return nil, fmt.Errorf("role session name %q is not valid: use 2 to 64 letters, digits or +=,.@_- characters", o.RoleSessionName)
@@ -150,9 +154,12 @@ func (p *Provider) Assume(ctx context.Context) (*Session, error) {
 	in := &sts.AssumeRoleInput{
 		RoleArn:         aws.String(p.opts.RoleARN),
 		RoleSessionName: aws.String(p.opts.RoleSessionName),
-		ExternalId:      aws.String(p.opts.ExternalID),
 		DurationSeconds: aws.Int32(int32(p.opts.Duration / time.Second)),
 		Tags:            stsTags(p.opts.Tags),
+	}
+	// STS refuses an empty ExternalId; a role without the condition gets none.
+	if p.opts.ExternalID != "" {
+		in.ExternalId = aws.String(p.opts.ExternalID)
 	}
 	out, err := p.client.AssumeRole(ctx, in)
 	if err != nil {

@@ -32,6 +32,8 @@ func TestEmulator(t *testing.T) {
 	h := emulatortest.NewHub(t)
 	t.Run("HopIntoAConnectedAccount", func(t *testing.T) { emulatorHopIntoAConnectedAccount(t, h) })
 	t.Run("WrongExternalIDSaysWhatToFix", func(t *testing.T) { emulatorWrongExternalIDSaysWhatToFix(t, h) })
+	t.Run("RoleWithoutExternalID", func(t *testing.T) { emulatorRoleWithoutExternalID(t, h) })
+	t.Run("MissingExternalIDSaysWhatToFix", func(t *testing.T) { emulatorMissingExternalIDSaysWhatToFix(t, h) })
 	t.Run("RoleWithoutSetSourceIdentity", func(t *testing.T) { emulatorRoleWithoutSetSourceIdentity(t, h) })
 	t.Run("ExpiredSourceSession", func(t *testing.T) { emulatorExpiredSourceSession(t, h) })
 	t.Run("VerifyRefusesTheWrongAccount", func(t *testing.T) { emulatorVerifyRefusesTheWrongAccount(t, h) })
@@ -78,6 +80,41 @@ func emulatorWrongExternalIDSaysWhatToFix(t *testing.T, h *emulatortest.Hub) {
 		t.Errorf("error reveals an ExternalId: %v", err)
 	}
 	if rec, ok := h.Emulator.Last("AssumeRole"); !ok || rec.Reason != emulator.ReasonExternalIDMismatch {
+		t.Errorf("emulator verdict %+v", rec)
+	}
+}
+
+// emulatorRoleWithoutExternalID hops into a role whose trust policy has no
+// sts:ExternalId condition, as an imported role_arn profile without
+// external_id does. The emulator refuses an empty ExternalId as AWS does, so
+// success proves none was sent.
+func emulatorRoleWithoutExternalID(t *testing.T, h *emulatortest.Hub) {
+	role := h.Emulator.AddRole(emulator.RoleSpec{
+		AccountID: emulatortest.TargetAccount, Name: "lanyard-no-external-id",
+		TrustedPrincipals: []string{h.RoleARN}, AllowSetSourceIdentity: true,
+	})
+	s, err := Verify(context.Background(), hop(t, h, role, ""), emulatortest.TargetAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(s.AssumedRoleARN, ":assumed-role/lanyard-no-external-id/alice") {
+		t.Errorf("session %+v", s)
+	}
+	if rec, ok := h.Emulator.Last("AssumeRole"); !ok || !rec.Allowed {
+		t.Errorf("emulator verdict %+v", rec)
+	}
+}
+
+func emulatorMissingExternalIDSaysWhatToFix(t *testing.T, h *emulatortest.Hub) {
+	role := h.AddTarget("lanyard-access", true)
+	_, err := hop(t, h, role, "").Retrieve(context.Background())
+	if err == nil {
+		t.Fatal("assumed a role that demands an ExternalId without one")
+	}
+	if !strings.Contains(err.Error(), "no ExternalId is stored for this account") {
+		t.Errorf("error %q does not say the account has no ExternalId", err)
+	}
+	if rec, ok := h.Emulator.Last("AssumeRole"); !ok || rec.Reason != emulator.ReasonExternalIDMismatch || rec.Detail != "ExternalId missing" {
 		t.Errorf("emulator verdict %+v", rec)
 	}
 }

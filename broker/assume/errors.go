@@ -34,9 +34,8 @@ var principalInMessage = regexp.MustCompile(`arn:([\w-]+):sts::(\d{12}):assumed-
 
 func (p *Provider) explain(err error) error {
 	op := "assume " + p.opts.RoleARN
-	var src *sourceError
-	if errors.As(err, &src) {
-		return src.err
+	if src := SourceFailure(err); src != nil {
+		return src
 	}
 	if reason, ok := CommonReason(err, p.endpoint, p.opts.Region); ok {
 		return &Error{Op: op, Reason: p.scrub(reason), Err: err}
@@ -62,7 +61,11 @@ func (p *Provider) explain(err error) error {
 		if hub == "" {
 			hub = "the identity's role"
 		}
-		reason = fmt.Sprintf("access denied: check that the ExternalId stored for this account matches the sts:ExternalId condition in the role's trust policy, and that the trust policy names %s as principal and allows sts:AssumeRole and sts:SetSourceIdentity (AWS said: %s)", hub, msg)
+		external := "check that the ExternalId stored for this account matches the sts:ExternalId condition in the role's trust policy"
+		if p.opts.ExternalID == "" {
+			external = "no ExternalId is stored for this account: if the role's trust policy has an sts:ExternalId condition, store that ExternalId for the account"
+		}
+		reason = fmt.Sprintf("access denied: %s, and check that the trust policy names %s as principal and allows sts:AssumeRole and sts:SetSourceIdentity (AWS said: %s)", external, hub, msg)
 	case strings.Contains(msg, "role chaining"):
 		reason = "a role assumed from another role session (as every Roles Anywhere session is) lasts at most 1 hour: choose a session duration of 1 hour or less"
 	case strings.Contains(msg, "MaxSessionDuration"):
@@ -85,9 +88,8 @@ func (p *Provider) scrub(s string) string {
 
 func explainCaller(err error, endpoint string) error {
 	const op = "check the caller identity"
-	var src *sourceError
-	if errors.As(err, &src) {
-		return src.err
+	if src := SourceFailure(err); src != nil {
+		return src
 	}
 	if reason, ok := CommonReason(err, endpoint, ""); ok {
 		return &Error{Op: op, Reason: reason, Err: err}
@@ -126,9 +128,8 @@ func CommonReason(err error, endpoint, region string) (string, bool) {
 	if errors.As(err, &certErr) {
 		return fmt.Sprintf("cannot reach STS at %s: its TLS certificate is not valid (%v)", endpoint, certErr), true
 	}
-	var src *sourceError
 	var api smithy.APIError
-	if !errors.As(err, &src) && !errors.As(err, &api) {
+	if SourceFailure(err) == nil && !errors.As(err, &api) {
 		var urlErr *url.Error
 		var netErr net.Error
 		if errors.As(err, &urlErr) || errors.As(err, &netErr) {

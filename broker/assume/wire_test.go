@@ -174,6 +174,26 @@ func TestDefaultDurationIsTheChainingCap(t *testing.T) {
 	}
 }
 
+func TestNoExternalIDSendsNone(t *testing.T) {
+	w := newWireSTS(t)
+	o := options(w)
+	o.ExternalID = ""
+	p, err := New(source(), o)
+	if err != nil {
+		t.Fatalf("an account without ExternalId is refused: %v", err)
+	}
+	if _, err := p.Retrieve(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	form := w.lastForm()
+	if v, ok := form["ExternalId"]; ok {
+		t.Errorf("ExternalId %q sent for an account that has none: STS refuses an empty one", v)
+	}
+	if form["Action"] != "AssumeRole" || form["RoleArn"] != targetRole {
+		t.Errorf("form %v", form)
+	}
+}
+
 func TestNewRefusesBadOptionsClearly(t *testing.T) {
 	w := newWireSTS(t)
 	cases := []struct {
@@ -187,6 +207,7 @@ func TestNewRefusesBadOptionsClearly(t *testing.T) {
 		{"user arn", func(o *Options) { o.RoleARN = "arn:aws:iam::222233334444:user/bob" }, "not an IAM role ARN"},
 		{"bad account", func(o *Options) { o.RoleARN = "arn:aws:iam::2222:role/x" }, "12-digit"},
 		{"external id chars", func(o *Options) { o.ExternalID = "has space " + goodExternal }, "ExternalId"},
+		{"external id too short", func(o *Options) { o.ExternalID = "x" }, "ExternalId"},
 		{"session name", func(o *Options) { o.RoleSessionName = "a b" }, "role session name"},
 		{"partition", func(o *Options) { o.Region = "cn-north-1" }, "partition"},
 		{"no region", func(o *Options) { o.Region = "" }, "region"},
