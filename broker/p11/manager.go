@@ -46,8 +46,10 @@ func WithModule(path string) Option { return func(o *openOptions) { o.module = p
 // Signer uses the matching private key on the same token. keyURI may be
 // empty: the key is then found by the certificate's public key. Reading the
 // certificate needs no PIN; the Signer logs in on its first signature through
-// prompter (a PIN in either URI answers first). Intermediates are the token's
-// certificates proven by signature to issue the leaf, nearest first.
+// prompter (a PIN in either URI answers first, unless the token's flags say
+// an earlier PIN was wrong: a rejected PIN is never sent again by itself,
+// not even by a later process). Intermediates are the token's certificates
+// proven by signature to issue the leaf, nearest first.
 func (m *Manager) Open(ctx context.Context, certURI, keyURI string, prompter pin.Prompter, opts ...Option) (keys.KeyPair, error) {
 	if err := ctx.Err(); err != nil {
 		return keys.KeyPair{}, err

@@ -154,3 +154,84 @@ func TestLogoutAsksAgain(t *testing.T) {
 		t.Fatalf("Open after Close: %v, want ErrClosed", err)
 	}
 }
+
+// TestStalePINSourceIsNotRetriedByTheNextProcess plays successive
+// `lanyard credential-process` runs, each a fresh Manager, against a token
+// whose pin-source file holds a wrong PIN. Only the first may send it: the
+// token's CKF_USER_PIN_COUNT_LOW (SoftHSM2 sets it after a wrong PIN, as PIV
+// tokens do) tells the later ones a PIN was rejected, and three runs would
+// otherwise lock a PIV token.
+func TestStalePINSourceIsNotRetriedByTheNextProcess(t *testing.T) {
+	tok := ecToken(t)
+	const stale = "999999"
+	pinFile := filepath.Join(t.TempDir(), "pin")
+	writePIN := func(v string) {
+		if err := os.WriteFile(pinFile, []byte(v+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writePIN(stale)
+	uri := tok.URI("ec") + "&pin-source=file:" + pinFile
+	// run signs once in a fresh Manager and reports its login attempts.
+	run := func(pr pin.Prompter) (p11.TokenStats, error) {
+		t.Helper()
+		m := newManager(t)
+		defer m.Close()
+		kp, err := m.Open(context.Background(), uri, "", pr)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		err = sign(kp.Signer)
+		return statsFor(t, m, tok.Label), err
+	}
+
+	st, err := run(nil)
+	if !errors.Is(err, p11.ErrWrongPIN) || st.Logins != 1 {
+		t.Fatalf("first run: %v after %d logins; want the URI PIN tried once and rejected", err, st.Logins)
+	}
+
+	for i := range 2 {
+		st, err = run(nil)
+		if st.Logins != 0 {
+			t.Fatalf("run %d sent a PIN %d times although the token reports a rejected one", i+2, st.Logins)
+		}
+		var te *p11.TokenError
+		if !errors.Is(err, p11.ErrWrongPIN) || !errors.As(err, &te) || te.Retry != pin.RetryCountLow {
+			t.Fatalf("run %d: %v; want ErrWrongPIN with the token's retry state", i+2, err)
+		}
+		msg := err.Error()
+		for _, want := range []string{tok.Label, "pin-source", "not tried automatically", "correct it"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("error %q does not say %q", msg, want)
+			}
+		}
+		if strings.Contains(msg, stale) {
+			t.Fatal("error contains the PIN")
+		}
+	}
+
+	// A prompter that cannot ask (no terminal, no tray app) adds its reason
+	// to the explanation instead of replacing it.
+	cannotAsk := errors.New("nobody at the keyboard")
+	pr := answer(userPIN)
+	pr.err = cannotAsk
+	st, err = run(pr)
+	if !errors.Is(err, p11.ErrWrongPIN) || !errors.Is(err, cannotAsk) || !strings.Contains(err.Error(), "pin-source") || st.Logins != 0 {
+		t.Fatalf("run with a prompter that cannot ask: %v after %d logins", err, st.Logins)
+	}
+
+	// A run that can ask gets asked instead of sending the stale PIN.
+	pr = answer(userPIN)
+	if st, err = run(pr); err != nil || st.Logins != 1 {
+		t.Fatalf("run with a prompter: %v after %d logins; want one prompted login", err, st.Logins)
+	}
+	if r := pr.requests(); len(r) != 1 || r[0].Retry != pin.RetryCountLow {
+		t.Fatalf("prompts %+v: want one, telling the person a PIN was wrong", r)
+	}
+
+	// The good login cleared COUNT_LOW: a corrected pin-source works unattended again.
+	writePIN(userPIN)
+	if st, err = run(nil); err != nil || st.Logins != 1 {
+		t.Fatalf("corrected pin-source: %v after %d logins", err, st.Logins)
+	}
+}

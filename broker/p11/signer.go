@@ -221,15 +221,25 @@ func (s *signer) request(contextSpecific bool, retry pin.Retry) pin.Request {
 	}
 }
 
-// obtainPIN asks the URI first (unless the token already rejected its PIN),
-// then the prompter.
+// obtainPIN takes the URI's PIN unless a PIN was rejected before, and asks
+// the prompter otherwise. "Before" is this signer's own memory and the
+// token's flags (COUNT_LOW, FINAL_TRY), which outlive the process: without
+// them every new CLI process would try a stale pin-source once more, and
+// three would lock a PIV token.
 func (s *signer) obtainPIN(req pin.Request) (value string, fromURI bool, err error) {
-	if s.pinURI != nil && !s.uriPINRejected {
-		v, err := s.pinURI.uriPIN()
-		if err != nil {
-			return "", false, err
+	uriSkipped := false
+	if s.pinURI != nil {
+		if !s.uriPINRejected && req.Retry == pin.RetryUnknown {
+			v, err := s.pinURI.uriPIN()
+			if err != nil {
+				return "", false, err
+			}
+			return v, true, nil
 		}
-		return v, true, nil
+		uriSkipped = true
+		if s.prompter == nil {
+			return "", false, s.uriPINNotRetried(req.Retry, nil)
+		}
 	}
 	if s.prompter == nil {
 		return "", false, &TokenError{Kind: ErrWrongPIN, Token: s.tok.describe(), Detail: "a PIN is needed but nothing can ask for it"}
@@ -238,6 +248,10 @@ func (s *signer) obtainPIN(req pin.Request) (value string, fromURI bool, err err
 	if err != nil {
 		if errors.Is(err, pin.ErrCancelled) {
 			return "", false, err
+		}
+		if uriSkipped {
+			// "Nobody can be asked" alone would hide why the URI's PIN was not used.
+			return "", false, s.uriPINNotRetried(req.Retry, err)
 		}
 		return "", false, fmt.Errorf("asking for the PIN of %s: %w", s.tok.describe(), err)
 	}
@@ -315,7 +329,12 @@ func (s *signer) doLogin(userType uint) error {
 		}
 		detail := "check it and try again (Lanyard never retries a PIN by itself)"
 		if fromURI {
-			detail = "the PIN from the URI's " + s.pinSourceName() + " was rejected; enter the right one when asked"
+			detail = "the PIN from the URI's " + s.pinSourceName() + " was rejected and is not tried again automatically; "
+			if s.prompter != nil {
+				detail += "enter the right one when asked"
+			} else {
+				detail += "correct it"
+			}
 		}
 		if msg := after.String(); msg != "" {
 			detail += "; " + msg
@@ -325,6 +344,18 @@ func (s *signer) doLogin(userType uint) error {
 		return s.lockedErr(err)
 	}
 	return t.fail("logging in", err)
+}
+
+// uriPINNotRetried explains why the URI's PIN was not sent and nothing
+// could ask for another one; cause is the prompter's failure, if any.
+func (s *signer) uriPINNotRetried(retry pin.Retry, cause error) error {
+	detail := "the PIN from the URI's " + s.pinSourceName() + " was rejected and is never tried again automatically"
+	if !s.uriPINRejected {
+		detail = "the token reports that an earlier PIN was wrong, so the PIN from the URI's " + s.pinSourceName() +
+			" is not tried automatically (a stale PIN would lock the token)"
+	}
+	detail += "; correct it, then enter the PIN once where Lanyard can ask for it (the tray app or a terminal) so the token clears its failed-attempt count"
+	return &TokenError{Kind: ErrWrongPIN, Token: s.tok.describe(), Retry: retry, Detail: detail, Cause: cause}
 }
 
 func (s *signer) pinSourceName() string {
