@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,6 +103,7 @@ func TestTwoHundredConcurrentCredentialProcessCallsThroughTheAgent(t *testing.T)
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	var handedOut []string
 	for i := range calls {
 		wg.Add(1)
 		go func() {
@@ -109,8 +111,9 @@ func TestTwoHundredConcurrentCredentialProcessCallsThroughTheAgent(t *testing.T)
 			k := i % len(w.Accounts)
 			res := w.viaAgent(t, "credential-process", "--account", w.Accounts[k].Name)
 			var out struct {
-				Version     int
-				AccessKeyID string `json:"AccessKeyId"`
+				Version                       int
+				AccessKeyID                   string `json:"AccessKeyId"`
+				SecretAccessKey, SessionToken string
 			}
 			if res.code != 0 || json.Unmarshal([]byte(res.stdout), &out) != nil || out.Version != 1 {
 				t.Errorf("call %d: %s", i, res)
@@ -118,6 +121,7 @@ func TestTwoHundredConcurrentCredentialProcessCallsThroughTheAgent(t *testing.T)
 			}
 			mu.Lock()
 			keys[k][out.AccessKeyID] = true
+			handedOut = append(handedOut, out.SecretAccessKey, out.SessionToken)
 			mu.Unlock()
 		}()
 	}
@@ -143,6 +147,30 @@ func TestTwoHundredConcurrentCredentialProcessCallsThroughTheAgent(t *testing.T)
 	}
 	if n := w.prompt.count(); n != 1 {
 		t.Errorf("PIN asked %d times, want once", n)
+	}
+	// The config directory (config, audit log) holds none of it.
+	w.app.Close()
+	w.scanDir(t, w.ConfigDir, handedOut...)
+}
+
+// scanDir fails when a file under dir holds one of the world's secrets or more.
+func (w *world) scanDir(t *testing.T, dir string, more ...string) {
+	t.Helper()
+	files := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		files++
+		w.noSecrets(t, path, string(data), more...)
+		return nil
+	})
+	if err != nil || files < 2 {
+		t.Fatalf("scanned %d files in %s (want the config and the audit log): %v", files, dir, err)
 	}
 }
 
