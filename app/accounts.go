@@ -48,6 +48,7 @@ func (a *App) identityConfigLocked(name string) (config.Identity, bool) {
 
 // identity returns the live entry for an identity, building it on first use.
 func (a *App) identity(name string) (*identityEntry, error) {
+	a.reloadIfChanged()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.identityLocked(name)
@@ -71,6 +72,7 @@ func (a *App) identityLocked(name string) (*identityEntry, error) {
 
 // account returns the live entry for an account, building it on first use.
 func (a *App) account(name string) (*accountEntry, error) {
+	a.reloadIfChanged()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if e, ok := a.accounts[name]; ok {

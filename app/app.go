@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -44,8 +45,17 @@ type App struct {
 	tokens  *p11.Manager
 	ownsP11 bool
 
-	mu         sync.Mutex
-	cfg        *config.Config
+	// editMu serialises configuration edits, whose disk I/O runs outside mu.
+	editMu sync.Mutex
+	// bg tracks background config writes (recent accounts) for Close.
+	bg sync.WaitGroup
+
+	mu  sync.Mutex
+	cfg *config.Config
+	// stamp identifies the config file last read or written, to notice
+	// edits by another Lanyard process (the CLI while the tray runs).
+	stamp      fileStamp
+	lastCheck  time.Time
 	identities map[string]*identityEntry
 	accounts   map[string]*accountEntry
 	pinPrompt  pin.Prompter
@@ -89,12 +99,13 @@ func New(opts Options) (*App, error) {
 		done:       make(chan struct{}),
 	}
 	if a.store == nil {
-		a.store = keyringFor(dir)
+		a.store = Keyring(dir)
 	}
 	if a.tokens == nil {
 		a.tokens = p11.NewManager("")
 		a.ownsP11 = true
 	}
+	a.stamp = stampOf(dir)
 	if a.audit, err = audit.Open(filepath.Join(dir, audit.FileName)); err != nil {
 		return nil, err
 	}
@@ -102,12 +113,12 @@ func New(opts Options) (*App, error) {
 	return a, nil
 }
 
-// keyringFor is the OS keyring as seen by the configuration in dir. Entries
+// Keyring is the OS keyring as the configuration in dir sees it. Entries
 // are named after accounts and identities, so a second configuration (a
 // LANYARD_CONFIG_DIR for tests, the emulator, another team) gets keys of its
 // own: its "sandbox" must never overwrite the ExternalId of the default
 // configuration's "sandbox".
-func keyringFor(dir string) secrets.Store {
+func Keyring(dir string) secrets.Store {
 	kr := secrets.NewKeyring()
 	if def, err := config.DefaultDir(); err == nil && filepath.Clean(def) == filepath.Clean(dir) {
 		return kr
@@ -134,6 +145,7 @@ func (a *App) Close() error {
 	}
 	close(a.stop)
 	<-a.done
+	a.bg.Wait()
 	var errs []error
 	if a.ownsP11 {
 		errs = append(errs, a.tokens.Close())
@@ -201,6 +213,7 @@ func (a *App) Lock() {
 	}
 	for _, e := range a.identities {
 		e.sess.Forget()
+		e.forgetKey()
 	}
 	a.mu.Unlock()
 	a.tokens.Logout()
@@ -244,6 +257,7 @@ func (e *AccountError) Unwrap() error { return e.Err }
 
 // Identities reports every identity's state.
 func (a *App) Identities() []IdentityStatus {
+	a.reloadIfChanged()
 	a.mu.Lock()
 	idents := append([]config.Identity(nil), a.cfg.Identities...)
 	a.mu.Unlock()
@@ -272,13 +286,14 @@ func (a *App) IdentityNames() []string {
 
 // Accounts reports every connected account's state, sorted by name.
 func (a *App) Accounts() []AccountStatus {
+	a.reloadIfChanged()
 	a.mu.Lock()
 	out := make([]AccountStatus, 0, len(a.cfg.Accounts))
 	for i := range a.cfg.Accounts {
 		c := &a.cfg.Accounts[i]
 		out = append(out, AccountStatus{
 			Name: c.Name, AccountID: c.AccountID, RoleARN: c.RoleARN, Region: a.cfg.EffectiveRegion(c),
-			Identity: c.Identity, Direct: c.Direct, Favourite: c.Favourite, Colour: c.Colour, Tags: c.Tags,
+			Identity: c.Identity, Direct: c.Direct, Favourite: c.Favourite, Colour: c.Colour, Tags: slices.Clone(c.Tags),
 		})
 	}
 	a.mu.Unlock()

@@ -265,6 +265,14 @@ func TestCredentialProcessWithTheSDKLoader(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Close)
+	// The CLI process sees the keyring as its configuration directory does.
+	seen := app.Keyring(w.ConfigDir)
+	for _, a := range w.Accounts {
+		if err := seen.Set(secrets.ExternalIDKey(a.Name), a.ExternalID); err != nil {
+			t.Fatal(err)
+		}
+		defer seen.Delete(secrets.ExternalIDKey(a.Name))
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/app/secrets"
 	"github.com/lanyard-app/lanyard/broker/keys"
 	"github.com/lanyard-app/lanyard/broker/p11"
 	"github.com/lanyard-app/lanyard/broker/pin"
@@ -28,9 +28,18 @@ type identityEntry struct {
 	sess *session
 	ra   *rolesanywhere.Provider
 
+	// openMu serialises opening the key (which may wait on a PIN dialog);
+	// mu guards the fields below and is only ever held briefly, so status
+	// reads never wait behind a prompt.
+	openMu  sync.Mutex
 	mu      sync.Mutex
 	kp      *keys.KeyPair
 	lastErr error
+	// pendingPIN is a PIN the person typed for an identity that opted into
+	// remembering it: kept in the keyring once a sign-in proves it right.
+	pendingPIN string
+	// keyringPINUsed is set when the stored PIN was offered to the token.
+	keyringPINUsed bool
 	// fileCert is the certificate read from its file for the status line,
 	// before the key is opened; read once, as status is polled often.
 	fileCert     *x509.Certificate
@@ -39,28 +48,14 @@ type identityEntry struct {
 
 func isPKCS11(ref string) bool { return strings.HasPrefix(ref, p11.Scheme) }
 
-func identityRegion(id config.Identity) string {
-	if id.Region != "" {
-		return id.Region
-	}
-	if a, err := arn.Parse(id.TrustAnchorARN); err == nil {
-		return a.Region
-	}
-	return ""
-}
-
 func (a *App) newIdentityEntry(id config.Identity) (*identityEntry, error) {
 	e := &identityEntry{app: a, cfg: id}
-	dur := id.SessionDuration.Duration
-	if dur == 0 {
-		dur = time.Hour
-	}
 	ra, err := rolesanywhere.NewProvider(rolesanywhere.Config{
 		TrustAnchorARN:  id.TrustAnchorARN,
 		ProfileARN:      id.ProfileARN,
 		RoleARN:         id.RoleARN,
 		Region:          id.Region,
-		DurationSeconds: int32(dur / time.Second),
+		DurationSeconds: int32(id.Duration() / time.Second),
 		RoleSessionName: id.RoleSessionName,
 		FIPS:            id.FIPS,
 		Resolver:        a.opts.Resolver,
@@ -76,11 +71,15 @@ func (a *App) newIdentityEntry(id config.Identity) (*identityEntry, error) {
 // keyPair opens the identity's key once and keeps it: for a token that means
 // one session and one login, reused by every later signature.
 func (e *identityEntry) keyPair(ctx context.Context) (keys.KeyPair, error) {
+	e.openMu.Lock()
+	defer e.openMu.Unlock()
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if e.kp != nil {
-		return *e.kp, nil
+		kp := *e.kp
+		e.mu.Unlock()
+		return kp, nil
 	}
+	e.mu.Unlock()
 	var kp keys.KeyPair
 	var err error
 	if isPKCS11(e.cfg.Certificate) {
@@ -91,19 +90,29 @@ func (e *identityEntry) keyPair(ctx context.Context) (keys.KeyPair, error) {
 		// Without a key URI the token finds the key by the certificate's
 		// public key; the certificate URI itself (type=cert, as `lanyard
 		// tokens` prints it) cannot name the key.
-		kp, err = e.app.tokens.Open(ctx, e.cfg.Certificate, e.cfg.PrivateKey, keyringPIN{app: e.app, identity: e.cfg.Name}, opts...)
+		kp, err = e.app.tokens.Open(ctx, e.cfg.Certificate, e.cfg.PrivateKey, keyringPIN{e}, opts...)
 	} else {
 		kp, err = keys.LoadPEM(e.cfg.Certificate, e.cfg.PrivateKey, e.cfg.Intermediates, e.passphrase(ctx))
 	}
 	if err == nil && e.cfg.Intermediates != "" && isPKCS11(e.cfg.Certificate) {
 		kp.Intermediates, err = e.bundle(kp)
 	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	if err != nil {
 		e.lastErr = err
 		return keys.KeyPair{}, err
 	}
 	e.kp, e.lastErr = &kp, nil
 	return kp, nil
+}
+
+// forgetKey drops the opened key (Lock): a decrypted key file leaves memory
+// and its passphrase is asked again; a token is logged out by the manager.
+func (e *identityEntry) forgetKey() {
+	e.mu.Lock()
+	e.kp, e.pendingPIN = nil, ""
+	e.mu.Unlock()
 }
 
 // bundle adds the intermediates file of a token identity to the chain.
@@ -123,7 +132,7 @@ func (e *identityEntry) bundle(kp keys.KeyPair) ([]*x509.Certificate, error) {
 // prompter as a PIN.
 func (e *identityEntry) passphrase(ctx context.Context) keys.PassphraseFunc {
 	return func() ([]byte, error) {
-		p, err := keyringPIN{app: e.app, identity: e.cfg.Name}.PIN(ctx, pin.Request{
+		p, err := keyringPIN{e}.PIN(ctx, pin.Request{
 			TokenLabel: "key file " + e.cfg.PrivateKey, Certificate: e.cfg.Certificate,
 		})
 		return []byte(p), err
@@ -132,6 +141,7 @@ func (e *identityEntry) passphrase(ctx context.Context) keys.PassphraseFunc {
 
 func (e *identityEntry) createSession(ctx context.Context) (aws.Credentials, error) {
 	s, err := e.ra.CreateSession(ctx)
+	e.settlePIN(err)
 	if err != nil {
 		e.noteFailure(err)
 		e.app.record(e.cfg.Name, "", "create-session", outcomeOf(err), err.Error())
@@ -145,6 +155,31 @@ func (e *identityEntry) createSession(ctx context.Context) (aws.Credentials, err
 	}
 	e.app.record(e.cfg.Name, "", "create-session", "ok", detail)
 	return s.Credentials, nil
+}
+
+// settlePIN acts on what a sign-in proved about a PIN: a typed PIN that
+// worked is remembered if the identity opted in; a stored PIN the token
+// rejected is deleted, so it can never be offered again.
+func (e *identityEntry) settlePIN(err error) {
+	e.mu.Lock()
+	pending, fromKeyring := e.pendingPIN, e.keyringPINUsed
+	e.pendingPIN, e.keyringPINUsed = "", false
+	e.mu.Unlock()
+	store, key := e.app.store, secrets.PINKey(e.cfg.Name)
+	switch {
+	case errors.Is(err, p11.ErrWrongPIN) && fromKeyring:
+		if derr := store.Delete(key); derr != nil && !errors.Is(derr, secrets.ErrNotFound) {
+			e.app.record(e.cfg.Name, "", "forget-pin", "error", derr.Error())
+		} else {
+			e.app.record(e.cfg.Name, "", "forget-pin", "ok", "the stored PIN was rejected and deleted")
+		}
+	case err == nil && pending != "" && e.cfg.RememberPIN:
+		if serr := store.Set(key, pending); serr != nil {
+			e.app.record(e.cfg.Name, "", "remember-pin", "error", serr.Error())
+		} else {
+			e.app.record(e.cfg.Name, "", "remember-pin", "ok", "")
+		}
+	}
 }
 
 // noteFailure drops a token key whose token went away, so that the next

@@ -58,6 +58,8 @@ func TestNoSecretIsWrittenAnywhere(t *testing.T) {
 	}
 	defer a.Close()
 	ctx := context.Background()
+	var stderr bytes.Buffer
+	t.Setenv("LANYARD_CONFIG_DIR", w.ConfigDir)
 
 	secretValues := []string{demo.PIN}
 	for _, acct := range w.Accounts {
@@ -70,8 +72,10 @@ func TestNoSecretIsWrittenAnywhere(t *testing.T) {
 		if _, err := a.Env(ctx, acct.Name, "sh"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := a.CredentialProcess(ctx, acct.Name); err != nil {
-			t.Fatal(err)
+		if code := cli.Run(ctx, []string{"credential-process", "--account", acct.Name}, cli.Env{
+			IO: cli.IO{Stdout: &bytes.Buffer{}, Stderr: &stderr}, Store: store, Resolver: w.Resolver, NoAgent: true,
+			Prompter: &countingPIN{pin: demo.PIN}}); code != 0 {
+			t.Fatalf("credential-process exit %d: %s", code, stderr.String())
 		}
 	}
 	prefs := a.Preferences()
@@ -91,8 +95,6 @@ func TestNoSecretIsWrittenAnywhere(t *testing.T) {
 		Identity: demo.Identity, ExternalID: "wrong-" + w.Accounts[1].ExternalID}); err == nil {
 		t.Fatal("verify with a wrong ExternalId succeeded")
 	}
-	var stderr bytes.Buffer
-	t.Setenv("LANYARD_CONFIG_DIR", w.ConfigDir)
 	if code := cli.Run(ctx, []string{"token", "--account", "sandbox", "--audience", "x", "--duration", "5"},
 		cli.Env{IO: cli.IO{Stdout: &bytes.Buffer{}, Stderr: &stderr}, Store: store, Resolver: w.Resolver, NoAgent: true,
 			Prompter: &countingPIN{pin: demo.PIN}}); code == 0 {

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -37,10 +37,12 @@ func cloneConfig(c *config.Config) *config.Config {
 
 // edit applies a change to the configuration on disk under its file lock
 // (another Lanyard process may have saved since we loaded), saves it
-// atomically and only then makes it current. Sessions whose settings changed
-// are dropped.
+// atomically and only then makes it current. The disk work runs outside
+// a.mu, so handing out credentials never waits on it. Sessions whose
+// credential settings changed are dropped.
 func (a *App) edit(change func(c *config.Config) error) error {
-	a.mu.Lock()
+	a.editMu.Lock()
+	defer a.editMu.Unlock()
 	var saved *config.Config
 	err := config.Update(a.dir, func(c *config.Config) error {
 		if err := change(c); err != nil {
@@ -50,26 +52,49 @@ func (a *App) edit(change func(c *config.Config) error) error {
 		return nil
 	})
 	if err != nil {
-		a.mu.Unlock()
 		return err
 	}
+	stamp := stampOf(a.dir)
+	a.mu.Lock()
 	a.applyLocked(saved)
+	a.stamp = stamp
 	a.mu.Unlock()
 	a.notify()
 	return nil
 }
 
+// identityKey is what of an identity decides its credentials; a change to
+// anything else (a remembered-PIN choice, the CA for `check`) keeps the
+// session and the token login.
+func identityKey(id config.Identity) config.Identity {
+	id.RememberPIN, id.TrustAnchorCA = false, ""
+	return id
+}
+
+// accountKey is what of an account decides its credentials; favourites,
+// colours, tags and console settings keep the session.
+type accountKey struct {
+	roleARN, identity, region string
+	direct, externalID        bool
+	duration                  time.Duration
+}
+
+func keyOf(c *config.Config, acct *config.Account) accountKey {
+	return accountKey{acct.RoleARN, acct.Identity, c.EffectiveRegion(acct), acct.Direct, acct.HasExternalID, acct.SessionDuration.Duration}
+}
+
 // applyLocked makes cfg current, forgetting the sessions it invalidates.
 func (a *App) applyLocked(cfg *config.Config) {
 	for name, e := range a.identities {
-		if id := cfg.Identity(name); id == nil || *id != e.cfg {
+		if id := cfg.Identity(name); id == nil || identityKey(*id) != identityKey(e.cfg) {
 			e.sess.Forget()
+			e.forgetKey()
 			delete(a.identities, name)
 		}
 	}
 	for name, e := range a.accounts {
 		acct := cfg.Account(name)
-		if acct == nil || !reflect.DeepEqual(*acct, e.cfg) || a.identities[acct.Identity] != e.ident {
+		if acct == nil || keyOf(cfg, acct) != keyOf(a.cfg, &e.cfg) || a.identities[acct.Identity] != e.ident {
 			e.sess.Forget()
 			delete(a.accounts, name)
 		}
@@ -77,9 +102,55 @@ func (a *App) applyLocked(cfg *config.Config) {
 	a.cfg = cfg
 }
 
-// Reload re-reads the configuration file, for edits made by another Lanyard
-// process or by hand. A file that no longer parses is reported and the
-// current configuration kept.
+// fileStamp identifies a version of the config file.
+type fileStamp struct {
+	mod  time.Time
+	size int64
+	ok   bool
+}
+
+func stampOf(dir string) fileStamp {
+	fi, err := os.Stat(filepath.Join(dir, config.FileName))
+	if err != nil {
+		return fileStamp{}
+	}
+	return fileStamp{fi.ModTime(), fi.Size(), true}
+}
+
+// reloadIfChanged picks up edits another Lanyard process saved (the CLI
+// while the tray runs). A file that no longer parses is left for the next
+// look: the configuration in use stays as it was.
+func (a *App) reloadIfChanged() {
+	// One stat per quarter second at most: Accounts() looks up thousands.
+	a.mu.Lock()
+	if time.Since(a.lastCheck) < 250*time.Millisecond {
+		a.mu.Unlock()
+		return
+	}
+	a.lastCheck = time.Now()
+	a.mu.Unlock()
+	now := stampOf(a.dir)
+	a.mu.Lock()
+	same := now == a.stamp
+	a.mu.Unlock()
+	if same {
+		return
+	}
+	a.editMu.Lock()
+	defer a.editMu.Unlock()
+	cfg, err := config.Load(a.dir)
+	if err != nil {
+		return
+	}
+	a.mu.Lock()
+	a.applyLocked(cfg)
+	a.stamp = now
+	a.mu.Unlock()
+	a.notify()
+}
+
+// Reload re-reads the configuration file. A file that no longer parses is
+// reported and the current configuration kept.
 func (a *App) Reload() error {
 	cfg, err := config.Load(a.dir)
 	if err != nil {
@@ -87,6 +158,7 @@ func (a *App) Reload() error {
 	}
 	a.mu.Lock()
 	a.applyLocked(cfg)
+	a.stamp = stampOf(a.dir)
 	a.mu.Unlock()
 	a.notify()
 	return nil
@@ -151,7 +223,9 @@ func (a *App) used(account string) {
 	if already {
 		return
 	}
+	a.bg.Add(1)
 	go func() {
+		defer a.bg.Done()
 		_ = a.edit(func(c *config.Config) error { c.TouchRecent(account); return nil })
 	}()
 }
@@ -165,12 +239,15 @@ func (a *App) Env(ctx context.Context, account, format string) (string, error) {
 	if _, err := export.NormalizeFormat(format); err != nil {
 		return "", err
 	}
-	creds, err := a.Credentials(ctx, account)
+	e, err := a.account(account)
 	if err != nil {
-		a.record("", account, "env", outcomeOf(err), err.Error())
 		return "", err
 	}
-	e, _ := a.account(account)
+	creds, err := a.Credentials(ctx, account)
+	if err != nil {
+		a.record(e.ident.cfg.Name, account, "env", outcomeOf(err), err.Error())
+		return "", err
+	}
 	out, err := export.Env(creds, e.region(), format)
 	if err != nil {
 		return "", err
@@ -183,17 +260,6 @@ func (a *App) Env(ctx context.Context, account, format string) (string, error) {
 // EnvText is Env under the name the tray uses.
 func (a *App) EnvText(ctx context.Context, account, format string) (string, error) {
 	return a.Env(ctx, account, format)
-}
-
-// CredentialProcess returns the account's session as credential_process JSON.
-func (a *App) CredentialProcess(ctx context.Context, account string) ([]byte, error) {
-	creds, err := a.Credentials(ctx, account)
-	if err != nil {
-		a.record("", account, "credential-process", outcomeOf(err), err.Error())
-		return nil, err
-	}
-	a.record("", account, "credential-process", "ok", "")
-	return export.CredentialProcess(creds)
 }
 
 // ConsoleURL signs in to the console and returns the login URL. The URL is a

@@ -26,26 +26,34 @@ func isBackground(ctx context.Context) bool {
 var ErrPINNeeded = errors.New("the token needs its PIN: open Lanyard or run the command in a terminal")
 
 // keyringPIN answers with the PIN stored in the keyring for an identity that
-// opted in, and otherwise asks the interactive prompter. A stored PIN that
-// the token rejected is never offered again: the next request goes to the
-// person, so a stale keyring entry cannot burn the token's tries.
-type keyringPIN struct {
-	app      *App
-	identity string
-}
+// opted in, and otherwise asks the interactive prompter. The stored PIN is
+// offered only while the token reports no earlier wrong PIN, and one the
+// token rejects is deleted (identityEntry.settlePIN): a stale keyring entry
+// can never burn the token's tries.
+type keyringPIN struct{ e *identityEntry }
 
 func (k keyringPIN) PIN(ctx context.Context, req pin.Request) (string, error) {
-	if ident, ok := k.app.identityConfig(k.identity); ok && ident.RememberPIN && !req.PreviousFailed {
-		if v, err := k.app.store.Get(secrets.PINKey(k.identity)); err == nil && v != "" {
+	e := k.e
+	if e.cfg.RememberPIN && !req.ContextSpecific && !req.PreviousFailed && req.Retry == pin.RetryUnknown {
+		if v, err := e.app.store.Get(secrets.PINKey(e.cfg.Name)); err == nil && v != "" {
+			e.mu.Lock()
+			e.keyringPINUsed = true
+			e.mu.Unlock()
 			return v, nil
 		}
 	}
 	if isBackground(ctx) {
 		return "", ErrPINNeeded
 	}
-	p := k.app.prompter()
+	p := e.app.prompter()
 	if p == nil {
 		return "", ErrPINNeeded
 	}
-	return p.PIN(ctx, req)
+	v, err := p.PIN(ctx, req)
+	if err == nil && e.cfg.RememberPIN && !req.ContextSpecific {
+		e.mu.Lock()
+		e.pendingPIN, e.keyringPINUsed = v, false
+		e.mu.Unlock()
+	}
+	return v, err
 }

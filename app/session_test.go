@@ -151,6 +151,31 @@ func TestBackgroundRefreshRenewsRecentlyUsedSessionsWithoutPrompting(t *testing.
 	}
 }
 
+func TestForgetDuringARefreshKeepsNothing(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	started, release := make(chan struct{}), make(chan struct{})
+	inner := aws.CredentialsProviderFunc(func(ctx context.Context) (aws.Credentials, error) {
+		close(started)
+		<-release
+		return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "s", CanExpire: true, Expires: time.Now().Add(time.Hour)}, nil
+	})
+	s := newSession(inner, clk.now, nil)
+	done := make(chan error, 1)
+	go func() { _, err := s.Retrieve(context.Background()); done <- err }()
+	<-started
+	s.Forget() // Lock while a PIN dialog or a request is under way
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if state, _, _ := s.status(); state != StateSignedOut {
+		t.Fatalf("state after Forget during a refresh = %v, want signed out", state)
+	}
+	if s.fetchCount() != 0 {
+		t.Fatal("the forgotten refresh was counted as current")
+	}
+}
+
 func TestBackgroundContextNeverPrompts(t *testing.T) {
 	asked := false
 	a := &App{pinPrompt: pin.PrompterFunc(func(context.Context, pin.Request) (string, error) {
@@ -158,7 +183,8 @@ func TestBackgroundContextNeverPrompts(t *testing.T) {
 		return "1234", nil
 	})}
 	a.cfg = &config.Config{}
-	_, err := keyringPIN{app: a, identity: "x"}.PIN(background(context.Background()), pin.Request{})
+	e := &identityEntry{app: a, cfg: config.Identity{Name: "x"}}
+	_, err := keyringPIN{e}.PIN(background(context.Background()), pin.Request{})
 	if !errors.Is(err, ErrPINNeeded) || asked {
 		t.Fatalf("err=%v asked=%v: a background refresh must not prompt", err, asked)
 	}
