@@ -121,8 +121,8 @@ func TestIdentityAddRefusesBadInputAndSavesNothing(t *testing.T) {
 			if res.code != 1 || res.stdout != "" {
 				t.Fatalf("want exit 1 and nothing on stdout: %s", res)
 			}
-			if !strings.HasPrefix(res.stderr, "lanyard identity: ") {
-				t.Errorf("error not on stderr as `lanyard identity: …`: %s", res)
+			if !strings.HasPrefix(res.stderr, "lanyard identity") || strings.Count(strings.TrimSpace(res.stderr), "\n") != 0 {
+				t.Errorf("error not on stderr as one `lanyard identity…: …` line: %s", res)
 			}
 			for _, m := range c.mentions {
 				if !strings.Contains(res.stderr, m) {
