@@ -2,12 +2,15 @@ package app
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/lanyard-app/lanyard/app/agent"
 	"github.com/lanyard-app/lanyard/app/buildinfo"
+	"github.com/lanyard-app/lanyard/broker/p11"
 )
 
 // Status is the agent's answer to `lanyard status`.
@@ -42,23 +45,43 @@ func (a *App) AgentBackend() agent.Backend { return agentBackend{a} }
 
 type agentBackend struct{ a *App }
 
+// coded gives an error the agent channel's code for it, so the CLI on the
+// other side can still tell "no such account" from "wrong PIN" from "denied".
+func coded(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrUnknownAccount), errors.Is(err, ErrUnknownIdentity):
+		return agent.WithCode(agent.CodeNotFound, err)
+	case errors.Is(err, p11.ErrWrongPIN), errors.Is(err, p11.ErrPINLocked), errors.Is(err, ErrPINNeeded):
+		return agent.WithCode(agent.CodePIN, err)
+	}
+	var denied interface{ ErrorCode() string }
+	if errors.As(err, &denied) && strings.Contains(denied.ErrorCode(), "AccessDenied") {
+		return agent.WithCode(agent.CodeDenied, err)
+	}
+	return err
+}
+
 func (b agentBackend) Credentials(ctx context.Context, account string) (aws.Credentials, error) {
 	creds, err := b.a.Credentials(ctx, account)
-	b.a.record("", account, "agent-credentials", outcomeOf(err), errText(err))
-	return creds, err
+	b.a.record("", account, "credentials", outcomeOf(err), errText(err))
+	return creds, coded(err)
 }
 
 func (b agentBackend) Env(ctx context.Context, account, format string) (string, error) {
-	return b.a.Env(ctx, account, format)
+	s, err := b.a.Env(ctx, account, format)
+	return s, coded(err)
 }
 
 func (b agentBackend) ConsoleURL(ctx context.Context, account, destination, region string) (string, error) {
-	return b.a.ConsoleURL(ctx, account, ConsoleOptions{Destination: destination, Region: region})
+	u, err := b.a.ConsoleURL(ctx, account, ConsoleOptions{Destination: destination, Region: region})
+	return u, coded(err)
 }
 
 func (b agentBackend) Token(ctx context.Context, account string, audience []string, algorithm string, duration time.Duration, tags map[string]string) (string, time.Time, error) {
 	t, err := b.a.Token(ctx, account, TokenOptions{Audience: audience, Algorithm: algorithm, Duration: duration, Tags: tags})
-	return t.JWT, t.Expires, err
+	return t.JWT, t.Expires, coded(err)
 }
 
 func (b agentBackend) Status(ctx context.Context) (any, error) { return b.a.Status(), nil }

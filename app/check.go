@@ -17,7 +17,8 @@ import (
 // CheckIdentity is the local pre-flight of `identity check`: certificate
 // dates and key usage, key ↔ certificate match, chain to the trust anchor's
 // CA when its PEM is configured, and for a token: present, PIN state, key
-// on the token. It asks no PIN and signs nothing.
+// on the token. It never asks a token PIN and signs nothing; an encrypted
+// key file's passphrase is asked, to prove the key matches.
 func (a *App) CheckIdentity(ctx context.Context, name string) ([]keys.Finding, error) {
 	id, ok := a.identityConfig(name)
 	if !ok {
@@ -45,7 +46,11 @@ func (a *App) CheckIdentity(ctx context.Context, name string) ([]keys.Finding, e
 		return keys.CheckCertificate(kp, anchors, a.opts.Now()), nil
 	}
 
-	st, err := a.tokens.Status(ctx, id.Certificate)
+	var opts []p11.Option
+	if id.PKCS11Module != "" {
+		opts = append(opts, p11.WithModule(id.PKCS11Module))
+	}
+	st, err := a.tokens.Status(ctx, id.Certificate, opts...)
 	if err != nil {
 		return []keys.Finding{{Severity: keys.Error, Check: "token", Message: err.Error()}}, nil
 	}
@@ -78,6 +83,17 @@ func (a *App) CheckIdentity(ctx context.Context, name string) ([]keys.Finding, e
 	}
 	// The key stays on the token; the certificate checks need only its public half.
 	kp := keys.KeyPair{Certificate: st.Certificate, Signer: publicOnly{st.Certificate}}
+	if id.Intermediates != "" {
+		data, err := os.ReadFile(id.Intermediates)
+		if err != nil {
+			return nil, fmt.Errorf("intermediates: %w", err)
+		}
+		inter, err := keys.ParseCertificatesPEM(data, id.Intermediates)
+		if err != nil {
+			return nil, err
+		}
+		kp.Intermediates = keys.OrderChain(st.Certificate, inter)
+	}
 	for _, f := range keys.CheckCertificate(kp, anchors, a.opts.Now()) {
 		if f.Check != "key-match" {
 			out = append(out, f)

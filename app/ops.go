@@ -303,18 +303,31 @@ func (a *App) consoleSetup(ctx context.Context, account string, opts ConsoleOpti
 	if err != nil {
 		return aws.Credentials{}, console.Options{}, console.Browser{}, err
 	}
-	prefs := a.Preferences()
+	// The console lasts as long as the credentials it is made from: a
+	// session near its end is renewed first rather than open a console that
+	// logs out in a few minutes.
+	if !e.cfg.Direct && creds.CanExpire && creds.Expires.Sub(a.opts.Now()) < minConsoleTime {
+		e.sess.Forget()
+		if creds, err = a.Credentials(ctx, account); err != nil {
+			return aws.Credentials{}, console.Options{}, console.Browser{}, err
+		}
+	}
+	cfg := a.Config()
+	acct := cfg.Account(account)
+	if acct == nil {
+		return aws.Credentials{}, console.Options{}, console.Browser{}, fmt.Errorf("%w %q", ErrUnknownAccount, account)
+	}
 	region := opts.Region
 	if region == "" {
-		region = e.region()
+		region = cfg.EffectiveRegion(acct)
 	}
 	dest := opts.Destination
 	if dest == "" {
-		dest = e.cfg.ConsoleDestination
+		dest = acct.ConsoleDestination
 	}
-	browser := console.Browser{Command: prefs.BrowserCommand, LogoutFirst: prefs.LogoutBeforeLogin}
-	if e.cfg.BrowserCommand != "" {
-		browser.Command = e.cfg.BrowserCommand
+	browser := console.Browser{Command: cfg.Preferences.BrowserCommand, LogoutFirst: cfg.Preferences.LogoutBeforeLogin}
+	if acct.BrowserCommand != "" {
+		browser.Command = acct.BrowserCommand
 	}
 	o := console.Options{
 		Region: region, Destination: dest,
@@ -325,6 +338,9 @@ func (a *App) consoleSetup(ctx context.Context, account string, opts ConsoleOpti
 	}
 	return creds, o, browser, nil
 }
+
+// minConsoleTime is the least session time a console sign-in starts with.
+const minConsoleTime = 30 * time.Minute
 
 // Token returns an outbound identity federation JWT for the account.
 func (a *App) Token(ctx context.Context, account string, opts TokenOptions) (Token, error) {
@@ -487,22 +503,32 @@ func (a *App) AddAccount(d AccountDraft) error {
 	if d.Name == "" {
 		return errors.New("the account needs a name")
 	}
-	if a.Config().Account(d.Name) != nil {
-		return fmt.Errorf("an account named %q exists already", d.Name)
-	}
 	acct := config.Account{Name: d.Name, AccountID: d.AccountID, RoleARN: roleARN, Identity: d.Identity, Region: d.Region}
 	if d.ExternalID != "" {
 		if err := config.ValidExternalID(d.ExternalID); err != nil {
 			return err
 		}
-		if err := a.store.Set(secrets.ExternalIDKey(d.Name), d.ExternalID); err != nil {
-			return err
-		}
 		acct.HasExternalID = true
 	}
-	if err := a.edit(func(c *config.Config) error { return c.AddAccount(acct) }); err != nil {
+	// The name is checked against the file on disk first (under its lock),
+	// and only then is the ExternalId stored: an existing account's entry is
+	// never overwritten, and no saved account points at a missing secret.
+	key, stored := secrets.ExternalIDKey(d.Name), false
+	err = a.edit(func(c *config.Config) error {
+		if err := c.AddAccount(acct); err != nil {
+			return err
+		}
 		if acct.HasExternalID {
-			_ = a.store.Delete(secrets.ExternalIDKey(d.Name))
+			if err := a.store.Set(key, d.ExternalID); err != nil {
+				return err
+			}
+			stored = true
+		}
+		return nil
+	})
+	if err != nil {
+		if stored {
+			_ = a.store.Delete(key) // the save failed after the entry was written
 		}
 		return err
 	}
