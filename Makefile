@@ -25,10 +25,12 @@ vet: deps
 	$(GO) vet ./...
 
 # The race-enabled suite (SoftHSM, the emulator and a real gnome-keyring),
-# the GUI smoke test under Xvfb, then every fuzz target for FUZZTIME.
+# the GUI smoke tests under Xvfb (the window, and the tray menu over D-Bus),
+# then every fuzz target for FUZZTIME.
 test: vet build
 	.ci/testenv $(GO) test -race -count=1 $(PKGS)
 	.ci/testenv .ci/smoke bin/lanyard
+	.ci/testenv .ci/tray-smoke bin/lanyard
 	FUZZTIME=$(FUZZTIME) .ci/testenv .ci/fuzz
 
 # Benchmarks of the broker, the app and the GUI; docs/benchmarks.md says how

@@ -246,10 +246,12 @@ func (a *App) explain(account string, err error) error {
 
 // AccountError says which account an error concerns.
 type AccountError struct {
+	// Account is the account's name; Err what went wrong.
 	Account string
 	Err     error
 }
 
+// Error names the account, then the cause.
 func (e *AccountError) Error() string { return fmt.Sprintf("account %q: %v", e.Account, e.Err) }
 
 // Unwrap returns the cause.

@@ -276,11 +276,9 @@ func (a *App) ConsoleURL(ctx context.Context, account string, opts ConsoleOption
 
 // OpenConsole signs in to the console and hands the browser a one-shot
 // loopback URL that redirects to the sign-in link. It returns that loopback
-// URL, which is useless once followed.
+// URL, which is useless once followed; the sign-in link itself is only ever
+// returned by ConsoleURL.
 func (a *App) OpenConsole(ctx context.Context, account string, opts ConsoleOptions) (string, error) {
-	if opts.PrintOnly {
-		return a.ConsoleURL(ctx, account, opts)
-	}
 	creds, o, browser, err := a.consoleSetup(ctx, account, opts)
 	if err != nil {
 		return "", err
@@ -547,7 +545,11 @@ func (a *App) AddDirectAccount(name, identity, region string) error {
 		return err
 	}
 	acct := config.Account{Name: name, AccountID: r.AccountID, RoleARN: id.RoleARN, Identity: identity, Direct: true, Region: region}
-	return a.edit(func(c *config.Config) error { return c.AddAccount(acct) })
+	if err := a.edit(func(c *config.Config) error { return c.AddAccount(acct) }); err != nil {
+		return err
+	}
+	a.record(identity, name, "account-add", "ok", "direct")
+	return nil
 }
 
 // RemoveAccount deletes an account and its ExternalId. The role in the
@@ -569,8 +571,9 @@ func (a *App) RemoveAccount(name string) error {
 	return nil
 }
 
-// AddIdentity saves an identity after checking that its key and certificate
-// can be read (for a token: that the certificate is found; no PIN is asked).
+// AddIdentity saves an identity after checking that its files exist (paths
+// are made absolute). Nothing is signed and no PIN asked: `identity check`
+// and the first sign-in prove the rest.
 func (a *App) AddIdentity(id config.Identity) error {
 	if a.Config().Identity(id.Name) != nil {
 		return fmt.Errorf("an identity named %q exists already", id.Name)

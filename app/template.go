@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/lanyard-app/lanyard/app/config"
 )
 
 // defaultPolicy is what a connected role may do unless the person chooses.
@@ -63,6 +65,9 @@ func buildTemplate(d AccountDraft, hubRoleARN string) (Template, error) {
 	}
 	if d.ExternalID == "" {
 		return Template{}, fmt.Errorf("no ExternalId: generate one first")
+	}
+	if err := config.ValidExternalID(d.ExternalID); err != nil {
+		return Template{}, err
 	}
 	trust, err := trustPolicy(hubRoleARN, d.ExternalID)
 	if err != nil {
