@@ -1,13 +1,17 @@
 package cli
 
 import (
-	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 
@@ -19,25 +23,53 @@ import (
 // runs credential_process with stdout captured and no terminal at all.
 type terminalPrompter struct {
 	mu sync.Mutex // one prompt at a time on a shared terminal
-	// open returns the terminal; tests replace it.
-	open func() (io.ReadWriteCloser, bool, error)
+	// open returns the terminal; tests give a pseudo-terminal or a pipe.
+	open func() (*os.File, error)
+	// signals are the signals that cancel a prompt (after restoring the
+	// terminal) instead of killing the process with echo still off.
+	signals []os.Signal
 }
 
 func newTerminalPrompter() *terminalPrompter {
-	return &terminalPrompter{open: openTTY}
+	return &terminalPrompter{open: openTTY, signals: []os.Signal{os.Interrupt, syscall.SIGTERM}}
 }
 
-func openTTY() (io.ReadWriteCloser, bool, error) {
-	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
-		return nil, false, err
-	}
-	return f, term.IsTerminal(int(f.Fd())), nil
+func openTTY() (*os.File, error) {
+	return os.OpenFile("/dev/tty", os.O_RDWR, 0)
 }
 
 // ErrNoTerminal means a PIN is needed but there is no terminal to ask on.
-var ErrNoTerminal = fmt.Errorf("the token needs its PIN but there is no terminal to ask on: " +
+var ErrNoTerminal = errors.New("the token needs its PIN but there is no terminal to ask on: " +
 	"start the Lanyard tray app or `lanyard agent` in a terminal first, or give the PIN with pin-source in the key's pkcs11: URI")
+
+// keyFilePrefix starts the TokenLabel of a request for an encrypted key
+// file's passphrase, which is no token PIN.
+const keyFilePrefix = "key file "
+
+// promptText is what the terminal shows before reading the secret.
+func promptText(req pin.Request) string {
+	var b strings.Builder
+	if req.PreviousFailed {
+		b.WriteString("The previous PIN was wrong.\n")
+	}
+	if w := req.Retry.String(); w != "" {
+		fmt.Fprintf(&b, "Warning: %s.\n", w)
+	}
+	if file, ok := strings.CutPrefix(req.TokenLabel, keyFilePrefix); ok {
+		fmt.Fprintf(&b, "Passphrase for key file %s", file)
+	} else {
+		what := "PIN"
+		if req.ContextSpecific {
+			what = "PIN for this signature"
+		}
+		fmt.Fprintf(&b, "%s for token %q", what, req.TokenLabel)
+	}
+	if req.Certificate != "" {
+		fmt.Fprintf(&b, " (certificate %s)", req.Certificate)
+	}
+	b.WriteString(": ")
+	return b.String()
+}
 
 // PIN implements pin.Prompter.
 func (t *terminalPrompter) PIN(ctx context.Context, req pin.Request) (string, error) {
@@ -46,62 +78,138 @@ func (t *terminalPrompter) PIN(ctx context.Context, req pin.Request) (string, er
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	tty, isTerm, err := t.open()
+	tty, err := t.open()
 	if err != nil {
 		return "", ErrNoTerminal
 	}
+	// Closed only after readSecret, which returns once its reader has: the
+	// descriptor is never closed (and reused) under a pending read.
 	defer tty.Close()
-	var b strings.Builder
-	if req.PreviousFailed {
-		b.WriteString("The previous PIN was wrong.\n")
+	sigs := make(chan os.Signal, 1)
+	if len(t.signals) > 0 {
+		signal.Notify(sigs, t.signals...)
+		defer signal.Stop(sigs)
 	}
-	if w := req.Retry.String(); w != "" {
-		fmt.Fprintf(&b, "Warning: %s.\n", w)
-	}
-	what := "PIN"
-	if req.ContextSpecific {
-		what = "PIN for this signature"
-	}
-	fmt.Fprintf(&b, "%s for token %q", what, req.TokenLabel)
-	if req.Certificate != "" {
-		fmt.Fprintf(&b, " (certificate %s)", req.Certificate)
-	}
-	b.WriteString(": ")
-	if _, err := io.WriteString(tty, b.String()); err != nil {
+	if _, err := io.WriteString(tty, promptText(req)); err != nil {
 		return "", ErrNoTerminal
+	}
+	secret, err := readSecret(ctx, tty, sigs)
+	_, _ = io.WriteString(tty, "\n")
+	return secret, err
+}
+
+// Control characters the secret reader understands; the terminal is in raw
+// mode, so it sees them instead of the line discipline.
+const (
+	keyInterrupt = 0x03 // Ctrl-C
+	keyEOF       = 0x04 // Ctrl-D
+	keyBackspace = 0x08 // Ctrl-H
+	keyKillLine  = 0x15 // Ctrl-U
+	keyDelete    = 0x7f
+)
+
+// readSecret reads one line from tty without echo. The terminal is switched
+// to raw mode for the read and restored before it returns — on Enter, on
+// Ctrl-C, on a signal from sigs and when ctx ends — so that an interrupted
+// prompt never leaves the shell with echo off. A tty that is not a terminal
+// (a pipe) is read as is.
+func readSecret(ctx context.Context, tty *os.File, sigs <-chan os.Signal) (string, error) {
+	var saved *term.State
+	if err := control(tty, func(fd int) error {
+		if !term.IsTerminal(fd) {
+			return nil
+		}
+		var err error
+		saved, err = term.MakeRaw(fd)
+		return err
+	}); err != nil {
+		return "", ErrNoTerminal
+	}
+	if saved != nil {
+		defer control(tty, func(fd int) error { return term.Restore(fd, saved) })
 	}
 
 	type answer struct {
-		pin string
-		err error
+		secret string
+		err    error
 	}
-	ch := make(chan answer, 1)
+	done := make(chan answer, 1)
 	go func() {
-		var line string
-		var err error
-		if f, ok := tty.(*os.File); ok && isTerm {
-			var raw []byte
-			raw, err = term.ReadPassword(int(f.Fd()))
-			line = string(raw)
-		} else {
-			line, err = bufio.NewReader(tty).ReadString('\n')
-			if err == io.EOF && line != "" {
-				err = nil
-			}
-		}
-		ch <- answer{strings.TrimRight(line, "\r\n"), err}
+		s, err := readLine(tty)
+		done <- answer{s, err}
 	}()
-	select {
-	case <-ctx.Done():
-		return "", ctx.Err()
-	case ans := <-ch:
-		_, _ = io.WriteString(tty, "\n")
-		if ans.err != nil {
-			return "", pin.ErrCancelled
+	// interrupt ends the pending read. The file is read through Go's
+	// poller, so a deadline wakes it; where the poller cannot take the
+	// terminal, the read ends with the next key and the file is only closed
+	// after that (os.File defers the close until the read returns).
+	interrupt := func() {
+		if tty.SetReadDeadline(time.Now()) == nil {
+			<-done
 		}
-		if ans.pin == "" {
-			return "", pin.ErrCancelled
-		}
-		return ans.pin, nil
 	}
+	select {
+	case a := <-done:
+		return a.secret, a.err
+	case <-ctx.Done():
+		interrupt()
+		return "", ctx.Err()
+	case <-sigs:
+		interrupt()
+		return "", pin.ErrCancelled
+	}
+}
+
+// readLine reads up to Enter, handling the few editing keys a raw terminal
+// passes through. Ctrl-C, or Ctrl-D and end of input on an empty line, cancel.
+func readLine(r io.Reader) (string, error) {
+	var line []byte
+	var buf [1]byte
+	for {
+		n, err := r.Read(buf[:])
+		if n == 1 {
+			switch c := buf[0]; c {
+			case '\r', '\n':
+				if len(line) == 0 {
+					return "", pin.ErrCancelled
+				}
+				return string(line), nil
+			case keyInterrupt:
+				return "", pin.ErrCancelled
+			case keyEOF:
+				if len(line) == 0 {
+					return "", pin.ErrCancelled
+				}
+			case keyBackspace, keyDelete:
+				if len(line) > 0 {
+					_, size := utf8.DecodeLastRune(line)
+					line = line[:len(line)-size]
+				}
+			case keyKillLine:
+				line = line[:0]
+			default:
+				line = append(line, c)
+			}
+			continue
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) && len(line) > 0 {
+				return string(line), nil
+			}
+			return "", pin.ErrCancelled
+		}
+	}
+}
+
+// control runs fn with the file's descriptor without taking the file out
+// of Go's poller, as os.File.Fd would: reads must stay interruptible.
+func control(f *os.File, fn func(fd int) error) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ferr error
+	if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
+		return err
+	}
+	return ferr
 }
