@@ -21,6 +21,9 @@ import (
 // was written next to it; backupPath is that copy ("" when the file did not
 // exist yet). Nothing is written when any profile name is already taken.
 func WriteProfiles(awsConfigPath string, accounts []string, lanyardPath string) (backupPath string, err error) {
+	if err := CheckProfiles(awsConfigPath, accounts); err != nil {
+		return "", err
+	}
 	if len(accounts) == 0 {
 		return "", errors.New("no accounts to write profiles for")
 	}
@@ -55,19 +58,20 @@ func WriteProfiles(awsConfigPath string, accounts []string, lanyardPath string) 
 	var clash []string
 	seen := map[string]bool{}
 	for _, name := range accounts {
-		if err := checkProfileName(name); err != nil {
+		profile := ProfileName(name)
+		if err := checkProfileName(profile); err != nil {
 			return "", err
 		}
-		if taken[name] || seen[name] {
-			clash = append(clash, name)
+		if taken[profile] || seen[profile] {
+			clash = append(clash, profile)
 			continue
 		}
-		seen[name] = true
+		seen[profile] = true
 		arg, err := quoteArg(name)
 		if err != nil {
 			return "", fmt.Errorf("account name %w", err)
 		}
-		fmt.Fprintf(&addition, "\n[profile %s]\ncredential_process = %s credential-process --account %s\n", name, command, arg)
+		fmt.Fprintf(&addition, "\n[profile %s]\ncredential_process = %s credential-process --account %s\n", profile, command, arg)
 	}
 	if len(clash) > 0 {
 		return "", fmt.Errorf("%s already has a profile named %s; nothing was written (remove or rename those profiles first)", awsConfigPath, strings.Join(clash, ", "))
@@ -105,6 +109,37 @@ func WriteProfiles(awsConfigPath string, accounts []string, lanyardPath string) 
 		return backupPath, fmt.Errorf("cannot replace %s (it was not changed): %w", awsConfigPath, err)
 	}
 	return backupPath, nil
+}
+
+// ProfileName is the AWS profile WriteProfiles adds for an account. Imported
+// accounts keep their profile's name, and that profile stays as it was, so
+// the Lanyard one needs a name of its own: the person switches when ready.
+func ProfileName(account string) string { return "lanyard-" + account }
+
+// CheckProfiles reports, before anything is imported, whether WriteProfiles
+// could add the profiles for these accounts: none may exist already.
+func CheckProfiles(awsConfigPath string, accounts []string) error {
+	original, err := os.ReadFile(awsConfigPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %w", awsConfigPath, err)
+	}
+	taken, err := profileNames(original)
+	if err != nil {
+		return fmt.Errorf("cannot read %s to check its profile names: %w", awsConfigPath, err)
+	}
+	var clash []string
+	for _, name := range accounts {
+		if taken[ProfileName(name)] {
+			clash = append(clash, ProfileName(name))
+		}
+	}
+	if len(clash) > 0 {
+		return fmt.Errorf("%s already has a profile named %s; nothing was written (remove or rename those profiles first)", awsConfigPath, strings.Join(clash, ", "))
+	}
+	return nil
 }
 
 func writeFileSynced(name string, data []byte, mode fs.FileMode, exclusive bool) error {

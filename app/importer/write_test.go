@@ -54,8 +54,8 @@ func TestWriteProfilesKeepsOriginalBytes(t *testing.T) {
 		t.Fatal("the original bytes were not kept as they were")
 	}
 	added := string(after[len(original):])
-	want := "\n[profile prod-lanyard]\ncredential_process = \"/opt/My Tools/lanyard\" credential-process --account prod-lanyard\n" +
-		"\n[profile staging-lanyard]\ncredential_process = \"/opt/My Tools/lanyard\" credential-process --account staging-lanyard\n"
+	want := "\n[profile lanyard-prod-lanyard]\ncredential_process = \"/opt/My Tools/lanyard\" credential-process --account prod-lanyard\n" +
+		"\n[profile lanyard-staging-lanyard]\ncredential_process = \"/opt/My Tools/lanyard\" credential-process --account staging-lanyard\n"
 	if added != want {
 		t.Errorf("appended %q\nwant %q", added, want)
 	}
@@ -68,7 +68,7 @@ func TestWriteProfilesKeepsOriginalBytes(t *testing.T) {
 			t.Errorf("%s mode %v, want the original 0640", p, fi.Mode().Perm())
 		}
 	}
-	if got := sdkCredentialProcess(t, path, "prod-lanyard"); got != `"/opt/My Tools/lanyard" credential-process --account prod-lanyard` {
+	if got := sdkCredentialProcess(t, path, ProfileName("prod-lanyard")); got != `"/opt/My Tools/lanyard" credential-process --account prod-lanyard` {
 		t.Errorf("the SDK reads credential_process as %q", got)
 	}
 	// Everything that was there still reads the same.
@@ -86,9 +86,10 @@ func TestWriteProfilesKeepsOriginalBytes(t *testing.T) {
 func TestWriteProfilesRefusesExistingName(t *testing.T) {
 	original := readTestConfig(t)
 	for _, name := range []string{"prod", "default", "tpm"} {
+		original := append(bytes.Clone(original), []byte("\n[profile "+ProfileName(name)+"]\nregion = eu-west-1\n")...)
 		path := writeTemp(t, original, 0o600)
 		_, err := WriteProfiles(path, []string{"new-one", name}, "/usr/bin/lanyard")
-		if err == nil || !strings.Contains(err.Error(), "already has a profile named "+name) {
+		if err == nil || !strings.Contains(err.Error(), "already has a profile named "+ProfileName(name)) {
 			t.Fatalf("%s: err %v", name, err)
 		}
 		if after, _ := os.ReadFile(path); !bytes.Equal(after, original) {
@@ -108,7 +109,7 @@ func TestWriteProfilesEdgeFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	after, _ := os.ReadFile(path)
-	if string(after) != "[profile a]\nregion = eu-west-1\n\n[profile b]\ncredential_process = lanyard credential-process --account b\n" {
+	if string(after) != "[profile a]\nregion = eu-west-1\n\n[profile lanyard-b]\ncredential_process = lanyard credential-process --account b\n" {
 		t.Errorf("got %q", after)
 	}
 
@@ -118,7 +119,7 @@ func TestWriteProfilesEdgeFiles(t *testing.T) {
 	if err != nil || backup != "" {
 		t.Fatalf("backup %q err %v", backup, err)
 	}
-	if got := sdkCredentialProcess(t, fresh, "c"); got != "lanyard credential-process --account c" {
+	if got := sdkCredentialProcess(t, fresh, ProfileName("c")); got != "lanyard credential-process --account c" {
 		t.Errorf("got %q", got)
 	}
 
@@ -134,7 +135,7 @@ func TestWriteProfilesEdgeFiles(t *testing.T) {
 	if fi, _ := os.Lstat(link); fi.Mode()&os.ModeSymlink == 0 {
 		t.Error("the symbolic link was replaced by a file")
 	}
-	if got := sdkCredentialProcess(t, target, "d"); got != "lanyard credential-process --account d" {
+	if got := sdkCredentialProcess(t, target, ProfileName("d")); got != "lanyard credential-process --account d" {
 		t.Errorf("target not updated: %q", got)
 	}
 
