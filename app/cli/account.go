@@ -1,13 +1,18 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/lanyard-app/lanyard/app"
 	"github.com/lanyard-app/lanyard/app/config"
@@ -15,61 +20,59 @@ import (
 )
 
 func cmdAccount(ctx context.Context, r *runner, args []string) error {
-	if len(args) == 0 {
-		return errors.New("usage: lanyard account add|list|remove|verify|template")
-	}
-	switch args[0] {
-	case "add":
-		return accountAdd(ctx, r, args[1:])
-	case "list", "ls":
-		return accountList(ctx, r, args[1:])
-	case "remove", "rm":
-		return accountRemove(ctx, r, args[1:])
-	case "verify":
-		return accountVerify(ctx, r, args[1:])
-	case "template":
-		return accountTemplate(ctx, r, args[1:])
-	}
-	return fmt.Errorf("unknown account command %q: want add, list, remove, verify or template", args[0])
+	return runSubcommand(ctx, r, "account", []subcommand{
+		{name: "add", run: accountAdd},
+		{name: "list", aliases: []string{"ls"}, run: accountList},
+		{name: "remove", aliases: []string{"rm"}, run: accountRemove},
+		{name: "verify", run: accountVerify},
+		{name: "template", run: accountTemplate},
+	}, args)
 }
 
-// draftFlags declares the flags that describe an account being connected.
-func draftFlags(r *runner, name, synopsis string) (*flagSet, *app.AccountDraft) {
-	fs := r.flags(name, synopsis)
-	d := &app.AccountDraft{}
+// externalIDHelp is the --external-id flag's help.
+const externalIDHelp = "the ExternalId `ID` of a role that exists already, or - to read it from stdin (one line), which keeps it out of shell history"
+
+// draft is an account being described with flags. Each command declares
+// only the flags that mean something to it, so none is silently ignored.
+type draft struct {
+	app.AccountDraft
+	policies stringList
+}
+
+// declare adds the flags every draft has.
+func (d *draft) declare(fs *flag.FlagSet) {
 	fs.StringVar(&d.AccountID, "account-id", "", "the target account's 12-digit `id`")
 	fs.StringVar(&d.RoleName, "role", "Lanyard", "`name` of the role in the target account")
 	fs.StringVar(&d.Identity, "identity", "", "`identity` whose hub role assumes it (default: the only one)")
+	fs.StringVar(&d.ExternalID, "external-id", "", externalIDHelp)
+}
+
+func (d *draft) declareRegion(fs *flag.FlagSet) {
 	fs.StringVar(&d.Region, "region", "", "the account's default `region`")
-	fs.StringVar(&d.ExternalID, "external-id", "", "use this ExternalId (for a role that exists already) instead of generating one")
-	var policies stringList
-	fs.Var(&policies, "policy", "managed `policy` name or ARN the template grants (repeatable; default ReadOnlyAccess)")
-	return &flagSet{fs, &policies}, d
 }
 
-type flagSet struct {
-	*flag.FlagSet
-	policies *stringList
+func (d *draft) declarePolicy(fs *flag.FlagSet) {
+	fs.Var(&d.policies, "policy", "managed `policy` name or ARN the template grants (repeatable; default ReadOnlyAccess)")
 }
 
-func accountDraft(r *runner, fs *flagSet, d *app.AccountDraft, args []string, needName bool) error {
-	pos, err := parse(fs.FlagSet, args)
-	if err != nil {
-		return err
-	}
-	d.ManagedPolicyARNs = *fs.policies
-	if needName {
-		if len(pos) != 1 {
-			return errors.New("give the account a name: lanyard account add NAME --account-id ID …")
-		}
-		d.Name = pos[0]
-	}
+// complete checks the parsed draft and fills in what has a default: the
+// only identity, and the ExternalId from stdin for `--external-id -`.
+func (d *draft) complete(r *runner, a *app.App) error {
+	d.ManagedPolicyARNs = d.policies
 	if d.AccountID == "" {
 		return errors.New("--account-id is required")
 	}
-	a, err := r.local()
-	if err != nil {
-		return err
+	if d.ExternalID == "-" {
+		ext, err := r.readExternalID()
+		if err != nil {
+			return err
+		}
+		d.ExternalID = ext
+	}
+	if d.ExternalID != "" {
+		if err := config.ValidExternalID(d.ExternalID); err != nil {
+			return err
+		}
 	}
 	if d.Identity == "" {
 		names := a.IdentityNames()
@@ -85,40 +88,83 @@ func accountDraft(r *runner, fs *flagSet, d *app.AccountDraft, args []string, ne
 	return nil
 }
 
+// readExternalID reads `--external-id -` from stdin: one line, so that a
+// script can pipe it from a secret store and a person can paste it.
+func (r *runner) readExternalID() (string, error) {
+	if f, ok := r.env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(r.env.Stderr, "ExternalId: ")
+	}
+	line, err := bufio.NewReader(r.env.Stdin).ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		return "", errors.New("--external-id -: no ExternalId on stdin (give it as one line)")
+	}
+	ext := strings.TrimSpace(line)
+	if ext == "" {
+		return "", errors.New("--external-id -: the line on stdin is empty")
+	}
+	return ext, nil
+}
+
+// savedOnly refuses flags next to a saved account's name: the command uses
+// the account as saved, and a flag that changed nothing would mislead.
+func savedOnly(fs *flag.FlagSet, name string, allowed ...string) error {
+	var refused []string
+	for _, f := range flagsSet(fs) {
+		ok := false
+		for _, a := range allowed {
+			ok = ok || f == "--"+a
+		}
+		if !ok {
+			refused = append(refused, f)
+		}
+	}
+	if len(refused) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: `lanyard %s %s` uses the account as saved; to try other settings, leave out the name and describe the role with flags",
+		strings.Join(refused, ", "), fs.Name(), name)
+}
+
 func accountAdd(ctx context.Context, r *runner, args []string) error {
-	fs, d := draftFlags(r, "account add", "account add NAME --account-id ID [--role NAME] [--identity NAME] [--external-id ID] [--no-verify]")
-	noVerify := fs.Bool("no-verify", false, "save without proving the role can be assumed (deploy the template first, then `account verify`)")
-	if err := accountDraft(r, fs, d, args, true); err != nil {
+	fs := r.flags("account add", "account add NAME --account-id ID [--role NAME] [--identity NAME] [--region R] [--external-id ID|-] [--no-verify]")
+	var d draft
+	d.declare(fs)
+	d.declareRegion(fs)
+	noVerify := fs.Bool("no-verify", false, "save without proving the role can be assumed (deploy the template first, then run account verify)")
+	pos, err := parse(fs, args)
+	if err != nil {
 		return err
 	}
-	a, _ := r.local()
+	if len(pos) != 1 {
+		return errors.New("give the account one name: lanyard account add NAME --account-id ID …")
+	}
+	d.Name = pos[0]
+	a, err := r.local()
+	if err != nil {
+		return err
+	}
 	if a.Config().Account(d.Name) != nil {
 		return fmt.Errorf("an account named %q exists already (see `lanyard account list`)", d.Name)
 	}
-	generated := d.ExternalID == ""
-	if generated {
-		id, err := a.NewExternalID()
-		if err != nil {
-			return err
-		}
-		d.ExternalID = id
-	} else if err := config.ValidExternalID(d.ExternalID); err != nil {
+	if err := d.complete(r, a); err != nil {
 		return err
 	}
-	if !*noVerify {
-		if generated {
-			// A fresh ExternalId cannot be in any trust policy yet: save, and
-			// show what to deploy.
-			*noVerify = true
-		} else {
-			res, err := a.VerifyAccount(ctx, *d)
-			if err != nil {
-				return fmt.Errorf("not saved: %w\n(deploy the role first, or add with --no-verify)", err)
-			}
-			fmt.Fprintf(r.env.Stdout, "Verified: %s in account %s.\n", res.CallerARN, res.AccountID)
+	generated := d.ExternalID == ""
+	if generated {
+		if d.ExternalID, err = a.NewExternalID(); err != nil {
+			return err
 		}
 	}
-	if err := a.AddAccount(*d); err != nil {
+	// A fresh ExternalId cannot be in any trust policy yet: save it, and say
+	// what to deploy.
+	if !*noVerify && !generated {
+		res, err := a.VerifyAccount(ctx, d.AccountDraft)
+		if err != nil {
+			return fmt.Errorf("not saved: %w\n(deploy the role first, or add with --no-verify)", err)
+		}
+		fmt.Fprintf(r.env.Stdout, "Verified: %s in account %s.\n", res.CallerARN, res.AccountID)
+	}
+	if err := a.AddAccount(d.AccountDraft); err != nil {
 		return err
 	}
 	fmt.Fprintf(r.env.Stdout, "Account %q saved; its ExternalId is in the OS keyring.\n", d.Name)
@@ -129,6 +175,9 @@ func accountAdd(ctx context.Context, r *runner, args []string) error {
 }
 
 func accountList(_ context.Context, r *runner, args []string) error {
+	if err := parseNoArgs(r.flags("account list", "account list"), args); err != nil {
+		return err
+	}
 	a, err := r.local()
 	if err != nil {
 		return err
@@ -151,98 +200,125 @@ func accountList(_ context.Context, r *runner, args []string) error {
 }
 
 func accountRemove(_ context.Context, r *runner, args []string) error {
-	if len(args) != 1 {
-		return errors.New("usage: lanyard account remove NAME")
+	name, err := oneName(r.flags("account remove", "account remove NAME"), args, "account")
+	if err != nil {
+		return err
 	}
 	a, err := r.local()
 	if err != nil {
 		return err
 	}
-	acct := a.Config().Account(args[0])
-	if err := a.RemoveAccount(args[0]); err != nil {
+	acct := a.Config().Account(name)
+	if err := a.RemoveAccount(name); err != nil {
 		return err
 	}
-	fmt.Fprintf(r.env.Stdout, "Account %q removed and its ExternalId deleted from the keyring.\n", args[0])
-	if acct != nil && !acct.Direct {
-		fmt.Fprintf(r.env.Stdout, "The role %s still trusts your hub role: to revoke access, delete the role's CloudFormation stack in account %s (or remove the LanyardHubRole statement from its trust policy).\n", acct.RoleARN, acct.AccountID)
+	switch {
+	case acct.Direct:
+		fmt.Fprintf(r.env.Stdout, "Account %q removed (it used the identity's own role, which is unchanged).\n", name)
+		return nil
+	case acct.HasExternalID:
+		fmt.Fprintf(r.env.Stdout, "Account %q removed and its ExternalId deleted from the keyring.\n", name)
+	default:
+		fmt.Fprintf(r.env.Stdout, "Account %q removed.\n", name)
 	}
+	fmt.Fprintf(r.env.Stdout, "The role %s still trusts your hub role: to revoke access, delete the role's CloudFormation stack in account %s (or remove the LanyardHubRole statement from its trust policy).\n", acct.RoleARN, acct.AccountID)
 	return nil
 }
 
-// savedDraft rebuilds the draft of a saved account, ExternalId from the keyring.
-func savedDraft(a *app.App, name string) (app.AccountDraft, error) {
-	acct := a.Config().Account(name)
-	if acct == nil {
-		return app.AccountDraft{}, fmt.Errorf("%w %q", app.ErrUnknownAccount, name)
-	}
-	role := acct.RoleARN[strings.LastIndex(acct.RoleARN, "/")+1:]
-	d := app.AccountDraft{Name: acct.Name, AccountID: acct.AccountID, RoleName: role, Identity: acct.Identity, Region: acct.Region}
-	ext, err := a.ExternalID(name)
-	if err != nil {
-		return d, err
-	}
-	d.ExternalID = ext
-	return d, nil
-}
-
 func accountVerify(ctx context.Context, r *runner, args []string) error {
-	fs, d := draftFlags(r, "account verify", "account verify NAME | account verify --account-id ID --role NAME --external-id ID")
-	pos, err := parse(fs.FlagSet, args)
+	fs := r.flags("account verify", "account verify NAME | account verify --account-id ID [--role NAME] [--identity NAME] [--region R] --external-id ID|-")
+	var d draft
+	d.declare(fs)
+	d.declareRegion(fs)
+	pos, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if len(pos) > 1 {
+		return errors.New("give one account name: lanyard account verify NAME")
+	}
+	if len(pos) == 1 {
+		if err := savedOnly(fs, pos[0]); err != nil {
+			return err
+		}
 	}
 	a, err := r.local()
 	if err != nil {
 		return err
 	}
+	var res app.VerifyResult
 	if len(pos) == 1 {
-		saved, err := savedDraft(a, pos[0])
-		if err != nil {
+		res, err = a.VerifySaved(ctx, pos[0])
+	} else {
+		if err := d.complete(r, a); err != nil {
 			return err
 		}
-		*d = saved
-	} else if err := accountDraft(r, fs, d, args, false); err != nil {
-		return err
+		if d.ExternalID == "" {
+			return errors.New("--external-id is required (`--external-id -` reads it from stdin); to verify a saved account, give its name instead")
+		}
+		res, err = a.VerifyAccount(ctx, d.AccountDraft)
 	}
-	res, err := a.VerifyAccount(ctx, *d)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(r.env.Stdout, "Verified: %s in account %s (source identity %s, session until %s).\n",
-		res.CallerARN, res.AccountID, res.SourceIdentity, res.Expires.Local().Format(time.RFC1123))
+	var details []string
+	if res.SourceIdentity != "" {
+		details = append(details, "source identity "+res.SourceIdentity)
+	}
+	if !res.Expires.IsZero() {
+		details = append(details, "session until "+res.Expires.Local().Format(time.RFC1123))
+	}
+	fmt.Fprintf(r.env.Stdout, "Verified: %s in account %s", res.CallerARN, res.AccountID)
+	if len(details) > 0 {
+		fmt.Fprintf(r.env.Stdout, " (%s)", strings.Join(details, ", "))
+	}
+	fmt.Fprintln(r.env.Stdout, ".")
 	return nil
 }
 
 func accountTemplate(_ context.Context, r *runner, args []string) error {
-	fs, d := draftFlags(r, "account template", "account template NAME [--trust-policy] | account template --account-id ID [--role NAME] [--external-id ID]")
+	fs := r.flags("account template", "account template NAME [--trust-policy] | account template --account-id ID [--role NAME] [--identity NAME] [--external-id ID|-] [--policy P…] [--trust-policy]")
+	var d draft
+	d.declare(fs)
+	d.declarePolicy(fs)
 	trustOnly := fs.Bool("trust-policy", false, "print only the trust policy JSON")
-	pos, err := parse(fs.FlagSet, args)
+	pos, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if len(pos) > 1 {
+		return errors.New("give one account name: lanyard account template NAME")
+	}
+	if len(pos) == 1 {
+		if err := savedOnly(fs, pos[0], "trust-policy"); err != nil {
+			return err
+		}
 	}
 	a, err := r.local()
 	if err != nil {
 		return err
 	}
+	var t app.Template
 	if len(pos) == 1 {
-		saved, err := savedDraft(a, pos[0])
-		if err != nil {
-			return err
-		}
-		*d = saved
-		d.ManagedPolicyARNs = *fs.policies
+		t, err = a.TemplateSaved(pos[0])
 	} else {
-		if err := accountDraft(r, fs, d, args, false); err != nil {
+		if err := d.complete(r, a); err != nil {
 			return err
 		}
 		if d.ExternalID == "" {
 			if d.ExternalID, err = a.NewExternalID(); err != nil {
 				return err
 			}
-			fmt.Fprintln(r.env.Stderr, "# A new ExternalId was generated; pass it to `account add --external-id` after deploying.")
+			// The ExternalId must not travel through argv to be saved:
+			// `account add` generates and keeps it itself.
+			fmt.Fprintf(r.env.Stderr, "# This template holds a new ExternalId that is saved nowhere. To connect the account, run instead:\n"+
+				"#   lanyard account add NAME --account-id %s --role %s   (generates the ExternalId and keeps it in the keyring)\n"+
+				"#   lanyard account template NAME\n"+
+				"# If you deploy this one, connect it with `lanyard account add NAME --account-id %s --role %s --external-id -`\n"+
+				"# and give the ExternalId from the template on stdin.\n", d.AccountID, d.RoleName, d.AccountID, d.RoleName)
 		}
+		t, err = a.Template(d.AccountDraft)
 	}
-	t, err := a.Template(*d)
 	if err != nil {
 		return err
 	}

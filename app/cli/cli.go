@@ -11,11 +11,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/lanyard-app/lanyard/app/agent"
 	"github.com/lanyard-app/lanyard/app/buildinfo"
 	"github.com/lanyard-app/lanyard/app/clipboard"
+	"github.com/lanyard-app/lanyard/app/demo"
 	"github.com/lanyard-app/lanyard/app/secrets"
 	"github.com/lanyard-app/lanyard/broker/awsenv"
 	"github.com/lanyard-app/lanyard/broker/pin"
@@ -75,6 +78,44 @@ func IsGUI(args []string) bool {
 	return len(args) == 0 || args[0] == "demo" || strings.HasPrefix(args[0], "-psn_") // macOS Finder adds -psn_…
 }
 
+// DemoOptions parses the flags of `lanyard demo` (args after the word
+// demo). It returns flag.ErrHelp after printing the usage for -h, which is
+// no failure: exit 0.
+func DemoOptions(args []string, stderr io.Writer) (demo.Options, error) {
+	var o demo.Options
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: lanyard demo [--key-file] [--pin-file] [--browser CMD] [--accounts N]")
+		fs.PrintDefaults()
+	}
+	fs.BoolVar(&o.KeyFile, "key-file", false, "keep the demo key in a PEM file even when SoftHSM is installed")
+	fs.BoolVar(&o.PINFile, "pin-file", false, "read the demo token's PIN from a file instead of asking (unattended runs)")
+	fs.StringVar(&o.BrowserCommand, "browser", "", "browser command template for the console, with {url} (default: the system browser)")
+	fs.IntVar(&o.ExtraAccounts, "accounts", 0, "add this many generated accounts, to try the account window at scale")
+	if err := parseNoArgs(fs, args); err != nil {
+		return demo.Options{}, err
+	}
+	if o.ExtraAccounts < 0 {
+		return demo.Options{}, fmt.Errorf("--accounts %d: give a number of accounts to add, 0 or more", o.ExtraAccounts)
+	}
+	return o, nil
+}
+
+// AlreadyRunning tells whether err, from agent.Serve, means another Lanyard
+// serves the agent channel, and what to tell the person who started a
+// second one: "Lanyard is already running (pid 1234)".
+func AlreadyRunning(err error) (string, bool) {
+	if !errors.Is(err, agent.ErrAlreadyRunning) {
+		return "", false
+	}
+	detail, ok := strings.CutPrefix(err.Error(), agent.ErrAlreadyRunning.Error())
+	if !ok {
+		detail = ""
+	}
+	return "Lanyard is already running" + detail, true
+}
+
 // Run runs one command and returns the process exit code.
 func Run(ctx context.Context, args []string, env Env) int {
 	if env.Stdout == nil {
@@ -112,7 +153,12 @@ func Run(ctx context.Context, args []string, env Env) int {
 				fmt.Fprintln(env.Stderr, "lanyard: cancelled")
 				return 130
 			}
-			fmt.Fprintf(env.Stderr, "lanyard %s: %v\n", c.name, err)
+			name := c.name
+			var sub *subcommandError
+			if errors.As(err, &sub) {
+				name = sub.name
+			}
+			fmt.Fprintf(env.Stderr, "lanyard %s: %v\n", name, err)
 			return 1
 		}
 	}
@@ -125,6 +171,43 @@ func Run(ctx context.Context, args []string, env Env) int {
 type exitCode int
 
 func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// subcommandError names the sub-command an error came from, so that it
+// reads "lanyard account verify: …" rather than "lanyard account: …".
+type subcommandError struct {
+	name string
+	err  error
+}
+
+func (e *subcommandError) Error() string { return e.err.Error() }
+func (e *subcommandError) Unwrap() error { return e.err }
+
+// subcommand is one verb of a command with sub-commands (account, identity).
+type subcommand struct {
+	name    string
+	aliases []string
+	run     func(ctx context.Context, r *runner, args []string) error
+}
+
+// runSubcommand runs the sub-command args[0] of parent among subs.
+func runSubcommand(ctx context.Context, r *runner, parent string, subs []subcommand, args []string) error {
+	names := make([]string, len(subs))
+	for i, s := range subs {
+		names[i] = s.name
+	}
+	if len(args) == 0 {
+		return fmt.Errorf("usage: lanyard %s %s", parent, strings.Join(names, "|"))
+	}
+	for _, s := range subs {
+		if args[0] == s.name || slices.Contains(s.aliases, args[0]) {
+			if err := s.run(ctx, r, args[1:]); err != nil {
+				return &subcommandError{name: parent + " " + s.name, err: err}
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown %s command %q: want %s", parent, args[0], strings.Join(names, ", "))
+}
 
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "%s\n\nUsage: lanyard [COMMAND] [FLAGS]\n\nWith no command, Lanyard starts the tray app.\n\nCommands:\n", buildinfo.String())
@@ -175,6 +258,39 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// parseNoArgs parses the flags of a command that takes no positional
+// argument, refusing any: a stray word is a mistake, never ignored.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("unexpected argument %q: `lanyard %s` takes only flags (see `lanyard %s -h`)", pos[0], fs.Name(), fs.Name())
+	}
+	return nil
+}
+
+// oneName parses the flags of a command that takes exactly one name (of an
+// account or an identity: what).
+func oneName(fs *flag.FlagSet, args []string, what string) (string, error) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		return "", fmt.Errorf("give one %s name: lanyard %s NAME", what, fs.Name())
+	}
+	return pos[0], nil
+}
+
+// flagsSet lists the flags given on the command line, as --name.
+func flagsSet(fs *flag.FlagSet) []string {
+	var set []string
+	fs.Visit(func(f *flag.Flag) { set = append(set, "--"+f.Name) })
+	return set
 }
 
 // stringList is a repeatable flag.

@@ -20,6 +20,7 @@ import (
 	"github.com/lanyard-app/lanyard/app/export"
 	"github.com/lanyard-app/lanyard/broker/console"
 	"github.com/lanyard-app/lanyard/broker/credserver"
+	"github.com/lanyard-app/lanyard/broker/webtoken"
 )
 
 func requireAccount(account string) error {
@@ -32,7 +33,7 @@ func requireAccount(account string) error {
 func cmdCredentialProcess(ctx context.Context, r *runner, args []string) error {
 	fs := r.flags("credential-process", "credential-process --account NAME")
 	account := fs.String("account", "", "connected account `name`")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if err := requireAccount(*account); err != nil {
@@ -59,7 +60,7 @@ func cmdEnv(ctx context.Context, r *runner, args []string) error {
 	account := fs.String("account", "", "connected account `name`")
 	format := fs.String("format", "", "output `format`: "+strings.Join(export.Formats, ", ")+" (default: the preference, else sh)")
 	copyOut := fs.Bool("copy", false, "put the variables on the clipboard (cleared after the configured time) instead of printing them")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if err := requireAccount(*account); err != nil {
@@ -128,19 +129,38 @@ func cmdConsole(ctx context.Context, r *runner, args []string) error {
 	fs := r.flags("console", "console --account NAME [--destination SERVICE-or-URL] [--region R] [--print]")
 	account := fs.String("account", "", "connected account `name`")
 	dest := fs.String("destination", "", "console `service` short name (s3, ec2, iam, …) or console URL")
-	region := fs.String("region", "", "console `region` (default: the account's)")
+	regionFlag := fs.String("region", "", "console `region` (default: the account's)")
 	printURL := fs.Bool("print", false, "write the sign-in URL to stdout instead of opening the browser (it grants access for 15 minutes: treat it as a secret)")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if err := requireAccount(*account); err != nil {
 		return err
 	}
+	// The same region serves the sign-in, the destination and any sign-out
+	// before it; the flags are checked before the token is asked for a PIN.
+	region, browser := *regionFlag, console.Browser{}
+	if cfg := loadConfig(); cfg != nil {
+		browser = console.Browser{Command: cfg.Preferences.BrowserCommand, LogoutFirst: cfg.Preferences.LogoutBeforeLogin}
+		if a := cfg.Account(*account); a != nil {
+			if region == "" {
+				region = cfg.EffectiveRegion(a)
+			}
+			if a.BrowserCommand != "" {
+				browser.Command = a.BrowserCommand
+			}
+		}
+	}
+	if region != "" {
+		if _, err := console.Destination(region, *dest); err != nil {
+			return err
+		}
+	}
 	b, err := r.broker(ctx)
 	if err != nil {
 		return err
 	}
-	signin, err := b.ConsoleURL(ctx, *account, *dest, *region)
+	signin, err := b.ConsoleURL(ctx, *account, *dest, region)
 	if err != nil {
 		return err
 	}
@@ -148,30 +168,11 @@ func cmdConsole(ctx context.Context, r *runner, args []string) error {
 		_, err = fmt.Fprintln(r.env.Stdout, signin)
 		return err
 	}
-	prefs, browserCmd := config.Preferences{}, ""
-	if cfg := loadConfig(); cfg != nil {
-		prefs, browserCmd = cfg.Preferences, cfg.Preferences.BrowserCommand
-		if a := cfg.Account(*account); a != nil && a.BrowserCommand != "" {
-			browserCmd = a.BrowserCommand
-		}
-	}
-	var redirect *console.Redirect
-	if prefs.LogoutBeforeLogin {
-		endpoint, err := console.SigninEndpoint(*region, r.env.Resolver)
-		if err != nil {
-			return err
-		}
-		redirect, err = console.NewLogoutRedirect(signin, endpoint, 0)
-		if err != nil {
-			return err
-		}
-	} else if redirect, err = console.NewRedirect(signin, 0); err != nil {
+	redirect, err := r.showConsole(signin, region, browser)
+	if err != nil {
 		return err
 	}
 	defer redirect.Close()
-	if err := console.Open(redirect.URL(), browserCmd); err != nil {
-		return err
-	}
 	fmt.Fprintf(r.env.Stderr, "Opening the console for %s in the browser…\n", *account)
 	// Stay until the browser has followed the one-shot link (or it expired),
 	// since the link is served by this process.
@@ -186,16 +187,43 @@ func cmdConsole(ctx context.Context, r *runner, args []string) error {
 	return nil
 }
 
+// showConsole hands a sign-in URL from the broker to the browser through a
+// one-shot loopback redirect, signing out first when the settings say so:
+// the second half of console.Launch, whose first half ran in the broker.
+func (r *runner) showConsole(signin, region string, b console.Browser) (*console.Redirect, error) {
+	var redirect *console.Redirect
+	if b.LogoutFirst {
+		endpoint, err := console.SigninEndpoint(region, r.env.Resolver)
+		if err != nil {
+			return nil, err
+		}
+		if redirect, err = console.NewLogoutRedirect(signin, endpoint, b.TTL); err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		if redirect, err = console.NewRedirect(signin, b.TTL); err != nil {
+			return nil, err
+		}
+	}
+	if err := console.Open(redirect.URL(), b.Command); err != nil {
+		redirect.Close()
+		return nil, err
+	}
+	return redirect, nil
+}
+
 func cmdToken(ctx context.Context, r *runner, args []string) error {
 	fs := r.flags("token", "token --account NAME --audience AUD [--audience AUD…] [--algorithm ES384|RS256] [--duration S] [--tag K=V…] [--copy]")
 	account := fs.String("account", "", "connected account `name`")
 	var audience, tags stringList
-	fs.Var(&audience, "audience", "token `audience` (repeatable, 1–10)")
-	algorithm := fs.String("algorithm", "ES384", "signing `algorithm`: ES384 or RS256")
-	duration := fs.Int("duration", 300, "lifetime in `seconds` (60–3600)")
+	fs.Var(&audience, "audience", fmt.Sprintf("token `audience` (repeatable, 1–%d)", webtoken.MaxAudiences))
+	algorithm := fs.String("algorithm", webtoken.ES384, "signing `algorithm`: "+webtoken.ES384+" or "+webtoken.RS256)
+	seconds := fs.Int("duration", int(webtoken.DefaultDuration/time.Second),
+		fmt.Sprintf("lifetime in `seconds` (%d–%d)", int(webtoken.MinDuration/time.Second), int(webtoken.MaxDuration/time.Second)))
 	fs.Var(&tags, "tag", "custom claim `KEY=VALUE` (repeatable)")
 	copyOut := fs.Bool("copy", false, "put the token on the clipboard instead of printing it")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if err := requireAccount(*account); err != nil {
@@ -203,6 +231,16 @@ func cmdToken(ctx context.Context, r *runner, args []string) error {
 	}
 	if len(audience) == 0 {
 		return errors.New("--audience is required")
+	}
+	if len(audience) > webtoken.MaxAudiences {
+		return fmt.Errorf("%d audiences: give at most %d", len(audience), webtoken.MaxAudiences)
+	}
+	if *algorithm != webtoken.ES384 && *algorithm != webtoken.RS256 {
+		return fmt.Errorf("--algorithm %q: use %s or %s", *algorithm, webtoken.ES384, webtoken.RS256)
+	}
+	duration := time.Duration(*seconds) * time.Second
+	if duration < webtoken.MinDuration || duration > webtoken.MaxDuration {
+		return fmt.Errorf("--duration %d: use %d to %d seconds", *seconds, int(webtoken.MinDuration/time.Second), int(webtoken.MaxDuration/time.Second))
 	}
 	tagMap := map[string]string{}
 	for _, t := range tags {
@@ -216,7 +254,7 @@ func cmdToken(ctx context.Context, r *runner, args []string) error {
 	if err != nil {
 		return err
 	}
-	jwt, exp, err := b.Token(ctx, *account, audience, *algorithm, time.Duration(*duration)*time.Second, tagMap)
+	jwt, exp, err := b.Token(ctx, *account, audience, *algorithm, duration, tagMap)
 	if err != nil {
 		return err
 	}
@@ -230,10 +268,11 @@ func cmdToken(ctx context.Context, r *runner, args []string) error {
 func cmdExec(ctx context.Context, r *runner, args []string) error {
 	fs := r.flags("exec", "exec --account NAME -- COMMAND [ARG…]")
 	account := fs.String("account", "", "connected account `name`")
-	argv, err := parse(fs, args)
-	if err != nil {
+	// Flags end at the command: its own flags are not lanyard's.
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	argv := fs.Args()
 	if err := requireAccount(*account); err != nil {
 		return err
 	}
@@ -282,7 +321,7 @@ func accountRegion(account string) string {
 func cmdStatus(ctx context.Context, r *runner, args []string) error {
 	fs := r.flags("status", "status [--json]")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	var st app.Status
@@ -324,7 +363,7 @@ func printLines(r *runner, title string, lines []app.StatusLine) {
 	for _, l := range lines {
 		left := ""
 		if !l.Expires.IsZero() {
-			left = ", " + time.Until(l.Expires).Round(time.Minute).String() + " left"
+			left = ", " + timeLeft(time.Until(l.Expires))
 		}
 		fmt.Fprintf(r.env.Stdout, "  %-24s %s%s\n", l.Name, l.State, left)
 		if l.Error != "" {
@@ -333,7 +372,28 @@ func printLines(r *runner, title string, lines []app.StatusLine) {
 	}
 }
 
+// timeLeft says how long a session lasts in the words of the tray:
+// "59 min left", "2 h 5 min left".
+func timeLeft(d time.Duration) string {
+	m := int(d.Round(time.Minute) / time.Minute)
+	switch {
+	case d <= 0:
+		return "expired"
+	case m < 1:
+		return "less than 1 min left"
+	case m < 60:
+		return fmt.Sprintf("%d min left", m)
+	case m%60 == 0:
+		return fmt.Sprintf("%d h left", m/60)
+	default:
+		return fmt.Sprintf("%d h %d min left", m/60, m%60)
+	}
+}
+
 func cmdLock(ctx context.Context, r *runner, args []string) error {
+	if err := parseNoArgs(r.flags("lock", "lock"), args); err != nil {
+		return err
+	}
 	c, err := r.agent(ctx)
 	if err != nil {
 		return err
@@ -351,7 +411,7 @@ func cmdLock(ctx context.Context, r *runner, args []string) error {
 
 func cmdAgent(ctx context.Context, r *runner, args []string) error {
 	fs := r.flags("agent", "agent")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	a, err := r.local()

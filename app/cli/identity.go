@@ -12,20 +12,12 @@ import (
 )
 
 func cmdIdentity(ctx context.Context, r *runner, args []string) error {
-	if len(args) == 0 {
-		return errors.New("usage: lanyard identity add|list|remove|check")
-	}
-	switch args[0] {
-	case "add":
-		return identityAdd(ctx, r, args[1:])
-	case "list", "ls":
-		return identityList(ctx, r, args[1:])
-	case "remove", "rm":
-		return identityRemove(ctx, r, args[1:])
-	case "check":
-		return identityCheck(ctx, r, args[1:])
-	}
-	return fmt.Errorf("unknown identity command %q: want add, list, remove or check", args[0])
+	return runSubcommand(ctx, r, "identity", []subcommand{
+		{name: "add", run: identityAdd},
+		{name: "list", aliases: []string{"ls"}, run: identityList},
+		{name: "remove", aliases: []string{"rm"}, run: identityRemove},
+		{name: "check", run: identityCheck},
+	}, args)
 }
 
 func identityAdd(ctx context.Context, r *runner, args []string) error {
@@ -50,7 +42,7 @@ func identityAdd(ctx context.Context, r *runner, args []string) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return errors.New("give the identity a name: lanyard identity add NAME …")
+		return errors.New("give the identity one name: lanyard identity add NAME …")
 	}
 	id.Name = pos[0]
 	id.SessionDuration = config.Duration{Duration: *dur}
@@ -72,6 +64,9 @@ func identityAdd(ctx context.Context, r *runner, args []string) error {
 }
 
 func identityList(_ context.Context, r *runner, args []string) error {
+	if err := parseNoArgs(r.flags("identity list", "identity list"), args); err != nil {
+		return err
+	}
 	a, err := r.local()
 	if err != nil {
 		return err
@@ -90,29 +85,31 @@ func identityList(_ context.Context, r *runner, args []string) error {
 }
 
 func identityRemove(_ context.Context, r *runner, args []string) error {
-	if len(args) != 1 {
-		return errors.New("usage: lanyard identity remove NAME")
+	name, err := oneName(r.flags("identity remove", "identity remove NAME"), args, "identity")
+	if err != nil {
+		return err
 	}
 	a, err := r.local()
 	if err != nil {
 		return err
 	}
-	if err := a.RemoveIdentity(args[0]); err != nil {
+	if err := a.RemoveIdentity(name); err != nil {
 		return err
 	}
-	fmt.Fprintf(r.env.Stdout, "Identity %q removed.\n", args[0])
+	fmt.Fprintf(r.env.Stdout, "Identity %q removed.\n", name)
 	return nil
 }
 
 func identityCheck(ctx context.Context, r *runner, args []string) error {
-	if len(args) != 1 {
-		return errors.New("usage: lanyard identity check NAME")
+	name, err := oneName(r.flags("identity check", "identity check NAME"), args, "identity")
+	if err != nil {
+		return err
 	}
 	a, err := r.local()
 	if err != nil {
 		return err
 	}
-	findings, err := a.CheckIdentity(ctx, args[0])
+	findings, err := a.CheckIdentity(ctx, name)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ func cmdTokens(ctx context.Context, r *runner, args []string) error {
 	fs := r.flags("tokens", "tokens [--module PATH…]")
 	var modules stringList
 	fs.Var(&modules, "module", "PKCS #11 module `path` to list (repeatable; default: discovered)")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if len(modules) == 0 {
@@ -70,7 +70,7 @@ func cmdImport(ctx context.Context, r *runner, args []string) error {
 	path := fs.String("aws-config", "", "AWS config `file` (default $AWS_CONFIG_FILE or ~/.aws/config)")
 	dry := fs.Bool("dry-run", false, "show what would be imported and change nothing")
 	write := fs.Bool("write-profiles", false, "also add `credential_process = lanyard credential-process` profiles to the AWS config file (a backup is kept)")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	file, err := importer.ConfigPath(*path)
@@ -94,6 +94,16 @@ func cmdImport(ctx context.Context, r *runner, args []string) error {
 	if *dry {
 		return nil
 	}
+	names := make([]string, 0, len(plan.Accounts))
+	for _, acct := range plan.Accounts {
+		names = append(names, acct.Name)
+	}
+	// Refuse before importing anything, not after: the import is all or nothing.
+	if *write {
+		if err := importer.CheckProfiles(file, names); err != nil {
+			return err
+		}
+	}
 	if err := a.Import(plan); err != nil {
 		return err
 	}
@@ -104,15 +114,16 @@ func cmdImport(ctx context.Context, r *runner, args []string) error {
 				return err
 			}
 		}
-		names := make([]string, 0, len(plan.Accounts))
-		for _, acct := range plan.Accounts {
-			names = append(names, acct.Name)
-		}
 		backup, err := importer.WriteProfiles(file, names, exe)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(r.env.Stdout, "Added lanyard profiles to %s (backup: %s).\n", file, backup)
+		profiles := make([]string, len(names))
+		for i, n := range names {
+			profiles[i] = importer.ProfileName(n)
+		}
+		fmt.Fprintf(r.env.Stdout, "Added the profiles %s to %s (backup: %s); your original profiles are unchanged.\n",
+			strings.Join(profiles, ", "), file, backup)
 	}
 	return nil
 }
@@ -120,7 +131,7 @@ func cmdImport(ctx context.Context, r *runner, args []string) error {
 func cmdEmulator(ctx context.Context, r *runner, args []string) error {
 	fs := r.flags("emulator", "emulator [--key-file]")
 	keyFile := fs.Bool("key-file", false, "put the identity's key in a PEM file even when SoftHSM is installed")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	w, err := demo.Start(demo.Options{KeyFile: *keyFile, IdentityOnly: true})
