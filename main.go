@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -40,16 +41,15 @@ func runGUI(args []string) error {
 	var opts app.Options
 	agentPath := ""
 	if len(args) > 0 && args[0] == "demo" {
-		fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-		keyFile := fs.Bool("key-file", false, "keep the demo key in a PEM file even when SoftHSM is installed")
-		pinFile := fs.Bool("pin-file", false, "read the demo token's PIN from a file instead of asking (unattended runs)")
-		browser := fs.String("browser", "", "browser command template for the console, with {url} (default: the system browser)")
-		extra := fs.Int("accounts", 0, "add this many generated accounts, to try the account window at scale")
-		if err := fs.Parse(args[1:]); err != nil {
-			return err
+		demoOpts, err := cli.DemoOptions(args[1:], os.Stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
 		}
-		w, err := demo.Start(demo.Options{KeyFile: *keyFile, PINFile: *pinFile, BrowserCommand: *browser, ExtraAccounts: *extra,
-			Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		demoOpts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		w, err := demo.Start(demoOpts)
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
@@ -57,7 +57,7 @@ func runGUI(args []string) error {
 		opts = app.Options{ConfigDir: w.ConfigDir, Store: w.Store, Resolver: w.Resolver}
 		agentPath = filepath.Join(w.Dir, "agent.sock")
 		fmt.Printf("Lanyard demo: emulator at %s.\n", w.Emulator.URL())
-		if w.OnToken && !*pinFile {
+		if w.OnToken && !demoOpts.PINFile {
 			fmt.Printf("The demo key is on a SoftHSM token: its PIN is %s.\n", demo.PIN)
 		}
 		fmt.Printf("Try the CLI against it:\n  export LANYARD_AGENT_SOCKET=%s LANYARD_CONFIG_DIR=%s\n  lanyard env --account sandbox\n", agentPath, w.ConfigDir)
@@ -75,6 +75,11 @@ func runGUI(args []string) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	srv, err := agent.Serve(ctx, core.AgentBackend(), agent.Options{Path: agentPath})
+	if msg, running := cli.AlreadyRunning(err); running {
+		// One tray per person: a second would ask for PINs on its own.
+		fmt.Println(msg)
+		return nil
+	}
 	if err != nil {
 		// The CLI then works on its own; the tray is still useful.
 		fmt.Fprintln(os.Stderr, "lanyard: agent channel not started:", err)
