@@ -48,21 +48,25 @@ const keyFilePrefix = "key file "
 
 // promptText is what the terminal shows before reading the secret.
 func promptText(req pin.Request) string {
+	file, isFile := strings.CutPrefix(req.TokenLabel, keyFilePrefix)
 	var b strings.Builder
 	if req.PreviousFailed {
-		b.WriteString("The previous PIN was wrong.\n")
+		if isFile {
+			b.WriteString("The previous passphrase was wrong.\n")
+		} else {
+			b.WriteString("The previous PIN was wrong.\n")
+		}
 	}
 	if w := req.Retry.String(); w != "" {
 		fmt.Fprintf(&b, "Warning: %s.\n", w)
 	}
-	if file, ok := strings.CutPrefix(req.TokenLabel, keyFilePrefix); ok {
+	switch {
+	case isFile:
 		fmt.Fprintf(&b, "Passphrase for key file %s", file)
-	} else {
-		what := "PIN"
-		if req.ContextSpecific {
-			what = "PIN for this signature"
-		}
-		fmt.Fprintf(&b, "%s for token %q", what, req.TokenLabel)
+	case req.ContextSpecific:
+		fmt.Fprintf(&b, "PIN for this signature for token %q", req.TokenLabel)
+	default:
+		fmt.Fprintf(&b, "PIN for token %q", req.TokenLabel)
 	}
 	if req.Certificate != "" {
 		fmt.Fprintf(&b, " (certificate %s)", req.Certificate)

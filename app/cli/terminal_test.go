@@ -8,8 +8,8 @@ import (
 )
 
 func TestPromptTextNamesAKeyFilePassphrase(t *testing.T) {
-	got := promptText(pin.Request{TokenLabel: "key file /home/a/key.pem", Certificate: "CN=alice"})
-	if got != "Passphrase for key file /home/a/key.pem (certificate CN=alice): " {
+	got := promptText(pin.Request{TokenLabel: "key file /home/a/key.pem", Certificate: "CN=alice", PreviousFailed: true})
+	if got != "The previous passphrase was wrong.\nPassphrase for key file /home/a/key.pem (certificate CN=alice): " {
 		t.Fatalf("key file prompt = %q", got)
 	}
 	got = promptText(pin.Request{TokenLabel: "YubiKey", ContextSpecific: true, Retry: pin.RetryFinalTry})
