@@ -223,7 +223,10 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun `lanyard COMMAND -h` for a command's flags.")
 }
 
-func cmdVersion(_ context.Context, r *runner, _ []string) error {
+func cmdVersion(_ context.Context, r *runner, args []string) error {
+	if err := parseNoArgs(r.flags("version", "version"), args); err != nil {
+		return err
+	}
 	fmt.Fprintln(r.env.Stdout, buildinfo.String())
 	return nil
 }

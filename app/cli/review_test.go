@@ -79,6 +79,7 @@ func TestArgumentErrorsComeBeforeThePIN(t *testing.T) {
 		{"lanyard credential-process: ", `unexpected argument "sandbox"`, []string{"credential-process", "--account", "x", "sandbox"}},
 		{"lanyard console: ", `unexpected argument "s3"`, []string{"console", "--account", "sandbox", "s3"}},
 		{"lanyard account list: ", `unexpected argument "all"`, []string{"account", "list", "all"}},
+		{"lanyard version: ", `unexpected argument "now"`, []string{"version", "now"}},
 	} {
 		w.refused(t, c.prefix, c.mention, c.args...)
 	}
