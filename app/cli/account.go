@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -110,11 +111,7 @@ func (r *runner) readExternalID() (string, error) {
 func savedOnly(fs *flag.FlagSet, name string, allowed ...string) error {
 	var refused []string
 	for _, f := range flagsSet(fs) {
-		ok := false
-		for _, a := range allowed {
-			ok = ok || f == "--"+a
-		}
-		if !ok {
+		if !slices.Contains(allowed, f) {
 			refused = append(refused, f)
 		}
 	}
@@ -290,7 +287,7 @@ func accountTemplate(_ context.Context, r *runner, args []string) error {
 		return errors.New("give one account name: lanyard account template NAME")
 	}
 	if len(pos) == 1 {
-		if err := savedOnly(fs, pos[0], "trust-policy"); err != nil {
+		if err := savedOnly(fs, pos[0], "--trust-policy"); err != nil {
 			return err
 		}
 	}
