@@ -296,3 +296,18 @@ func TestDemoFlags(t *testing.T) {
 		t.Fatalf("demo flags: %+v, %v", o, err)
 	}
 }
+
+// TestCancelledPINPromptExits130 is what a Ctrl-C at the terminal prompt
+// (or SIGINT/SIGTERM during it) becomes once the terminal is restored: the
+// prompter says cancelled, and the command stops quietly with 130.
+func TestCancelledPINPromptExits130(t *testing.T) {
+	w := newWorld(t, demo.Options{})
+	if !w.OnToken {
+		t.Skip("the demo key is a file without a PIN: nothing to cancel")
+	}
+	cancelled := pin.PrompterFunc(func(context.Context, pin.Request) (string, error) { return "", pin.ErrCancelled })
+	res := w.runEnv(t, cli.Env{NoAgent: true, Prompter: cancelled}, "env", "--account", "sandbox")
+	if res.code != 130 || res.stdout != "" || strings.TrimSpace(res.stderr) != "lanyard: cancelled" {
+		t.Fatalf("cancelled PIN prompt: %s", res)
+	}
+}
