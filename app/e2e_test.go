@@ -36,13 +36,15 @@ func TestMain(m *testing.M) {
 }
 
 // keyring returns the real Secret Service store, skipping when the test does
-// not run under .ci/testenv (make test always does).
+// not run under .ci/testenv (make test always does). Each test sees entries
+// of its own: the packages' tests run at once against one gnome-keyring, and
+// their demo worlds all have a "sandbox".
 func keyring(t testing.TB) secrets.Store {
 	t.Helper()
 	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
 		t.Skip("no D-Bus session: run under .ci/testenv (make test does)")
 	}
-	return secrets.NewKeyring()
+	return app.Keyring(fmt.Sprintf("test:%d:%s", os.Getpid(), t.Name()))
 }
 
 // countingPIN answers with the demo PIN and counts how often it was asked.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/lanyard-app/lanyard/app"
 	"github.com/lanyard-app/lanyard/app/cli"
 	"github.com/lanyard-app/lanyard/app/demo"
 	"github.com/lanyard-app/lanyard/app/secrets"
@@ -29,8 +30,8 @@ const (
 func TestMain(m *testing.M) {
 	switch {
 	case os.Getenv(envAsCLI) == "1":
-		// The same view of the keyring as the in-process runs (see world.store).
-		os.Exit(cli.Run(context.Background(), os.Args[1:], cli.Env{Store: secrets.NewKeyring()}))
+		// The same view of the keyring as the in-process runs (see keyring).
+		os.Exit(cli.Run(context.Background(), os.Args[1:], cli.Env{Store: app.Keyring(os.Getenv(envKeyring))}))
 	case os.Getenv(envAsSDKClient) == "1":
 		os.Exit(sdkClient())
 	}
@@ -39,13 +40,22 @@ func TestMain(m *testing.M) {
 
 // keyring returns the real Secret Service store, skipping when the test does
 // not run under .ci/testenv (make test always does).
+//
+// Each test sees entries of its own, and so do the CLI processes it starts
+// (told through envKeyring): the packages' tests run at once against one
+// gnome-keyring, and their demo worlds all have a "sandbox".
 func keyring(t testing.TB) secrets.Store {
 	t.Helper()
 	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
 		t.Skip("no D-Bus session: run under .ci/testenv (make test does)")
 	}
-	return secrets.NewKeyring()
+	ns := fmt.Sprintf("test:%d:%s", os.Getpid(), t.Name())
+	t.Setenv(envKeyring, ns)
+	return app.Keyring(ns)
 }
+
+// envKeyring names the keyring namespace of the test that started a child.
+const envKeyring = "LANYARD_TEST_KEYRING"
 
 // countingPIN answers with the demo PIN and counts how often it was asked.
 type countingPIN struct {
