@@ -462,8 +462,9 @@ func (a *App) verifyRole(ctx context.Context, name, identity, roleARN, accountID
 }
 
 // TemplateSaved renders what to deploy for a saved account, with its
-// stored ExternalId. A direct account has no role of its own to deploy.
-func (a *App) TemplateSaved(account string) (Template, error) {
+// stored ExternalId, granting the given managed policies (default
+// ReadOnlyAccess). A direct account has no role of its own to deploy.
+func (a *App) TemplateSaved(account string, policies ...string) (Template, error) {
 	acct := a.Config().Account(account)
 	if acct == nil {
 		return Template{}, fmt.Errorf("%w %q", ErrUnknownAccount, account)
@@ -486,9 +487,11 @@ func (a *App) TemplateSaved(account string) (Template, error) {
 	if !ok {
 		return Template{}, fmt.Errorf("%w %q", ErrUnknownIdentity, acct.Identity)
 	}
-	// A role path (role/ops/Admin) is kept: only the last segment is the name.
-	return buildTemplate(AccountDraft{Name: account, AccountID: acct.AccountID, RoleName: r.Resource[strings.LastIndex(r.Resource, "/")+1:],
-		Identity: acct.Identity, ExternalID: ext}, id.RoleARN)
+	// role/ops/Admin is the role Admin at the path /ops/.
+	i := strings.LastIndex(r.Resource, "/")
+	d := AccountDraft{Name: account, AccountID: acct.AccountID, RoleName: r.Resource[i+1:], RolePath: r.Resource[len("role") : i+1],
+		Identity: acct.Identity, ExternalID: ext, ManagedPolicyARNs: policies}
+	return buildTemplate(d, id.RoleARN)
 }
 
 // AddAccount saves a connected account, its ExternalId going to the keyring

@@ -182,3 +182,41 @@ func TestAgentErrorsKeepTheirMeaning(t *testing.T) {
 		t.Fatalf("err = %v (code %q), want not-found with the advice", err, agent.CodeOf(err))
 	}
 }
+
+func TestTemplateOfASavedRoleKeepsItsPathAndPolicies(t *testing.T) {
+	dir := t.TempDir()
+	store := secrets.NewMemory()
+	a, err := app.New(app.Options{ConfigDir: dir, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := a.AddIdentity(demoIdentity(t)); err != nil {
+		t.Fatal(err)
+	}
+	// An imported role that lives at a path.
+	if err := config.Update(dir, func(c *config.Config) error {
+		return c.AddAccount(config.Account{Name: "ops", AccountID: "111111111111", RoleARN: "arn:aws:iam::111111111111:role/team/ops/Admin",
+			Identity: "id", HasExternalID: true})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Set(secrets.ExternalIDKey("ops"), "ext-for-ops-1234"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := a.TemplateSaved("ops", "PowerUserAccess")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`Path: "/team/ops/"`, `Default: "Admin"`, "policy/PowerUserAccess", "ext-for-ops-1234"} {
+		if !strings.Contains(tpl.CloudFormation, want) {
+			t.Errorf("template lacks %s:\n%s", want, tpl.CloudFormation)
+		}
+	}
+	if strings.Contains(tpl.CloudFormation, "ReadOnlyAccess") {
+		t.Error("the default policy was granted besides the chosen one")
+	}
+}

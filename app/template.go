@@ -18,6 +18,7 @@ var (
 	accountIDPattern  = regexp.MustCompile(`^[0-9]{12}$`)
 	roleNamePattern   = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 	policyNamePattern = regexp.MustCompile(`^[\w+=,.@/-]{1,128}$`)
+	rolePathPattern   = regexp.MustCompile(`^/([\x21-\x7e]*/)?$`)
 )
 
 // trustPolicy is the IAM trust policy of a connected role: only the
@@ -85,6 +86,13 @@ func buildTemplate(d AccountDraft, hubRoleARN string) (Template, error) {
 		}
 		fmt.Fprintf(&pl, "        - %s\n", expr)
 	}
+	path := d.RolePath
+	if path == "" {
+		path = "/"
+	}
+	if !rolePathPattern.MatchString(path) {
+		return Template{}, fmt.Errorf("role path %q must start and end with / (like /ops/)", path)
+	}
 	var t strings.Builder
 	fmt.Fprintf(&t, `AWSTemplateFormatVersion: "2010-09-09"
 Description: >-
@@ -106,6 +114,7 @@ Resources:
     Type: AWS::IAM::Role
     Properties:
       RoleName: !Ref RoleName
+      Path: %q
       # Role chaining caps the session at one hour whatever is set here.
       MaxSessionDuration: 3600
       AssumeRolePolicyDocument:
@@ -126,6 +135,6 @@ Resources:
 %sOutputs:
   RoleArn:
     Value: !GetAtt LanyardRole.Arn
-`, d.RoleName, hubRoleARN, d.RoleName, d.ExternalID, hubRoleARN, pl.String())
+`, d.RoleName, hubRoleARN, d.RoleName, d.ExternalID, path, hubRoleARN, pl.String())
 	return Template{CloudFormation: t.String(), TrustPolicy: trust}, nil
 }

@@ -109,8 +109,10 @@ type AccountDraft struct {
 	// Name is what Lanyard calls the account; AccountID its 12-digit id.
 	Name      string
 	AccountID string
-	// RoleName is the role to create in the target account.
+	// RoleName is the role to create in the target account, at RolePath
+	// ("/" when empty, else like "/ops/").
 	RoleName string
+	RolePath string
 	// Identity is the identity whose hub role assumes the role.
 	Identity string
 	// Region is the account's default region (empty: the identity's).

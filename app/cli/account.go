@@ -287,7 +287,7 @@ func accountTemplate(_ context.Context, r *runner, args []string) error {
 		return errors.New("give one account name: lanyard account template NAME")
 	}
 	if len(pos) == 1 {
-		if err := savedOnly(fs, pos[0], "--trust-policy"); err != nil {
+		if err := savedOnly(fs, pos[0], "--trust-policy", "--policy"); err != nil {
 			return err
 		}
 	}
@@ -297,7 +297,7 @@ func accountTemplate(_ context.Context, r *runner, args []string) error {
 	}
 	var t app.Template
 	if len(pos) == 1 {
-		t, err = a.TemplateSaved(pos[0])
+		t, err = a.TemplateSaved(pos[0], d.policies...)
 	} else {
 		if err := d.complete(r, a); err != nil {
 			return err
