@@ -133,7 +133,7 @@ func (e *identityEntry) bundle(kp keys.KeyPair) ([]*x509.Certificate, error) {
 func (e *identityEntry) passphrase(ctx context.Context) keys.PassphraseFunc {
 	return func() ([]byte, error) {
 		p, err := keyringPIN{e}.PIN(ctx, pin.Request{
-			TokenLabel: "key file " + e.cfg.PrivateKey, Certificate: e.cfg.Certificate,
+			KeyFile: e.cfg.PrivateKey, Certificate: e.cfg.Certificate,
 		})
 		return []byte(p), err
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lanyard-app/lanyard/app"
+	"github.com/lanyard-app/lanyard/broker/pin"
 )
 
 func TestIdentityLineShowsAClockWarning(t *testing.T) {
@@ -19,5 +20,14 @@ func TestIdentityLineShowsAClockWarning(t *testing.T) {
 	id.Warning = ""
 	if got := identityText(id, now); strings.Contains(got, "clock") {
 		t.Fatalf("identity line %q mentions a clock without a warning", got)
+	}
+}
+
+func TestKeyFilePassphraseIsNotCalledAPIN(t *testing.T) {
+	if got := pinTitle(pin.Request{KeyFile: "/home/a/key.pem"}); got != "Key file passphrase" {
+		t.Fatalf("title %q", got)
+	}
+	if got := pinTitle(pin.Request{TokenLabel: "YubiKey"}); got != "Token PIN" {
+		t.Fatalf("title %q", got)
 	}
 }

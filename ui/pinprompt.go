@@ -85,6 +85,9 @@ type pinDialog struct {
 }
 
 func pinTitle(req pin.Request) string {
+	if req.KeyFile != "" {
+		return "Key file passphrase"
+	}
 	if req.ContextSpecific {
 		return "PIN for this signature"
 	}
@@ -107,7 +110,11 @@ func newPINDialog(a fyne.App, req pin.Request, answer chan<- pinAnswer) *pinDial
 	if req.ContextSpecific {
 		lines.Add(wrapped("The token asks for its PIN again to approve this signature."))
 	}
-	lines.Add(wrapped("Token: " + token))
+	if req.KeyFile != "" {
+		lines.Add(wrapped("Key file: " + req.KeyFile))
+	} else {
+		lines.Add(wrapped("Token: " + token))
+	}
 	if req.Certificate != "" {
 		lines.Add(wrapped("Certificate: " + req.Certificate))
 	}

@@ -42,13 +42,9 @@ func openTTY() (*os.File, error) {
 var ErrNoTerminal = errors.New("the token needs its PIN but there is no terminal to ask on: " +
 	"start the Lanyard tray app or `lanyard agent` in a terminal first, or give the PIN with pin-source in the key's pkcs11: URI")
 
-// keyFilePrefix starts the TokenLabel of a request for an encrypted key
-// file's passphrase, which is no token PIN.
-const keyFilePrefix = "key file "
-
 // promptText is what the terminal shows before reading the secret.
 func promptText(req pin.Request) string {
-	file, isFile := strings.CutPrefix(req.TokenLabel, keyFilePrefix)
+	file, isFile := req.KeyFile, req.KeyFile != ""
 	var b strings.Builder
 	if req.PreviousFailed {
 		if isFile {

@@ -8,7 +8,7 @@ import (
 )
 
 func TestPromptTextNamesAKeyFilePassphrase(t *testing.T) {
-	got := promptText(pin.Request{TokenLabel: "key file /home/a/key.pem", Certificate: "CN=alice", PreviousFailed: true})
+	got := promptText(pin.Request{KeyFile: "/home/a/key.pem", Certificate: "CN=alice", PreviousFailed: true})
 	if got != "The previous passphrase was wrong.\nPassphrase for key file /home/a/key.pem (certificate CN=alice): " {
 		t.Fatalf("key file prompt = %q", got)
 	}

@@ -53,6 +53,9 @@ type Request struct {
 	// ContextSpecific is true for a per-signature login (CKU_CONTEXT_SPECIFIC),
 	// as PIV slot 9c demands after every C_SignInit.
 	ContextSpecific bool
+	// KeyFile, when set, names an encrypted key file: the request is for
+	// its passphrase, not a token PIN, and the token fields are empty.
+	KeyFile string
 	// PreviousFailed is true when the last PIN given for this token was
 	// rejected; the prompter should say so. It is never re-sent automatically.
 	PreviousFailed bool
