@@ -168,7 +168,7 @@ func cmdConsole(ctx context.Context, r *runner, args []string) error {
 		_, err = fmt.Fprintln(r.env.Stdout, signin)
 		return err
 	}
-	redirect, err := r.showConsole(signin, region, browser)
+	redirect, err := console.Show(signin, console.Options{Region: region, Resolver: r.env.Resolver}, browser)
 	if err != nil {
 		return err
 	}
@@ -185,32 +185,6 @@ func cmdConsole(ctx context.Context, r *runner, args []string) error {
 		return errors.New("the browser did not open the sign-in link in time; run the command again or use --print")
 	}
 	return nil
-}
-
-// showConsole hands a sign-in URL from the broker to the browser through a
-// one-shot loopback redirect, signing out first when the settings say so:
-// the second half of console.Launch, whose first half ran in the broker.
-func (r *runner) showConsole(signin, region string, b console.Browser) (*console.Redirect, error) {
-	var redirect *console.Redirect
-	if b.LogoutFirst {
-		endpoint, err := console.SigninEndpoint(region, r.env.Resolver)
-		if err != nil {
-			return nil, err
-		}
-		if redirect, err = console.NewLogoutRedirect(signin, endpoint, b.TTL); err != nil {
-			return nil, err
-		}
-	} else {
-		var err error
-		if redirect, err = console.NewRedirect(signin, b.TTL); err != nil {
-			return nil, err
-		}
-	}
-	if err := console.Open(redirect.URL(), b.Command); err != nil {
-		redirect.Close()
-		return nil, err
-	}
-	return redirect, nil
 }
 
 func cmdToken(ctx context.Context, r *runner, args []string) error {
@@ -232,16 +206,7 @@ func cmdToken(ctx context.Context, r *runner, args []string) error {
 	if len(audience) == 0 {
 		return errors.New("--audience is required")
 	}
-	if len(audience) > webtoken.MaxAudiences {
-		return fmt.Errorf("%d audiences: give at most %d", len(audience), webtoken.MaxAudiences)
-	}
-	if *algorithm != webtoken.ES384 && *algorithm != webtoken.RS256 {
-		return fmt.Errorf("--algorithm %q: use %s or %s", *algorithm, webtoken.ES384, webtoken.RS256)
-	}
 	duration := time.Duration(*seconds) * time.Second
-	if duration < webtoken.MinDuration || duration > webtoken.MaxDuration {
-		return fmt.Errorf("--duration %d: use %d to %d seconds", *seconds, int(webtoken.MinDuration/time.Second), int(webtoken.MaxDuration/time.Second))
-	}
 	tagMap := map[string]string{}
 	for _, t := range tags {
 		k, v, ok := strings.Cut(t, "=")
@@ -249,6 +214,10 @@ func cmdToken(ctx context.Context, r *runner, args []string) error {
 			return fmt.Errorf("--tag %q: want KEY=VALUE", t)
 		}
 		tagMap[k] = v
+	}
+	// Checked here, before signing in: a bad flag must not cost a PIN entry.
+	if err := webtoken.Validate(webtoken.Options{Audience: audience, Algorithm: *algorithm, Duration: duration, Tags: tagMap}); err != nil {
+		return err
 	}
 	b, err := r.broker(ctx)
 	if err != nil {

@@ -186,14 +186,21 @@ func Launch(ctx context.Context, creds aws.Credentials, o Options, b Browser) (*
 	if err != nil {
 		return nil, err
 	}
+	return Show(signin, o, b)
+}
+
+// Show hands a sign-in URL to the browser through a one-shot loopback
+// redirect (signing out first when b says so): the half of Launch that runs
+// where the browser is, when the URL came from the agent.
+func Show(signin string, o Options, b Browser) (*Redirect, error) {
 	var r *Redirect
+	var err error
 	if b.LogoutFirst {
 		endpoint, err := SigninEndpoint(o.Region, o.Resolver)
 		if err != nil {
 			return nil, err
 		}
-		r, err = NewLogoutRedirect(signin, endpoint, b.TTL)
-		if err != nil {
+		if r, err = NewLogoutRedirect(signin, endpoint, b.TTL); err != nil {
 			return nil, err
 		}
 	} else if r, err = NewRedirect(signin, b.TTL); err != nil {

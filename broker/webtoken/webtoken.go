@@ -81,6 +81,14 @@ func Get(ctx context.Context, creds aws.CredentialsProvider, o Options) (jwt str
 	return token, aws.ToTime(out.Expiration), nil
 }
 
+// Validate checks the token's inputs (audience, algorithm, duration, tags),
+// so a command can refuse bad flags before any sign-in or PIN prompt.
+func Validate(o Options) error {
+	o.Region = "-" // the region is the caller's to supply later
+	_, err := input(o)
+	return err
+}
+
 // input checks the options before any network call and builds the request.
 func input(o Options) (*sts.GetWebIdentityTokenInput, error) {
 	if n := len(o.Audience); n < 1 || n > MaxAudiences {
