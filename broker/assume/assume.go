@@ -346,7 +346,7 @@ func validateTags(tags map[string]string) error {
 	}
 	for k, v := range tags {
 		if n := utf8.RuneCountInString(k); n < 1 || n > 128 || !tagChars.MatchString(k) || strings.HasPrefix(strings.ToLower(k), "aws:") {
-			return fmt.Errorf("session tag key %q is not valid: 1 to 128 letters, digits, spaces or _.:/=+-@, not starting with aws:", k)
+			return fmt.Errorf("session tag key %q is not valid: 1 to 128 letters, digits, spaces or _.:/=+-@, and no aws: prefix", k)
 		}
 		if utf8.RuneCountInString(v) > 256 || !tagChars.MatchString(v) {
 			return fmt.Errorf("session tag %q has a value AWS refuses: up to 256 letters, digits, spaces or _.:/=+-@", k)

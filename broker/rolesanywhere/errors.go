@@ -115,9 +115,6 @@ func (e *Error) retryable() bool {
 	return e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests || isThrottleCode(e.Code)
 }
 
-// maxErrorBody bounds how much of an error response is read.
-const maxErrorBody = 64 << 10
-
 // parseErrorResponse builds an *Error from a non-201 response. The code
 // comes from X-Amzn-ErrorType or the JSON __type/code, the message from
 // the JSON message (or Message). A non-JSON body contributes only a short

@@ -54,7 +54,13 @@ func jwks(t *testing.T, client *http.Client, issuer string) map[string]any {
 			if k.Crv != "P-384" {
 				t.Fatalf("EC key on %s", k.Crv)
 			}
-			out[k.Kid] = &ecdsa.PublicKey{Curve: elliptic.P384(), X: b(k.X), Y: b(k.Y)}
+			// An uncompressed point is 0x04 || X || Y, each 48 bytes on P-384.
+			point := append([]byte{4}, append(b(k.X).FillBytes(make([]byte, 48)), b(k.Y).FillBytes(make([]byte, 48))...)...)
+			pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P384(), point)
+			if err != nil {
+				t.Fatalf("JWK %s: %v", k.Kid, err)
+			}
+			out[k.Kid] = pub
 		case "RSA":
 			out[k.Kid] = &rsa.PublicKey{N: b(k.N), E: int(b(k.E).Int64())}
 		}

@@ -128,7 +128,7 @@ func input(o Options) (*sts.GetWebIdentityTokenInput, error) {
 	keys := make([]string, 0, len(o.Tags))
 	for k := range o.Tags {
 		if k == "" || len(k) > 128 || strings.HasPrefix(strings.ToLower(k), "aws:") {
-			return nil, fmt.Errorf("web identity token: tag key %q is not valid: 1 to 128 characters, not starting with aws:", k)
+			return nil, fmt.Errorf("web identity token: tag key %q is not valid: 1 to 128 characters and no aws: prefix", k)
 		}
 		if len(o.Tags[k]) > 256 {
 			return nil, fmt.Errorf("web identity token: tag %q has a value longer than 256 characters", k)
