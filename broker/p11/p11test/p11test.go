@@ -28,7 +28,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/miekg/pkcs11"
@@ -117,8 +116,12 @@ func ConfigPath() string {
 	return bed.conf
 }
 
+// Runner is what Main needs of a *testing.M. Taking the interface keeps the
+// testing package out of the lanyard binary, whose demo uses this test bed.
+type Runner interface{ Run() int }
+
 // Main is a complete TestMain: Setup, run the tests, clean up, exit.
-func Main(m *testing.M) {
+func Main(m Runner) {
 	cleanup, err := Setup()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
