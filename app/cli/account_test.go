@@ -20,13 +20,7 @@ func (w *world) forget(t *testing.T, account string) {
 
 func TestAccountAddWithExternalIDVerifiesThenSaves(t *testing.T) {
 	w := newWorld(t, demo.Options{PINFile: true})
-	ext, err := config.NewExternalID()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.secrets = append(w.secrets, ext)
-	roleARN := w.Emulator.AddRole(emulator.RoleSpec{AccountID: "444444444444", Name: "Existing",
-		TrustedPrincipals: []string{w.HubRoleARN}, ExternalID: ext, AllowSetSourceIdentity: true, AllowTagSession: true})
+	roleARN, ext := w.existingRole(t)
 	w.forget(t, "shared")
 	w.forget(t, "wrong")
 

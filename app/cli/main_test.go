@@ -11,8 +11,10 @@ import (
 
 	"github.com/lanyard-app/lanyard/app"
 	"github.com/lanyard-app/lanyard/app/cli"
+	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/demo"
 	"github.com/lanyard-app/lanyard/app/secrets"
+	"github.com/lanyard-app/lanyard/broker/emulator"
 	"github.com/lanyard-app/lanyard/broker/p11/p11test"
 	"github.com/lanyard-app/lanyard/broker/pin"
 )
@@ -192,4 +194,19 @@ func (w *world) readConfig(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// existingRole adds to the emulator a role that already trusts the hub role
+// with a fresh ExternalId (account 444444444444, role Existing), as a role
+// deployed before Lanyard knew it; the ExternalId joins the secrets that
+// must never show in output.
+func (w *world) existingRole(t *testing.T) (roleARN, externalID string) {
+	t.Helper()
+	ext, err := config.NewExternalID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.secrets = append(w.secrets, ext)
+	return w.Emulator.AddRole(emulator.RoleSpec{AccountID: "444444444444", Name: "Existing",
+		TrustedPrincipals: []string{w.HubRoleARN}, ExternalID: ext, AllowSetSourceIdentity: true, AllowTagSession: true}), ext
 }

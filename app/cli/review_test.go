@@ -19,7 +19,6 @@ import (
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/demo"
 	"github.com/lanyard-app/lanyard/app/secrets"
-	"github.com/lanyard-app/lanyard/broker/emulator"
 	"github.com/lanyard-app/lanyard/broker/pin"
 )
 
@@ -180,13 +179,7 @@ func TestTemplateWithoutANameAdvisesAccountAddNotTheExternalIDInArgv(t *testing.
 
 func TestAccountAddReadsTheExternalIDFromStdin(t *testing.T) {
 	w := newWorld(t, demo.Options{PINFile: true})
-	ext, err := config.NewExternalID()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.secrets = append(w.secrets, ext)
-	roleARN := w.Emulator.AddRole(emulator.RoleSpec{AccountID: "444444444444", Name: "Existing",
-		TrustedPrincipals: []string{w.HubRoleARN}, ExternalID: ext, AllowSetSourceIdentity: true, AllowTagSession: true})
+	roleARN, ext := w.existingRole(t)
 	w.forget(t, "piped")
 	add := []string{"account", "add", "piped", "--account-id", "444444444444", "--role", "Existing", "--external-id", "-"}
 
