@@ -133,32 +133,25 @@ func (a *App) reloadIfChanged() {
 	a.mu.Lock()
 	same := now == a.stamp
 	a.mu.Unlock()
-	if same {
-		return
+	if !same {
+		_ = a.Reload() // a file that does not parse is left for the next look
 	}
-	a.editMu.Lock()
-	defer a.editMu.Unlock()
-	cfg, err := config.Load(a.dir)
-	if err != nil {
-		return
-	}
-	a.mu.Lock()
-	a.applyLocked(cfg)
-	a.stamp = now
-	a.mu.Unlock()
-	a.notify()
 }
 
 // Reload re-reads the configuration file. A file that no longer parses is
 // reported and the current configuration kept.
 func (a *App) Reload() error {
+	a.editMu.Lock()
+	defer a.editMu.Unlock()
+	// Stamped before reading, so an edit landing meanwhile is seen next time.
+	stamp := stampOf(a.dir)
 	cfg, err := config.Load(a.dir)
 	if err != nil {
 		return err
 	}
 	a.mu.Lock()
 	a.applyLocked(cfg)
-	a.stamp = stampOf(a.dir)
+	a.stamp = stamp
 	a.mu.Unlock()
 	a.notify()
 	return nil
