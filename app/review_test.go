@@ -211,7 +211,7 @@ func TestTemplateOfASavedRoleKeepsItsPathAndPolicies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`Path: "/team/ops/"`, `Default: "Admin"`, "policy/PowerUserAccess", "ext-for-ops-1234"} {
+	for _, want := range []string{`Path: /team/ops/`, `Default: Admin`, "policy/PowerUserAccess", "ext-for-ops-1234"} {
 		if !strings.Contains(tpl.CloudFormation, want) {
 			t.Errorf("template lacks %s:\n%s", want, tpl.CloudFormation)
 		}

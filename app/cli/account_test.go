@@ -99,7 +99,7 @@ func TestAccountAddGeneratesExternalIDThenTemplateAndVerify(t *testing.T) {
 	}
 
 	tpl := w.mustRun(t, "account", "template", "fresh")
-	for _, want := range []string{"AWSTemplateFormatVersion", "AWS::IAM::Role", `"LanyardFresh"`, w.HubRoleARN, ext,
+	for _, want := range []string{"AWSTemplateFormatVersion", "AWS::IAM::Role", `Default: LanyardFresh`, w.HubRoleARN, ext,
 		"sts:ExternalId", "sts:SetSourceIdentity", "sts:TagSession", "ReadOnlyAccess", "MaxSessionDuration: 3600", "# Trust policy"} {
 		if !strings.Contains(tpl.stdout, want) {
 			t.Errorf("template lacks %q:\n%s", want, tpl.stdout)
