@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
 
@@ -189,11 +188,6 @@ func (w *wizardWindow) showTemplate() {
 		container.NewTabItem("Trust policy", container.NewBorder(nil, w.fileButtons(w.tmpl.TrustPolicy, "lanyard-"+w.draft.AccountID+"-trust.json"), nil, nil, trust)),
 	)
 	top := container.NewVBox(heading)
-	if w.tmpl.QuickCreateURL != "" {
-		if link, err := url.Parse(w.tmpl.QuickCreateURL); err == nil {
-			top.Add(widget.NewHyperlink("Open the CloudFormation quick-create page", link))
-		}
-	}
 	back := widget.NewButtonWithIcon("Back", theme.NavigateBackIcon(), w.showDetails)
 	next := widget.NewButtonWithIcon("Next: verify", theme.NavigateNextIcon(), w.showVerify)
 	next.Importance = widget.HighImportance
