@@ -3,24 +3,16 @@ package app
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/broker/awsname"
 )
 
 // defaultPolicy is what a connected role may do unless the person chooses.
 const defaultPolicy = "ReadOnlyAccess"
-
-var (
-	accountIDPattern  = regexp.MustCompile(`^[0-9]{12}$`)
-	roleNamePattern   = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	policyNamePattern = regexp.MustCompile(`^[\w+=,.@/-]{1,128}$`)
-	rolePathPattern   = regexp.MustCompile(`^/([\x21-\x7e]*/)?$`)
-)
 
 // The CloudFormation template is built as data and marshalled, so no value
 // (a role name, an ARN, an ExternalId) can change its structure. Struct
@@ -113,7 +105,7 @@ func policyARN(p string) (any, error) {
 		}
 		return p, nil
 	}
-	if !policyNamePattern.MatchString(p) {
+	if !awsname.IsPolicyName(p) {
 		return nil, fmt.Errorf("policy %q is neither an AWS managed policy name nor an ARN", p)
 	}
 	return map[string]string{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/" + p}, nil
@@ -122,16 +114,16 @@ func policyARN(p string) (any, error) {
 // buildTemplate renders the CloudFormation template and trust policy that
 // create the connected role in the target account.
 func buildTemplate(d AccountDraft, hubRoleARN string) (Template, error) {
-	if !accountIDPattern.MatchString(d.AccountID) {
-		return Template{}, fmt.Errorf("account id %q must be 12 digits", d.AccountID)
+	if err := CheckAccountID(d.AccountID); err != nil {
+		return Template{}, fmt.Errorf("account id %q: %w", d.AccountID, err)
 	}
-	if !roleNamePattern.MatchString(d.RoleName) {
-		return Template{}, fmt.Errorf("role name %q may use only letters, digits and +=,.@_- (at most 64)", d.RoleName)
+	if err := CheckRoleName(d.RoleName); err != nil {
+		return Template{}, fmt.Errorf("role name %q: %w", d.RoleName, err)
 	}
 	if d.ExternalID == "" {
 		return Template{}, fmt.Errorf("no ExternalId: generate one first")
 	}
-	if err := config.ValidExternalID(d.ExternalID); err != nil {
+	if err := awsname.ValidExternalID(d.ExternalID); err != nil {
 		return Template{}, err
 	}
 	policies := d.ManagedPolicyARNs
@@ -150,7 +142,7 @@ func buildTemplate(d AccountDraft, hubRoleARN string) (Template, error) {
 	if path == "" {
 		path = "/"
 	}
-	if !rolePathPattern.MatchString(path) {
+	if !awsname.IsRolePath(path) {
 		return Template{}, fmt.Errorf("role path %q must start and end with / (like /ops/)", path)
 	}
 
@@ -161,7 +153,7 @@ func buildTemplate(d AccountDraft, hubRoleARN string) (Template, error) {
 		Parameters: cfnParameters{
 			RoleName: cfnParameter{Type: "String", Default: d.RoleName},
 			ExternalID: cfnParameter{Type: "String", NoEcho: true, MinLength: 2, MaxLength: 1224,
-				AllowedPattern: `[\w+=,.@:/-]*`, Default: d.ExternalID},
+				AllowedPattern: awsname.ExternalIDPattern + "*", Default: d.ExternalID},
 		},
 		Resources: cfnResources{Role: cfnRole{
 			Type: "AWS::IAM::Role",

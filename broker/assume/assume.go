@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/lanyard-app/lanyard/broker/awsenv"
+	"github.com/lanyard-app/lanyard/broker/awsname"
 )
 
 // Session length limits for a role-chained AssumeRole. Lanyard's source is
@@ -39,8 +40,6 @@ const (
 const CredentialSource = "LanyardAssumeRole"
 
 var (
-	externalIDPattern  = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
-	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 	// tagChars is the session tag alphabet. Lengths are checked apart:
 	// a bounded repeat of Unicode classes ({1,128}) compiles into a program
 	// that costs every process start over 10 ms.
@@ -112,12 +111,12 @@ func New(source aws.CredentialsProvider, o Options) (*Provider, error) {
 		return nil, err
 	}
 	if o.ExternalID != "" {
-		if err := ValidateExternalID(o.ExternalID); err != nil {
+		if err := awsname.ValidExternalID(o.ExternalID); err != nil {
 			return nil, err
 		}
 	}
-	if !sessionNamePattern.MatchString(o.RoleSessionName) {
-		return nil, fmt.Errorf("role session name %q is not valid: use 2 to 64 letters, digits or +=,.@_- characters", o.RoleSessionName)
+	if err := awsname.ValidRoleSessionName(o.RoleSessionName); err != nil {
+		return nil, err
 	}
 	switch {
 	case o.Duration == 0:
@@ -314,30 +313,10 @@ func ParseRoleARN(s string) (arn.ARN, error) {
 	if a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") || len(a.Resource) <= len("role/") {
 		return arn.ARN{}, fmt.Errorf("%q is not an IAM role ARN: expected arn:%s:iam::ACCOUNT:role/NAME", s, a.Partition)
 	}
-	if !isAccountID(a.AccountID) {
+	if !awsname.IsAccountID(a.AccountID) {
 		return arn.ARN{}, fmt.Errorf("role ARN %q has no valid 12-digit account id", s)
 	}
 	return a, nil
-}
-
-// ValidateExternalID checks an ExternalId's form without revealing it.
-func ValidateExternalID(id string) error {
-	if len(id) < 2 || len(id) > 1224 || !externalIDPattern.MatchString(id) {
-		return fmt.Errorf("the ExternalId (%d characters) is not valid: AWS accepts 2 to 1224 letters, digits or +=,.@:/-_ characters", len(id))
-	}
-	return nil
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 func validateTags(tags map[string]string) error {

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -23,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
 	"github.com/lanyard-app/lanyard/broker/awsenv"
+	"github.com/lanyard-app/lanyard/broker/awsname"
 	"github.com/lanyard-app/lanyard/broker/keys"
 )
 
@@ -42,8 +42,6 @@ const CredentialsSource = "IAMRolesAnywhere"
 
 // maxResponseBody bounds what is read from a CreateSession response.
 const maxResponseBody = 1 << 20
-
-var roleSessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 
 // KeyFunc returns the key pair to sign with. It is called once per
 // CreateSession, just before the first signature, so a token (and its PIN
@@ -110,7 +108,7 @@ func NewProvider(cfg Config, key KeyFunc) (*Provider, error) {
 	region := cfg.Region
 	if region == "" {
 		region = arns.trustAnchor.Region
-	} else if !regionPattern.MatchString(region) {
+	} else if !awsname.IsRegion(region) {
 		return nil, fmt.Errorf("the region %s is not an AWS region name (like eu-west-1)", quoteARN(region))
 	}
 	if cfg.DurationSeconds == 0 {
@@ -120,8 +118,10 @@ func NewProvider(cfg Config, key KeyFunc) (*Provider, error) {
 		return nil, fmt.Errorf("the session duration %d seconds is outside %d–%d (15 minutes to 12 hours)",
 			cfg.DurationSeconds, MinDurationSeconds, MaxDurationSeconds)
 	}
-	if cfg.RoleSessionName != "" && !roleSessionNamePattern.MatchString(cfg.RoleSessionName) {
-		return nil, fmt.Errorf("the role session name %s must be 2–64 characters of letters, digits and +=,.@_-", quoteARN(cfg.RoleSessionName))
+	if cfg.RoleSessionName != "" {
+		if err := awsname.ValidRoleSessionName(cfg.RoleSessionName); err != nil {
+			return nil, err
+		}
 	}
 	base, err := cfg.Resolver.Endpoint(awsenv.RolesAnywhere, region, cfg.FIPS)
 	if err != nil {
