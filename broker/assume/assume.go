@@ -280,6 +280,8 @@ func NewSTSClient(creds aws.CredentialsProvider, region string, resolver awsenv.
 		if client, err = resolver.HTTPClient(); err != nil {
 			return nil, "", err
 		}
+	} else {
+		client = awsenv.Guard(client)
 	}
 	c := sts.New(sts.Options{
 		Region:       region,
@@ -287,19 +289,20 @@ func NewSTSClient(creds aws.CredentialsProvider, region string, resolver awsenv.
 		BaseEndpoint: aws.String(endpoint),
 		HTTPClient:   client,
 		Retryer: retry.NewStandard(func(so *retry.StandardOptions) {
-			so.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(certificateErrorsAreFinal)}, so.Retryables...)
+			so.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(finalErrors)}, so.Retryables...)
 		}),
 	})
 	return c, endpoint, nil
 }
 
-// certificateErrorsAreFinal stops the SDK from retrying a TLS verification
-// failure: the answer will not change, and the user waits for nothing.
-func certificateErrorsAreFinal(err error) aws.Ternary {
+// finalErrors stops the SDK from retrying a TLS verification failure or a
+// redirect: the answer will not change, and the user waits for nothing.
+func finalErrors(err error) aws.Ternary {
 	var unknownCA x509.UnknownAuthorityError
 	var host x509.HostnameError
 	var invalid x509.CertificateInvalidError
-	if errors.As(err, &unknownCA) || errors.As(err, &host) || errors.As(err, &invalid) {
+	var redirect *awsenv.RedirectError
+	if errors.As(err, &unknownCA) || errors.As(err, &host) || errors.As(err, &invalid) || errors.As(err, &redirect) {
 		return aws.FalseTernary
 	}
 	return aws.UnknownTernary

@@ -140,6 +140,8 @@ func NewProvider(cfg Config, key KeyFunc) (*Provider, error) {
 		if client, err = cfg.Resolver.HTTPClient(); err != nil {
 			return nil, err
 		}
+	} else {
+		client = awsenv.Guard(client)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
@@ -338,7 +340,7 @@ func (p *Provider) measureSkew(date string) (time.Duration, bool) {
 
 // isTransientTransport reports transport failures worth another attempt: a
 // dropped or reset connection, a timeout. A name that does not resolve, a
-// refused connection or a TLS trust problem will not fix itself.
+// refused connection, a TLS trust problem or a redirect will not fix itself.
 func isTransientTransport(err error) bool {
 	var ee *EndpointError
 	if !errors.As(err, &ee) {
@@ -349,8 +351,10 @@ func isTransientTransport(err error) bool {
 	var recordErr tls.RecordHeaderError
 	var unknownAuthority x509.UnknownAuthorityError
 	var hostnameErr x509.HostnameError
+	var redirect *awsenv.RedirectError
 	switch {
-	case errors.As(ee.Err, &dnsErr) && !dnsErr.IsTemporary,
+	case errors.As(ee.Err, &redirect),
+		errors.As(ee.Err, &dnsErr) && !dnsErr.IsTemporary,
 		errors.Is(ee.Err, syscall.ECONNREFUSED),
 		errors.As(ee.Err, &certErr), errors.As(ee.Err, &recordErr),
 		errors.As(ee.Err, &unknownAuthority), errors.As(ee.Err, &hostnameErr):

@@ -1,0 +1,69 @@
+package assume
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/lanyard-app/lanyard/broker/awsenv"
+	"github.com/lanyard-app/lanyard/broker/emulator/emulatortest"
+)
+
+// hopAt is the hop into role with its STS endpoint moved to url.
+func hopAt(t *testing.T, h *emulatortest.Hub, role, url string) *Provider {
+	t.Helper()
+	p, err := New(h.Source, Options{
+		RoleARN: role, ExternalID: emulatortest.ExternalID, RoleSessionName: "alice", Region: h.Emulator.Region(),
+		Resolver: emulatortest.HostileResolver(t, url),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestHostileSTS attacks AssumeRole from the STS endpoint's side; after the
+// attacks the same hop still works against the real endpoint.
+func TestHostileSTS(t *testing.T) {
+	h := emulatortest.NewHub(t)
+	role := h.AddTarget("lanyard-hostile", true)
+	t.Run("RedirectsAreNeverFollowed", func(t *testing.T) { stsRedirectsAreNeverFollowed(t, h, role) })
+	if _, err := hop(t, h, role, emulatortest.ExternalID).Assume(context.Background()); err != nil {
+		t.Fatalf("the real endpoint: %v", err)
+	}
+}
+
+// stsRedirectsAreNeverFollowed: the signed AssumeRole, which carries the
+// ExternalId, is never re-sent where a redirect points, nor retried.
+func stsRedirectsAreNeverFollowed(t *testing.T, h *emulatortest.Hub, role string) {
+	trap := emulatortest.NewTrap(t)
+	for _, tc := range []struct {
+		name, target string
+		status       int
+	}{
+		{"another host", trap.TLS.URL, http.StatusTemporaryRedirect},
+		{"https to http", trap.Plain.URL, http.StatusPermanentRedirect},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var hits atomic.Int32
+			hostile := emulatortest.Redirector(t, tc.status, tc.target, &hits)
+			_, err := hopAt(t, h, role, hostile.URL).Assume(context.Background())
+			var redirect *awsenv.RedirectError
+			if !errors.As(err, &redirect) || !strings.Contains(err.Error(), "does not follow") {
+				t.Fatalf("got %v, want a refused redirect", err)
+			}
+			if strings.Contains(err.Error(), emulatortest.ExternalID) {
+				t.Error("the error shows the ExternalId")
+			}
+			if trap.Hits() != 0 {
+				t.Fatalf("the redirect was followed: %d requests reached %s", trap.Hits(), tc.target)
+			}
+			if n := hits.Load(); n != 1 {
+				t.Errorf("%d attempts at the redirecting endpoint, want 1", n)
+			}
+		})
+	}
+}

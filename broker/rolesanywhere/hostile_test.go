@@ -1,0 +1,69 @@
+package rolesanywhere_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/lanyard-app/lanyard/broker/awsenv"
+	"github.com/lanyard-app/lanyard/broker/emulator/emulatortest"
+	"github.com/lanyard-app/lanyard/broker/rolesanywhere"
+)
+
+// providerAt is the hub's identity with its endpoint moved to url.
+func providerAt(t *testing.T, h *emulatortest.Hub, url string) *rolesanywhere.Provider {
+	t.Helper()
+	cfg := h.Identity
+	if url != "" {
+		cfg.Resolver = emulatortest.HostileResolver(t, url)
+	}
+	p, err := rolesanywhere.NewProvider(cfg, h.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestHostileEndpoints attacks CreateSession from the endpoint's side; after
+// each attack the same identity still signs in at the real endpoint.
+func TestHostileEndpoints(t *testing.T) {
+	h := emulatortest.NewHub(t)
+	t.Run("RedirectsAreNeverFollowed", func(t *testing.T) { redirectsAreNeverFollowed(t, h) })
+	if _, err := providerAt(t, h, "").CreateSession(context.Background()); err != nil {
+		t.Fatalf("the real endpoint: %v", err)
+	}
+}
+
+// redirectsAreNeverFollowed: an endpoint that redirects the signed request
+// elsewhere, to another host or from https to http, gets neither the signed
+// request re-sent nor a second attempt.
+func redirectsAreNeverFollowed(t *testing.T, h *emulatortest.Hub) {
+	trap := emulatortest.NewTrap(t)
+	for _, tc := range []struct {
+		name, target string
+		status       int
+	}{
+		{"another host", trap.TLS.URL, http.StatusTemporaryRedirect},
+		{"https to http", trap.Plain.URL, http.StatusPermanentRedirect},
+		{"found", trap.TLS.URL, http.StatusFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var hits atomic.Int32
+			hostile := emulatortest.Redirector(t, tc.status, tc.target, &hits)
+			_, err := providerAt(t, h, hostile.URL).CreateSession(context.Background())
+			var redirect *awsenv.RedirectError
+			if !errors.As(err, &redirect) || !strings.Contains(err.Error(), "does not follow") {
+				t.Fatalf("got %v, want a refused redirect", err)
+			}
+			if trap.Hits() != 0 {
+				t.Fatalf("the redirect was followed: %d requests reached %s", trap.Hits(), tc.target)
+			}
+			if n := hits.Load(); n != 1 {
+				t.Errorf("%d attempts at the redirecting endpoint, want 1", n)
+			}
+		})
+	}
+}
