@@ -295,14 +295,16 @@ func NewSTSClient(creds aws.CredentialsProvider, region string, resolver awsenv.
 	return c, endpoint, nil
 }
 
-// finalErrors stops the SDK from retrying a TLS verification failure or a
-// redirect: the answer will not change, and the user waits for nothing.
+// finalErrors stops the SDK from retrying a TLS verification failure, a
+// redirect or an oversized answer: the answer will not change, and the user
+// waits for nothing.
 func finalErrors(err error) aws.Ternary {
 	var unknownCA x509.UnknownAuthorityError
 	var host x509.HostnameError
 	var invalid x509.CertificateInvalidError
 	var redirect *awsenv.RedirectError
-	if errors.As(err, &unknownCA) || errors.As(err, &host) || errors.As(err, &invalid) || errors.As(err, &redirect) {
+	var tooLarge *awsenv.ResponseTooLargeError
+	if errors.As(err, &unknownCA) || errors.As(err, &host) || errors.As(err, &invalid) || errors.As(err, &redirect) || errors.As(err, &tooLarge) {
 		return aws.FalseTernary
 	}
 	return aws.UnknownTernary

@@ -31,6 +31,7 @@ func TestHostileSTS(t *testing.T) {
 	h := emulatortest.NewHub(t)
 	role := h.AddTarget("lanyard-hostile", true)
 	t.Run("RedirectsAreNeverFollowed", func(t *testing.T) { stsRedirectsAreNeverFollowed(t, h, role) })
+	t.Run("AnswersAreBounded", func(t *testing.T) { stsAnswersAreBounded(t, h, role) })
 	if _, err := hop(t, h, role, emulatortest.ExternalID).Assume(context.Background()); err != nil {
 		t.Fatalf("the real endpoint: %v", err)
 	}
@@ -63,6 +64,27 @@ func stsRedirectsAreNeverFollowed(t *testing.T, h *emulatortest.Hub, role string
 			}
 			if n := hits.Load(); n != 1 {
 				t.Errorf("%d attempts at the redirecting endpoint, want 1", n)
+			}
+		})
+	}
+}
+
+// stsAnswersAreBounded: a 2 GiB AssumeRole answer, declared or streamed, is
+// refused after at most MaxResponseBytes, and not asked for again.
+func stsAnswersAreBounded(t *testing.T, h *emulatortest.Hub, role string) {
+	for _, declared := range []bool{false, true} {
+		t.Run(map[bool]string{false: "streamed", true: "declared"}[declared], func(t *testing.T) {
+			var sent atomic.Int64
+			hostile := emulatortest.Flood(t, http.StatusOK,
+				`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><SessionToken>`, declared, &sent)
+			_, err := hopAt(t, h, role, hostile.URL).Assume(context.Background())
+			var tooLarge *awsenv.ResponseTooLargeError
+			if !errors.As(err, &tooLarge) {
+				t.Fatalf("got %v, want a refused oversized answer", err)
+			}
+			hostile.CloseClientConnections()
+			if n := sent.Load(); n > awsenv.MaxResponseBytes+16<<20 {
+				t.Errorf("the client took %d MiB of the answer", n>>20)
 			}
 		})
 	}

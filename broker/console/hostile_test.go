@@ -46,6 +46,22 @@ func TestHostileSigninEndpoint(t *testing.T) {
 		}
 	})
 
+	t.Run("AnswersAreBounded", func(t *testing.T) {
+		for _, declared := range []bool{false, true} {
+			var sent atomic.Int64
+			hostile := emulatortest.Flood(t, http.StatusOK, `{"SigninToken":"`, declared, &sent)
+			o := o
+			o.Resolver = emulatortest.HostileResolver(t, hostile.URL)
+			if _, err := SigninURL(context.Background(), creds, o); err == nil {
+				t.Fatal("a 2 GiB answer gave a sign-in URL")
+			}
+			hostile.CloseClientConnections()
+			if n := sent.Load(); n > awsenv.MaxResponseBytes+16<<20 {
+				t.Errorf("the client took %d MiB of the answer (declared length: %v)", n>>20, declared)
+			}
+		}
+	})
+
 	o.Resolver = h.Resolver
 	if u, err := SigninURL(context.Background(), creds, o); err != nil || !strings.Contains(u, "SigninToken=") {
 		t.Fatalf("the real endpoint: %q, %v", u, err)

@@ -32,6 +32,7 @@ func providerAt(t *testing.T, h *emulatortest.Hub, url string) *rolesanywhere.Pr
 func TestHostileEndpoints(t *testing.T) {
 	h := emulatortest.NewHub(t)
 	t.Run("RedirectsAreNeverFollowed", func(t *testing.T) { redirectsAreNeverFollowed(t, h) })
+	t.Run("AnswersAreBounded", func(t *testing.T) { answersAreBounded(t, h) })
 	if _, err := providerAt(t, h, "").CreateSession(context.Background()); err != nil {
 		t.Fatalf("the real endpoint: %v", err)
 	}
@@ -67,3 +68,27 @@ func redirectsAreNeverFollowed(t *testing.T, h *emulatortest.Hub) {
 		})
 	}
 }
+
+// answersAreBounded: a 2 GiB answer, declared or streamed, is refused after
+// at most MaxResponseBytes, once, without growing the process.
+func answersAreBounded(t *testing.T, h *emulatortest.Hub) {
+	for _, declared := range []bool{false, true} {
+		t.Run(map[bool]string{false: "streamed", true: "declared"}[declared], func(t *testing.T) {
+			var sent atomic.Int64
+			hostile := emulatortest.Flood(t, http.StatusCreated, `{"credentialSet":[{"credentials":{"sessionToken":"`, declared, &sent)
+			_, err := providerAt(t, h, hostile.URL).CreateSession(context.Background())
+			var tooLarge *awsenv.ResponseTooLargeError
+			if !errors.As(err, &tooLarge) {
+				t.Fatalf("got %v, want a refused oversized answer", err)
+			}
+			hostile.CloseClientConnections()
+			if n := sent.Load(); n > maxAccepted {
+				t.Errorf("the client took %d MiB of the answer", n>>20)
+			}
+		})
+	}
+}
+
+// maxAccepted is what a bounded client may have accepted from a flood: the
+// bound plus what the loopback socket buffers hold.
+const maxAccepted = awsenv.MaxResponseBytes + 16<<20

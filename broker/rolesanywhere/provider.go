@@ -40,9 +40,6 @@ const ClockSkewWindow = 5 * time.Minute
 // CredentialsSource is aws.Credentials.Source for credentials from here.
 const CredentialsSource = "IAMRolesAnywhere"
 
-// maxResponseBody bounds what is read from a CreateSession response.
-const maxResponseBody = 1 << 20
-
 var roleSessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 
 // KeyFunc returns the key pair to sign with. It is called once per
@@ -299,7 +296,7 @@ func (p *Provider) attempt(ctx context.Context, kp keys.KeyPair) (*Session, erro
 		return nil, &EndpointError{URL: p.endpointURL(), Err: err}
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
+	body, err := io.ReadAll(resp.Body) // bounded by the awsenv transport
 	if err != nil {
 		return nil, &EndpointError{URL: p.endpointURL(), Err: err}
 	}
@@ -340,7 +337,8 @@ func (p *Provider) measureSkew(date string) (time.Duration, bool) {
 
 // isTransientTransport reports transport failures worth another attempt: a
 // dropped or reset connection, a timeout. A name that does not resolve, a
-// refused connection, a TLS trust problem or a redirect will not fix itself.
+// refused connection, a TLS trust problem, a redirect or an oversized answer
+// will not fix itself.
 func isTransientTransport(err error) bool {
 	var ee *EndpointError
 	if !errors.As(err, &ee) {
@@ -352,8 +350,9 @@ func isTransientTransport(err error) bool {
 	var unknownAuthority x509.UnknownAuthorityError
 	var hostnameErr x509.HostnameError
 	var redirect *awsenv.RedirectError
+	var tooLarge *awsenv.ResponseTooLargeError
 	switch {
-	case errors.As(ee.Err, &redirect),
+	case errors.As(ee.Err, &redirect), errors.As(ee.Err, &tooLarge),
 		errors.As(ee.Err, &dnsErr) && !dnsErr.IsTemporary,
 		errors.Is(ee.Err, syscall.ECONNREFUSED),
 		errors.As(ee.Err, &certErr), errors.As(ee.Err, &recordErr),

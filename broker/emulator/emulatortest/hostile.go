@@ -1,11 +1,14 @@
 package emulatortest
 
 import (
+	"bytes"
 	"encoding/pem"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync/atomic"
 	"testing"
 
@@ -65,4 +68,27 @@ func HostileResolver(t testing.TB, url string) awsenv.Resolver {
 	}
 	env := map[string]string{"AWS_ENDPOINT_URL": url, "AWS_CA_BUNDLE": bundle}
 	return awsenv.Resolver{Getenv: func(k string) string { return env[k] }}
+}
+
+// Flood starts a TLS endpoint that answers every request with status and a
+// body of prefix followed by filler without end (or until 2 GiB when
+// declareLength sets Content-Length to that). sent counts the bytes the
+// client accepted. It stops when the test ends.
+func Flood(t testing.TB, status int, prefix string, declareLength bool, sent *atomic.Int64) *httptest.Server {
+	t.Helper()
+	s := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if declareLength {
+			w.Header().Set("Content-Length", strconv.FormatInt(2<<30, 10))
+		}
+		w.WriteHeader(status)
+		n, err := io.WriteString(w, prefix)
+		sent.Add(int64(n))
+		filler := bytes.Repeat([]byte("A"), 64<<10)
+		for err == nil && sent.Load() < 2<<30 {
+			n, err = w.Write(filler)
+			sent.Add(int64(n))
+		}
+	}))
+	t.Cleanup(s.Close)
+	return s
 }
