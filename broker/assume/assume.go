@@ -171,6 +171,13 @@ func (p *Provider) Assume(ctx context.Context) (*Session, error) {
 	if out.Credentials == nil || out.AssumedRoleUser == nil {
 		return nil, &Error{Op: "assume " + p.opts.RoleARN, Reason: "STS answered without credentials"}
 	}
+	if out.Credentials.Expiration == nil {
+		return nil, &Error{Op: "assume " + p.opts.RoleARN, Reason: "STS answered with credentials that never expire, which it never does: check AWS_ENDPOINT_URL_STS and any proxy in between"}
+	}
+	if now := time.Now(); !out.Credentials.Expiration.After(now) {
+		expired := &awsenv.ExpiredCredentialsError{Service: "STS", Endpoint: p.endpoint, Expires: *out.Credentials.Expiration, Now: now}
+		return nil, &Error{Op: "assume " + p.opts.RoleARN, Reason: expired.Error(), Err: expired}
+	}
 	assumed := aws.ToString(out.AssumedRoleUser.Arn)
 	account := p.role.AccountID
 	if a, err := arn.Parse(assumed); err == nil && a.AccountID != "" {
@@ -183,7 +190,7 @@ func (p *Provider) Assume(ctx context.Context) (*Session, error) {
 			SecretAccessKey: aws.ToString(c.SecretAccessKey),
 			SessionToken:    aws.ToString(c.SessionToken),
 			Source:          CredentialSource,
-			CanExpire:       c.Expiration != nil,
+			CanExpire:       true,
 			Expires:         aws.ToTime(c.Expiration),
 			AccountID:       account,
 		},

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/lanyard-app/lanyard/broker/awsenv"
 	"github.com/lanyard-app/lanyard/broker/emulator/emulatortest"
@@ -32,6 +35,7 @@ func TestHostileSTS(t *testing.T) {
 	role := h.AddTarget("lanyard-hostile", true)
 	t.Run("RedirectsAreNeverFollowed", func(t *testing.T) { stsRedirectsAreNeverFollowed(t, h, role) })
 	t.Run("AnswersAreBounded", func(t *testing.T) { stsAnswersAreBounded(t, h, role) })
+	t.Run("ExpiredCredentialsAreRefused", func(t *testing.T) { stsExpiredCredentialsAreRefused(t, h, role) })
 	if _, err := hop(t, h, role, emulatortest.ExternalID).Assume(context.Background()); err != nil {
 		t.Fatalf("the real endpoint: %v", err)
 	}
@@ -85,6 +89,35 @@ func stsAnswersAreBounded(t *testing.T, h *emulatortest.Hub, role string) {
 			hostile.CloseClientConnections()
 			if n := sent.Load(); n > awsenv.MaxResponseBytes+16<<20 {
 				t.Errorf("the client took %d MiB of the answer", n>>20)
+			}
+		})
+	}
+}
+
+// stsExpiredCredentialsAreRefused: an AssumeRole answer whose credentials
+// expired two hours ago (or never expire) hands out nothing.
+func stsExpiredCredentialsAreRefused(t *testing.T, h *emulatortest.Hub, role string) {
+	for name, expiration := range map[string]string{
+		"two hours ago": "<Expiration>" + time.Now().Add(-2*time.Hour).UTC().Format(time.RFC3339) + "</Expiration>",
+		"never":         "",
+	} {
+		t.Run(name, func(t *testing.T) {
+			var hits atomic.Int32
+			hostile := emulatortest.Answer(t, http.StatusOK, `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>`+
+				`<Credentials><AccessKeyId>ASIAHOSTILE</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken>`+expiration+`</Credentials>`+
+				`<AssumedRoleUser><Arn>arn:aws:sts::222233334444:assumed-role/lanyard-hostile/alice</Arn><AssumedRoleId>AROA:alice</AssumedRoleId></AssumedRoleUser>`+
+				`</AssumeRoleResult></AssumeRoleResponse>`, &hits)
+			p := hopAt(t, h, role, hostile.URL)
+			creds, err := aws.NewCredentialsCache(p).Retrieve(context.Background())
+			if err == nil || !strings.Contains(err.Error(), "AWS_ENDPOINT_URL_STS") && !strings.Contains(err.Error(), "clock") {
+				t.Fatalf("got %v, want the credentials refused with a clock/endpoint message", err)
+			}
+			var stale *awsenv.ExpiredCredentialsError
+			if expiration != "" && !errors.As(err, &stale) {
+				t.Errorf("got %T, want an ExpiredCredentialsError inside", err)
+			}
+			if creds.AccessKeyID != "" || p.Last() != nil || hits.Load() != 1 {
+				t.Errorf("handed out %q after %d attempts", creds.AccessKeyID, hits.Load())
 			}
 		})
 	}

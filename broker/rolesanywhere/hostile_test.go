@@ -7,6 +7,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/lanyard-app/lanyard/broker/awsenv"
 	"github.com/lanyard-app/lanyard/broker/emulator/emulatortest"
@@ -33,6 +36,7 @@ func TestHostileEndpoints(t *testing.T) {
 	h := emulatortest.NewHub(t)
 	t.Run("RedirectsAreNeverFollowed", func(t *testing.T) { redirectsAreNeverFollowed(t, h) })
 	t.Run("AnswersAreBounded", func(t *testing.T) { answersAreBounded(t, h) })
+	t.Run("ExpiredCredentialsAreRefused", func(t *testing.T) { expiredCredentialsAreRefused(t, h) })
 	if _, err := providerAt(t, h, "").CreateSession(context.Background()); err != nil {
 		t.Fatalf("the real endpoint: %v", err)
 	}
@@ -92,3 +96,20 @@ func answersAreBounded(t *testing.T, h *emulatortest.Hub) {
 // maxAccepted is what a bounded client may have accepted from a flood: the
 // bound plus what the loopback socket buffers hold.
 const maxAccepted = awsenv.MaxResponseBytes + 16<<20
+
+// expiredCredentialsAreRefused: credentials that expired two hours ago are
+// not handed out, and the person is told to check the clock or endpoint.
+func expiredCredentialsAreRefused(t *testing.T, h *emulatortest.Hub) {
+	var hits atomic.Int32
+	expired := time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339)
+	hostile := emulatortest.Answer(t, http.StatusCreated, `{"credentialSet":[{"credentials":{"accessKeyId":"ASIAHOSTILE","secretAccessKey":"s",`+
+		`"sessionToken":"t","expiration":"`+expired+`"},"roleArn":"`+h.RoleARN+`"}]}`, &hits)
+	creds, err := aws.NewCredentialsCache(providerAt(t, h, hostile.URL)).Retrieve(context.Background())
+	var stale *awsenv.ExpiredCredentialsError
+	if !errors.As(err, &stale) || !strings.Contains(err.Error(), "clock") || !strings.Contains(err.Error(), "endpoint") {
+		t.Fatalf("got %v, want expired credentials refused with a clock/endpoint message", err)
+	}
+	if creds.AccessKeyID != "" || hits.Load() != 1 {
+		t.Errorf("handed out %q after %d attempts", creds.AccessKeyID, hits.Load())
+	}
+}

@@ -209,8 +209,10 @@ type Session struct {
 // MaxAttempts); authentication and validation errors are not. When a
 // response's Date header shows the local clock more than ClockSkewWindow
 // off, the signing clock is corrected and a failed request is retried once;
-// if it still fails the error is a *ClockSkewError. Other failures are
-// *Error (the service said no) or *EndpointError (no answer).
+// if it still fails the error is a *ClockSkewError. Credentials that have
+// already expired are refused with an *awsenv.ExpiredCredentialsError.
+// Other failures are *Error (the service said no) or *EndpointError (no
+// answer).
 func (p *Provider) CreateSession(ctx context.Context) (*Session, error) {
 	kp, err := p.key(ctx)
 	if err != nil {
@@ -302,7 +304,14 @@ func (p *Provider) attempt(ctx context.Context, kp keys.KeyPair) (*Session, erro
 	}
 	newOffset, measured := p.measureSkew(resp.Header.Get("Date"))
 	if resp.StatusCode == http.StatusCreated {
-		return parseSession(body, p.arns.role)
+		session, err := parseSession(body, p.arns.role)
+		if err != nil {
+			return nil, err
+		}
+		if now := p.cfg.Clock().Add(p.ClockOffset()); !session.Expiration.After(now) {
+			return nil, &awsenv.ExpiredCredentialsError{Service: "IAM Roles Anywhere", Endpoint: p.endpointURL(), Expires: session.Expiration, Now: now}
+		}
+		return session, nil
 	}
 	apiErr := parseErrorResponse(resp.StatusCode, resp.Header, body)
 	if measured && newOffset != signedOffset && resp.StatusCode < 500 && !apiErr.retryable() {

@@ -92,3 +92,16 @@ func Flood(t testing.TB, status int, prefix string, declareLength bool, sent *at
 	t.Cleanup(s.Close)
 	return s
 }
+
+// Answer starts a TLS endpoint that answers every request with status and
+// body, counting the requests in hits. It stops when the test ends.
+func Answer(t testing.TB, status int, body string, hits *atomic.Int32) *httptest.Server {
+	t.Helper()
+	s := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
