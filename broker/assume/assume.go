@@ -170,6 +170,13 @@ func (p *Provider) Assume(ctx context.Context) (*Session, error) {
 	if out.Credentials == nil || out.AssumedRoleUser == nil {
 		return nil, &Error{Op: "assume " + p.opts.RoleARN, Reason: "STS answered without credentials"}
 	}
+	if out.Credentials.Expiration == nil {
+		return nil, &Error{Op: "assume " + p.opts.RoleARN, Reason: "STS answered with credentials that never expire, which it never does: check AWS_ENDPOINT_URL_STS and any proxy in between"}
+	}
+	if now := time.Now(); !out.Credentials.Expiration.After(now) {
+		expired := &awsenv.ExpiredCredentialsError{Service: "STS", Endpoint: p.endpoint, Expires: *out.Credentials.Expiration, Now: now}
+		return nil, &Error{Op: "assume " + p.opts.RoleARN, Reason: expired.Error(), Err: expired}
+	}
 	assumed := aws.ToString(out.AssumedRoleUser.Arn)
 	account := p.role.AccountID
 	if a, err := arn.Parse(assumed); err == nil && a.AccountID != "" {
@@ -182,7 +189,7 @@ func (p *Provider) Assume(ctx context.Context) (*Session, error) {
 			SecretAccessKey: aws.ToString(c.SecretAccessKey),
 			SessionToken:    aws.ToString(c.SessionToken),
 			Source:          CredentialSource,
-			CanExpire:       c.Expiration != nil,
+			CanExpire:       true,
 			Expires:         aws.ToTime(c.Expiration),
 			AccountID:       account,
 		},
@@ -279,6 +286,8 @@ func NewSTSClient(creds aws.CredentialsProvider, region string, resolver awsenv.
 		if client, err = resolver.HTTPClient(); err != nil {
 			return nil, "", err
 		}
+	} else {
+		client = awsenv.Guard(client)
 	}
 	c := sts.New(sts.Options{
 		Region:       region,
@@ -286,19 +295,22 @@ func NewSTSClient(creds aws.CredentialsProvider, region string, resolver awsenv.
 		BaseEndpoint: aws.String(endpoint),
 		HTTPClient:   client,
 		Retryer: retry.NewStandard(func(so *retry.StandardOptions) {
-			so.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(certificateErrorsAreFinal)}, so.Retryables...)
+			so.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(finalErrors)}, so.Retryables...)
 		}),
 	})
 	return c, endpoint, nil
 }
 
-// certificateErrorsAreFinal stops the SDK from retrying a TLS verification
-// failure: the answer will not change, and the user waits for nothing.
-func certificateErrorsAreFinal(err error) aws.Ternary {
+// finalErrors stops the SDK from retrying a TLS verification failure, a
+// redirect or an oversized answer: the answer will not change, and the user
+// waits for nothing.
+func finalErrors(err error) aws.Ternary {
 	var unknownCA x509.UnknownAuthorityError
 	var host x509.HostnameError
 	var invalid x509.CertificateInvalidError
-	if errors.As(err, &unknownCA) || errors.As(err, &host) || errors.As(err, &invalid) {
+	var redirect *awsenv.RedirectError
+	var tooLarge *awsenv.ResponseTooLargeError
+	if errors.As(err, &unknownCA) || errors.As(err, &host) || errors.As(err, &invalid) || errors.As(err, &redirect) || errors.As(err, &tooLarge) {
 		return aws.FalseTernary
 	}
 	return aws.UnknownTernary

@@ -104,6 +104,8 @@ func SigninURL(ctx context.Context, creds aws.Credentials, o Options) (string, e
 		if client, err = o.Resolver.HTTPClient(); err != nil {
 			return "", fmt.Errorf("console sign-in: %w", err)
 		}
+	} else {
+		client = awsenv.Guard(client)
 	}
 	token, err := signinToken(ctx, client, endpoint, form)
 	if err != nil {

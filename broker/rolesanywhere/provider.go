@@ -40,8 +40,6 @@ const ClockSkewWindow = 5 * time.Minute
 // CredentialsSource is aws.Credentials.Source for credentials from here.
 const CredentialsSource = "IAMRolesAnywhere"
 
-// maxResponseBody bounds what is read from a CreateSession response.
-const maxResponseBody = 1 << 20
 
 // KeyFunc returns the key pair to sign with. It is called once per
 // CreateSession, just before the first signature, so a token (and its PIN
@@ -140,6 +138,8 @@ func NewProvider(cfg Config, key KeyFunc) (*Provider, error) {
 		if client, err = cfg.Resolver.HTTPClient(); err != nil {
 			return nil, err
 		}
+	} else {
+		client = awsenv.Guard(client)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
@@ -210,8 +210,10 @@ type Session struct {
 // MaxAttempts); authentication and validation errors are not. When a
 // response's Date header shows the local clock more than ClockSkewWindow
 // off, the signing clock is corrected and a failed request is retried once;
-// if it still fails the error is a *ClockSkewError. Other failures are
-// *Error (the service said no) or *EndpointError (no answer).
+// if it still fails the error is a *ClockSkewError. Credentials that have
+// already expired are refused with an *awsenv.ExpiredCredentialsError.
+// Other failures are *Error (the service said no) or *EndpointError (no
+// answer).
 func (p *Provider) CreateSession(ctx context.Context) (*Session, error) {
 	kp, err := p.key(ctx)
 	if err != nil {
@@ -297,13 +299,20 @@ func (p *Provider) attempt(ctx context.Context, kp keys.KeyPair) (*Session, erro
 		return nil, &EndpointError{URL: p.endpointURL(), Err: err}
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
+	body, err := io.ReadAll(resp.Body) // bounded by the awsenv transport
 	if err != nil {
 		return nil, &EndpointError{URL: p.endpointURL(), Err: err}
 	}
 	newOffset, measured := p.measureSkew(resp.Header.Get("Date"))
 	if resp.StatusCode == http.StatusCreated {
-		return parseSession(body, p.arns.role)
+		session, err := parseSession(body, p.arns.role)
+		if err != nil {
+			return nil, err
+		}
+		if now := p.cfg.Clock().Add(p.ClockOffset()); !session.Expiration.After(now) {
+			return nil, &awsenv.ExpiredCredentialsError{Service: "IAM Roles Anywhere", Endpoint: p.endpointURL(), Expires: session.Expiration, Now: now}
+		}
+		return session, nil
 	}
 	apiErr := parseErrorResponse(resp.StatusCode, resp.Header, body)
 	if measured && newOffset != signedOffset && resp.StatusCode < 500 && !apiErr.retryable() {
@@ -338,7 +347,8 @@ func (p *Provider) measureSkew(date string) (time.Duration, bool) {
 
 // isTransientTransport reports transport failures worth another attempt: a
 // dropped or reset connection, a timeout. A name that does not resolve, a
-// refused connection or a TLS trust problem will not fix itself.
+// refused connection, a TLS trust problem, a redirect or an oversized answer
+// will not fix itself.
 func isTransientTransport(err error) bool {
 	var ee *EndpointError
 	if !errors.As(err, &ee) {
@@ -349,8 +359,11 @@ func isTransientTransport(err error) bool {
 	var recordErr tls.RecordHeaderError
 	var unknownAuthority x509.UnknownAuthorityError
 	var hostnameErr x509.HostnameError
+	var redirect *awsenv.RedirectError
+	var tooLarge *awsenv.ResponseTooLargeError
 	switch {
-	case errors.As(ee.Err, &dnsErr) && !dnsErr.IsTemporary,
+	case errors.As(ee.Err, &redirect), errors.As(ee.Err, &tooLarge),
+		errors.As(ee.Err, &dnsErr) && !dnsErr.IsTemporary,
 		errors.Is(ee.Err, syscall.ECONNREFUSED),
 		errors.As(ee.Err, &certErr), errors.As(ee.Err, &recordErr),
 		errors.As(ee.Err, &unknownAuthority), errors.As(ee.Err, &hostnameErr):
