@@ -40,7 +40,6 @@ const ClockSkewWindow = 5 * time.Minute
 // CredentialsSource is aws.Credentials.Source for credentials from here.
 const CredentialsSource = "IAMRolesAnywhere"
 
-
 // KeyFunc returns the key pair to sign with. It is called once per
 // CreateSession, just before the first signature, so a token (and its PIN
 // prompt) is touched only when a session is really being created.
