@@ -87,3 +87,5 @@ func (b agentBackend) Token(ctx context.Context, account string, audience []stri
 func (b agentBackend) Status(ctx context.Context) (any, error) { return b.a.Status(), nil }
 
 func (b agentBackend) Lock() { b.a.Lock() }
+
+func (b agentBackend) ConfigDir() string { return b.a.ConfigDir() }

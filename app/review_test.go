@@ -172,7 +172,7 @@ func TestAgentErrorsKeepTheirMeaning(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	c, err := agent.DialPath(ctx, path)
+	c, err := agent.DialPath(ctx, path, a.ConfigDir())
 	if err != nil {
 		t.Fatal(err)
 	}

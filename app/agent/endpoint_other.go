@@ -13,8 +13,8 @@ import (
 // and the agent never serves without them.
 var errUnsupported = errors.New("the Lanyard agent channel is not supported on this operating system")
 
-// DefaultPath reports that the channel is unsupported here.
-func DefaultPath() (string, error) { return "", errUnsupported }
+// PathFor reports that the channel is unsupported here.
+func PathFor(string) (string, error) { return "", errUnsupported }
 
 type endpoint struct{ listener net.Listener }
 

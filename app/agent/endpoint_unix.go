@@ -22,21 +22,23 @@ import (
 // accept, with the terminating NUL.
 const maxSocketPath = 103
 
-// DefaultPath is the agent socket: $LANYARD_AGENT_SOCKET, else on Linux
-// $XDG_RUNTIME_DIR/lanyard/agent.sock (falling back to
-// <tmp>/lanyard-<uid>/agent.sock), on macOS $TMPDIR/lanyard/agent.sock
-// ($TMPDIR is already per-user there).
-func DefaultPath() (string, error) {
+// PathFor is the agent socket of the configuration in configDir:
+// $LANYARD_AGENT_SOCKET, else agent-<ConfigKey>.sock in $XDG_RUNTIME_DIR/lanyard
+// on Linux (falling back to <tmp>/lanyard-<uid>), in $TMPDIR/lanyard on
+// macOS ($TMPDIR is already per-user there). Each configuration has its
+// own agent, so a command never reaches one serving other accounts.
+func PathFor(configDir string) (string, error) {
 	if p := os.Getenv(EnvSocket); p != "" {
 		return p, nil
 	}
+	name := "agent-" + ConfigKey(configDir) + ".sock"
 	if runtimeDir := os.Getenv("XDG_RUNTIME_DIR"); runtimeDir != "" && isLinux {
-		return filepath.Join(runtimeDir, "lanyard", "agent.sock"), nil
+		return filepath.Join(runtimeDir, "lanyard", name), nil
 	}
 	if isLinux {
-		return filepath.Join(os.TempDir(), "lanyard-"+strconv.Itoa(os.Geteuid()), "agent.sock"), nil
+		return filepath.Join(os.TempDir(), "lanyard-"+strconv.Itoa(os.Geteuid()), name), nil
 	}
-	return filepath.Join(os.TempDir(), "lanyard", "agent.sock"), nil
+	return filepath.Join(os.TempDir(), "lanyard", name), nil
 }
 
 type endpoint struct {

@@ -22,9 +22,9 @@ import (
 	"time"
 )
 
-// DefaultPath is the endpoint file: $LANYARD_AGENT_SOCKET, else
-// %LOCALAPPDATA%\lanyard\agent.json.
-func DefaultPath() (string, error) {
+// PathFor is the endpoint file of the configuration in configDir:
+// $LANYARD_AGENT_SOCKET, else %LOCALAPPDATA%\lanyard\agent-<ConfigKey>.json.
+func PathFor(configDir string) (string, error) {
 	if p := os.Getenv(EnvSocket); p != "" {
 		return p, nil
 	}
@@ -32,7 +32,7 @@ func DefaultPath() (string, error) {
 	if base == "" {
 		return "", errors.New("LOCALAPPDATA is not set: cannot place the agent endpoint file")
 	}
-	return filepath.Join(base, "lanyard", "agent.json"), nil
+	return filepath.Join(base, "lanyard", "agent-"+ConfigKey(configDir)+".json"), nil
 }
 
 // endpointFile is what the agent publishes for its clients.

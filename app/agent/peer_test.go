@@ -37,7 +37,7 @@ func rawPing(path string) string {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(5 * time.Second))
-	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: lanyard-agent\r\n\r\n", pathPing)
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: lanyard-agent\r\n%s: %s\r\n\r\n", pathPing, headerConfig, ConfigKey(testConfigDir))
 	line, err := bufio.NewReader(conn).ReadString('\n')
 	if err == io.EOF || (err != nil && strings.Contains(err.Error(), "reset")) {
 		return "refused"

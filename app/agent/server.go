@@ -15,7 +15,7 @@ import (
 
 // Options adjust Serve.
 type Options struct {
-	// Path is the channel's location; empty means DefaultPath().
+	// Path is the channel's location; empty means PathFor(backend.ConfigDir()).
 	Path string
 	// Logf receives refused connections and similar events; nil discards them.
 	Logf func(format string, args ...any)
@@ -27,22 +27,25 @@ type Server struct {
 	ep      *endpoint
 	http    *http.Server
 	path    string
-	logf    func(format string, args ...any)
-	done    chan struct{}
+	// configKey is ConfigKey of the backend's configuration, which every
+	// request must name.
+	configKey string
+	logf      func(format string, args ...any)
+	done      chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// Serve opens the channel at opts.Path (or DefaultPath) and serves backend
-// until ctx ends or Close is called. It refuses to start when another agent
-// already serves that path (ErrAlreadyRunning), and replaces a stale socket
-// left by an agent that died.
+// Serve opens the channel at opts.Path (or the backend configuration's
+// PathFor) and serves backend until ctx ends or Close is called. It refuses
+// to start when another agent already serves that path (ErrAlreadyRunning),
+// and replaces a stale socket left by an agent that died.
 func Serve(ctx context.Context, backend Backend, opts Options) (*Server, error) {
 	path := opts.Path
 	if path == "" {
 		var err error
-		if path, err = DefaultPath(); err != nil {
+		if path, err = PathFor(backend.ConfigDir()); err != nil {
 			return nil, err
 		}
 	}
@@ -54,7 +57,7 @@ func Serve(ctx context.Context, backend Backend, opts Options) (*Server, error) 
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{backend: backend, ep: ep, path: path, logf: logf, done: make(chan struct{})}
+	s := &Server{backend: backend, ep: ep, path: path, configKey: ConfigKey(backend.ConfigDir()), logf: logf, done: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+pathPing, s.ping)
 	mux.HandleFunc("POST "+pathCredentials, s.credentials)
@@ -111,13 +114,20 @@ func (s *Server) authorized(next http.Handler) http.Handler {
 			writeError(w, http.StatusUnauthorized, &Error{Code: CodeDenied, Message: "missing or wrong agent token"})
 			return
 		}
+		// Checked on every request, not only by the client's ping: a client
+		// must never be served another configuration's accounts.
+		if got := r.Header.Get(headerConfig); got != s.configKey {
+			writeError(w, http.StatusConflict, &Error{Code: CodeOtherConfig,
+				Message: "it serves the configuration in " + s.backend.ConfigDir()})
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		next.ServeHTTP(w, r)
 	})
 }
 
 func (s *Server) ping(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, pingResponse{PID: os.Getpid(), Version: buildinfo.Version})
+	writeJSON(w, pingResponse{PID: os.Getpid(), Version: buildinfo.Version, ConfigDir: s.backend.ConfigDir()})
 }
 
 func (s *Server) credentials(w http.ResponseWriter, r *http.Request) {
