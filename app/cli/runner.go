@@ -10,6 +10,7 @@ import (
 
 	"github.com/lanyard-app/lanyard/app"
 	"github.com/lanyard-app/lanyard/app/agent"
+	"github.com/lanyard-app/lanyard/app/config"
 )
 
 // broker is what credential commands need; the agent's client and the local
@@ -53,7 +54,11 @@ func (r *runner) agent(ctx context.Context) (*agent.Client, error) {
 	}
 	if !r.tried {
 		r.tried = true
-		c, err := agent.Dial(ctx)
+		dir, err := config.Dir()
+		if err != nil {
+			return nil, err
+		}
+		c, err := agent.Dial(ctx, dir)
 		switch {
 		case errors.Is(err, agent.ErrNoAgent):
 			return nil, nil
