@@ -12,10 +12,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/lanyard-app/lanyard/app/fileperm"
 )
 
 // maxSocketPath is the longest sun_path both Linux (108) and macOS (104)
@@ -236,20 +237,8 @@ func checkPrivateDir(dir string) error {
 	if err != nil {
 		return fmt.Errorf("cannot inspect the agent directory %s: %w", dir, err)
 	}
-	if !fi.IsDir() {
-		return fmt.Errorf("agent directory %s is not a directory (a symbolic link?): remove it or set %s", dir, EnvSocket)
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return fmt.Errorf("cannot read the owner of the agent directory %s", dir)
-	}
-	if int(st.Uid) != os.Geteuid() {
-		return fmt.Errorf("agent directory %s belongs to uid %d, not to you (uid %d): remove it or set %s", dir, st.Uid, os.Geteuid(), EnvSocket)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("agent directory %s is open to other users (mode %04o): the socket needs a private directory; run chmod 700 %s if it is yours alone, or set %s to a path in one", dir, fi.Mode().Perm(), dir, EnvSocket)
-	}
-	return nil
+	rule := fileperm.Rule{What: "agent directory", Dir: true, Closed: 0o077, Instead: "set " + EnvSocket + " to a path in a private directory"}
+	return rule.Check(dir, fi)
 }
 
 // peerCheckedListener drops every connection whose peer is another user.

@@ -208,7 +208,23 @@ func Show(signin string, o Options, b Browser) (*Redirect, error) {
 	} else if r, err = NewRedirect(signin, b.TTL); err != nil {
 		return nil, err
 	}
-	if err := Open(r.URL(), b.Command); err != nil {
+	if !handOffByFile {
+		if err := Open(r.URL(), b.Command); err != nil {
+			r.Close()
+			return nil, err
+		}
+		return r, nil
+	}
+	page, remove, err := handOffFile(r.URL())
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	go func() {
+		<-r.Done()
+		remove()
+	}()
+	if err := openBrowser(page, b.Command); err != nil {
 		r.Close()
 		return nil, err
 	}
