@@ -21,6 +21,8 @@ import (
 type Manager struct {
 	override string
 
+	rejected *rejectedPINs
+
 	mu     sync.Mutex
 	mods   map[string]*module
 	tokens map[tokenKey]*token
@@ -30,8 +32,14 @@ type Manager struct {
 // NewManager returns a Manager. moduleOverride (from the config, may be
 // empty) names the module to use for every URI; see FindModule.
 func NewManager(moduleOverride string) *Manager {
-	return &Manager{override: moduleOverride, mods: map[string]*module{}, tokens: map[tokenKey]*token{}}
+	return &Manager{override: moduleOverride, mods: map[string]*module{}, tokens: map[tokenKey]*token{},
+		rejected: &rejectedPINs{dir: defaultStateDir()}}
 }
+
+// ForgetRejectedPINs lets every non-interactive PIN source be tried again
+// on every token: the person said so (`lanyard lock`), for instance after
+// correcting a pin-source file.
+func (m *Manager) ForgetRejectedPINs() error { return m.rejected.clear(nil) }
 
 // Option adjusts one Open call.
 type Option func(*openOptions)
@@ -47,8 +55,8 @@ func WithModule(path string) Option { return func(o *openOptions) { o.module = p
 // empty: the key is then found by the certificate's public key. Reading the
 // certificate needs no PIN; the Signer logs in on its first signature through
 // prompter (a PIN in either URI answers first, unless the token's flags say
-// an earlier PIN was wrong: a rejected PIN is never sent again by itself,
-// not even by a later process). Intermediates are the token's certificates
+// an earlier PIN was wrong or the token rejected that very PIN before: a
+// rejected PIN is never sent again by itself, not even by a later process). Intermediates are the token's certificates
 // proven by signature to issue the leaf, nearest first.
 func (m *Manager) Open(ctx context.Context, certURI, keyURI string, prompter pin.Prompter, opts ...Option) (keys.KeyPair, error) {
 	if err := ctx.Err(); err != nil {
@@ -341,7 +349,7 @@ func (m *Manager) tokenFor(mod *module, st slotToken) *token {
 	defer m.mu.Unlock()
 	t, ok := m.tokens[k]
 	if !ok {
-		t = &token{mod: mod, key: k, slot: st.slot, info: st.info, manufacturer: st.info.ManufacturerID, model: st.info.Model}
+		t = &token{mod: mod, key: k, slot: st.slot, info: st.info, manufacturer: st.info.ManufacturerID, model: st.info.Model, rejected: m.rejected}
 		m.tokens[k] = t
 	}
 	return t

@@ -21,6 +21,8 @@ type token struct {
 	// manufacturer and model never change for a token; kept outside mu so
 	// URIs can be written without locking.
 	manufacturer, model string
+	// rejected remembers PINs from non-interactive sources the token refused.
+	rejected *rejectedPINs
 
 	mu             sync.Mutex
 	slot           uint
