@@ -188,3 +188,16 @@ func TestRawToDER(t *testing.T) {
 		t.Fatal("odd length accepted")
 	}
 }
+
+// TestTokenInfoPaddingIsTrimmed: tpm2-pkcs11 reports its model as
+// "SW   TPM" padded with NULs; the padding must never reach a URI.
+func TestTokenInfoPaddingIsTrimmed(t *testing.T) {
+	info := trimTokenInfo(pkcs11.TokenInfo{Label: "tpm token      ", ManufacturerID: "IBM\x00\x00 ", Model: "SW   TPM\x00\x00\x00\x00\x00\x00\x00\x00", SerialNumber: "0000000000000000"})
+	if info.Model != "SW   TPM" || info.Label != "tpm token" || info.ManufacturerID != "IBM" {
+		t.Fatalf("trimmed %+v", info)
+	}
+	uri := NewURIBuilder().Token(info.Label, info.SerialNumber, info.ManufacturerID, info.Model).String()
+	if strings.Contains(uri, "%00") || !strings.Contains(uri, "model=SW%20%20%20TPM") {
+		t.Fatalf("URI %q", uri)
+	}
+}

@@ -232,6 +232,8 @@ func (m *Manager) matchingTokens(u *URI, modulePath string) ([]*token, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading module %s information: %w", mod.path, err)
 		}
+		info.ManufacturerID = strings.TrimRight(info.ManufacturerID, padding)
+		info.LibraryDescription = strings.TrimRight(info.LibraryDescription, padding)
 		if !u.matchesLibrary(info) {
 			return nil, m.notPresent(u, mod, nil)
 		}
@@ -284,28 +286,56 @@ type slotToken struct {
 }
 
 // presentTokens lists slots with a token. A module that cannot reach its
-// device (ykcs11 without a YubiKey) has no tokens rather than an error.
+// device (ykcs11 without a YubiKey) has no tokens rather than an error. A
+// module that fails to describe a slot because its device went away is
+// reset (when no session of it is open) and asked once more.
 func presentTokens(mod *module) ([]slotToken, error) {
+	mod.state.Lock()
+	defer mod.state.Unlock()
+	if !mod.ready {
+		if err := mod.initLocked(); err != nil {
+			return nil, nil
+		}
+	}
+	out, broken, err := listSlots(mod)
+	if broken && mod.sessions == 0 {
+		mod.stale = true
+		mod.resetIfIdleLocked()
+		if mod.ready {
+			out, _, err = listSlots(mod)
+		}
+	}
+	return out, err
+}
+
+// listSlots lists the tokens of a module; broken reports a slot the module
+// could not describe because its device failed.
+func listSlots(mod *module) (out []slotToken, broken bool, err error) {
 	slots, err := mod.ctx.GetSlotList(true)
 	if err != nil {
 		if isGone(err) {
-			return nil, nil
+			return nil, false, nil
 		}
-		return nil, fmt.Errorf("listing slots of %s: %w", mod.path, err)
+		if sessionLost(err) {
+			return nil, true, nil
+		}
+		return nil, false, fmt.Errorf("listing slots of %s: %w", mod.path, err)
 	}
-	var out []slotToken
 	for _, s := range slots {
 		info, err := mod.ctx.GetTokenInfo(s)
 		if err != nil {
-			continue // removed between the two calls, or unreadable
+			// Removed between the two calls, or unreadable.
+			broken = broken || ckr(err) == pkcs11.CKR_GENERAL_ERROR
+			continue
 		}
+		info = trimTokenInfo(info)
 		if info.Flags&pkcs11.CKF_TOKEN_INITIALIZED == 0 && info.Label == "" {
 			continue // an empty slot offered for initialisation (SoftHSM2 keeps one)
 		}
 		sl, _ := mod.ctx.GetSlotInfo(s)
-		out = append(out, slotToken{slot: s, info: info, sl: sl})
+		out = append(out, slotToken{slot: s, info: info, sl: trimSlotInfo(sl)})
 	}
-	return out, nil
+	return out, broken, nil
 }
 
 func (u *URI) matchesLibrary(info pkcs11.Info) bool {

@@ -22,6 +22,73 @@ type module struct {
 	// owned is false when someone else in the process had already
 	// initialised the module; then we must not finalise it either.
 	owned bool
+
+	// state guards the fields below and every C_Initialize/C_Finalize.
+	state sync.Mutex
+	// sessions counts the open sessions of every token of the module.
+	sessions int
+	// ready is false after a finalize whose re-initialisation failed.
+	ready bool
+	// stale is set when a session reported its device gone: modules such
+	// as tpm2-pkcs11 and PC/SC middlewares keep answering
+	// CKR_GENERAL_ERROR, even once the device is back, until they are
+	// finalized and initialized again.
+	stale bool
+}
+
+// usable re-initialises the module if an earlier reset could not.
+func (m *module) usable() error {
+	m.state.Lock()
+	defer m.state.Unlock()
+	if m.ready {
+		return nil
+	}
+	return m.initLocked()
+}
+
+func (m *module) initLocked() error {
+	if err := m.ctx.Initialize(); err != nil && ckr(err) != pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED {
+		return &TokenError{Kind: ErrTokenNotPresent, Token: anyToken,
+			Detail: "the PKCS #11 module " + m.path + " cannot reach its device yet", Cause: err}
+	}
+	m.ready = true
+	return nil
+}
+
+// sessionOpened and sessionClosed keep the session count; the last session
+// of a stale module closing resets it.
+func (m *module) sessionOpened() {
+	m.state.Lock()
+	m.sessions++
+	m.state.Unlock()
+}
+
+func (m *module) sessionClosed() {
+	m.state.Lock()
+	defer m.state.Unlock()
+	m.sessions--
+	m.resetIfIdleLocked()
+}
+
+// lost notes that a device of the module went away under a session.
+func (m *module) lost() {
+	m.state.Lock()
+	defer m.state.Unlock()
+	m.stale = true
+	m.resetIfIdleLocked()
+}
+
+// resetIfIdleLocked finalizes and initializes a stale module once no
+// session of it is left, so a device that comes back is seen without a
+// restart. Other sessions must never be cut: they may be mid-signature.
+func (m *module) resetIfIdleLocked() {
+	if !m.stale || m.sessions > 0 {
+		return
+	}
+	m.stale = false
+	_ = m.ctx.Finalize()
+	m.ready = false
+	_ = m.initLocked() // on failure usable() tries again at the next use
 }
 
 func acquireModule(path string) (*module, error) {
@@ -43,7 +110,7 @@ func acquireModule(path string) (*module, error) {
 		}
 		owned = false
 	}
-	m := &module{path: path, ctx: ctx, refs: 1, owned: owned}
+	m := &module{path: path, ctx: ctx, refs: 1, owned: owned, ready: true}
 	registry.mods[path] = m
 	return m, nil
 }

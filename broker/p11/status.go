@@ -101,7 +101,7 @@ func (m *Manager) Status(ctx context.Context, certURI string, opts ...Option) (S
 	st.TokenPresent = true
 	st.Token = tokenInfoOf(t.info)
 	if info, ierr := t.mod.ctx.GetTokenInfo(t.slot); ierr == nil {
-		st.Token = tokenInfoOf(info)
+		st.Token = tokenInfoOf(trimTokenInfo(info))
 	}
 	if err != nil {
 		return st, err
