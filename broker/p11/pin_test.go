@@ -310,3 +310,25 @@ func TestRejectedPINIsRememberedWithoutTokenFlags(t *testing.T) {
 		t.Fatalf("corrected pin-source: %v after %d logins", err, st.Logins)
 	}
 }
+
+// TestUnsafePINFileIsRefused: a pin-source others can read is refused
+// before anything reaches the token.
+func TestUnsafePINFileIsRefused(t *testing.T) {
+	tok := ecToken(t)
+	pinFile := filepath.Join(t.TempDir(), "pin")
+	if err := os.WriteFile(pinFile, []byte(userPIN), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(pinFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := newManager(t)
+	kp := open(t, m, tok.URI("ec")+"&pin-source=file:"+pinFile, nil)
+	err := sign(kp.Signer)
+	if err == nil || !strings.Contains(err.Error(), "readable by other users") || strings.Contains(err.Error(), userPIN) {
+		t.Fatalf("got %v; want the file refused as readable by others", err)
+	}
+	if st := statsFor(t, m, tok.Label); st.Logins != 0 {
+		t.Fatalf("stats %+v: nothing may reach the token", st)
+	}
+}
