@@ -69,9 +69,6 @@ func (e *TokenError) Unwrap() []error {
 	return []error{e.Kind}
 }
 
-// unblockAdvice tells a person how to get out of a locked PIN.
-const unblockAdvice = "unblock it with the PUK (YubiKey: `ykman piv access unblock-pin`) or the token's admin tool, then try again"
-
 // retryFromFlags maps CK_TOKEN_INFO flags to the PIN state shown to people.
 // LOCKED wins over FINAL_TRY, which wins over COUNT_LOW.
 func retryFromFlags(flags uint) pin.Retry {

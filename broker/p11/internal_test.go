@@ -201,3 +201,25 @@ func TestTokenInfoPaddingIsTrimmed(t *testing.T) {
 		t.Fatalf("URI %q", uri)
 	}
 }
+
+func TestFamilyDecidesPINStateAndAdvice(t *testing.T) {
+	for _, tc := range []struct {
+		module  string
+		info    pkcs11.TokenInfo
+		want    Family
+		reports bool
+		advice  string
+	}{
+		{"/usr/lib/x86_64-linux-gnu/pkcs11/libtpm2_pkcs11.so", pkcs11.TokenInfo{Model: "SW   TPM", ManufacturerID: "IBM"}, FamilyTPM, false, "dictionary-attack"},
+		{"/usr/lib/x86_64-linux-gnu/p11-kit-proxy.so", pkcs11.TokenInfo{Model: "SW   TPM"}, FamilyTPM, false, "tpm2_dictionarylockout"},
+		{"/usr/lib/x86_64-linux-gnu/libykcs11.so", pkcs11.TokenInfo{Label: "YubiKey PIV #123", ManufacturerID: "Yubico (www.yubico.com)"}, FamilyPIV, true, "ykman piv access unblock-pin"},
+		{"/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so", pkcs11.TokenInfo{Label: "PIV_II", Model: "PKCS#15 emulated"}, FamilyPIV, true, "PUK"},
+		{"/usr/lib/softhsm/libsofthsm2.so", pkcs11.TokenInfo{ManufacturerID: "SoftHSM project"}, FamilySoftHSM, true, "SO PIN"},
+		{"/opt/vendor/libeTPkcs11.so", pkcs11.TokenInfo{Label: "eToken"}, FamilyOther, false, "PUK"},
+	} {
+		f := familyOf(tc.module, tc.info)
+		if f != tc.want || f.ReportsPINState() != tc.reports || !strings.Contains(f.UnblockAdvice(), tc.advice) {
+			t.Errorf("%s %+v: family %v reports %v advice %q", tc.module, tc.info, f, f.ReportsPINState(), f.UnblockAdvice())
+		}
+	}
+}

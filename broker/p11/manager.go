@@ -160,19 +160,19 @@ func (m *Manager) locateCertificate(cu *URI, modulePath string) (*token, tokenCe
 		var uris []string
 		for _, h := range hits {
 			for _, c := range h.certs {
-				uris = append(uris, h.t.certURI(c))
+				uris = append(uris, h.t.certURI(c, cu))
 			}
 		}
 		return nil, tokenCert{}, fmt.Errorf("%w: %s matches certificates on %d tokens; use one of: %s", ErrAmbiguous, cu.String(), len(hits), strings.Join(uris, " , "))
 	}
 	h := hits[0]
-	leaf, err := chooseLeaf(h.certs, h.t)
+	leaf, err := chooseLeaf(h.certs, h.t, cu)
 	return h.t, leaf, err
 }
 
 // chooseLeaf picks among certificates matching a URI: CA certificates give
 // way to end-entity ones, and PIV slot 9a (CKA_ID 01) wins.
-func chooseLeaf(certs []tokenCert, t *token) (tokenCert, error) {
+func chooseLeaf(certs []tokenCert, t *token, from *URI) (tokenCert, error) {
 	var ee []tokenCert
 	for _, c := range certs {
 		if !c.cert.IsCA {
@@ -192,7 +192,7 @@ func chooseLeaf(certs []tokenCert, t *token) (tokenCert, error) {
 	}
 	uris := make([]string, len(certs))
 	for i, c := range certs {
-		uris[i] = t.certURI(c)
+		uris[i] = t.certURI(c, from)
 	}
 	return tokenCert{}, fmt.Errorf("%w: %d certificates match on %s; add object= or id= to pick one: %s", ErrAmbiguous, len(certs), t.describe(), strings.Join(uris, " , "))
 }

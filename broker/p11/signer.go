@@ -276,7 +276,8 @@ func (s *signer) tokenRetry() (pin.Retry, error) {
 }
 
 func (s *signer) lockedErr(cause error) error {
-	return &TokenError{Kind: ErrPINLocked, Token: s.tok.describe(), Retry: pin.RetryLocked, Detail: unblockAdvice, Cause: cause}
+	return &TokenError{Kind: ErrPINLocked, Token: s.tok.describe(), Retry: pin.RetryLocked,
+		Detail: familyOf(s.tok.key.module, s.tok.info).UnblockAdvice(), Cause: cause}
 }
 
 // login performs the one CKU_USER login of the token session.

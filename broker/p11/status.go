@@ -47,11 +47,14 @@ type TokenInfo struct {
 	Retry pin.Retry
 	// LoginRequired is CKF_LOGIN_REQUIRED.
 	LoginRequired bool
+	// Family is the kind of token, for PIN state and unblock advice.
+	Family Family
 }
 
-func tokenInfoOf(i pkcs11.TokenInfo) TokenInfo {
+func tokenInfoOf(modulePath string, i pkcs11.TokenInfo) TokenInfo {
 	return TokenInfo{Label: i.Label, Manufacturer: i.ManufacturerID, Model: i.Model, Serial: i.SerialNumber,
-		Flags: i.Flags, Retry: retryFromFlags(i.Flags), LoginRequired: i.Flags&pkcs11.CKF_LOGIN_REQUIRED != 0}
+		Flags: i.Flags, Retry: retryFromFlags(i.Flags), LoginRequired: i.Flags&pkcs11.CKF_LOGIN_REQUIRED != 0,
+		Family: familyOf(modulePath, i)}
 }
 
 // Status is a pre-flight report for one certificate URI.
@@ -92,16 +95,16 @@ func (m *Manager) Status(ctx context.Context, certURI string, opts ...Option) (S
 	if t == nil {
 		if toks, terr := m.matchingTokens(u, st.Module); terr == nil && len(toks) == 1 {
 			st.TokenPresent = true
-			st.Token = tokenInfoOf(toks[0].snapshotInfo())
+			st.Token = tokenInfoOf(st.Module, toks[0].snapshotInfo())
 		}
 		return st, err
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	st.TokenPresent = true
-	st.Token = tokenInfoOf(t.info)
+	st.Token = tokenInfoOf(st.Module, t.info)
 	if info, ierr := t.mod.ctx.GetTokenInfo(t.slot); ierr == nil {
-		st.Token = tokenInfoOf(trimTokenInfo(info))
+		st.Token = tokenInfoOf(st.Module, trimTokenInfo(info))
 	}
 	if err != nil {
 		return st, err
@@ -214,7 +217,7 @@ func (m *Manager) listModule(path string) ModuleListing {
 	}
 	for _, st := range slots {
 		t := m.tokenFor(mod, st)
-		tl := TokenListing{TokenInfo: tokenInfoOf(st.info), Slot: st.slot, SlotDescription: st.sl.SlotDescription,
+		tl := TokenListing{TokenInfo: tokenInfoOf(path, st.info), Slot: st.slot, SlotDescription: st.sl.SlotDescription,
 			URI: NewURIBuilder().Token(st.info.Label, st.info.SerialNumber, st.info.ManufacturerID, st.info.Model).ModulePath(path).String()}
 		t.mu.Lock()
 		certs, err := t.leafCandidates(nil)

@@ -198,9 +198,14 @@ type tokenCert struct {
 // the slot's CKA_ID but certify the key's origin, not the person.
 func (c tokenCert) isAttestation() bool { return strings.Contains(c.label, "Attestation") }
 
-func (t *token) certURI(c tokenCert) string {
-	return NewURIBuilder().Token(t.key.label, t.key.serial, t.manufacturer, t.model).
-		Object(c.label, c.id).Type("cert").String()
+// certURI names one certificate for a person to pick, keeping the module
+// and pin-source of the URI they wrote (from) so the suggestion works as is.
+func (t *token) certURI(c tokenCert, from *URI) string {
+	b := NewURIBuilder().Token(t.key.label, t.key.serial, t.manufacturer, t.model).Object(c.label, c.id).Type("cert")
+	if from != nil {
+		b.u.ModulePath, b.u.ModuleName, b.u.PINSource = from.ModulePath, from.ModuleName, from.PINSource
+	}
+	return b.String()
 }
 
 // certificates lists the X.509 certificates matching the URI's object and
