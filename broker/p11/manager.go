@@ -82,11 +82,11 @@ func (m *Manager) Open(ctx context.Context, certURI, keyURI string, prompter pin
 			return keys.KeyPair{}, uriErr("type", "the key URI must have type=private or no type")
 		}
 	}
-	path, _, err := FindModule(cu, cmp.Or(o.module, m.override))
+	paths, _, err := FindModules(cu, cmp.Or(o.module, m.override))
 	if err != nil {
 		return keys.KeyPair{}, err
 	}
-	t, leaf, err := m.locateCertificate(cu, path)
+	t, leaf, _, err := m.locate(cu, paths)
 	if err != nil {
 		return keys.KeyPair{}, err
 	}
@@ -123,6 +123,32 @@ func (m *Manager) Open(ctx context.Context, certURI, keyURI string, prompter pin
 		return keys.KeyPair{}, err
 	}
 	return keys.KeyPair{Certificate: leaf.cert, Intermediates: chain, Signer: s}, nil
+}
+
+// locate finds the token and leaf certificate a URI names in the first of
+// the modules that has a matching token; a module that cannot be loaded or
+// has no such token gives way to the next. It returns the module used.
+func (m *Manager) locate(cu *URI, paths []string) (*token, tokenCert, string, error) {
+	if len(paths) == 1 {
+		t, leaf, err := m.locateCertificate(cu, paths[0])
+		return t, leaf, paths[0], err
+	}
+	var skipped []error
+	for _, p := range paths {
+		t, leaf, err := m.locateCertificate(cu, p)
+		if err == nil || t != nil || errors.Is(err, ErrCertificateNotFound) || errors.Is(err, ErrAmbiguous) {
+			return t, leaf, p, err
+		}
+		if errors.Is(err, ErrClosed) {
+			return nil, tokenCert{}, "", err
+		}
+		if !errors.Is(err, ErrTokenNotPresent) {
+			skipped = append(skipped, err)
+		}
+	}
+	return nil, tokenCert{}, "", &TokenError{Kind: ErrTokenNotPresent, Token: cu.describeToken(),
+		Detail: "insert it (or check that one of the modules " + strings.Join(paths, ", ") + " sees it) and try again",
+		Cause:  errors.Join(skipped...)}
 }
 
 // locateCertificate finds the token and the leaf certificate a URI names.

@@ -2,6 +2,7 @@ package p11
 
 import (
 	"fmt"
+	"os"
 	"sync"
 
 	"github.com/miekg/pkcs11"
@@ -98,6 +99,7 @@ func acquireModule(path string) (*module, error) {
 		m.refs++
 		return m, nil
 	}
+	quietTPMStack(path)
 	ctx := pkcs11.New(path)
 	if ctx == nil {
 		return nil, fmt.Errorf("cannot load PKCS #11 module %s: not a loadable library for this system", path)
@@ -127,4 +129,19 @@ func (m *module) release() {
 		_ = m.ctx.Finalize()
 	}
 	m.ctx.Destroy()
+}
+
+// quietTPMStack keeps tpm2-pkcs11 and the tpm2-tss libraries under it from
+// writing their logs to Lanyard's stderr (they do so for every TCTI they
+// try while no TPM answers, which is every machine without one), unless
+// the person asked for those logs.
+func quietTPMStack(path string) {
+	if !isTPMModule(path) {
+		return
+	}
+	for k, v := range map[string]string{"TSS2_LOG": "all+NONE", "TPM2_PKCS11_LOG_LEVEL": "0"} {
+		if _, set := os.LookupEnv(k); !set {
+			os.Setenv(k, v)
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/lanyard-app/lanyard/broker/pin"
@@ -88,12 +89,14 @@ func (m *Manager) Status(ctx context.Context, certURI string, opts ...Option) (S
 	if err != nil {
 		return st, err
 	}
-	if st.Module, _, err = FindModule(u, cmp.Or(o.module, m.override)); err != nil {
+	paths, _, err := FindModules(u, cmp.Or(o.module, m.override))
+	if err != nil {
 		return st, err
 	}
-	t, leaf, err := m.locateCertificate(u, st.Module)
+	t, leaf, module, err := m.locate(u, paths)
+	st.Module = cmp.Or(module, strings.Join(paths, ", "))
 	if t == nil {
-		if toks, terr := m.matchingTokens(u, st.Module); terr == nil && len(toks) == 1 {
+		if toks, terr := m.matchingTokens(u, module); module != "" && terr == nil && len(toks) == 1 {
 			st.TokenPresent = true
 			st.Token = tokenInfoOf(st.Module, toks[0].snapshotInfo())
 		}
@@ -176,15 +179,14 @@ type CertificateListing struct {
 	URI string
 }
 
-// ListTokens lists every token of the given modules (FindModule's choice
+// ListTokens lists every token of the given modules (FindModules' choice
 // when none is given) with its certificates, without asking for a PIN.
 func (m *Manager) ListTokens(ctx context.Context, modulePaths ...string) ([]ModuleListing, error) {
 	if len(modulePaths) == 0 {
-		p, _, err := FindModule(nil, m.override)
-		if err != nil {
+		var err error
+		if modulePaths, _, err = FindModules(nil, m.override); err != nil {
 			return nil, err
 		}
-		modulePaths = []string{p}
 	}
 	var out []ModuleListing
 	for _, path := range modulePaths {
