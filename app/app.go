@@ -205,7 +205,8 @@ func (a *App) notify() {
 }
 
 // Lock forgets every session and logs out of every token, so the next use
-// asks for the PIN again.
+// asks for the PIN again, and lets PINs tokens rejected from pin-source
+// files be tried again.
 func (a *App) Lock() {
 	a.mu.Lock()
 	for _, e := range a.accounts {
@@ -217,6 +218,11 @@ func (a *App) Lock() {
 	}
 	a.mu.Unlock()
 	a.tokens.Logout()
+	// Locking is also how a person says a corrected pin-source may be
+	// tried again.
+	if err := a.tokens.ForgetRejectedPINs(); err != nil {
+		a.record("", "", "lock", "error", "forgetting rejected PINs: "+err.Error())
+	}
 	a.record("", "", "lock", "ok", "")
 	a.notify()
 }

@@ -61,13 +61,19 @@ func (a *App) CheckIdentity(ctx context.Context, name string) ([]keys.Finding, e
 	}
 	out = append(out, keys.Finding{Severity: keys.Info, Check: "token",
 		Message: fmt.Sprintf("token %q (%s %s, serial %s) is present", st.Token.Label, st.Token.Manufacturer, st.Token.Model, st.Token.Serial)})
-	switch st.Token.Retry {
-	case pin.RetryLocked:
-		out = append(out, keys.Finding{Severity: keys.Error, Check: "pin", Message: st.Token.Retry.String()})
-	case pin.RetryFinalTry, pin.RetryCountLow:
+	switch {
+	case st.Token.Retry == pin.RetryLocked:
+		out = append(out, keys.Finding{Severity: keys.Error, Check: "pin",
+			Message: "PIN locked: " + st.Token.Family.UnblockAdvice()})
+	case st.Token.Retry != pin.RetryUnknown:
 		out = append(out, keys.Finding{Severity: keys.Warning, Check: "pin", Message: st.Token.Retry.String()})
-	default:
+	case st.Token.Family.ReportsPINState():
 		out = append(out, keys.Finding{Severity: keys.Info, Check: "pin", Message: "PIN not locked"})
+	default:
+		// Clear flags on such a token say nothing: a TPM in dictionary-attack
+		// lockout shows them clear too.
+		out = append(out, keys.Finding{Severity: keys.Info, Check: "pin",
+			Message: "PIN state: not reported by this token (if the PIN is refused as locked: " + st.Token.Family.UnblockAdvice() + ")"})
 	}
 	if st.Certificate == nil {
 		return append(out, keys.Finding{Severity: keys.Error, Check: "certificate",

@@ -18,6 +18,7 @@ import (
 	"github.com/lanyard-app/lanyard/app/demo"
 	"github.com/lanyard-app/lanyard/app/secrets"
 	"github.com/lanyard-app/lanyard/broker/assume"
+	"github.com/lanyard-app/lanyard/broker/p11"
 	"github.com/lanyard-app/lanyard/broker/p11/p11test"
 	"github.com/lanyard-app/lanyard/broker/pin"
 )
@@ -301,4 +302,34 @@ func TestErrorsGoToStderrWithoutSecrets(t *testing.T) {
 			t.Fatalf("%s", res)
 		}
 	})
+}
+
+// TestTokensDiscoversEveryModule: without --module, `lanyard tokens` looks
+// through p11-kit's registered modules and the vendor modules together,
+// so the demo token (SoftHSM2, registered with p11-kit) is listed, under
+// one module entry; with no usable module it fails and says where it looked.
+func TestTokensDiscoversEveryModule(t *testing.T) {
+	w := newWorld(t, demo.Options{})
+	res := w.mustRun(t, "tokens")
+	label := "Lanyard Demo " + w.Dir[strings.LastIndex(w.Dir, "lanyard-demo-")+len("lanyard-demo-"):]
+	if n := strings.Count(res.stdout, `Token "`+label+`"`); n != 1 {
+		t.Fatalf("the demo token is listed %d times, want once:\n%s", n, res.stdout)
+	}
+	modules := regexp.MustCompile(`(?m)^Module (\S+)`).FindAllStringSubmatch(res.stdout, -1)
+	seen := map[string]bool{}
+	for _, m := range modules {
+		if seen[m[1]] || strings.Contains(m[1], "p11-kit-proxy") {
+			t.Errorf("module %s listed twice or through the p11-kit proxy:\n%s", m[1], res.stdout)
+		}
+		seen[m[1]] = true
+	}
+	if strings.Contains(res.stdout, "%00") || strings.ContainsRune(res.stdout, 0) {
+		t.Errorf("padding leaked into the output:\n%q", res.stdout)
+	}
+
+	t.Setenv(p11.ModuleEnv, "/nonexistent/pkcs11.so")
+	res = w.run(t, "tokens")
+	if res.code == 0 || strings.Count(res.stderr, "/nonexistent/pkcs11.so") != 1 {
+		t.Fatalf("tokens without a usable module: %s; want a failure naming the path once", res)
+	}
 }

@@ -167,6 +167,10 @@ func TestIdentityCheck(t *testing.T) {
 		if !strings.Contains(res.stdout, "is present") || strings.Contains(res.stdout, "error:") {
 			t.Fatalf("check of the demo token identity: %s", res)
 		}
+		// SoftHSM2 raises the PIN flags, so clear flags do mean "not locked".
+		if !strings.Contains(res.stdout, "PIN not locked") {
+			t.Errorf("check of a token that reports its PIN state: %s", res)
+		}
 		if n := w.prompt.count(); n != 0 {
 			t.Errorf("a pre-flight check asked for the PIN %d times", n)
 		}

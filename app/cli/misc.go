@@ -24,22 +24,27 @@ func cmdTokens(ctx context.Context, r *runner, args []string) error {
 		return err
 	}
 	if len(modules) == 0 {
-		path, tried, err := p11.FindModule(nil, os.Getenv(p11.ModuleEnv))
+		paths, _, err := p11.FindModules(nil, os.Getenv(p11.ModuleEnv))
 		if err != nil {
-			return fmt.Errorf("%w; looked in:\n  %s\nname one with --module or %s", err, strings.Join(tried, "\n  "), p11.ModuleEnv)
+			return fmt.Errorf("%w (or name one with --module)", err)
 		}
-		modules = append(modules, path)
+		modules = append(modules, paths...)
 	}
 	listing, err := p11.ListTokens(ctx, modules...)
 	if err != nil {
 		return err
 	}
 	out := r.env.Stdout
+	usable := 0
 	for _, m := range listing {
 		fmt.Fprintf(out, "Module %s\n", m.Module)
-		if m.Err != nil {
+		if m.Err != nil && len(m.Tokens) == 0 {
 			fmt.Fprintf(out, "  cannot use it: %v\n", m.Err)
 			continue
+		}
+		usable++
+		if m.Err != nil {
+			fmt.Fprintf(out, "  some of it could not be read: %v\n", m.Err)
 		}
 		if len(m.Tokens) == 0 {
 			fmt.Fprintln(out, "  no token present")
@@ -61,6 +66,9 @@ func cmdTokens(ctx context.Context, r *runner, args []string) error {
 				fmt.Fprintf(out, "    %s %q: %s; expires %s; %s\n      %s\n", kind, c.Label, c.Subject, c.NotAfter.Format("2006-01-02"), key, c.URI)
 			}
 		}
+	}
+	if usable == 0 {
+		return errors.New("no PKCS #11 module could be used: install OpenSC or your token vendor's module, or name one with --module or " + p11.ModuleEnv)
 	}
 	return nil
 }

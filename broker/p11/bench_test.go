@@ -41,7 +41,7 @@ func BenchmarkSignRSA(b *testing.B) { benchmarkSign(b, p11test.RSA2048) }
 // OpenSC is installed but no reader or card is: that is "no token", not a failure.
 func TestModuleWithoutDevice(t *testing.T) {
 	const opensc = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"
-	if _, _, err := p11.FindModule(nil, opensc); err != nil {
+	if _, _, err := p11.FindModules(nil, opensc); err != nil {
 		t.Skip("OpenSC not installed")
 	}
 	m := p11.NewManager(opensc)

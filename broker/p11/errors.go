@@ -53,7 +53,9 @@ func (e *TokenError) Error() string {
 	if e.Detail != "" {
 		msg += ": " + e.Detail
 	}
-	if e.Cause != nil {
+	// A vanished token is said in words; the module's return value (kept
+	// for errors.Is) would only puzzle.
+	if e.Cause != nil && e.Kind != ErrTokenNotPresent {
 		msg += fmt.Sprintf(" (%v)", e.Cause)
 	}
 	return msg
@@ -66,9 +68,6 @@ func (e *TokenError) Unwrap() []error {
 	}
 	return []error{e.Kind}
 }
-
-// unblockAdvice tells a person how to get out of a locked PIN.
-const unblockAdvice = "unblock it with the PUK (YubiKey: `ykman piv access unblock-pin`) or the token's admin tool, then try again"
 
 // retryFromFlags maps CK_TOKEN_INFO flags to the PIN state shown to people.
 // LOCKED wins over FINAL_TRY, which wins over COUNT_LOW.
@@ -105,6 +104,13 @@ func isGone(err error) bool {
 		return true
 	}
 	return false
+}
+
+// sessionLost reports return values of a call on an open session that mean
+// the device went away under it. CKR_GENERAL_ERROR is among them because
+// tpm2-pkcs11 and SoftHSM2 answer it once their device or store is gone.
+func sessionLost(err error) bool {
+	return isGone(err) || ckr(err) == pkcs11.CKR_GENERAL_ERROR
 }
 
 // loginFailure classifies a C_Login error. Nil means it was not a PIN problem.

@@ -16,19 +16,19 @@ import (
 	"github.com/lanyard-app/lanyard/broker/pin"
 )
 
-// buildPINLockShim compiles testdata/pinlock-shim.c against the PKCS #11
-// headers that ship with github.com/miekg/pkcs11 and returns the module
-// path and the state file that switches the lock on.
-func buildPINLockShim(t *testing.T) (module, stateFile string) {
+// buildShim compiles testdata/token-shim.c against the PKCS #11 headers
+// that ship with github.com/miekg/pkcs11 and returns the module path and
+// the state file that steers it (see the shim's comment).
+func buildShim(t *testing.T) (module, stateFile string) {
 	t.Helper()
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/miekg/pkcs11").Output()
 	if err != nil {
-		t.Skipf("cannot locate the PKCS #11 headers: %v", err)
+		t.Fatalf("cannot locate the PKCS #11 headers: %v", err)
 	}
 	dir := t.TempDir()
-	module = filepath.Join(dir, "pinlock-shim.so")
+	module = filepath.Join(dir, "token-shim.so")
 	cc := exec.Command("gcc", "-shared", "-fPIC", "-O1", "-I", strings.TrimSpace(string(out)),
-		"-o", module, filepath.Join("testdata", "pinlock-shim.c"), "-ldl")
+		"-o", module, filepath.Join("testdata", "token-shim.c"), "-ldl")
 	if b, err := cc.CombinedOutput(); err != nil {
 		t.Fatalf("building the shim: %v\n%s", err, b)
 	}
@@ -38,15 +38,19 @@ func buildPINLockShim(t *testing.T) (module, stateFile string) {
 	return module, stateFile
 }
 
+// setShim writes the shim's state.
+func setShim(t *testing.T, stateFile, state string) {
+	t.Helper()
+	if err := os.WriteFile(stateFile, []byte(state), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestLockedPIN(t *testing.T) {
-	module, stateFile := buildPINLockShim(t)
+	module, stateFile := buildShim(t)
 	tok := ecToken(t)
 	uri := tok.URI("ec")
-	lock := func(how string) {
-		if err := os.WriteFile(stateFile, []byte(how), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	lock := func(how string) { setShim(t, stateFile, how) }
 	for _, tc := range []struct {
 		state       string
 		wantPrompts int

@@ -21,6 +21,8 @@ import (
 type Manager struct {
 	override string
 
+	rejected *rejectedPINs
+
 	mu     sync.Mutex
 	mods   map[string]*module
 	tokens map[tokenKey]*token
@@ -30,8 +32,14 @@ type Manager struct {
 // NewManager returns a Manager. moduleOverride (from the config, may be
 // empty) names the module to use for every URI; see FindModule.
 func NewManager(moduleOverride string) *Manager {
-	return &Manager{override: moduleOverride, mods: map[string]*module{}, tokens: map[tokenKey]*token{}}
+	return &Manager{override: moduleOverride, mods: map[string]*module{}, tokens: map[tokenKey]*token{},
+		rejected: &rejectedPINs{dir: defaultStateDir()}}
 }
+
+// ForgetRejectedPINs lets every non-interactive PIN source be tried again
+// on every token: the person said so (`lanyard lock`), for instance after
+// correcting a pin-source file.
+func (m *Manager) ForgetRejectedPINs() error { return m.rejected.clear(nil) }
 
 // Option adjusts one Open call.
 type Option func(*openOptions)
@@ -47,8 +55,8 @@ func WithModule(path string) Option { return func(o *openOptions) { o.module = p
 // empty: the key is then found by the certificate's public key. Reading the
 // certificate needs no PIN; the Signer logs in on its first signature through
 // prompter (a PIN in either URI answers first, unless the token's flags say
-// an earlier PIN was wrong: a rejected PIN is never sent again by itself,
-// not even by a later process). Intermediates are the token's certificates
+// an earlier PIN was wrong or the token rejected that very PIN before: a
+// rejected PIN is never sent again by itself, not even by a later process). Intermediates are the token's certificates
 // proven by signature to issue the leaf, nearest first.
 func (m *Manager) Open(ctx context.Context, certURI, keyURI string, prompter pin.Prompter, opts ...Option) (keys.KeyPair, error) {
 	if err := ctx.Err(); err != nil {
@@ -74,11 +82,11 @@ func (m *Manager) Open(ctx context.Context, certURI, keyURI string, prompter pin
 			return keys.KeyPair{}, uriErr("type", "the key URI must have type=private or no type")
 		}
 	}
-	path, _, err := FindModule(cu, cmp.Or(o.module, m.override))
+	paths, _, err := FindModules(cu, cmp.Or(o.module, m.override))
 	if err != nil {
 		return keys.KeyPair{}, err
 	}
-	t, leaf, err := m.locateCertificate(cu, path)
+	t, leaf, _, err := m.locate(cu, paths)
 	if err != nil {
 		return keys.KeyPair{}, err
 	}
@@ -117,6 +125,32 @@ func (m *Manager) Open(ctx context.Context, certURI, keyURI string, prompter pin
 	return keys.KeyPair{Certificate: leaf.cert, Intermediates: chain, Signer: s}, nil
 }
 
+// locate finds the token and leaf certificate a URI names in the first of
+// the modules that has a matching token; a module that cannot be loaded or
+// has no such token gives way to the next. It returns the module used.
+func (m *Manager) locate(cu *URI, paths []string) (*token, tokenCert, string, error) {
+	if len(paths) == 1 {
+		t, leaf, err := m.locateCertificate(cu, paths[0])
+		return t, leaf, paths[0], err
+	}
+	var skipped []error
+	for _, p := range paths {
+		t, leaf, err := m.locateCertificate(cu, p)
+		if err == nil || t != nil || errors.Is(err, ErrCertificateNotFound) || errors.Is(err, ErrAmbiguous) {
+			return t, leaf, p, err
+		}
+		if errors.Is(err, ErrClosed) {
+			return nil, tokenCert{}, "", err
+		}
+		if !errors.Is(err, ErrTokenNotPresent) {
+			skipped = append(skipped, err)
+		}
+	}
+	return nil, tokenCert{}, "", &TokenError{Kind: ErrTokenNotPresent, Token: cu.describeToken(),
+		Detail: "insert it (or check that one of the modules " + strings.Join(paths, ", ") + " sees it) and try again",
+		Cause:  errors.Join(skipped...)}
+}
+
 // locateCertificate finds the token and the leaf certificate a URI names.
 // When several tokens match the token part, the one holding a matching
 // certificate wins.
@@ -152,19 +186,19 @@ func (m *Manager) locateCertificate(cu *URI, modulePath string) (*token, tokenCe
 		var uris []string
 		for _, h := range hits {
 			for _, c := range h.certs {
-				uris = append(uris, h.t.certURI(c))
+				uris = append(uris, h.t.certURI(c, cu))
 			}
 		}
 		return nil, tokenCert{}, fmt.Errorf("%w: %s matches certificates on %d tokens; use one of: %s", ErrAmbiguous, cu.String(), len(hits), strings.Join(uris, " , "))
 	}
 	h := hits[0]
-	leaf, err := chooseLeaf(h.certs, h.t)
+	leaf, err := chooseLeaf(h.certs, h.t, cu)
 	return h.t, leaf, err
 }
 
 // chooseLeaf picks among certificates matching a URI: CA certificates give
 // way to end-entity ones, and PIV slot 9a (CKA_ID 01) wins.
-func chooseLeaf(certs []tokenCert, t *token) (tokenCert, error) {
+func chooseLeaf(certs []tokenCert, t *token, from *URI) (tokenCert, error) {
 	var ee []tokenCert
 	for _, c := range certs {
 		if !c.cert.IsCA {
@@ -184,7 +218,7 @@ func chooseLeaf(certs []tokenCert, t *token) (tokenCert, error) {
 	}
 	uris := make([]string, len(certs))
 	for i, c := range certs {
-		uris[i] = t.certURI(c)
+		uris[i] = t.certURI(c, from)
 	}
 	return tokenCert{}, fmt.Errorf("%w: %d certificates match on %s; add object= or id= to pick one: %s", ErrAmbiguous, len(certs), t.describe(), strings.Join(uris, " , "))
 }
@@ -224,6 +258,8 @@ func (m *Manager) matchingTokens(u *URI, modulePath string) ([]*token, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading module %s information: %w", mod.path, err)
 		}
+		info.ManufacturerID = strings.TrimRight(info.ManufacturerID, padding)
+		info.LibraryDescription = strings.TrimRight(info.LibraryDescription, padding)
 		if !u.matchesLibrary(info) {
 			return nil, m.notPresent(u, mod, nil)
 		}
@@ -276,28 +312,56 @@ type slotToken struct {
 }
 
 // presentTokens lists slots with a token. A module that cannot reach its
-// device (ykcs11 without a YubiKey) has no tokens rather than an error.
+// device (ykcs11 without a YubiKey) has no tokens rather than an error. A
+// module that fails to describe a slot because its device went away is
+// reset (when no session of it is open) and asked once more.
 func presentTokens(mod *module) ([]slotToken, error) {
+	mod.state.Lock()
+	defer mod.state.Unlock()
+	if !mod.ready {
+		if err := mod.initLocked(); err != nil {
+			return nil, nil
+		}
+	}
+	out, broken, err := listSlots(mod)
+	if broken && mod.sessions == 0 {
+		mod.stale = true
+		mod.resetIfIdleLocked()
+		if mod.ready {
+			out, _, err = listSlots(mod)
+		}
+	}
+	return out, err
+}
+
+// listSlots lists the tokens of a module; broken reports a slot the module
+// could not describe because its device failed.
+func listSlots(mod *module) (out []slotToken, broken bool, err error) {
 	slots, err := mod.ctx.GetSlotList(true)
 	if err != nil {
 		if isGone(err) {
-			return nil, nil
+			return nil, false, nil
 		}
-		return nil, fmt.Errorf("listing slots of %s: %w", mod.path, err)
+		if sessionLost(err) {
+			return nil, true, nil
+		}
+		return nil, false, fmt.Errorf("listing slots of %s: %w", mod.path, err)
 	}
-	var out []slotToken
 	for _, s := range slots {
 		info, err := mod.ctx.GetTokenInfo(s)
 		if err != nil {
-			continue // removed between the two calls, or unreadable
+			// Removed between the two calls, or unreadable.
+			broken = broken || ckr(err) == pkcs11.CKR_GENERAL_ERROR
+			continue
 		}
+		info = trimTokenInfo(info)
 		if info.Flags&pkcs11.CKF_TOKEN_INITIALIZED == 0 && info.Label == "" {
 			continue // an empty slot offered for initialisation (SoftHSM2 keeps one)
 		}
 		sl, _ := mod.ctx.GetSlotInfo(s)
-		out = append(out, slotToken{slot: s, info: info, sl: sl})
+		out = append(out, slotToken{slot: s, info: info, sl: trimSlotInfo(sl)})
 	}
-	return out, nil
+	return out, broken, nil
 }
 
 func (u *URI) matchesLibrary(info pkcs11.Info) bool {
@@ -341,7 +405,7 @@ func (m *Manager) tokenFor(mod *module, st slotToken) *token {
 	defer m.mu.Unlock()
 	t, ok := m.tokens[k]
 	if !ok {
-		t = &token{mod: mod, key: k, slot: st.slot, info: st.info, manufacturer: st.info.ManufacturerID, model: st.info.Model}
+		t = &token{mod: mod, key: k, slot: st.slot, info: st.info, manufacturer: st.info.ManufacturerID, model: st.info.Model, rejected: m.rejected}
 		m.tokens[k] = t
 	}
 	return t

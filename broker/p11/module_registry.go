@@ -2,6 +2,7 @@ package p11
 
 import (
 	"fmt"
+	"os"
 	"sync"
 
 	"github.com/miekg/pkcs11"
@@ -22,6 +23,73 @@ type module struct {
 	// owned is false when someone else in the process had already
 	// initialised the module; then we must not finalise it either.
 	owned bool
+
+	// state guards the fields below and every C_Initialize/C_Finalize.
+	state sync.Mutex
+	// sessions counts the open sessions of every token of the module.
+	sessions int
+	// ready is false after a finalize whose re-initialisation failed.
+	ready bool
+	// stale is set when a session reported its device gone: modules such
+	// as tpm2-pkcs11 and PC/SC middlewares keep answering
+	// CKR_GENERAL_ERROR, even once the device is back, until they are
+	// finalized and initialized again.
+	stale bool
+}
+
+// usable re-initialises the module if an earlier reset could not.
+func (m *module) usable() error {
+	m.state.Lock()
+	defer m.state.Unlock()
+	if m.ready {
+		return nil
+	}
+	return m.initLocked()
+}
+
+func (m *module) initLocked() error {
+	if err := m.ctx.Initialize(); err != nil && ckr(err) != pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED {
+		return &TokenError{Kind: ErrTokenNotPresent, Token: anyToken,
+			Detail: "the PKCS #11 module " + m.path + " cannot reach its device yet", Cause: err}
+	}
+	m.ready = true
+	return nil
+}
+
+// sessionOpened and sessionClosed keep the session count; the last session
+// of a stale module closing resets it.
+func (m *module) sessionOpened() {
+	m.state.Lock()
+	m.sessions++
+	m.state.Unlock()
+}
+
+func (m *module) sessionClosed() {
+	m.state.Lock()
+	defer m.state.Unlock()
+	m.sessions--
+	m.resetIfIdleLocked()
+}
+
+// lost notes that a device of the module went away under a session.
+func (m *module) lost() {
+	m.state.Lock()
+	defer m.state.Unlock()
+	m.stale = true
+	m.resetIfIdleLocked()
+}
+
+// resetIfIdleLocked finalizes and initializes a stale module once no
+// session of it is left, so a device that comes back is seen without a
+// restart. Other sessions must never be cut: they may be mid-signature.
+func (m *module) resetIfIdleLocked() {
+	if !m.stale || m.sessions > 0 {
+		return
+	}
+	m.stale = false
+	_ = m.ctx.Finalize()
+	m.ready = false
+	_ = m.initLocked() // on failure usable() tries again at the next use
 }
 
 func acquireModule(path string) (*module, error) {
@@ -31,6 +99,7 @@ func acquireModule(path string) (*module, error) {
 		m.refs++
 		return m, nil
 	}
+	quietTPMStack(path)
 	ctx := pkcs11.New(path)
 	if ctx == nil {
 		return nil, fmt.Errorf("cannot load PKCS #11 module %s: not a loadable library for this system", path)
@@ -43,7 +112,7 @@ func acquireModule(path string) (*module, error) {
 		}
 		owned = false
 	}
-	m := &module{path: path, ctx: ctx, refs: 1, owned: owned}
+	m := &module{path: path, ctx: ctx, refs: 1, owned: owned, ready: true}
 	registry.mods[path] = m
 	return m, nil
 }
@@ -60,4 +129,19 @@ func (m *module) release() {
 		_ = m.ctx.Finalize()
 	}
 	m.ctx.Destroy()
+}
+
+// quietTPMStack keeps tpm2-pkcs11 and the tpm2-tss libraries under it from
+// writing their logs to Lanyard's stderr (they do so for every TCTI they
+// try while no TPM answers, which is every machine without one), unless
+// the person asked for those logs.
+func quietTPMStack(path string) {
+	if !isTPMModule(path) {
+		return
+	}
+	for k, v := range map[string]string{"TSS2_LOG": "all+NONE", "TPM2_PKCS11_LOG_LEVEL": "0"} {
+		if _, set := os.LookupEnv(k); !set {
+			os.Setenv(k, v)
+		}
+	}
 }

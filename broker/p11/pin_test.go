@@ -235,3 +235,100 @@ func TestStalePINSourceIsNotRetriedByTheNextProcess(t *testing.T) {
 		t.Fatalf("corrected pin-source: %v after %d logins", err, st.Logins)
 	}
 }
+
+// TestRejectedPINIsRememberedWithoutTokenFlags plays successive
+// credential-process runs against a token that reports no PIN flags
+// (tpm2-pkcs11, several PIV middlewares): only the marker Lanyard leaves
+// can keep a later process from sending the same stale pin-source, and
+// the token must see it once. Changing the file, a PIN typed by hand that
+// works, or ForgetRejectedPINs (`lanyard lock`) lets the file be tried again.
+func TestRejectedPINIsRememberedWithoutTokenFlags(t *testing.T) {
+	module, stateFile := buildShim(t)
+	setShim(t, stateFile, "noflags")
+	tok := ecToken(t)
+	pinFile := filepath.Join(t.TempDir(), "pin")
+	writePIN := func(v string) {
+		if err := os.WriteFile(pinFile, []byte(v+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	uri := tok.URI("ec") + "&pin-source=file:" + pinFile
+	run := func(pr pin.Prompter) (p11.TokenStats, error) {
+		t.Helper()
+		m := p11.NewManager(module)
+		defer m.Close()
+		kp, err := m.Open(context.Background(), uri, "", pr)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		err = sign(kp.Signer)
+		return statsFor(t, m, tok.Label), err
+	}
+
+	writePIN("999999")
+	if st, err := run(nil); !errors.Is(err, p11.ErrWrongPIN) || st.Logins != 1 {
+		t.Fatalf("first run: %v after %d logins; want the file's PIN tried once", err, st.Logins)
+	}
+	for i := range 3 {
+		st, err := run(nil)
+		if st.Logins != 0 || !errors.Is(err, p11.ErrWrongPIN) {
+			t.Fatalf("run %d: %v after %d logins; the token must not see a rejected PIN again", i+2, err, st.Logins)
+		}
+		if msg := err.Error(); !strings.Contains(msg, "pin-source") || !strings.Contains(msg, "never tried again") || strings.Contains(msg, "999999") {
+			t.Fatalf("run %d: %q must say the pin-source was rejected and is never retried, without the PIN", i+2, msg)
+		}
+	}
+	state, _ := os.ReadFile(filepath.Join(os.Getenv(p11.StateDirEnv), "rejected-pins"))
+	if !strings.Contains(string(state), tok.Label) || strings.Contains(string(state), "999999") {
+		t.Fatalf("marker file %q must name the token and never hold the PIN", state)
+	}
+	if fi, err := os.Stat(filepath.Join(os.Getenv(p11.StateDirEnv), "rejected-pins")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("marker file: %v, %v; want mode 0600", fi, err)
+	}
+
+	// A person who types the right PIN takes over; the stale file is then
+	// no longer presumed rejected.
+	pr := answer(userPIN)
+	if st, err := run(pr); err != nil || st.Logins != 1 || len(pr.requests()) != 1 {
+		t.Fatalf("run with a prompter: %v after %d logins, %d prompts", err, st.Logins, len(pr.requests()))
+	}
+	if st, err := run(nil); !errors.Is(err, p11.ErrWrongPIN) || st.Logins != 1 {
+		t.Fatalf("after a typed PIN: %v after %d logins; want the file tried once more", err, st.Logins)
+	}
+	if st, _ := run(nil); st.Logins != 0 {
+		t.Fatal("rejected again, yet sent again")
+	}
+	if err := p11.NewManager("").ForgetRejectedPINs(); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := run(nil); st.Logins != 1 {
+		t.Fatal("after ForgetRejectedPINs the file must be tried again")
+	}
+	// A corrected file is a different source: it is sent at once.
+	writePIN(userPIN)
+	if st, err := run(nil); err != nil || st.Logins != 1 {
+		t.Fatalf("corrected pin-source: %v after %d logins", err, st.Logins)
+	}
+}
+
+// TestUnsafePINFileIsRefused: a pin-source others can read is refused
+// before anything reaches the token.
+func TestUnsafePINFileIsRefused(t *testing.T) {
+	tok := ecToken(t)
+	pinFile := filepath.Join(t.TempDir(), "pin")
+	if err := os.WriteFile(pinFile, []byte(userPIN), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(pinFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := newManager(t)
+	kp := open(t, m, tok.URI("ec")+"&pin-source=file:"+pinFile, nil)
+	err := sign(kp.Signer)
+	if err == nil || !strings.Contains(err.Error(), "readable by other users") || strings.Contains(err.Error(), userPIN) {
+		t.Fatalf("got %v; want the file refused as readable by others", err)
+	}
+	if st := statsFor(t, m, tok.Label); st.Logins != 0 {
+		t.Fatalf("stats %+v: nothing may reach the token", st)
+	}
+}

@@ -79,9 +79,15 @@ func TestSeveralCertificatesWithoutPIVSlot9a(t *testing.T) {
 		}
 	}
 	m := newManager(t)
-	_, err := m.Open(context.Background(), tok.URI(""), "", answer(userPIN))
+	_, err := m.Open(context.Background(), tok.URI("")+"&pin-source=file:/run/user/pin", "", answer(userPIN))
 	if !errors.Is(err, p11.ErrAmbiguous) || !strings.Contains(err.Error(), "object=slot-3") || !strings.Contains(err.Error(), "object=slot-4") {
 		t.Fatalf("got %v; want ErrAmbiguous listing both certificates", err)
+	}
+	// Each suggestion works as pasted: the person's module and PIN file stay.
+	for _, s := range strings.Split(err.Error()[strings.Index(err.Error(), "pkcs11:token="):], " , ") {
+		if !strings.Contains(s, "module-path="+p11test.Module()) || !strings.Contains(s, "pin-source=file:/run/user/pin") {
+			t.Errorf("suggestion %q lost the module-path or pin-source", s)
+		}
 	}
 }
 

@@ -222,10 +222,11 @@ func (s *signer) request(contextSpecific bool, retry pin.Retry) pin.Request {
 }
 
 // obtainPIN takes the URI's PIN unless a PIN was rejected before, and asks
-// the prompter otherwise. "Before" is this signer's own memory and the
-// token's flags (COUNT_LOW, FINAL_TRY), which outlive the process: without
-// them every new CLI process would try a stale pin-source once more, and
-// three would lock a PIV token.
+// the prompter otherwise. "Before" is this signer's own memory, the token's
+// flags (COUNT_LOW, FINAL_TRY) and the marker left when the token rejected
+// this very PIN (for tokens that report no flags), which outlive the
+// process: without them every new CLI process would try a stale pin-source
+// once more, and three would lock a PIV token or a TPM.
 func (s *signer) obtainPIN(req pin.Request) (value string, fromURI bool, err error) {
 	uriSkipped := false
 	if s.pinURI != nil {
@@ -234,7 +235,14 @@ func (s *signer) obtainPIN(req pin.Request) (value string, fromURI bool, err err
 			if err != nil {
 				return "", false, err
 			}
-			return v, true, nil
+			seen, err := s.tok.rejected.has(s.tok.key, v)
+			if err != nil {
+				return "", false, fmt.Errorf("%s: cannot tell whether the PIN from the URI's %s was rejected before, so it is not sent: %w", s.tok.describe(), s.pinSourceName(), err)
+			}
+			if !seen {
+				return v, true, nil
+			}
+			s.uriPINRejected = true
 		}
 		uriSkipped = true
 		if s.prompter == nil {
@@ -268,7 +276,8 @@ func (s *signer) tokenRetry() (pin.Retry, error) {
 }
 
 func (s *signer) lockedErr(cause error) error {
-	return &TokenError{Kind: ErrPINLocked, Token: s.tok.describe(), Retry: pin.RetryLocked, Detail: unblockAdvice, Cause: cause}
+	return &TokenError{Kind: ErrPINLocked, Token: s.tok.describe(), Retry: pin.RetryLocked,
+		Detail: familyOf(s.tok.key.module, s.tok.info).UnblockAdvice(), Cause: cause}
 }
 
 // login performs the one CKU_USER login of the token session.
@@ -312,13 +321,20 @@ func (s *signer) doLogin(userType uint) error {
 			t.loggedIn = true
 		}
 		t.previousFailed = false
+		if !fromURI {
+			// A PIN typed by hand worked: the person is in charge again,
+			// and a corrected pin-source may be tried.
+			_ = t.rejected.clear(&t.key)
+		}
 		return nil
 	}
 	switch loginFailure(err) {
 	case ErrWrongPIN:
 		t.previousFailed = true
+		var markErr error
 		if fromURI {
 			s.uriPINRejected = true
+			markErr = t.rejected.add(t.key, value)
 		}
 		after, ferr := s.tokenRetry()
 		if ferr != nil {
@@ -338,6 +354,9 @@ func (s *signer) doLogin(userType uint) error {
 		}
 		if msg := after.String(); msg != "" {
 			detail += "; " + msg
+		}
+		if markErr != nil {
+			detail += fmt.Sprintf("; this could not be remembered for other processes (%v): fix the PIN before running Lanyard again", markErr)
 		}
 		return &TokenError{Kind: ErrWrongPIN, Token: t.describe(), Retry: after, Detail: detail}
 	case ErrPINLocked:

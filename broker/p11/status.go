@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/lanyard-app/lanyard/broker/pin"
@@ -47,11 +48,14 @@ type TokenInfo struct {
 	Retry pin.Retry
 	// LoginRequired is CKF_LOGIN_REQUIRED.
 	LoginRequired bool
+	// Family is the kind of token, for PIN state and unblock advice.
+	Family Family
 }
 
-func tokenInfoOf(i pkcs11.TokenInfo) TokenInfo {
+func tokenInfoOf(modulePath string, i pkcs11.TokenInfo) TokenInfo {
 	return TokenInfo{Label: i.Label, Manufacturer: i.ManufacturerID, Model: i.Model, Serial: i.SerialNumber,
-		Flags: i.Flags, Retry: retryFromFlags(i.Flags), LoginRequired: i.Flags&pkcs11.CKF_LOGIN_REQUIRED != 0}
+		Flags: i.Flags, Retry: retryFromFlags(i.Flags), LoginRequired: i.Flags&pkcs11.CKF_LOGIN_REQUIRED != 0,
+		Family: familyOf(modulePath, i)}
 }
 
 // Status is a pre-flight report for one certificate URI.
@@ -85,23 +89,25 @@ func (m *Manager) Status(ctx context.Context, certURI string, opts ...Option) (S
 	if err != nil {
 		return st, err
 	}
-	if st.Module, _, err = FindModule(u, cmp.Or(o.module, m.override)); err != nil {
+	paths, _, err := FindModules(u, cmp.Or(o.module, m.override))
+	if err != nil {
 		return st, err
 	}
-	t, leaf, err := m.locateCertificate(u, st.Module)
+	t, leaf, module, err := m.locate(u, paths)
+	st.Module = cmp.Or(module, strings.Join(paths, ", "))
 	if t == nil {
-		if toks, terr := m.matchingTokens(u, st.Module); terr == nil && len(toks) == 1 {
+		if toks, terr := m.matchingTokens(u, module); module != "" && terr == nil && len(toks) == 1 {
 			st.TokenPresent = true
-			st.Token = tokenInfoOf(toks[0].snapshotInfo())
+			st.Token = tokenInfoOf(st.Module, toks[0].snapshotInfo())
 		}
 		return st, err
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	st.TokenPresent = true
-	st.Token = tokenInfoOf(t.info)
+	st.Token = tokenInfoOf(st.Module, t.info)
 	if info, ierr := t.mod.ctx.GetTokenInfo(t.slot); ierr == nil {
-		st.Token = tokenInfoOf(info)
+		st.Token = tokenInfoOf(st.Module, trimTokenInfo(info))
 	}
 	if err != nil {
 		return st, err
@@ -173,15 +179,14 @@ type CertificateListing struct {
 	URI string
 }
 
-// ListTokens lists every token of the given modules (FindModule's choice
+// ListTokens lists every token of the given modules (FindModules' choice
 // when none is given) with its certificates, without asking for a PIN.
 func (m *Manager) ListTokens(ctx context.Context, modulePaths ...string) ([]ModuleListing, error) {
 	if len(modulePaths) == 0 {
-		p, _, err := FindModule(nil, m.override)
-		if err != nil {
+		var err error
+		if modulePaths, _, err = FindModules(nil, m.override); err != nil {
 			return nil, err
 		}
-		modulePaths = []string{p}
 	}
 	var out []ModuleListing
 	for _, path := range modulePaths {
@@ -214,7 +219,7 @@ func (m *Manager) listModule(path string) ModuleListing {
 	}
 	for _, st := range slots {
 		t := m.tokenFor(mod, st)
-		tl := TokenListing{TokenInfo: tokenInfoOf(st.info), Slot: st.slot, SlotDescription: st.sl.SlotDescription,
+		tl := TokenListing{TokenInfo: tokenInfoOf(path, st.info), Slot: st.slot, SlotDescription: st.sl.SlotDescription,
 			URI: NewURIBuilder().Token(st.info.Label, st.info.SerialNumber, st.info.ManufacturerID, st.info.Model).ModulePath(path).String()}
 		t.mu.Lock()
 		certs, err := t.leafCandidates(nil)

@@ -21,6 +21,8 @@ type token struct {
 	// manufacturer and model never change for a token; kept outside mu so
 	// URIs can be written without locking.
 	manufacturer, model string
+	// rejected remembers PINs from non-interactive sources the token refused.
+	rejected *rejectedPINs
 
 	mu             sync.Mutex
 	slot           uint
@@ -33,6 +35,26 @@ type token struct {
 	closed         bool
 	mechs          map[uint]bool
 	stats          TokenStats
+}
+
+// padding is what the standard pads CK_TOKEN_INFO and CK_SLOT_INFO text
+// fields with (spaces); some modules (tpm2-pkcs11) leave NULs too.
+const padding = " \x00"
+
+// trimTokenInfo strips the padding from the text fields, so labels compare
+// and URIs print as people typed them.
+func trimTokenInfo(i pkcs11.TokenInfo) pkcs11.TokenInfo {
+	i.Label = strings.TrimRight(i.Label, padding)
+	i.ManufacturerID = strings.TrimRight(i.ManufacturerID, padding)
+	i.Model = strings.TrimRight(i.Model, padding)
+	i.SerialNumber = strings.TrimRight(i.SerialNumber, padding)
+	return i
+}
+
+func trimSlotInfo(i pkcs11.SlotInfo) pkcs11.SlotInfo {
+	i.SlotDescription = strings.TrimRight(i.SlotDescription, padding)
+	i.ManufacturerID = strings.TrimRight(i.ManufacturerID, padding)
+	return i
 }
 
 func (t *token) describe() string {
@@ -70,6 +92,7 @@ func (t *token) ensureSession() error {
 	if err != nil {
 		return t.fail("opening a session", err)
 	}
+	t.mod.sessionOpened()
 	t.sh, t.open = sh, true
 	t.gen++
 	t.stats.Sessions++
@@ -92,20 +115,26 @@ func (t *token) ensureSession() error {
 func (t *token) drop() {
 	if t.open {
 		_ = t.mod.ctx.CloseSession(t.sh)
+		t.open = false
+		t.mod.sessionClosed()
 	}
-	t.open, t.loggedIn = false, false
+	t.loggedIn = false
 }
 
 func (t *token) gone(cause error) error {
 	t.drop()
 	return &TokenError{Kind: ErrTokenNotPresent, Token: t.describe(),
-		Detail: "insert it and try again", Cause: cause}
+		Detail: "the token was removed or cannot be reached; insert it and try again", Cause: cause}
 }
 
-// fail turns a PKCS #11 error into a user-facing one; a vanished token
-// drops the session so the next request finds the token afresh.
+// fail turns a PKCS #11 error into a user-facing one. A token that
+// vanished under its session drops the session (and with it every cached
+// object handle, which belong to one session generation); once no session
+// of the module is left the module is reset, so the next request finds the
+// token afresh and asks for the PIN once.
 func (t *token) fail(doing string, err error) error {
-	if isGone(err) {
+	if sessionLost(err) {
+		t.mod.lost()
 		return t.gone(err)
 	}
 	if ckr(err) == pkcs11.CKR_USER_NOT_LOGGED_IN {
@@ -169,9 +198,14 @@ type tokenCert struct {
 // the slot's CKA_ID but certify the key's origin, not the person.
 func (c tokenCert) isAttestation() bool { return strings.Contains(c.label, "Attestation") }
 
-func (t *token) certURI(c tokenCert) string {
-	return NewURIBuilder().Token(t.key.label, t.key.serial, t.manufacturer, t.model).
-		Object(c.label, c.id).Type("cert").String()
+// certURI names one certificate for a person to pick, keeping the module
+// and pin-source of the URI they wrote (from) so the suggestion works as is.
+func (t *token) certURI(c tokenCert, from *URI) string {
+	b := NewURIBuilder().Token(t.key.label, t.key.serial, t.manufacturer, t.model).Object(c.label, c.id).Type("cert")
+	if from != nil {
+		b.u.ModulePath, b.u.ModuleName, b.u.PINSource = from.ModulePath, from.ModuleName, from.PINSource
+	}
+	return b.String()
 }
 
 // certificates lists the X.509 certificates matching the URI's object and

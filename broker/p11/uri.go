@@ -6,11 +6,11 @@ package p11
 import (
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/lanyard-app/lanyard/broker/pin"
 	pkcs11uri "github.com/stefanberger/go-pkcs11uri"
 )
 
@@ -301,8 +301,8 @@ func pinSourcePath(src string) (string, error) {
 // HasPIN reports whether the URI itself supplies the PIN (pin-value or pin-source).
 func (u *URI) HasPIN() bool { return u.hasPINValue || u.PINSource != "" }
 
-// uriPIN returns the PIN the URI supplies. A trailing newline in a PIN file
-// is dropped because editors add one.
+// uriPIN returns the PIN the URI supplies; see pin.ReadFile for what a
+// PIN file must be.
 func (u *URI) uriPIN() (string, error) {
 	if u.hasPINValue {
 		return u.pinValue, nil
@@ -311,11 +311,7 @@ func (u *URI) uriPIN() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b, err := os.ReadFile(filepath.FromSlash(path))
-	if err != nil {
-		return "", fmt.Errorf("reading the PIN file named by pin-source: %w", err)
-	}
-	return strings.TrimRight(string(b), "\r\n"), nil
+	return pin.ReadFile(filepath.FromSlash(path))
 }
 
 // redactedPIN stands in for a pin-value in Redacted.

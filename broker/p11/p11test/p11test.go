@@ -120,15 +120,24 @@ func ConfigPath() string {
 // testing package out of the lanyard binary, whose demo uses this test bed.
 type Runner interface{ Run() int }
 
-// Main is a complete TestMain: Setup, run the tests, clean up, exit.
+// Main is a complete TestMain: Setup, run the tests, clean up, exit. The
+// markers of rejected PINs (LANYARD_STATE_DIR) go to a directory of the
+// test process too, so no test reads another run's.
 func Main(m Runner) {
 	cleanup, err := Setup()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	state, err := os.MkdirTemp("", "lanyard-state-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("LANYARD_STATE_DIR", state)
 	code := m.Run()
 	cleanup()
+	os.RemoveAll(state)
 	os.Exit(code)
 }
 

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package pin
+
+const openFlags = 0
