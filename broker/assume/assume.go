@@ -287,7 +287,7 @@ func NewSTSClient(creds aws.CredentialsProvider, region string, resolver awsenv.
 			return nil, "", err
 		}
 	} else {
-		client = awsenv.Guard(client)
+		client = resolver.Guard(client)
 	}
 	c := sts.New(sts.Options{
 		Region:       region,
@@ -302,15 +302,17 @@ func NewSTSClient(creds aws.CredentialsProvider, region string, resolver awsenv.
 }
 
 // finalErrors stops the SDK from retrying a TLS verification failure, a
-// redirect or an oversized answer: the answer will not change, and the user
-// waits for nothing.
+// redirect, an oversized answer or an attempt that timed out: the answer
+// will not change, and the user waits for nothing.
 func finalErrors(err error) aws.Ternary {
 	var unknownCA x509.UnknownAuthorityError
 	var host x509.HostnameError
 	var invalid x509.CertificateInvalidError
 	var redirect *awsenv.RedirectError
 	var tooLarge *awsenv.ResponseTooLargeError
-	if errors.As(err, &unknownCA) || errors.As(err, &host) || errors.As(err, &invalid) || errors.As(err, &redirect) || errors.As(err, &tooLarge) {
+	var timedOut *awsenv.TimeoutError
+	if errors.As(err, &unknownCA) || errors.As(err, &host) || errors.As(err, &invalid) ||
+		errors.As(err, &redirect) || errors.As(err, &tooLarge) || errors.As(err, &timedOut) {
 		return aws.FalseTernary
 	}
 	return aws.UnknownTernary

@@ -126,6 +126,10 @@ func CommonReason(err error, endpoint, region string) (string, bool) {
 	if errors.As(err, &tooLarge) {
 		return "STS: " + tooLarge.Error(), true
 	}
+	var timedOut *awsenv.TimeoutError
+	if errors.As(err, &timedOut) {
+		return "STS at " + timedOut.Error(), true
+	}
 	var unknownCA x509.UnknownAuthorityError
 	if errors.As(err, &unknownCA) {
 		return fmt.Sprintf("cannot reach STS at %s: its TLS certificate is signed by an unknown authority; if a proxy or emulator uses its own CA, point AWS_CA_BUNDLE at that CA's PEM file", endpoint), true

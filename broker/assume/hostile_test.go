@@ -15,12 +15,15 @@ import (
 	"github.com/lanyard-app/lanyard/broker/emulator/emulatortest"
 )
 
-// hopAt is the hop into role with its STS endpoint moved to url.
-func hopAt(t *testing.T, h *emulatortest.Hub, role, url string) *Provider {
+// hopAt is the hop into role with its STS endpoint moved to url, each
+// attempt bounded by timeout (zero: the default).
+func hopAt(t *testing.T, h *emulatortest.Hub, role, url string, timeout time.Duration) *Provider {
 	t.Helper()
+	resolver := emulatortest.HostileResolver(t, url)
+	resolver.AttemptTimeout = timeout
 	p, err := New(h.Source, Options{
 		RoleARN: role, ExternalID: emulatortest.ExternalID, RoleSessionName: "alice", Region: h.Emulator.Region(),
-		Resolver: emulatortest.HostileResolver(t, url),
+		Resolver: resolver,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -36,6 +39,7 @@ func TestHostileSTS(t *testing.T) {
 	t.Run("RedirectsAreNeverFollowed", func(t *testing.T) { stsRedirectsAreNeverFollowed(t, h, role) })
 	t.Run("AnswersAreBounded", func(t *testing.T) { stsAnswersAreBounded(t, h, role) })
 	t.Run("ExpiredCredentialsAreRefused", func(t *testing.T) { stsExpiredCredentialsAreRefused(t, h, role) })
+	t.Run("DeadEndpointsTimeOutOnce", func(t *testing.T) { stsDeadEndpointsTimeOutOnce(t, h, role) })
 	if _, err := hop(t, h, role, emulatortest.ExternalID).Assume(context.Background()); err != nil {
 		t.Fatalf("the real endpoint: %v", err)
 	}
@@ -55,7 +59,7 @@ func stsRedirectsAreNeverFollowed(t *testing.T, h *emulatortest.Hub, role string
 		t.Run(tc.name, func(t *testing.T) {
 			var hits atomic.Int32
 			hostile := emulatortest.Redirector(t, tc.status, tc.target, &hits)
-			_, err := hopAt(t, h, role, hostile.URL).Assume(context.Background())
+			_, err := hopAt(t, h, role, hostile.URL, 0).Assume(context.Background())
 			var redirect *awsenv.RedirectError
 			if !errors.As(err, &redirect) || !strings.Contains(err.Error(), "does not follow") {
 				t.Fatalf("got %v, want a refused redirect", err)
@@ -81,7 +85,7 @@ func stsAnswersAreBounded(t *testing.T, h *emulatortest.Hub, role string) {
 			var sent atomic.Int64
 			hostile := emulatortest.Flood(t, http.StatusOK,
 				`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><SessionToken>`, declared, &sent)
-			_, err := hopAt(t, h, role, hostile.URL).Assume(context.Background())
+			_, err := hopAt(t, h, role, hostile.URL, 0).Assume(context.Background())
 			var tooLarge *awsenv.ResponseTooLargeError
 			if !errors.As(err, &tooLarge) {
 				t.Fatalf("got %v, want a refused oversized answer", err)
@@ -107,7 +111,7 @@ func stsExpiredCredentialsAreRefused(t *testing.T, h *emulatortest.Hub, role str
 				`<Credentials><AccessKeyId>ASIAHOSTILE</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken>`+expiration+`</Credentials>`+
 				`<AssumedRoleUser><Arn>arn:aws:sts::222233334444:assumed-role/lanyard-hostile/alice</Arn><AssumedRoleId>AROA:alice</AssumedRoleId></AssumedRoleUser>`+
 				`</AssumeRoleResult></AssumeRoleResponse>`, &hits)
-			p := hopAt(t, h, role, hostile.URL)
+			p := hopAt(t, h, role, hostile.URL, 0)
 			creds, err := aws.NewCredentialsCache(p).Retrieve(context.Background())
 			if err == nil || !strings.Contains(err.Error(), "AWS_ENDPOINT_URL_STS") && !strings.Contains(err.Error(), "clock") {
 				t.Fatalf("got %v, want the credentials refused with a clock/endpoint message", err)
@@ -118,6 +122,30 @@ func stsExpiredCredentialsAreRefused(t *testing.T, h *emulatortest.Hub, role str
 			}
 			if creds.AccessKeyID != "" || p.Last() != nil || hits.Load() != 1 {
 				t.Errorf("handed out %q after %d attempts", creds.AccessKeyID, hits.Load())
+			}
+		})
+	}
+}
+
+// stsDeadEndpointsTimeOutOnce: an STS that never finishes answering costs
+// one attempt's time (the identity's session is already cached), and the
+// error says it timed out, as a typed fact.
+func stsDeadEndpointsTimeOutOnce(t *testing.T, h *emulatortest.Hub, role string) {
+	if _, err := h.Source.Retrieve(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, dead := range emulatortest.DeadEndpoints {
+		t.Run(dead.Name, func(t *testing.T) {
+			url, attempts := dead.Start(t)
+			start := time.Now()
+			_, err := hopAt(t, h, role, url, emulatortest.FastTimeout).Assume(context.Background())
+			took := time.Since(start)
+			var timedOut *awsenv.TimeoutError
+			if !errors.As(err, &timedOut) || !strings.Contains(err.Error(), "did not answer within") {
+				t.Fatalf("got %v, want a timeout", err)
+			}
+			if took > 4*emulatortest.FastTimeout || attempts.Load() != 1 {
+				t.Errorf("failed after %v and %d attempts, want one attempt of %v", took, attempts.Load(), emulatortest.FastTimeout)
 			}
 		})
 	}

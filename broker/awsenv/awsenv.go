@@ -77,6 +77,10 @@ type Resolver struct {
 	// Getenv replaces os.Getenv, for tests and for the demo, which points
 	// every client at its emulator without touching the process environment.
 	Getenv func(string) string
+	// AttemptTimeout bounds one attempt of a call made with HTTPClient's
+	// client: connecting, sending and reading the answer. Zero means
+	// DefaultAttemptTimeout.
+	AttemptTimeout time.Duration
 }
 
 func (r Resolver) getenv(key string) string {
@@ -126,7 +130,7 @@ func (r Resolver) Endpoint(service, region string, fips bool) (string, error) {
 
 // HTTPClient returns a client that trusts the system roots plus the PEM file
 // named by AWS_CA_BUNDLE, honours HTTPS_PROXY/NO_PROXY, refuses redirects
-// and bounds response bodies (see Guard).
+// bounds response bodies and gives each attempt AttemptTimeout.
 func (r Resolver) HTTPClient() (*http.Client, error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.Proxy = http.ProxyFromEnvironment
@@ -144,5 +148,5 @@ func (r Resolver) HTTPClient() (*http.Client, error) {
 		}
 		transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
-	return &http.Client{Transport: &guardedTransport{base: transport, maxBody: MaxResponseBytes}, Timeout: 60 * time.Second}, nil
+	return &http.Client{Transport: r.guard(transport)}, nil
 }

@@ -1,11 +1,42 @@
 package awsenv
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 )
+
+// DefaultAttemptTimeout bounds one attempt at an AWS call: connecting,
+// sending and reading the whole answer. AWS answers in well under a second;
+// this leaves room for a slow network while a two-hop sign-in against a
+// dead endpoint still fails well inside the 60 seconds the AWS SDKs give a
+// credential_process.
+const DefaultAttemptTimeout = 10 * time.Second
+
+// TimeoutError is an attempt that got no complete answer in time: the
+// endpoint is unreachable, or it answers too slowly. It is not retried.
+type TimeoutError struct {
+	// URL is the request's URL without query; After the attempt's bound.
+	URL   string
+	After time.Duration
+}
+
+// Error says which endpoint did not answer, and what to check.
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("%s did not answer within %s: it is unreachable or timed out; check the network, proxy settings (HTTPS_PROXY, NO_PROXY) and the endpoint URL",
+		e.URL, e.After)
+}
+
+// Timeout reports true, as net.Error timeouts do.
+func (e *TimeoutError) Timeout() bool { return true }
+
+// errAttemptTimedOut is the cause of an attempt's context ending at its
+// bound, as opposed to its caller giving up.
+var errAttemptTimedOut = errors.New("attempt timed out")
 
 // MaxResponseBytes bounds the body of any AWS response. The largest real
 // answers (a CreateSession or AssumeRole with a session token) are a few
@@ -52,7 +83,7 @@ func withoutQuery(u *url.URL) string {
 // Guard returns a copy of c with the protections every AWS client of the
 // broker has (see HTTPClient). Clients from HTTPClient already have them;
 // Guard is for clients supplied from outside (tests, embedders).
-func Guard(c *http.Client) *http.Client {
+func (r Resolver) Guard(c *http.Client) *http.Client {
 	if _, ok := c.Transport.(*guardedTransport); ok {
 		return c
 	}
@@ -61,60 +92,97 @@ func Guard(c *http.Client) *http.Client {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	g.Transport = &guardedTransport{base: base, maxBody: MaxResponseBytes}
+	g.Transport = r.guard(base)
 	return &g
 }
 
+func (r Resolver) guard(base http.RoundTripper) *guardedTransport {
+	timeout := r.AttemptTimeout
+	if timeout <= 0 {
+		timeout = DefaultAttemptTimeout
+	}
+	return &guardedTransport{base: base, maxBody: MaxResponseBytes, timeout: timeout}
+}
+
 // guardedTransport refuses redirects below the client, so no caller (the
-// AWS SDK included) can follow one, and bounds every response body.
+// AWS SDK included) can follow one, bounds every response body, and gives
+// every attempt (its retries are the caller's) a deadline.
 type guardedTransport struct {
 	base    http.RoundTripper
 	maxBody int64
+	timeout time.Duration
 }
 
-// RoundTrip sends one request and turns a redirect into a *RedirectError.
+// RoundTrip sends one request within the attempt's time and turns a
+// redirect into a *RedirectError.
 func (t *guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(req)
+	ctx, cancel := context.WithTimeoutCause(req.Context(), t.timeout, errAttemptTimedOut)
+	timedOut := &TimeoutError{URL: withoutQuery(req.URL), After: t.timeout}
+	resp, err := t.base.RoundTrip(req.WithContext(ctx))
 	if err != nil {
+		cancel()
+		if errors.Is(context.Cause(ctx), errAttemptTimedOut) {
+			return nil, timedOut
+		}
 		return nil, err
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.StatusCode != http.StatusNotModified {
 		resp.Body.Close()
+		cancel()
 		to, _ := resp.Location()
 		return nil, &RedirectError{Status: resp.StatusCode, From: withoutQuery(req.URL), To: withoutQuery(to)}
 	}
 	tooLarge := &ResponseTooLargeError{URL: withoutQuery(req.URL), Limit: t.maxBody}
 	if resp.ContentLength > t.maxBody {
 		resp.Body.Close()
+		cancel()
 		return nil, tooLarge
 	}
-	resp.Body = &boundedBody{ReadCloser: resp.Body, remaining: t.maxBody, tooLarge: tooLarge}
+	resp.Body = &boundedBody{body: resp.Body, remaining: t.maxBody, tooLarge: tooLarge, ctx: ctx, cancel: cancel, timedOut: timedOut}
 	return resp, nil
 }
 
 // boundedBody fails a read past its bound instead of truncating silently,
-// so a cut answer is never mistaken for a complete one.
+// so a cut answer is never mistaken for a complete one, and says so when
+// the attempt's time ran out while reading.
 type boundedBody struct {
-	io.ReadCloser
+	body      io.ReadCloser
 	remaining int64
 	tooLarge  error
+	ctx       context.Context
+	cancel    context.CancelFunc
+	timedOut  error
 }
 
 func (b *boundedBody) Read(p []byte) (int, error) {
 	if b.remaining <= 0 {
 		var probe [1]byte
-		n, err := b.ReadCloser.Read(probe[:])
+		n, err := b.body.Read(probe[:])
 		if n > 0 {
 			return 0, b.tooLarge
 		}
-		return 0, err
+		return 0, b.explain(err)
 	}
 	if int64(len(p)) > b.remaining {
 		p = p[:b.remaining]
 	}
-	n, err := b.ReadCloser.Read(p)
+	n, err := b.body.Read(p)
 	b.remaining -= int64(n)
-	return n, err
+	return n, b.explain(err)
+}
+
+func (b *boundedBody) explain(err error) error {
+	if err != nil && err != io.EOF && errors.Is(context.Cause(b.ctx), errAttemptTimedOut) {
+		return b.timedOut
+	}
+	return err
+}
+
+// Close ends the attempt.
+func (b *boundedBody) Close() error {
+	err := b.body.Close()
+	b.cancel()
+	return err
 }
 
 // CloseIdleConnections passes on to the base transport, for

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/lanyard-app/lanyard/broker/awsenv"
 	"github.com/lanyard-app/lanyard/broker/emulator/emulatortest"
@@ -58,6 +59,21 @@ func TestHostileSigninEndpoint(t *testing.T) {
 			hostile.CloseClientConnections()
 			if n := sent.Load(); n > awsenv.MaxResponseBytes+16<<20 {
 				t.Errorf("the client took %d MiB of the answer (declared length: %v)", n>>20, declared)
+			}
+		}
+	})
+
+	t.Run("DeadEndpointsTimeOut", func(t *testing.T) {
+		for _, dead := range emulatortest.DeadEndpoints {
+			url, _ := dead.Start(t)
+			o := o
+			o.Resolver = emulatortest.HostileResolver(t, url)
+			o.Resolver.AttemptTimeout = emulatortest.FastTimeout
+			start := time.Now()
+			_, err := SigninURL(context.Background(), creds, o)
+			var timedOut *awsenv.TimeoutError
+			if !errors.As(err, &timedOut) || time.Since(start) > 4*emulatortest.FastTimeout {
+				t.Errorf("%s: got %v after %v, want a timeout after %v", dead.Name, err, time.Since(start), emulatortest.FastTimeout)
 			}
 		}
 	})

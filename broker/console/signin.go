@@ -105,7 +105,7 @@ func SigninURL(ctx context.Context, creds aws.Credentials, o Options) (string, e
 			return "", fmt.Errorf("console sign-in: %w", err)
 		}
 	} else {
-		client = awsenv.Guard(client)
+		client = o.Resolver.Guard(client)
 	}
 	token, err := signinToken(ctx, client, endpoint, form)
 	if err != nil {

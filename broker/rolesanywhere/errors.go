@@ -243,8 +243,11 @@ func (e *EndpointError) Error() string {
 	var certInvalid x509.CertificateInvalidError
 	var redirect *awsenv.RedirectError
 	var tooLarge *awsenv.ResponseTooLargeError
+	var timedOut *awsenv.TimeoutError
 	var hint string
 	switch {
+	case errors.As(e.Err, &timedOut):
+		return "IAM Roles Anywhere at " + timedOut.Error()
 	case errors.As(e.Err, &redirect):
 		return "IAM Roles Anywhere CreateSession: " + redirect.Error()
 	case errors.As(e.Err, &tooLarge):

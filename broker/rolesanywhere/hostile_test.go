@@ -16,12 +16,14 @@ import (
 	"github.com/lanyard-app/lanyard/broker/rolesanywhere"
 )
 
-// providerAt is the hub's identity with its endpoint moved to url.
-func providerAt(t *testing.T, h *emulatortest.Hub, url string) *rolesanywhere.Provider {
+// providerAt is the hub's identity with its endpoint moved to url, each
+// attempt bounded by timeout (zero: the default).
+func providerAt(t *testing.T, h *emulatortest.Hub, url string, timeout time.Duration) *rolesanywhere.Provider {
 	t.Helper()
 	cfg := h.Identity
 	if url != "" {
 		cfg.Resolver = emulatortest.HostileResolver(t, url)
+		cfg.Resolver.AttemptTimeout = timeout
 	}
 	p, err := rolesanywhere.NewProvider(cfg, h.Key)
 	if err != nil {
@@ -37,7 +39,8 @@ func TestHostileEndpoints(t *testing.T) {
 	t.Run("RedirectsAreNeverFollowed", func(t *testing.T) { redirectsAreNeverFollowed(t, h) })
 	t.Run("AnswersAreBounded", func(t *testing.T) { answersAreBounded(t, h) })
 	t.Run("ExpiredCredentialsAreRefused", func(t *testing.T) { expiredCredentialsAreRefused(t, h) })
-	if _, err := providerAt(t, h, "").CreateSession(context.Background()); err != nil {
+	t.Run("DeadEndpointsTimeOutOnce", func(t *testing.T) { deadEndpointsTimeOutOnce(t, h) })
+	if _, err := providerAt(t, h, "", 0).CreateSession(context.Background()); err != nil {
 		t.Fatalf("the real endpoint: %v", err)
 	}
 }
@@ -58,7 +61,7 @@ func redirectsAreNeverFollowed(t *testing.T, h *emulatortest.Hub) {
 		t.Run(tc.name, func(t *testing.T) {
 			var hits atomic.Int32
 			hostile := emulatortest.Redirector(t, tc.status, tc.target, &hits)
-			_, err := providerAt(t, h, hostile.URL).CreateSession(context.Background())
+			_, err := providerAt(t, h, hostile.URL, 0).CreateSession(context.Background())
 			var redirect *awsenv.RedirectError
 			if !errors.As(err, &redirect) || !strings.Contains(err.Error(), "does not follow") {
 				t.Fatalf("got %v, want a refused redirect", err)
@@ -80,7 +83,7 @@ func answersAreBounded(t *testing.T, h *emulatortest.Hub) {
 		t.Run(map[bool]string{false: "streamed", true: "declared"}[declared], func(t *testing.T) {
 			var sent atomic.Int64
 			hostile := emulatortest.Flood(t, http.StatusCreated, `{"credentialSet":[{"credentials":{"sessionToken":"`, declared, &sent)
-			_, err := providerAt(t, h, hostile.URL).CreateSession(context.Background())
+			_, err := providerAt(t, h, hostile.URL, 0).CreateSession(context.Background())
 			var tooLarge *awsenv.ResponseTooLargeError
 			if !errors.As(err, &tooLarge) {
 				t.Fatalf("got %v, want a refused oversized answer", err)
@@ -104,12 +107,32 @@ func expiredCredentialsAreRefused(t *testing.T, h *emulatortest.Hub) {
 	expired := time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339)
 	hostile := emulatortest.Answer(t, http.StatusCreated, `{"credentialSet":[{"credentials":{"accessKeyId":"ASIAHOSTILE","secretAccessKey":"s",`+
 		`"sessionToken":"t","expiration":"`+expired+`"},"roleArn":"`+h.RoleARN+`"}]}`, &hits)
-	creds, err := aws.NewCredentialsCache(providerAt(t, h, hostile.URL)).Retrieve(context.Background())
+	creds, err := aws.NewCredentialsCache(providerAt(t, h, hostile.URL, 0)).Retrieve(context.Background())
 	var stale *awsenv.ExpiredCredentialsError
 	if !errors.As(err, &stale) || !strings.Contains(err.Error(), "clock") || !strings.Contains(err.Error(), "endpoint") {
 		t.Fatalf("got %v, want expired credentials refused with a clock/endpoint message", err)
 	}
 	if creds.AccessKeyID != "" || hits.Load() != 1 {
 		t.Errorf("handed out %q after %d attempts", creds.AccessKeyID, hits.Load())
+	}
+}
+
+// deadEndpointsTimeOutOnce: an endpoint that never finishes answering costs
+// one attempt's time, and the error says it timed out, as a typed fact.
+func deadEndpointsTimeOutOnce(t *testing.T, h *emulatortest.Hub) {
+	for _, dead := range emulatortest.DeadEndpoints {
+		t.Run(dead.Name, func(t *testing.T) {
+			url, attempts := dead.Start(t)
+			start := time.Now()
+			_, err := providerAt(t, h, url, emulatortest.FastTimeout).CreateSession(context.Background())
+			took := time.Since(start)
+			var timedOut *awsenv.TimeoutError
+			if !errors.As(err, &timedOut) || !strings.Contains(err.Error(), "did not answer within") {
+				t.Fatalf("got %v, want a timeout", err)
+			}
+			if took > 4*emulatortest.FastTimeout || attempts.Load() != 1 {
+				t.Errorf("failed after %v and %d attempts, want one attempt of %v", took, attempts.Load(), emulatortest.FastTimeout)
+			}
+		})
 	}
 }

@@ -138,7 +138,7 @@ func NewProvider(cfg Config, key KeyFunc) (*Provider, error) {
 			return nil, err
 		}
 	} else {
-		client = awsenv.Guard(client)
+		client = cfg.Resolver.Guard(client)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
@@ -345,9 +345,10 @@ func (p *Provider) measureSkew(date string) (time.Duration, bool) {
 }
 
 // isTransientTransport reports transport failures worth another attempt: a
-// dropped or reset connection, a timeout. A name that does not resolve, a
-// refused connection, a TLS trust problem, a redirect or an oversized answer
-// will not fix itself.
+// dropped or reset connection. A name that does not resolve, a refused
+// connection, a TLS trust problem, a redirect or an oversized answer will
+// not fix itself, and an endpoint that let a whole attempt time out is not
+// given another: the person would wait several times as long to learn it.
 func isTransientTransport(err error) bool {
 	var ee *EndpointError
 	if !errors.As(err, &ee) {
@@ -360,8 +361,9 @@ func isTransientTransport(err error) bool {
 	var hostnameErr x509.HostnameError
 	var redirect *awsenv.RedirectError
 	var tooLarge *awsenv.ResponseTooLargeError
+	var timedOut *awsenv.TimeoutError
 	switch {
-	case errors.As(ee.Err, &redirect), errors.As(ee.Err, &tooLarge),
+	case errors.As(ee.Err, &redirect), errors.As(ee.Err, &tooLarge), errors.As(ee.Err, &timedOut),
 		errors.As(ee.Err, &dnsErr) && !dnsErr.IsTemporary,
 		errors.Is(ee.Err, syscall.ECONNREFUSED),
 		errors.As(ee.Err, &certErr), errors.As(ee.Err, &recordErr),

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"encoding/pem"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/lanyard-app/lanyard/broker/awsenv"
 )
@@ -105,3 +108,105 @@ func Answer(t testing.TB, status int, body string, hits *atomic.Int32) *httptest
 	t.Cleanup(s.Close)
 	return s
 }
+
+// Silent starts a TCP listener that accepts connections and never says a
+// word, as a black-holed or hung endpoint does, and returns its https URL.
+// accepted counts the connections. It stops when the test ends.
+func Silent(t testing.TB, accepted *atomic.Int32) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var held []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	return "https://" + l.Addr().String()
+}
+
+// Trickle starts a TLS endpoint that reads the request, answers with status
+// and then sends its body one byte per interval until the client hangs up,
+// counting the requests in hits. It stops when the test ends.
+func Trickle(t testing.TB, status int, interval time.Duration, hits *atomic.Int32) *httptest.Server {
+	t.Helper()
+	s := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(status)
+		for {
+			if _, err := io.WriteString(w, " "); err != nil {
+				return
+			}
+			if err := http.NewResponseController(w).Flush(); err != nil {
+				return
+			}
+			time.Sleep(interval)
+		}
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Stall starts a TLS endpoint that reads the request and never answers,
+// counting the requests in hits. It stops when the test ends.
+func Stall(t testing.TB, hits *atomic.Int32) *httptest.Server {
+	t.Helper()
+	s := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		// Only a request read to its end lets the server notice the
+		// client hanging up.
+		io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// DeadEndpoint is a hostile endpoint that lets attempts time out.
+type DeadEndpoint struct {
+	// Name says how it misbehaves; Start starts it, returning its URL and
+	// the counter of attempts (or connections) it saw.
+	Name  string
+	Start func(t testing.TB) (string, *atomic.Int32)
+}
+
+// DeadEndpoints are the ways an endpoint can leave a client waiting: never
+// completing the TLS handshake, never answering the request, and sending
+// the answer one byte at a time.
+var DeadEndpoints = []DeadEndpoint{
+	{"silent", func(t testing.TB) (string, *atomic.Int32) {
+		var n atomic.Int32
+		return Silent(t, &n), &n
+	}},
+	{"stalled", func(t testing.TB) (string, *atomic.Int32) {
+		var n atomic.Int32
+		return Stall(t, &n).URL, &n
+	}},
+	{"trickling", func(t testing.TB) (string, *atomic.Int32) {
+		var n atomic.Int32
+		return Trickle(t, http.StatusOK, 50*time.Millisecond, &n).URL, &n
+	}},
+}
+
+// FastTimeout is the attempt bound tests give resolvers that face a
+// DeadEndpoint, so a timed-out attempt costs the suite little.
+const FastTimeout = 300 * time.Millisecond
