@@ -150,8 +150,8 @@ func Load(dir string) (*Config, error) {
 // Others may read the config (it holds no secret) but never change it: its
 // browser_command and credential sources run as the user.
 var (
-	dirRule  = fileperm.Rule{What: "config directory", Dir: true, Closed: 0o022, Instead: elsewhere}
-	fileRule = fileperm.Rule{What: "config file", Closed: 0o022, Instead: elsewhere}
+	dirRule  = fileperm.Rule{What: "config directory", Dir: true, Closed: 0o022, Instead: elsewhere, RootMayOwn: true}
+	fileRule = fileperm.Rule{What: "config file", Closed: 0o022, Instead: elsewhere, RootMayOwn: true}
 )
 
 const elsewhere = "set LANYARD_CONFIG_DIR to a directory of your own"
