@@ -17,6 +17,7 @@ import (
 	"github.com/lanyard-app/lanyard/app"
 	"github.com/lanyard-app/lanyard/app/agent"
 	"github.com/lanyard-app/lanyard/app/cli"
+	"github.com/lanyard-app/lanyard/app/coredump"
 	"github.com/lanyard-app/lanyard/app/demo"
 	"github.com/lanyard-app/lanyard/ui"
 )
@@ -25,6 +26,7 @@ import (
 const appID = "dev.lanyard.Lanyard"
 
 func main() {
+	coredump.Disable(os.Stderr)
 	args := os.Args[1:]
 	if !cli.IsGUI(args) {
 		os.Exit(cli.Run(context.Background(), args, cli.Env{}))

@@ -88,9 +88,13 @@ func Load(dir string) (*Config, error) {
 	if err := checkOwnership(dir); err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Config{Version: SchemaVersion}, nil
+	}
+	var tooBig *Error
+	if errors.As(err, &tooBig) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the config: %w", err)
@@ -102,12 +106,19 @@ func Load(dir string) (*Config, error) {
 	lines := locate(data)
 	var problems []Problem
 	seen := map[string]bool{}
+	unlisted := 0
 	for _, k := range md.Undecoded() {
 		key := k.String()
 		if seen[key] {
 			continue
 		}
 		seen[key] = true
+		// Enough to show what is wrong; finding every line of thousands
+		// would take longer than the decoding.
+		if len(seen) > maxUnknownKeys {
+			unlisted++
+			continue
+		}
 		where := lines.all(k)
 		if len(where) == 0 {
 			where = []int{0}
@@ -115,6 +126,9 @@ func Load(dir string) (*Config, error) {
 		for _, line := range where {
 			problems = append(problems, Problem{Line: line, Message: unknownKey(k)})
 		}
+	}
+	if unlisted > 0 {
+		problems = append(problems, Problem{Message: fmt.Sprintf("and %d more unknown keys", unlisted)})
 	}
 	for _, p := range validate(cfg) {
 		problems = append(problems, Problem{Line: lines.find(p.at), Message: p.msg})
@@ -136,8 +150,8 @@ func Load(dir string) (*Config, error) {
 // Others may read the config (it holds no secret) but never change it: its
 // browser_command and credential sources run as the user.
 var (
-	dirRule  = fileperm.Rule{What: "config directory", Dir: true, Closed: 0o022, Instead: elsewhere}
-	fileRule = fileperm.Rule{What: "config file", Closed: 0o022, Instead: elsewhere}
+	dirRule  = fileperm.Rule{What: "config directory", Dir: true, Closed: 0o022, Instead: elsewhere, RootMayOwn: true}
+	fileRule = fileperm.Rule{What: "config file", Closed: 0o022, Instead: elsewhere, RootMayOwn: true}
 )
 
 const elsewhere = "set LANYARD_CONFIG_DIR to a directory of your own"
@@ -160,17 +174,27 @@ func checkOwnership(dir string) error {
 // decode parses data and refuses a file written by a newer Lanyard; it does
 // not validate values.
 func decode(path string, data []byte) (*Config, toml.MetaData, error) {
-	// The version first: a newer file may use shapes this build cannot decode,
-	// and "upgrade Lanyard" is then the useful message.
-	var version struct {
-		Version int `toml:"version"`
-	}
-	if _, err := toml.Decode(string(data), &version); err == nil && version.Version > SchemaVersion {
-		return nil, toml.MetaData{}, &Error{Path: path, Problems: []Problem{{Line: locate(data).find(ref{index: -1, key: "version"}),
-			Message: fmt.Sprintf("version %d was written by a newer Lanyard (this one reads version %d); upgrade Lanyard", version.Version, SchemaVersion)}}}
+	if p, ok := checkShape(data); !ok {
+		return nil, toml.MetaData{}, &Error{Path: path, Problems: []Problem{p}}
 	}
 	var cfg Config
 	md, err := toml.Decode(string(data), &cfg)
+	// A newer file may use shapes this build cannot decode, and "upgrade
+	// Lanyard" is then the useful message. The version alone is decoded
+	// only then: decoding is the expensive part of loading.
+	version := cfg.Version
+	if err != nil {
+		var v struct {
+			Version int `toml:"version"`
+		}
+		if _, verr := toml.Decode(string(data), &v); verr == nil {
+			version = v.Version
+		}
+	}
+	if version > SchemaVersion {
+		return nil, toml.MetaData{}, &Error{Path: path, Problems: []Problem{{Line: locate(data).find(ref{index: -1, key: "version"}),
+			Message: fmt.Sprintf("version %d was written by a newer Lanyard (this one reads version %d); upgrade Lanyard", version, SchemaVersion)}}}
+	}
 	if err != nil {
 		return nil, md, &Error{Path: path, Problems: []Problem{decodeProblem(err)}}
 	}

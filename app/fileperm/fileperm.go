@@ -21,6 +21,9 @@ type Rule struct {
 	// Instead is the way round the problem besides fixing the path, e.g.
 	// "set LANYARD_CONFIG_DIR to a directory of your own".
 	Instead string
+	// RootMayOwn accepts root as the owner too, as ssh does: root is trusted
+	// anyway, and an administrator may provide the file.
+	RootMayOwn bool
 }
 
 // Check refuses fi, the Stat or Lstat of path, when it is of the wrong
@@ -38,7 +41,7 @@ func (r Rule) Check(path string, fi fs.FileInfo) error {
 	if !known {
 		return nil
 	}
-	if uid != os.Geteuid() {
+	if uid != os.Geteuid() && (uid != 0 || !r.RootMayOwn) {
 		return fmt.Errorf("%s %s belongs to uid %d, not to you (uid %d): another user could change what Lanyard does; remove it or %s", r.What, path, uid, os.Geteuid(), r.Instead)
 	}
 	if perm := fi.Mode().Perm(); perm&r.Closed != 0 {

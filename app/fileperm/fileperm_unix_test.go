@@ -4,6 +4,7 @@ package fileperm
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -67,5 +68,47 @@ func TestCheckRefusesWhatOthersOwnOrCanChange(t *testing.T) {
 	}
 	if err := private.Check(link, fi); err == nil || !strings.Contains(err.Error(), "is not a directory (a symbolic link?)") {
 		t.Errorf("Lstat of a link: %v", err)
+	}
+}
+
+// TestRootMayOwn runs as another uid (nobody, through setpriv) a check of
+// /etc/passwd, which root owns: accepted only with RootMayOwn.
+func TestRootMayOwn(t *testing.T) {
+	if os.Getenv("FILEPERM_AS_NOBODY") != "" {
+		file := Rule{What: "f", Closed: 0o022, Instead: "x"}
+		if err := file.CheckPath("/etc/passwd"); err == nil || !strings.Contains(err.Error(), "belongs to uid 0, not to you (uid 65534)") {
+			t.Fatalf("root's file without RootMayOwn: %v", err)
+		}
+		file.RootMayOwn = true
+		if err := file.CheckPath("/etc/passwd"); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Fatal("this test runs itself as another uid and must run as root, as in CI")
+	}
+	// The test binary sits in a directory only root can enter.
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "fileperm.test")
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bin, "-test.run=^TestRootMayOwn$", "-test.v")
+	cmd.Env = append(os.Environ(), "FILEPERM_AS_NOBODY=1")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "--- PASS: TestRootMayOwn") {
+		t.Fatalf("as nobody: %v\n%s", err, out)
 	}
 }

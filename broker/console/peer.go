@@ -8,11 +8,6 @@ import (
 	"net/netip"
 )
 
-// errOtherUser is the refusal of a connection from another user's process:
-// anyone on the machine can read the loopback URL from the browser's
-// command line, so the URL alone must not be enough.
-var errOtherUser = errors.New("this sign-in link belongs to another user")
-
 // checkPeer makes sure the request comes from a process of the user running
 // Lanyard. Anything it cannot verify is refused (fail closed).
 func checkPeer(req *http.Request) error {

@@ -1,0 +1,136 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// TestHostileShapesAreRefusedQuickly replays the files that held the
+// decoder for seconds to forever: each is refused at once, with its line,
+// and Update leaves it as it was.
+func TestHostileShapesAreRefusedQuickly(t *testing.T) {
+	nested := "version = 1\n[preferences]\nx = " + strings.Repeat("{a=", 8000) + "1" + strings.Repeat("}", 8000) + "\n"
+	for _, tc := range []struct {
+		name, text, want string
+	}{
+		{"32 KB of nested inline tables", nested, ":3: arrays or inline tables nested more than 8 deep"},
+		{"nested arrays", "x = " + strings.Repeat("[", 20000) + "\n", ":1: arrays or inline tables nested more than 8 deep"},
+		{"a dotted key of 8000 parts", "version = 1\n\nx" + strings.Repeat(".a", 8000) + " = 1\n", ":3: a dotted key or table name of more than 8 parts"},
+		{"a table name of 8000 parts", "[x" + strings.Repeat(". 'a'", 8000) + "]\n", ":1: a dotted key or table name of more than 8 parts"},
+		{"over 256 KiB", strings.Repeat("# padding\n", MaxFileSize/10+1), "the file is larger than 256 KiB"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeConfig(t, tc.text)
+			start := time.Now()
+			_, err := Load(dir)
+			if took := time.Since(start); took > time.Second {
+				t.Errorf("refusing took %v", took)
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Load: %v, want %q", err, tc.want)
+			}
+			if err := Update(dir, func(*Config) error { return nil }); err == nil {
+				t.Fatal("Update accepted it")
+			}
+			if b, _ := os.ReadFile(filepath.Join(dir, FileName)); string(b) != tc.text {
+				t.Error("the refused file was changed")
+			}
+		})
+	}
+
+	t.Run("a 6 GB sparse file is not read", func(t *testing.T) {
+		dir := writeConfig(t, "")
+		if err := os.Truncate(filepath.Join(dir, FileName), 6<<30); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "larger than") || time.Since(start) > time.Second {
+			t.Fatalf("Load: %v after %v", err, time.Since(start))
+		}
+	})
+}
+
+// TestShapeIgnoresStringsAndComments: brackets, braces and dots inside
+// strings and comments are text, not structure.
+func TestShapeIgnoresStringsAndComments(t *testing.T) {
+	deep := strings.Repeat("{[.", 40)
+	text := "version = 1 # " + deep + "\n[preferences]\n" +
+		"browser_command = \"x '" + deep + "' \\\"" + deep + "\"\n" +
+		"recent = ['" + deep + "', \"\"\"\n" + deep + "\n\"\"\", '''" + deep + "''']\n"
+	cfg, err := Load(writeConfig(t, text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Preferences.Recent[0] != deep || !strings.Contains(cfg.Preferences.BrowserCommand, deep) {
+		t.Errorf("decoded %+v", cfg.Preferences)
+	}
+}
+
+// TestLargestAcceptedShapeLoadsQuickly: the bounds leave the decoder work
+// that ends in time: a file of the greatest size, nesting and key length
+// accepted.
+func TestLargestAcceptedShapeLoadsQuickly(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version = 1\n[t]\n")
+	for i := 0; b.Len() < MaxFileSize-400; i++ {
+		fmt.Fprintf(&b, "k%d%s = %s1%s\n", i, strings.Repeat(".a", MaxKeyParts-2), strings.Repeat("{a=", MaxNesting), strings.Repeat("}", MaxNesting))
+	}
+	start := time.Now()
+	_, err := Load(writeConfig(t, b.String()))
+	if err == nil || !strings.Contains(err.Error(), "more unknown keys") {
+		t.Fatalf("Load: %.300v", err)
+	}
+	t.Logf("%d bytes: %v", b.Len(), time.Since(start))
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("the largest accepted file took %v", took)
+	}
+}
+
+// FuzzCheckShape: the scan must never panic, and never let through a file
+// whose decoded value is nested deeper than the bounds allow: that would
+// mean it lost track of strings or comments the decoder sees differently.
+func FuzzCheckShape(f *testing.F) {
+	f.Add([]byte("a = {b = [1, {c.d = 2}]}\n"))
+	f.Add([]byte("[x.'y'.\"z\"]\nk = \"\"\"q\"\"\"\"\"\nv = '''[''' # {{\n"))
+	f.Add([]byte("a.b.c.d.e.f.g.h.i.j.k.l.m.n.o = {p.q.r.s = [[[[[[[[[[[[[[1]]]]]]]]]]]]]]}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if _, ok := checkShape(data); !ok {
+			return
+		}
+		var v map[string]any
+		if _, err := toml.Decode(string(data), &v); err != nil {
+			return
+		}
+		// A header, a key and a value may each use the whole allowance.
+		if d := depth(reflect.ValueOf(v)); d > 2*MaxKeyParts+MaxNesting+1 {
+			t.Fatalf("accepted a value nested %d deep", d)
+		}
+	})
+}
+
+func depth(v reflect.Value) int {
+	if v.Kind() == reflect.Interface {
+		v = v.Elem()
+	}
+	deepest := 0
+	switch v.Kind() {
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			deepest = max(deepest, depth(v.MapIndex(k)))
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			deepest = max(deepest, depth(v.Index(i)))
+		}
+	default:
+		return 0
+	}
+	return deepest + 1
+}
