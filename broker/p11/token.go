@@ -23,6 +23,8 @@ type token struct {
 	manufacturer, model string
 	// rejected remembers PINs from non-interactive sources the token refused.
 	rejected *rejectedPINs
+	// touch tells the Manager's owner when a signature waits to be touched.
+	touch *touchNotifier
 
 	mu             sync.Mutex
 	slot           uint
