@@ -318,3 +318,68 @@ func TestBackendsDescribeTheToken(t *testing.T) {
 		}
 	})
 }
+
+// TestBackendsRefusedContextLoginLeavesTheKeyUsable: when the per-signature
+// PIN of an always-authenticate key is not given (cancelled, or a
+// background request that may not ask), the next signature still works.
+// tpm2-pkcs11 keeps the failed operation open; SoftHSM2 ends it.
+func TestBackendsRefusedContextLoginLeavesTheKeyUsable(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		tok := b.keys(t)
+		m := p11.NewManager(b.module)
+		defer m.Close()
+		cancelled := 0
+		pr := pin.PrompterFunc(func(_ context.Context, req pin.Request) (string, error) {
+			if req.ContextSpecific && cancelled == 0 {
+				cancelled++
+				return "", pin.ErrCancelled
+			}
+			return tok.PIN, nil
+		})
+		kp := open(t, m, tok.uri("always"), pr)
+		if err := sign(kp.Signer); !errors.Is(err, pin.ErrCancelled) {
+			t.Fatalf("got %v, want the cancel", err)
+		}
+		for i := range 2 {
+			if err := signAndVerify(t, kp, []byte("after cancel")); err != nil {
+				t.Fatalf("signature %d after a cancelled context PIN: %v", i+1, err)
+			}
+		}
+		if st := statsFor(t, m, tok.Label); st.Logins != 1 {
+			t.Fatalf("stats %+v: the token login must survive", st)
+		}
+	})
+}
+
+// TestBackendsWrongPINTypedIsSentOnce: a wrong PIN typed by hand reaches
+// the token once; the next attempt asks again, saying the last one failed.
+func TestBackendsWrongPINTypedIsSentOnce(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		tok := b.pinToken(t)
+		m := p11.NewManager(b.module)
+		defer m.Close()
+		pr := answer("000000", tok.PIN)
+		kp := open(t, m, tok.uri("ec"), pr)
+		before := b.wrongPINs(t)
+		if err := sign(kp.Signer); !errors.Is(err, p11.ErrWrongPIN) {
+			t.Fatalf("got %v, want ErrWrongPIN", err)
+		}
+		if st := statsFor(t, m, tok.Label); st.Logins != 1 || len(pr.requests()) != 1 {
+			t.Fatalf("stats %+v after %d prompts: want one attempt, no retry", st, len(pr.requests()))
+		}
+		if before >= 0 {
+			if after := b.wrongPINs(t); after != before+1 {
+				t.Fatalf("the TPM counted %d wrong PINs, want 1", after-before)
+			}
+			if err := tpmBed.bed.ClearLockout(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := signAndVerify(t, kp, []byte("second try")); err != nil {
+			t.Fatal(err)
+		}
+		if r := pr.requests(); len(r) != 2 || !r[1].PreviousFailed {
+			t.Fatalf("prompts %+v: want a second one saying the PIN was wrong", r)
+		}
+	})
+}

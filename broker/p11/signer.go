@@ -166,7 +166,21 @@ func (s *signer) sign(data []byte, isDigest bool, opts crypto.SignerOpts) ([]byt
 		return nil, err
 	}
 	ctx := t.mod.ctx
-	if err := ctx.SignInit(t.sh, []*pkcs11.Mechanism{pkcs11.NewMechanism(mech, nil)}, key.handle); err != nil {
+	err = ctx.SignInit(t.sh, []*pkcs11.Mechanism{pkcs11.NewMechanism(mech, nil)}, key.handle)
+	if ckr(err) == pkcs11.CKR_OPERATION_ACTIVE {
+		// The module kept the operation of an earlier signature that failed
+		// (tpm2-pkcs11 does after a refused context-specific login) and
+		// offers no way to cancel it: a fresh session ends it, and the
+		// login, which belongs to the token, stays.
+		if err = t.renewSession(); err != nil {
+			return nil, err
+		}
+		if key, err = s.keyLocked(); err != nil {
+			return nil, err
+		}
+		err = ctx.SignInit(t.sh, []*pkcs11.Mechanism{pkcs11.NewMechanism(mech, nil)}, key.handle)
+	}
+	if err != nil {
 		return nil, t.fail("starting to sign", err)
 	}
 	if key.alwaysAuth {

@@ -112,6 +112,22 @@ func (t *token) ensureSession() error {
 	return nil
 }
 
+// renewSession replaces the session with a new one on the same token,
+// opened before the old one closes so the token's login is kept.
+func (t *token) renewSession() error {
+	sh, err := t.mod.ctx.OpenSession(t.slot, pkcs11.CKF_SERIAL_SESSION)
+	if err != nil {
+		return t.fail("opening a session", err)
+	}
+	t.mod.sessionOpened()
+	_ = t.mod.ctx.CloseSession(t.sh)
+	t.mod.sessionClosed()
+	t.sh = sh
+	t.gen++
+	t.stats.Sessions++
+	return nil
+}
+
 // drop forgets the session. Closing may fail when the token is gone; the
 // handle is useless either way.
 func (t *token) drop() {
