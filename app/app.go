@@ -72,8 +72,14 @@ type App struct {
 	stamp      fileStamp
 	lastCheck  time.Time
 	identities map[string]*identityEntry
-	accounts   map[string]*accountEntry
-	pinPrompt  pin.Prompter
+
+	// touchMu guards the tokens waiting for a touch, by label, and the
+	// CLI's notice of them.
+	touchMu     sync.Mutex
+	touching    map[string]string
+	touchNotice func(p11.TouchEvent)
+	accounts    map[string]*accountEntry
+	pinPrompt   pin.Prompter
 
 	subsMu sync.Mutex
 	subs   map[int]func()
@@ -107,6 +113,7 @@ func New(opts Options) (*App, error) {
 		tokens:     opts.Tokens,
 		cfg:        cfg,
 		identities: map[string]*identityEntry{},
+		touching:   map[string]string{},
 		accounts:   map[string]*accountEntry{},
 		pinPrompt:  opts.Prompter,
 		subs:       map[int]func(){},
@@ -120,6 +127,7 @@ func New(opts Options) (*App, error) {
 		a.tokens = p11.NewManager("")
 		a.ownsP11 = true
 	}
+	a.tokens.OnTouch(a.touched)
 	a.stamp = stampOf(dir)
 	if a.audit, err = audit.Open(filepath.Join(dir, audit.FileName)); err != nil {
 		return nil, err

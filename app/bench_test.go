@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"os"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/lanyard-app/lanyard/broker/emulator"
 	"github.com/lanyard-app/lanyard/broker/keys"
 	"github.com/lanyard-app/lanyard/broker/p11"
+	"github.com/lanyard-app/lanyard/broker/pin"
 	"github.com/lanyard-app/lanyard/broker/rolesanywhere"
 )
 
@@ -55,14 +57,50 @@ func benchCreateSession(b *testing.B, keyFile bool) {
 	}
 	b.StopTimer()
 	if w.OnToken {
-		stats := tokens.Stats()
-		if len(stats) != 1 {
-			b.Fatalf("stats for %d tokens", len(stats))
-		}
-		sessions := w.Emulator.Count("CreateSession")
-		b.ReportMetric(float64(stats[0].Signatures)/float64(sessions), "signatures/CreateSession")
-		b.ReportMetric(float64(stats[0].Logins), "logins/token-session")
+		reportTokenCalls(b, tokens, w.Emulator)
 	}
+}
+
+// reportTokenCalls reports the token's signatures per CreateSession and
+// logins per token session from the PKCS #11 manager's counters.
+func reportTokenCalls(b *testing.B, tokens *p11.Manager, emu *emulator.Emulator) {
+	stats := tokens.Stats()
+	if len(stats) != 1 {
+		b.Fatalf("stats for %d tokens", len(stats))
+	}
+	sessions := emu.Count("CreateSession")
+	b.ReportMetric(float64(stats[0].Signatures)/float64(sessions), "signatures/CreateSession")
+	b.ReportMetric(float64(stats[0].Logins), "logins/token-session")
+}
+
+// BenchmarkCreateSessionTPM is BenchmarkCreateSessionSoftHSM on the second
+// PKCS #11 implementation: an EC P-256 key in a software TPM behind
+// tpm2-pkcs11 (every signature is a TPM command through tpm2-abrmd).
+func BenchmarkCreateSessionTPM(b *testing.B) {
+	bed := newTokenBed(b)
+	_, tok := tpmToken(b)
+	tokens := p11.NewManager("")
+	defer tokens.Close()
+	source := pin.PrompterFunc(func(context.Context, pin.Request) (string, error) { return tok.PIN, nil })
+	kp, err := tokens.Open(context.Background(), tok.URI("ec"), "", source)
+	if err != nil {
+		b.Fatal(err)
+	}
+	kp.Intermediates = []*x509.Certificate{bed.issuing.Certificate}
+	p, err := rolesanywhere.NewProvider(rolesanywhere.Config{
+		TrustAnchorARN: bed.anchor, ProfileARN: bed.profile, RoleARN: bed.hub, Resolver: demoResolver(bed.emu),
+	}, func(context.Context) (keys.KeyPair, error) { return kp, nil })
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := p.CreateSession(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	reportTokenCalls(b, tokens, bed.emu)
 }
 
 func BenchmarkCreateSessionSoftHSM(b *testing.B) {

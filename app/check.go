@@ -39,7 +39,7 @@ func (a *App) CheckIdentity(ctx context.Context, name string) ([]keys.Finding, e
 		if err != nil {
 			return nil, err
 		}
-		kp, err := keys.LoadPEM(id.Certificate, id.PrivateKey, id.Intermediates, e.passphrase(ctx))
+		kp, err := keys.LoadPEM(id.Certificate, id.PrivateKey, id.Intermediates, e.passphrase(a.interactive(ctx)))
 		if err != nil {
 			return []keys.Finding{{Severity: keys.Error, Check: "key-match", Message: err.Error()}}, nil
 		}

@@ -32,7 +32,16 @@ func TestMain(m *testing.M) {
 	if os.Getenv("LANYARD_TEST_AS_CLI") == "1" {
 		os.Exit(cli.Run(context.Background(), os.Args[1:], cli.Env{NoAgent: true}))
 	}
-	p11test.Main(m)
+	p11test.Main(stopTPMAfter{m})
+}
+
+// stopTPMAfter runs the tests, then stops the software TPM if one started.
+type stopTPMAfter struct{ m *testing.M }
+
+func (s stopTPMAfter) Run() int {
+	code := s.m.Run()
+	stopAppTPM()
+	return code
 }
 
 // keyring returns the real Secret Service store, skipping when the test does

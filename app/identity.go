@@ -71,6 +71,7 @@ func (a *App) newIdentityEntry(id config.Identity) (*identityEntry, error) {
 // keyPair opens the identity's key once and keeps it: for a token that means
 // one session and one login, reused by every later signature.
 func (e *identityEntry) keyPair(ctx context.Context) (keys.KeyPair, error) {
+	ctx = e.app.interactive(ctx) // a key file's passphrase is asked now
 	e.openMu.Lock()
 	defer e.openMu.Unlock()
 	e.mu.Lock()
@@ -140,7 +141,7 @@ func (e *identityEntry) passphrase(ctx context.Context) keys.PassphraseFunc {
 }
 
 func (e *identityEntry) createSession(ctx context.Context) (aws.Credentials, error) {
-	s, err := e.ra.CreateSession(ctx)
+	s, err := e.ra.CreateSession(e.app.interactive(ctx))
 	e.settlePIN(err)
 	if err != nil {
 		e.noteFailure(err)
@@ -221,6 +222,7 @@ func (e *identityEntry) status() IdentityStatus {
 		if u, err := p11.ParseURI(e.cfg.Certificate); err == nil {
 			st.Source = u.Token
 		}
+		st.Touch = e.app.touchFor(st.Source)
 	} else {
 		st.Source = e.cfg.Certificate
 	}

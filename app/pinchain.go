@@ -22,11 +22,22 @@ func isBackground(ctx context.Context) bool {
 	return v
 }
 
+// interactive marks a request with who may be asked for a PIN: the app's
+// prompter, or nobody for a background refresh. The mark travels with the
+// request's context down to the key, which reads it at signing time.
+func (a *App) interactive(ctx context.Context) context.Context {
+	if isBackground(ctx) {
+		return pin.WithPrompter(ctx, nil)
+	}
+	return pin.WithPrompter(ctx, a.prompter())
+}
+
 // ErrPINNeeded is returned when a PIN is needed but nobody can be asked.
 var ErrPINNeeded = errors.New("the token needs its PIN: open Lanyard or run the command in a terminal")
 
 // keyringPIN answers with the PIN stored in the keyring for an identity that
-// opted in, and otherwise asks the interactive prompter. The stored PIN is
+// opted in, and otherwise asks the prompter the request carries (none for a
+// background refresh). The stored PIN is
 // offered only while the token reports no earlier wrong PIN, and one the
 // token rejects is deleted (identityEntry.settlePIN): a stale keyring entry
 // can never burn the token's tries.
@@ -42,10 +53,7 @@ func (k keyringPIN) PIN(ctx context.Context, req pin.Request) (string, error) {
 			return v, nil
 		}
 	}
-	if isBackground(ctx) {
-		return "", ErrPINNeeded
-	}
-	p := e.app.prompter()
+	p := pin.PrompterFrom(ctx)
 	if p == nil {
 		return "", ErrPINNeeded
 	}

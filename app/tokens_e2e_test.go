@@ -36,8 +36,24 @@ var tokenSeq struct {
 	n int
 }
 
-func newTokenBed(t *testing.T) *tokenBed {
+// tokenCA is the CA of every token bed's certificates, shared so that
+// tokens made once for the process (the TPM's) are trusted by each bed.
+var tokenCA struct {
+	once          sync.Once
+	root, issuing *pki.CA
+	err           error
+}
+
+func newTokenBed(t testing.TB) *tokenBed {
 	t.Helper()
+	tokenCA.once.Do(func() {
+		if tokenCA.root, tokenCA.err = pki.NewCA("Token Test Root"); tokenCA.err == nil {
+			tokenCA.issuing, tokenCA.err = tokenCA.root.NewIntermediate("Token Test Issuing")
+		}
+	})
+	if tokenCA.err != nil {
+		t.Fatal(tokenCA.err)
+	}
 	emu, err := emulator.New(emulator.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -46,14 +62,7 @@ func newTokenBed(t *testing.T) *tokenBed {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { emu.Close() })
-	root, err := pki.NewCA("Token Test Root")
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuing, err := root.NewIntermediate("Token Test Issuing")
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, issuing := tokenCA.root, tokenCA.issuing
 	b := &tokenBed{emu: emu, issuing: issuing, region: emu.Region()}
 	b.bundle = filepath.Join(t.TempDir(), "intermediates.pem")
 	if err := os.WriteFile(b.bundle, pki.CertPEM(issuing.Certificate), 0o600); err != nil {
@@ -83,7 +92,7 @@ func newTestToken(t *testing.T, userPIN string) *p11test.Token {
 
 // app returns an App whose one identity uses certURI and whose direct
 // account "direct" reaches the hub role.
-func (b *tokenBed) app(t *testing.T, certURI string, prompter pin.Prompter) *app.App {
+func (b *tokenBed) app(t testing.TB, certURI string, prompter pin.Prompter) *app.App {
 	t.Helper()
 	dir := t.TempDir()
 	a, err := app.New(app.Options{ConfigDir: dir, Store: secrets.NewMemory(), Prompter: prompter,

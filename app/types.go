@@ -54,6 +54,9 @@ type IdentityStatus struct {
 	Err error
 	// Warning is something to fix that does not stop signing in (a wrong clock).
 	Warning string
+	// Touch is set while a signature waits for the person to touch the
+	// identity's security key: "Touch your security key (token …)".
+	Touch string
 }
 
 // AccountStatus is a connected account as the tray and window show it.

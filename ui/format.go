@@ -38,6 +38,8 @@ func sessionText(state app.SessionState, expires, now time.Time) string {
 // identityText is an identity's line in the tray and the window.
 func identityText(id app.IdentityStatus, now time.Time) string {
 	switch {
+	case id.Touch != "":
+		return id.Name + ": " + id.Touch
 	case id.OnToken && !id.TokenPresent:
 		return id.Name + ": token not present"
 	case id.State == app.StateError && id.Err != nil:

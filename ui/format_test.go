@@ -23,6 +23,19 @@ func TestIdentityLineShowsAClockWarning(t *testing.T) {
 	}
 }
 
+func TestIdentityLineAsksForATouch(t *testing.T) {
+	now := time.Now()
+	id := app.IdentityStatus{Name: "work", OnToken: true, TokenPresent: true, State: app.StateRefreshing,
+		Touch: `Touch your security key (token "YubiKey PIV #123")`}
+	if got := identityText(id, now); got != `work: Touch your security key (token "YubiKey PIV #123")` {
+		t.Fatalf("identity line %q", got)
+	}
+	id.Touch = ""
+	if got := identityText(id, now); strings.Contains(got, "Touch") {
+		t.Fatalf("identity line %q still asks for a touch", got)
+	}
+}
+
 func TestKeyFilePassphraseIsNotCalledAPIN(t *testing.T) {
 	if got := pinTitle(pin.Request{KeyFile: "/home/a/key.pem"}); got != "Key file passphrase" {
 		t.Fatalf("title %q", got)

@@ -20,6 +20,7 @@ import (
 	"github.com/lanyard-app/lanyard/broker/assume"
 	"github.com/lanyard-app/lanyard/broker/p11"
 	"github.com/lanyard-app/lanyard/broker/p11/p11test"
+	"github.com/lanyard-app/lanyard/broker/p11/p11test/shim"
 	"github.com/lanyard-app/lanyard/broker/pin"
 )
 
@@ -331,5 +332,36 @@ func TestTokensDiscoversEveryModule(t *testing.T) {
 	res = w.run(t, "tokens")
 	if res.code == 0 || strings.Count(res.stderr, "/nonexistent/pkcs11.so") != 1 {
 		t.Fatalf("tokens without a usable module: %s; want a failure naming the path once", res)
+	}
+}
+
+// TestTouchNoticeOnStderr: with a key that waits to be touched (the token
+// shim delays C_Sign), the CLI tells the person on stderr, naming the
+// token, and stdout still carries only the credentials.
+func TestTouchNoticeOnStderr(t *testing.T) {
+	w := newWorld(t, demo.Options{})
+	s, err := shim.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range s.Env(p11test.SoftHSMModule) {
+		t.Setenv(k, v)
+	}
+	res := w.mustRun(t, "tokens", "--module", s.Module)
+	uri := regexp.MustCompile(`certificate "demo": [^\n]*\n\s+(pkcs11:\S+)`).FindStringSubmatch(res.stdout)
+	if uri == nil {
+		t.Fatalf("no demo certificate through the shim:\n%s", res.stdout)
+	}
+	w.mustRun(t, "identity", "add", "touchy", "--certificate", uri[1], "--intermediates", w.Intermediates,
+		"--trust-anchor-arn", w.TrustAnchorARN, "--profile-arn", w.ProfileARN, "--role-arn", w.HubRoleARN, "--account", "touchy-hub")
+	if err := s.Set("touch 900"); err != nil {
+		t.Fatal(err)
+	}
+	res = w.mustRun(t, "credential-process", "--account", "touchy-hub")
+	if !strings.Contains(res.stderr, "Touch your security key") || !strings.Contains(res.stderr, "Lanyard Demo") {
+		t.Fatalf("no touch notice naming the token on stderr: %s", res)
+	}
+	if strings.Contains(res.stdout, "Touch") || !strings.Contains(res.stdout, "AccessKeyId") {
+		t.Fatalf("stdout must hold only the credentials: %s", res)
 	}
 }

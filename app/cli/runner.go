@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/lanyard-app/lanyard/app"
 	"github.com/lanyard-app/lanyard/app/agent"
 	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/broker/p11"
 )
 
 // broker is what credential commands need; the agent's client and the local
@@ -43,6 +45,14 @@ func (r *runner) local() (*app.App, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A key with a touch policy holds the signature until touched: say so
+	// where the person is looking. The end of the wait needs no line: the
+	// command's own output or error follows.
+	a.SetTouchNotice(func(ev p11.TouchEvent) {
+		if ev.Waiting {
+			fmt.Fprintln(r.env.Stderr, app.TouchNotice(ev)+"…")
+		}
+	})
 	r.app = a
 	return a, nil
 }

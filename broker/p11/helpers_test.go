@@ -16,7 +16,16 @@ import (
 	"github.com/lanyard-app/lanyard/broker/pin"
 )
 
-func TestMain(m *testing.M) { p11test.Main(m) }
+func TestMain(m *testing.M) { p11test.Main(stopTPMAfter{m}) }
+
+// stopTPMAfter runs the tests, then stops the software TPM if one started.
+type stopTPMAfter struct{ m *testing.M }
+
+func (s stopTPMAfter) Run() int {
+	code := s.m.Run()
+	stopTPM()
+	return code
+}
 
 const userPIN = "123456"
 

@@ -6,36 +6,27 @@ import (
 	"crypto/rand"
 	"errors"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/lanyard-app/lanyard/broker/p11"
 	"github.com/lanyard-app/lanyard/broker/p11/p11test"
+	"github.com/lanyard-app/lanyard/broker/p11/p11test/shim"
 	"github.com/lanyard-app/lanyard/broker/pin"
 )
 
-// buildShim compiles testdata/token-shim.c against the PKCS #11 headers
-// that ship with github.com/miekg/pkcs11 and returns the module path and
-// the state file that steers it (see the shim's comment).
+// buildShim builds the token shim (package shim) and points it at SoftHSM2
+// for this test; it returns the module path and its state file.
 func buildShim(t *testing.T) (module, stateFile string) {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/miekg/pkcs11").Output()
+	s, err := shim.Build(t.TempDir())
 	if err != nil {
-		t.Fatalf("cannot locate the PKCS #11 headers: %v", err)
+		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	module = filepath.Join(dir, "token-shim.so")
-	cc := exec.Command("gcc", "-shared", "-fPIC", "-O1", "-I", strings.TrimSpace(string(out)),
-		"-o", module, filepath.Join("testdata", "token-shim.c"), "-ldl")
-	if b, err := cc.CombinedOutput(); err != nil {
-		t.Fatalf("building the shim: %v\n%s", err, b)
+	for k, v := range s.Env(p11test.SoftHSMModule) {
+		t.Setenv(k, v)
 	}
-	stateFile = filepath.Join(dir, "state")
-	t.Setenv("LANYARD_SHIM_MODULE", p11test.SoftHSMModule)
-	t.Setenv("LANYARD_SHIM_STATE", stateFile)
-	return module, stateFile
+	return s.Module, s.StateFile
 }
 
 // setShim writes the shim's state.

@@ -22,6 +22,7 @@ type Manager struct {
 	override string
 
 	rejected *rejectedPINs
+	touch    *touchNotifier
 
 	mu     sync.Mutex
 	mods   map[string]*module
@@ -33,7 +34,7 @@ type Manager struct {
 // empty) names the module to use for every URI; see FindModule.
 func NewManager(moduleOverride string) *Manager {
 	return &Manager{override: moduleOverride, mods: map[string]*module{}, tokens: map[tokenKey]*token{},
-		rejected: &rejectedPINs{dir: defaultStateDir()}}
+		rejected: &rejectedPINs{dir: defaultStateDir()}, touch: &touchNotifier{}}
 }
 
 // ForgetRejectedPINs lets every non-interactive PIN source be tried again
@@ -47,18 +48,24 @@ type Option func(*openOptions)
 type openOptions struct{ module string }
 
 // WithModule overrides the Manager's module for one call, as an identity's
-// pkcs11_module setting does. LANYARD_PKCS11_MODULE still wins; see FindModule.
+// pkcs11_module setting does. LANYARD_PKCS11_MODULE still wins; see FindModules.
 func WithModule(path string) Option { return func(o *openOptions) { o.module = path } }
 
 // Open finds the certificate certURI names and returns a key pair whose
 // Signer uses the matching private key on the same token. keyURI may be
 // empty: the key is then found by the certificate's public key. Reading the
-// certificate needs no PIN; the Signer logs in on its first signature through
-// prompter (a PIN in either URI answers first, unless the token's flags say
-// an earlier PIN was wrong or the token rejected that very PIN before: a
-// rejected PIN is never sent again by itself, not even by a later process). Intermediates are the token's certificates
-// proven by signature to issue the leaf, nearest first.
-func (m *Manager) Open(ctx context.Context, certURI, keyURI string, prompter pin.Prompter, opts ...Option) (keys.KeyPair, error) {
+// certificate needs no PIN; the Signer logs in on its first signature. A
+// PIN in either URI answers first, unless the token's flags say an earlier
+// PIN was wrong or the token rejected that very PIN before: a rejected PIN
+// is never sent again by itself, not even by a later process. Then source
+// (the key's own PIN source, such as a keyring) is asked with the signing
+// request's context, from which pin.PrompterFrom tells whether a person may
+// be prompted; a nil source means the request's prompter is asked
+// directly. Whether anyone may be prompted is decided per signature, by the
+// pin.SignerOpts it is given, never by the context Open had. Intermediates
+// are the token's certificates proven by signature to issue the leaf,
+// nearest first.
+func (m *Manager) Open(ctx context.Context, certURI, keyURI string, source pin.Prompter, opts ...Option) (keys.KeyPair, error) {
 	if err := ctx.Err(); err != nil {
 		return keys.KeyPair{}, err
 	}
@@ -91,12 +98,11 @@ func (m *Manager) Open(ctx context.Context, certURI, keyURI string, prompter pin
 		return keys.KeyPair{}, err
 	}
 	s := &signer{
-		tok:      t,
-		cert:     leaf.cert,
-		certID:   leaf.id,
-		keyURI:   ku,
-		prompter: prompter,
-		ctx:      context.WithoutCancel(ctx),
+		tok:    t,
+		cert:   leaf.cert,
+		certID: leaf.id,
+		keyURI: ku,
+		source: source,
 	}
 	for _, u := range []*URI{ku, cu} {
 		if u != nil && u.HasPIN() {
@@ -405,7 +411,7 @@ func (m *Manager) tokenFor(mod *module, st slotToken) *token {
 	defer m.mu.Unlock()
 	t, ok := m.tokens[k]
 	if !ok {
-		t = &token{mod: mod, key: k, slot: st.slot, info: st.info, manufacturer: st.info.ManufacturerID, model: st.info.Model, rejected: m.rejected}
+		t = &token{mod: mod, key: k, slot: st.slot, info: st.info, manufacturer: st.info.ManufacturerID, model: st.info.Model, rejected: m.rejected, touch: m.touch}
 		m.tokens[k] = t
 	}
 	return t

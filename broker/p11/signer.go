@@ -23,13 +23,16 @@ var _ crypto.MessageSigner = (*signer)(nil)
 
 // signer is the crypto.Signer (and crypto.MessageSigner) of a token key.
 type signer struct {
-	tok      *token
-	cert     *x509.Certificate
-	certID   []byte
-	keyURI   *URI
-	pinURI   *URI
-	prompter pin.Prompter
-	ctx      context.Context
+	tok    *token
+	cert   *x509.Certificate
+	certID []byte
+	keyURI *URI
+	pinURI *URI
+	// source is the key's own PIN source given to Open (a keyring, a
+	// script); it is asked with the signing request's context, which
+	// carries whether a person may be prompted (pin.PrompterFrom). When it
+	// is nil the request's prompter is asked directly.
+	source pin.Prompter
 
 	// Guarded by tok.mu.
 	key            keyRef
@@ -122,17 +125,36 @@ func (s *signer) mechanism(data []byte, isDigest bool, opts crypto.SignerOpts) (
 	return 0, nil, fmt.Errorf("%s offers no mechanism to sign %v with this key", s.tok.describe(), h)
 }
 
+// asker is who may be asked for a PIN during one signature.
+type asker struct {
+	ctx context.Context
+	p   pin.Prompter
+}
+
+// askerFor combines the key's own PIN source with the interactivity the
+// signing request carries in opts (pin.SignerOpts); plain opts such as
+// crypto.SHA256 mean nobody may be prompted.
+func (s *signer) askerFor(opts crypto.SignerOpts) asker {
+	ctx, interactive := pin.Interaction(opts)
+	ctx = pin.WithPrompter(ctx, interactive)
+	if s.source != nil {
+		return asker{ctx, s.source}
+	}
+	return asker{ctx, interactive}
+}
+
 func (s *signer) sign(data []byte, isDigest bool, opts crypto.SignerOpts) ([]byte, error) {
 	if opts == nil {
 		return nil, errors.New("signing options are required (e.g. crypto.SHA256)")
 	}
+	who := s.askerFor(opts)
 	t := s.tok
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err := t.ensureSession(); err != nil {
 		return nil, err
 	}
-	if err := s.login(); err != nil {
+	if err := s.login(who); err != nil {
 		return nil, err
 	}
 	key, err := s.keyLocked()
@@ -144,11 +166,25 @@ func (s *signer) sign(data []byte, isDigest bool, opts crypto.SignerOpts) ([]byt
 		return nil, err
 	}
 	ctx := t.mod.ctx
-	if err := ctx.SignInit(t.sh, []*pkcs11.Mechanism{pkcs11.NewMechanism(mech, nil)}, key.handle); err != nil {
+	err = ctx.SignInit(t.sh, []*pkcs11.Mechanism{pkcs11.NewMechanism(mech, nil)}, key.handle)
+	if ckr(err) == pkcs11.CKR_OPERATION_ACTIVE {
+		// The module kept the operation of an earlier signature that failed
+		// (tpm2-pkcs11 does after a refused context-specific login) and
+		// offers no way to cancel it: a fresh session ends it, and the
+		// login, which belongs to the token, stays.
+		if err = t.renewSession(); err != nil {
+			return nil, err
+		}
+		if key, err = s.keyLocked(); err != nil {
+			return nil, err
+		}
+		err = ctx.SignInit(t.sh, []*pkcs11.Mechanism{pkcs11.NewMechanism(mech, nil)}, key.handle)
+	}
+	if err != nil {
 		return nil, t.fail("starting to sign", err)
 	}
 	if key.alwaysAuth {
-		if err := s.contextLogin(); err != nil {
+		if err := s.contextLogin(who); err != nil {
 			// C_Sign without the context login fails and, per the standard,
 			// ends the pending operation so the session stays usable.
 			_, _ = ctx.Sign(t.sh, input)
@@ -156,7 +192,10 @@ func (s *signer) sign(data []byte, isDigest bool, opts crypto.SignerOpts) ([]byt
 		}
 	}
 	t.stats.Signatures++
-	sig, err := ctx.Sign(t.sh, input)
+	sig, err := t.awaitTouch(func() ([]byte, error) { return ctx.Sign(t.sh, input) })
+	if errors.Is(err, ErrNotTouched) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, t.fail("signing", err)
 	}
@@ -227,7 +266,7 @@ func (s *signer) request(contextSpecific bool, retry pin.Retry) pin.Request {
 // this very PIN (for tokens that report no flags), which outlive the
 // process: without them every new CLI process would try a stale pin-source
 // once more, and three would lock a PIV token or a TPM.
-func (s *signer) obtainPIN(req pin.Request) (value string, fromURI bool, err error) {
+func (s *signer) obtainPIN(who asker, req pin.Request) (value string, fromURI bool, err error) {
 	uriSkipped := false
 	if s.pinURI != nil {
 		if !s.uriPINRejected && req.Retry == pin.RetryUnknown {
@@ -245,14 +284,14 @@ func (s *signer) obtainPIN(req pin.Request) (value string, fromURI bool, err err
 			s.uriPINRejected = true
 		}
 		uriSkipped = true
-		if s.prompter == nil {
+		if who.p == nil {
 			return "", false, s.uriPINNotRetried(req.Retry, nil)
 		}
 	}
-	if s.prompter == nil {
+	if who.p == nil {
 		return "", false, &TokenError{Kind: ErrWrongPIN, Token: s.tok.describe(), Detail: "a PIN is needed but nothing can ask for it"}
 	}
-	v, err := s.prompter.PIN(s.ctx, req)
+	v, err := who.p.PIN(who.ctx, req)
 	if err != nil {
 		if errors.Is(err, pin.ErrCancelled) {
 			return "", false, err
@@ -281,7 +320,7 @@ func (s *signer) lockedErr(cause error) error {
 }
 
 // login performs the one CKU_USER login of the token session.
-func (s *signer) login() error {
+func (s *signer) login(who asker) error {
 	t := s.tok
 	if t.loggedIn {
 		return nil
@@ -290,13 +329,13 @@ func (s *signer) login() error {
 		t.loggedIn = true // the token signs without a PIN; asking would only confuse
 		return nil
 	}
-	return s.doLogin(pkcs11.CKU_USER)
+	return s.doLogin(who, pkcs11.CKU_USER)
 }
 
 // contextLogin answers an always-authenticate key's demand after C_SignInit.
-func (s *signer) contextLogin() error { return s.doLogin(pkcs11.CKU_CONTEXT_SPECIFIC) }
+func (s *signer) contextLogin(who asker) error { return s.doLogin(who, pkcs11.CKU_CONTEXT_SPECIFIC) }
 
-func (s *signer) doLogin(userType uint) error {
+func (s *signer) doLogin(who asker, userType uint) error {
 	t := s.tok
 	retry, err := s.tokenRetry()
 	if err != nil {
@@ -306,7 +345,7 @@ func (s *signer) doLogin(userType uint) error {
 		return s.lockedErr(nil)
 	}
 	contextSpecific := userType == pkcs11.CKU_CONTEXT_SPECIFIC
-	value, fromURI, err := s.obtainPIN(s.request(contextSpecific, retry))
+	value, fromURI, err := s.obtainPIN(who, s.request(contextSpecific, retry))
 	if err != nil {
 		return err
 	}
@@ -346,7 +385,7 @@ func (s *signer) doLogin(userType uint) error {
 		detail := "check it and try again (Lanyard never retries a PIN by itself)"
 		if fromURI {
 			detail = "the PIN from the URI's " + s.pinSourceName() + " was rejected and is not tried again automatically; "
-			if s.prompter != nil {
+			if who.p != nil {
 				detail += "enter the right one when asked"
 			} else {
 				detail += "correct it"

@@ -23,6 +23,8 @@ type token struct {
 	manufacturer, model string
 	// rejected remembers PINs from non-interactive sources the token refused.
 	rejected *rejectedPINs
+	// touch tells the Manager's owner when a signature waits to be touched.
+	touch *touchNotifier
 
 	mu             sync.Mutex
 	slot           uint
@@ -107,6 +109,22 @@ func (t *token) ensureSession() error {
 			t.mechs[m.Mechanism] = true
 		}
 	}
+	return nil
+}
+
+// renewSession replaces the session with a new one on the same token,
+// opened before the old one closes so the token's login is kept.
+func (t *token) renewSession() error {
+	sh, err := t.mod.ctx.OpenSession(t.slot, pkcs11.CKF_SERIAL_SESSION)
+	if err != nil {
+		return t.fail("opening a session", err)
+	}
+	t.mod.sessionOpened()
+	_ = t.mod.ctx.CloseSession(t.sh)
+	t.mod.sessionClosed()
+	t.sh = sh
+	t.gen++
+	t.stats.Sessions++
 	return nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/lanyard-app/lanyard/broker/keys"
+	"github.com/lanyard-app/lanyard/broker/pin"
 )
 
 // Signing algorithms, chosen from the key type.
@@ -53,7 +54,9 @@ func SignRequest(req *http.Request, body []byte, kp keys.KeyPair, region string,
 	if err != nil {
 		return err
 	}
-	sig, err := crypto.SignMessage(kp.Signer, rand.Reader, []byte(in.stringToSign), crypto.SHA256)
+	// The key learns at signing time whether this request may ask for a PIN.
+	opts := pin.SignerOpts{Hash: crypto.SHA256, Context: req.Context(), Prompter: pin.PrompterFrom(req.Context())}
+	sig, err := crypto.SignMessage(kp.Signer, rand.Reader, []byte(in.stringToSign), opts)
 	if err != nil {
 		return fmt.Errorf("signing the request with the private key: %w", err)
 	}

@@ -292,11 +292,24 @@ const (
 	ECP256
 	// ECP384 is an ECDSA key on NIST P-384.
 	ECP384
+	// RSA3072 is a 3072-bit RSA key.
+	RSA3072
 )
+
+// KeyTypes lists every key type, for tests that go through them all.
+var KeyTypes = []KeyType{RSA2048, RSA3072, ECP256, ECP384}
 
 // String names the key type.
 func (k KeyType) String() string {
-	return [...]string{"RSA-2048", "EC P-256", "EC P-384"}[k]
+	return [...]string{"RSA-2048", "EC P-256", "EC P-384", "RSA-3072"}[k]
+}
+
+// IsRSA tells RSA key types from EC ones.
+func (k KeyType) IsRSA() bool { return k == RSA2048 || k == RSA3072 }
+
+// Bits is the RSA modulus size or the curve size.
+func (k KeyType) Bits() int {
+	return [...]int{2048, 256, 384, 3072}[k]
 }
 
 var curveOIDs = map[KeyType]asn1.ObjectIdentifier{
@@ -314,8 +327,8 @@ func (k KeyType) curve() elliptic.Curve {
 // NewSoftwareKey generates a key in memory, for ImportKey or as a key that
 // is deliberately absent from the token.
 func NewSoftwareKey(kt KeyType) (crypto.Signer, error) {
-	if kt == RSA2048 {
-		return rsa.GenerateKey(rand.Reader, 2048)
+	if kt.IsRSA() {
+		return rsa.GenerateKey(rand.Reader, kt.Bits())
 	}
 	return ecdsa.GenerateKey(kt.curve(), rand.Reader)
 }
@@ -340,9 +353,9 @@ func (t *Token) GenerateKey(kt KeyType, id []byte, label string) (crypto.PublicK
 			pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, true),
 			pkcs11.NewAttribute(pkcs11.CKA_SIGN, true))
 		var mech uint
-		if kt == RSA2048 {
+		if kt.IsRSA() {
 			mech = pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN
-			pubT = append(pubT, pkcs11.NewAttribute(pkcs11.CKA_MODULUS_BITS, 2048),
+			pubT = append(pubT, pkcs11.NewAttribute(pkcs11.CKA_MODULUS_BITS, kt.Bits()),
 				pkcs11.NewAttribute(pkcs11.CKA_PUBLIC_EXPONENT, []byte{1, 0, 1}))
 		} else {
 			mech = pkcs11.CKM_EC_KEY_PAIR_GEN
@@ -360,7 +373,7 @@ func (t *Token) GenerateKey(kt KeyType, id []byte, label string) (crypto.PublicK
 }
 
 func readPublic(ctx *pkcs11.Ctx, sh pkcs11.SessionHandle, h pkcs11.ObjectHandle, kt KeyType) (crypto.PublicKey, error) {
-	if kt == RSA2048 {
+	if kt.IsRSA() {
 		as, err := ctx.GetAttributeValue(sh, h, []*pkcs11.Attribute{
 			pkcs11.NewAttribute(pkcs11.CKA_MODULUS, nil), pkcs11.NewAttribute(pkcs11.CKA_PUBLIC_EXPONENT, nil)})
 		if err != nil {
