@@ -7,6 +7,8 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"os"
+	"syscall"
 )
 
 // errUnsupported: peer credentials are implemented for Linux and macOS only,
@@ -28,3 +30,10 @@ func openEndpoint(string, func(string, ...any)) (*endpoint, error) { return nil,
 func dialEndpoint(string) (func(ctx context.Context) (net.Conn, error), string, error) {
 	return nil, "", ErrNoAgent
 }
+
+// LogPath reports that the channel is unsupported here.
+func LogPath(string) (string, error) { return "", errUnsupported }
+
+func openLog(string) (*os.File, error) { return nil, errUnsupported }
+
+func detached() *syscall.SysProcAttr { return nil }
