@@ -145,6 +145,10 @@ func (u *UI) Stop() {
 	}
 }
 
+// ShowWindow brings the account window to the front, from any goroutine:
+// what a second launch of the app asks the running one to do.
+func (u *UI) ShowWindow() { u.do(u.showAccounts) }
+
 // Prompter is the PIN prompter to hand to the backend.
 func (u *UI) Prompter() *PINPrompter { return u.prompter }
 

@@ -596,3 +596,47 @@ func TestStopAndIdleExit(t *testing.T) {
 		t.Fatal("the idle agent did not stop")
 	}
 }
+
+// TestSecondLaunchShowsTheRunningApp: a second launch of the app asks the
+// running one to show its window and stops there; an app started while a
+// background agent serves its configuration takes over from it.
+func TestSecondLaunchShowsTheRunningApp(t *testing.T) {
+	setLimits(t, 5*time.Second, 128, 20*time.Millisecond)
+	path := socketPath(t)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	background, err := Serve(ctx, newBackend(), Options{Path: path, Stop: cancel, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shown atomic.Int64
+	first, err := ServeApp(context.Background(), newBackend(), Options{Path: path, Logf: t.Logf, Show: func() error {
+		shown.Add(1)
+		return nil
+	}})
+	if err != nil {
+		t.Fatalf("the app did not take over from the background agent: %v", err)
+	}
+	defer first.Close()
+	select {
+	case <-background.Done():
+	default:
+		t.Fatal("the background agent still runs beside the app")
+	}
+
+	second, err := ServeApp(context.Background(), newBackend(), Options{Path: path, Show: func() error {
+		t.Error("the second launch was asked to show its own window")
+		return nil
+	}})
+	if !errors.Is(err, ErrAppRunning) || second != nil {
+		t.Fatalf("second launch: %v", err)
+	}
+	if n := shown.Load(); n != 1 {
+		t.Fatalf("the running app was asked to show its window %d times, want once", n)
+	}
+	// The first app still serves.
+	if _, err := dial(t, path).Credentials(context.Background(), "prod"); err != nil {
+		t.Fatal(err)
+	}
+}
