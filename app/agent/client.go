@@ -24,7 +24,6 @@ var pingTimeout = 3 * time.Second
 // Client talks to a running agent. It is safe for concurrent use.
 type Client struct {
 	http      *http.Client
-	token     string
 	configKey string
 	// PID is the agent's process id, Version its build version.
 	PID     int
@@ -51,7 +50,7 @@ func Dial(ctx context.Context, configDir string) (*Client, error) {
 // serve the configuration in configDir: an agent of another configuration
 // is refused with an error naming both (code CodeOtherConfig).
 func DialPath(ctx context.Context, path, configDir string) (*Client, error) {
-	dial, token, err := dialEndpoint(path)
+	dial, err := dialEndpoint(path)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +62,7 @@ func DialPath(ctx context.Context, path, configDir string) (*Client, error) {
 		// The agent is local: never send its traffic to a proxy.
 		Proxy: nil,
 	}
-	c := &Client{http: &http.Client{Transport: transport}, token: token, configKey: ConfigKey(configDir)}
+	c := &Client{http: &http.Client{Transport: transport}, configKey: ConfigKey(configDir)}
 	// The ping's connection stays open for the first real call.
 	var ping pingResponse
 	probeCtx, cancel := context.WithTimeout(ctx, pingTimeout)
@@ -172,9 +171,6 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	req.Header.Set(headerConfig, c.configKey)
 	if c.Prompter != nil && path != pathPIN {

@@ -120,10 +120,10 @@ func Serve(ctx context.Context, backend Backend, opts Options) (*Server, error) 
 	mux.HandleFunc("POST "+pathStop, s.handle(s.stopAgent))
 	mux.HandleFunc("POST "+pathShow, s.handle(s.show))
 	s.http = &http.Server{
-		Handler:           s.authorized(mux),
+		Handler:           s.guard(mux),
 		ReadHeaderTimeout: bodyTimeout,
 		// No read timeout for the whole request (the body has its own, in
-		// authorized) and no write timeout: a cold request waits for the
+		// guard) and no write timeout: a cold request waits for the
 		// PIN, and an expired read deadline would cancel it.
 		IdleTimeout: 30 * time.Second,
 		ErrorLog:    log.New(logWriter(logf), "agent: ", 0),
@@ -205,7 +205,7 @@ func (s *Server) idleFor(limit time.Duration) bool {
 	return limit > 0 && s.active.Load() == 0 && time.Since(time.Unix(0, s.lastActive.Load())) >= limit
 }
 
-func (s *Server) authorized(next http.Handler) http.Handler {
+func (s *Server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.active.Add(1)
 		s.lastActive.Store(time.Now().UnixNano())
@@ -213,11 +213,6 @@ func (s *Server) authorized(next http.Handler) http.Handler {
 			s.lastActive.Store(time.Now().UnixNano())
 			s.active.Add(-1)
 		}()
-		if !s.ep.authorize(r) {
-			s.logf("agent: refused a request without the channel token")
-			writeError(w, http.StatusUnauthorized, &Error{Code: CodeDenied, Message: "missing or wrong agent token"})
-			return
-		}
 		// Checked on every request, not only by the client's ping: a client
 		// must never be served another configuration's accounts.
 		if got := r.Header.Get(headerConfig); got != s.configKey {
@@ -353,7 +348,7 @@ func (s *Server) show(ctx context.Context, r *http.Request) (any, error) {
 	return nil, s.showWindow()
 }
 
-// readJSON decodes the request's body (read whole by authorized) into v.
+// readJSON decodes the request's body (read whole by guard) into v.
 func readJSON(r *http.Request, v any) error {
 	body, _ := io.ReadAll(r.Body)
 	if err := json.Unmarshal(body, v); err != nil {
