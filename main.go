@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	fyneapp "fyne.io/fyne/v2/app"
 
@@ -76,7 +77,20 @@ func runGUI(args []string) error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv, err := agent.Serve(ctx, core.AgentBackend(), agent.Options{Path: agentPath})
+	// A second launch shows this instance's window (ServeApp); the window
+	// exists once the UI has started.
+	var started atomic.Pointer[ui.UI]
+	show := func() error {
+		if u := started.Load(); u != nil {
+			u.ShowWindow()
+			return nil
+		}
+		return errors.New("Lanyard is still starting")
+	}
+	srv, err := agent.ServeApp(ctx, core.AgentBackend(), agent.Options{Path: agentPath, Show: show})
+	if errors.Is(err, agent.ErrAppRunning) {
+		return nil
+	}
 	if msg, running := cli.AlreadyRunning(err); running {
 		// One tray per person: a second would ask for PINs on its own.
 		fmt.Println(msg)
@@ -88,6 +102,9 @@ func runGUI(args []string) error {
 	} else {
 		defer srv.Close()
 	}
-	ui.Run(fyneApp, core, ui.Options{Prompter: prompter})
+	u := ui.Start(fyneApp, core, ui.Options{Prompter: prompter})
+	started.Store(u)
+	fyneApp.Run()
+	u.Stop()
 	return nil
 }

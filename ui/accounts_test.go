@@ -167,3 +167,23 @@ func BenchmarkSearchKeystroke5000(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*(len(query)+1)), "ns/keystroke")
 }
+
+// TestShowWindowFromAnotherGoroutine: a second launch of the app reaches the
+// running one over the agent channel, off the UI goroutine; the account
+// window opens there with the search box focused.
+func TestShowWindowFromAnotherGoroutine(t *testing.T) {
+	u, loop := newTestUI(t, trayBackend(), &fakeTray{})
+	if u.accounts != nil {
+		t.Fatal("the tray app opened the account window on its own")
+	}
+	done := make(chan struct{})
+	go func() {
+		u.ShowWindow()
+		close(done)
+	}()
+	<-done
+	loop.waitFor(t, "the account window", func() bool { return u.accounts != nil })
+	if c := u.accounts.win.Canvas(); c.Focused() != u.accounts.search {
+		t.Error("the search box should have the focus when the window is brought up")
+	}
+}

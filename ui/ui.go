@@ -145,6 +145,10 @@ func (u *UI) Stop() {
 	}
 }
 
+// ShowWindow brings the account window to the front, from any goroutine:
+// what a second launch of the app asks the running one to do.
+func (u *UI) ShowWindow() { u.do(u.showAccounts) }
+
 // notifyChanged asks for a re-read; many calls while one is pending coalesce.
 func (u *UI) notifyChanged() {
 	select {

@@ -11,8 +11,10 @@
 // and macOS it runs over a Unix socket in a 0700 directory owned by the user,
 // the socket is 0600, and every connection's peer uid is checked against ours
 // (SO_PEERCRED, LOCAL_PEERCRED) so a misconfigured directory alone never opens
-// the agent to another account. On Windows it runs over a loopback TCP port
-// whose random token sits in a per-user file and is required on every request.
+// the agent to another account; the client checks the server's uid the same
+// way. On Windows it runs over a named pipe whose security descriptor admits
+// only the user, and each side checks the user of the process at the other
+// end before anything is exchanged.
 //
 // Errors cross the channel as {"code","message"}: the message is the user-
 // facing text the backend produced (backends never put secrets in errors),

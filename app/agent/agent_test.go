@@ -37,6 +37,12 @@ func (b *testBackend) Credentials(ctx context.Context, account string) (aws.Cred
 		return aws.Credentials{}, fmt.Errorf("account %q: %w", account, pin.ErrCancelled)
 	case "plain-error":
 		return aws.Credentials{}, errors.New("the token YubiKey 5 is not plugged in")
+	case "needs-pin":
+		p, err := RequestPrompter{}.PIN(ctx, pin.Request{TokenLabel: "token-" + account})
+		if err != nil {
+			return aws.Credentials{}, fmt.Errorf("account %q: %w", account, err)
+		}
+		return aws.Credentials{AccessKeyID: "ASIAPIN", SecretAccessKey: "signed-with-" + p}, nil
 	case "block":
 		<-ctx.Done()
 		close(b.cancelled)
@@ -75,12 +81,21 @@ func (b *testBackend) Status(context.Context) (any, error) {
 
 func (b *testBackend) Lock() { b.locked.Store(true) }
 
-// testConfigDir is the configuration the test agents serve.
-const testConfigDir = "/nonexistent/lanyard-test/config"
+// testConfigDir is the configuration the test agents serve: a directory
+// that exists, as a background agent stops when its configuration is gone.
+const testConfigDir = "/"
 
 func (b *testBackend) ConfigDir() string { return testConfigDir }
 
 func newBackend() *testBackend { return &testBackend{cancelled: make(chan struct{})} }
+
+// setLimits shortens the channel's limits for one test.
+func setLimits(t *testing.T, body time.Duration, conns int, watch time.Duration) {
+	t.Helper()
+	savedBody, savedConns, savedWatch := bodyTimeout, maxConns, watchInterval
+	bodyTimeout, maxConns, watchInterval = body, conns, watch
+	t.Cleanup(func() { bodyTimeout, maxConns, watchInterval = savedBody, savedConns, savedWatch })
+}
 
 // socketPath returns a socket path in a fresh private directory.
 func socketPath(t *testing.T) string {
@@ -484,5 +499,144 @@ func TestHungAgentIsNoAgent(t *testing.T) {
 	t.Cleanup(func() { pingTimeout = saved })
 	if _, err := DialPath(context.Background(), path, testConfigDir); !errors.Is(err, ErrNoAgent) || !strings.Contains(err.Error(), "did not answer") {
 		t.Fatalf("hung agent: %v", err)
+	}
+}
+
+// TestPINAskedOnTheRequestingClient: an agent without a GUI asks the PIN of
+// the client whose request needs it, over the channel; a client that
+// cannot ask gets a clear refusal at once; a cancelled prompt stays one.
+func TestPINAskedOnTheRequestingClient(t *testing.T) {
+	path := socketPath(t)
+	serve(t, newBackend(), path)
+	c := dial(t, path)
+	var asked []pin.Request
+	c.Prompter = pin.PrompterFunc(func(_ context.Context, req pin.Request) (string, error) {
+		asked = append(asked, req)
+		return "4729", nil
+	})
+	creds, err := c.Credentials(context.Background(), "needs-pin")
+	if err != nil || creds.SecretAccessKey != "signed-with-4729" {
+		t.Fatalf("credentials %+v, %v", creds, err)
+	}
+	if len(asked) != 1 || asked[0].TokenLabel != "token-needs-pin" {
+		t.Fatalf("prompts %+v, want one for token-needs-pin", asked)
+	}
+	// The same client still gets plain answers.
+	if _, err := c.Credentials(context.Background(), "prod"); err != nil {
+		t.Fatal(err)
+	}
+
+	c.Prompter = pin.PrompterFunc(func(context.Context, pin.Request) (string, error) { return "", pin.ErrCancelled })
+	if _, err := c.Credentials(context.Background(), "needs-pin"); !errors.Is(err, pin.ErrCancelled) {
+		t.Fatalf("cancelled prompt: %v", err)
+	}
+
+	c.Prompter = nil
+	start := time.Now()
+	_, err = c.Credentials(context.Background(), "needs-pin")
+	if !strings.Contains(err.Error(), ErrNoPrompt.Error()) || time.Since(start) > 5*time.Second {
+		t.Fatalf("a client that cannot ask: %v after %v", err, time.Since(start))
+	}
+}
+
+// TestStopAndIdleExit: a background agent stops on request or when idle;
+// the tray app (no Stop) refuses the request.
+func TestStopAndIdleExit(t *testing.T) {
+	setLimits(t, 5*time.Second, 128, 20*time.Millisecond)
+	path := socketPath(t)
+	tray := serve(t, newBackend(), path)
+	c := dial(t, path)
+	if c.Stoppable {
+		t.Error("the tray app says it can be stopped over the channel")
+	}
+	if err := c.Stop(context.Background()); err == nil || !strings.Contains(err.Error(), "quit it from its menu") {
+		t.Fatalf("stopping the tray app: %v", err)
+	}
+	tray.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	bg, err := Serve(ctx, newBackend(), Options{Path: path, Stop: cancel, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = dial(t, path)
+	if !c.Stoppable {
+		t.Error("a background agent says it cannot be stopped")
+	}
+	if err := c.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-bg.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the agent did not stop")
+	}
+
+	idle, err := Serve(context.Background(), newBackend(), Options{Path: path, IdleExit: 300 * time.Millisecond, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	c = dial(t, path)
+	for range 5 { // kept alive while used
+		if _, err := c.Credentials(context.Background(), "prod"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	select {
+	case <-idle.Done():
+		t.Fatal("the agent stopped while in use")
+	default:
+	}
+	select {
+	case <-idle.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the idle agent did not stop")
+	}
+}
+
+// TestSecondLaunchShowsTheRunningApp: a second launch of the app asks the
+// running one to show its window and stops there; an app started while a
+// background agent serves its configuration takes over from it.
+func TestSecondLaunchShowsTheRunningApp(t *testing.T) {
+	setLimits(t, 5*time.Second, 128, 20*time.Millisecond)
+	path := socketPath(t)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	background, err := Serve(ctx, newBackend(), Options{Path: path, Stop: cancel, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shown atomic.Int64
+	first, err := ServeApp(context.Background(), newBackend(), Options{Path: path, Logf: t.Logf, Show: func() error {
+		shown.Add(1)
+		return nil
+	}})
+	if err != nil {
+		t.Fatalf("the app did not take over from the background agent: %v", err)
+	}
+	defer first.Close()
+	select {
+	case <-background.Done():
+	default:
+		t.Fatal("the background agent still runs beside the app")
+	}
+
+	second, err := ServeApp(context.Background(), newBackend(), Options{Path: path, Show: func() error {
+		t.Error("the second launch was asked to show its own window")
+		return nil
+	}})
+	if !errors.Is(err, ErrAppRunning) || second != nil {
+		t.Fatalf("second launch: %v", err)
+	}
+	if n := shown.Load(); n != 1 {
+		t.Fatalf("the running app was asked to show its window %d times, want once", n)
+	}
+	// The first app still serves.
+	if _, err := dial(t, path).Credentials(context.Background(), "prod"); err != nil {
+		t.Fatal(err)
 	}
 }

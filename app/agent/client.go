@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/lanyard-app/lanyard/broker/pin"
 )
 
 // pingTimeout bounds Dial's probe: an agent answers a ping at once, and the
@@ -22,11 +24,16 @@ var pingTimeout = 3 * time.Second
 // Client talks to a running agent. It is safe for concurrent use.
 type Client struct {
 	http      *http.Client
-	token     string
 	configKey string
 	// PID is the agent's process id, Version its build version.
 	PID     int
 	Version string
+	// Stoppable is false when the agent is the tray app.
+	Stoppable bool
+	// Prompter, when set, answers the PIN requests of an agent without a
+	// GUI for this client's calls (a terminal or dialog prompter); set it
+	// only when it can ask someone.
+	Prompter pin.Prompter
 }
 
 // Dial connects to the agent of the configuration in configDir. It returns
@@ -43,7 +50,7 @@ func Dial(ctx context.Context, configDir string) (*Client, error) {
 // serve the configuration in configDir: an agent of another configuration
 // is refused with an error naming both (code CodeOtherConfig).
 func DialPath(ctx context.Context, path, configDir string) (*Client, error) {
-	dial, token, err := dialEndpoint(path)
+	dial, err := dialEndpoint(path)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +62,7 @@ func DialPath(ctx context.Context, path, configDir string) (*Client, error) {
 		// The agent is local: never send its traffic to a proxy.
 		Proxy: nil,
 	}
-	c := &Client{http: &http.Client{Transport: transport}, token: token, configKey: ConfigKey(configDir)}
+	c := &Client{http: &http.Client{Transport: transport}, configKey: ConfigKey(configDir)}
 	// The ping's connection stays open for the first real call.
 	var ping pingResponse
 	probeCtx, cancel := context.WithTimeout(ctx, pingTimeout)
@@ -78,7 +85,7 @@ func DialPath(ctx context.Context, path, configDir string) (*Client, error) {
 		c.Close()
 		return nil, otherConfig(path, "it serves the configuration in "+ping.ConfigDir, configDir)
 	}
-	c.PID, c.Version = ping.PID, ping.Version
+	c.PID, c.Version, c.Stoppable = ping.PID, ping.Version, ping.Stoppable
 	return c, nil
 }
 
@@ -138,6 +145,16 @@ func (c *Client) Lock(ctx context.Context) error {
 	return c.call(ctx, http.MethodPost, pathLock, struct{}{}, nil)
 }
 
+// Show asks the app serving the channel to bring its window to the front.
+func (c *Client) Show(ctx context.Context) error {
+	return c.call(ctx, http.MethodPost, pathShow, struct{}{}, nil)
+}
+
+// Stop asks a background agent to exit; the tray app refuses.
+func (c *Client) Stop(ctx context.Context) error {
+	return c.call(ctx, http.MethodPost, pathStop, struct{}{}, nil)
+}
+
 func (c *Client) call(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {
@@ -155,10 +172,10 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
 	req.Header.Set(headerConfig, c.configKey)
+	if c.Prompter != nil && path != pathPIN {
+		req.Header.Set(headerPrompt, "1")
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -174,6 +191,9 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 		return fmt.Errorf("lost the connection to the Lanyard agent: %w", err)
 	}
 	defer resp.Body.Close()
+	if resp.Header.Get("Content-Type") == streamType {
+		return c.readStream(ctx, resp.Body, out)
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
 		return fmt.Errorf("lost the connection to the Lanyard agent: %w", err)
@@ -193,6 +213,59 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("the Lanyard agent sent an unreadable answer: %w", err)
+	}
+	return nil
+}
+
+// readStream answers the agent's PIN prompts until the final frame, whose
+// result it decodes into out.
+func (c *Client) readStream(ctx context.Context, body io.Reader, out any) error {
+	dec := json.NewDecoder(io.LimitReader(body, maxBody))
+	for {
+		var f frame
+		if err := dec.Decode(&f); err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return ctxErr
+			}
+			return fmt.Errorf("lost the connection to the Lanyard agent: %w", err)
+		}
+		switch {
+		case f.Prompt != nil:
+			if err := c.answer(ctx, f.Prompt); err != nil {
+				return err
+			}
+		case f.Error != nil:
+			if f.Error.Code == "" {
+				f.Error.Code = CodeFailed
+			}
+			return f.Error
+		default:
+			if out == nil || len(f.Result) == 0 {
+				return nil
+			}
+			if err := json.Unmarshal(f.Result, out); err != nil {
+				return fmt.Errorf("the Lanyard agent sent an unreadable answer: %w", err)
+			}
+			return nil
+		}
+	}
+}
+
+// answer asks this client's person for the PIN the agent needs, and sends
+// the PIN, or why there is none, back.
+func (c *Client) answer(ctx context.Context, p *promptFrame) error {
+	a := pinAnswer{ID: p.ID}
+	var err error
+	if c.Prompter == nil {
+		err = ErrNoPrompt
+	} else {
+		a.PIN, err = c.Prompter.PIN(ctx, p.Request)
+	}
+	if err != nil {
+		a.Error = &Error{Code: CodeOf(err), Message: err.Error()}
+	}
+	if sendErr := c.call(ctx, http.MethodPost, pathPIN, a, nil); sendErr != nil && ctx.Err() == nil {
+		return sendErr
 	}
 	return nil
 }

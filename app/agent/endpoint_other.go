@@ -6,7 +6,8 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/http"
+	"os"
+	"syscall"
 )
 
 // errUnsupported: peer credentials are implemented for Linux and macOS only,
@@ -18,13 +19,19 @@ func PathFor(string) (string, error) { return "", errUnsupported }
 
 type endpoint struct{}
 
-func (e *endpoint) authorize(*http.Request) bool           { return false }
 func (e *endpoint) close() error                           { return nil }
 func (e *endpoint) listener() net.Listener                 { return nil }
 func (e *endpoint) recheck() (net.Listener, func(), error) { return nil, nil, nil }
 
 func openEndpoint(string, func(string, ...any)) (*endpoint, error) { return nil, errUnsupported }
 
-func dialEndpoint(string) (func(ctx context.Context) (net.Conn, error), string, error) {
-	return nil, "", ErrNoAgent
+func dialEndpoint(string) (func(ctx context.Context) (net.Conn, error), error) {
+	return nil, ErrNoAgent
 }
+
+// LogPath reports that the channel is unsupported here.
+func LogPath(string) (string, error) { return "", errUnsupported }
+
+func openLog(string) (*os.File, error) { return nil, errUnsupported }
+
+func detached() *syscall.SysProcAttr { return nil }

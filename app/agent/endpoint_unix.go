@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -66,9 +65,6 @@ func idOf(fi os.FileInfo) fileID {
 	}
 	return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)}
 }
-
-// authorize accepts every request: the peer was checked when it connected.
-func (e *endpoint) authorize(*http.Request) bool { return true }
 
 // close releases the lock (removing its file while it is still ours); the
 // server has closed the listener, which unlinked the socket.
@@ -286,7 +282,7 @@ func peerUID(conn net.Conn) (int, error) {
 	return uid, credErr
 }
 
-func dialEndpoint(path string) (func(ctx context.Context) (net.Conn, error), string, error) {
+func dialEndpoint(path string) (func(ctx context.Context) (net.Conn, error), error) {
 	dial := func(ctx context.Context) (net.Conn, error) {
 		var d net.Dialer
 		conn, err := d.DialContext(ctx, "unix", path)
@@ -308,5 +304,5 @@ func dialEndpoint(path string) (func(ctx context.Context) (net.Conn, error), str
 		}
 		return conn, nil
 	}
-	return dial, "", nil
+	return dial, nil
 }

@@ -17,14 +17,6 @@ import (
 	"time"
 )
 
-// setLimits shortens the channel's limits for one test.
-func setLimits(t *testing.T, body time.Duration, conns int, watch time.Duration) {
-	t.Helper()
-	savedBody, savedConns, savedWatch := bodyTimeout, maxConns, watchInterval
-	bodyTimeout, maxConns, watchInterval = body, conns, watch
-	t.Cleanup(func() { bodyTimeout, maxConns, watchInterval = savedBody, savedConns, savedWatch })
-}
-
 // TestIncompleteBodiesAreCutOffAndConnectionsCapped: hostile clients open
 // more connections than the cap and stop half-way through their bodies.
 // Never more than the cap are served at once, each is answered 408 and

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"net"
 	"net/http"
@@ -25,6 +26,16 @@ type Options struct {
 	// Logf receives refused connections and similar events; nil writes them
 	// to standard error.
 	Logf func(format string, args ...any)
+	// Stop, when set, lets `lanyard agent --stop` end the agent over the
+	// channel. The tray app leaves it nil: it is quit from its menu.
+	Stop func()
+	// IdleExit, when positive, stops the agent after this long without a
+	// request: a background agent started by a command does not linger.
+	IdleExit time.Duration
+	// Show, when set, brings the app's window to the front: a second
+	// launch of the app asks the running one (ServeApp) instead of
+	// starting twice.
+	Show func() error
 }
 
 // Limits of the channel; variables so that tests can shorten them.
@@ -53,7 +64,18 @@ type Server struct {
 	// slots holds a token per open connection (maxConns).
 	slots       chan struct{}
 	bodyTimeout time.Duration
-	done        chan struct{}
+	stop        func()
+	showWindow  func() error
+
+	// pending are the PIN prompts waiting for their client's answer.
+	pendingMu sync.Mutex
+	pending   map[string]chan pinAnswer
+
+	// active counts requests in progress; lastActive is when the last one
+	// started or ended (UnixNano), for IdleExit.
+	active     atomic.Int64
+	lastActive atomic.Int64
+	done       chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -82,21 +104,26 @@ func Serve(ctx context.Context, backend Backend, opts Options) (*Server, error) 
 	}
 	s := &Server{
 		backend: backend, ep: ep, path: path, configKey: ConfigKey(backend.ConfigDir()), logf: logf,
-		slots: make(chan struct{}, maxConns), bodyTimeout: bodyTimeout, done: make(chan struct{}),
+		slots: make(chan struct{}, maxConns), bodyTimeout: bodyTimeout, stop: opts.Stop, showWindow: opts.Show, done: make(chan struct{}),
+		pending: map[string]chan pinAnswer{},
 	}
+	s.lastActive.Store(time.Now().UnixNano())
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+pathPing, s.ping)
-	mux.HandleFunc("POST "+pathCredentials, s.credentials)
-	mux.HandleFunc("POST "+pathEnv, s.env)
-	mux.HandleFunc("POST "+pathConsole, s.console)
-	mux.HandleFunc("POST "+pathToken, s.token)
-	mux.HandleFunc("GET "+pathStatus, s.status)
-	mux.HandleFunc("POST "+pathLock, s.lock)
+	mux.HandleFunc("GET "+pathPing, s.handle(s.ping))
+	mux.HandleFunc("POST "+pathCredentials, s.handle(s.credentials))
+	mux.HandleFunc("POST "+pathEnv, s.handle(s.env))
+	mux.HandleFunc("POST "+pathConsole, s.handle(s.console))
+	mux.HandleFunc("POST "+pathToken, s.handle(s.token))
+	mux.HandleFunc("GET "+pathStatus, s.handle(s.status))
+	mux.HandleFunc("POST "+pathLock, s.handle(s.lock))
+	mux.HandleFunc("POST "+pathPIN, s.handle(s.answerPIN))
+	mux.HandleFunc("POST "+pathStop, s.handle(s.stopAgent))
+	mux.HandleFunc("POST "+pathShow, s.handle(s.show))
 	s.http = &http.Server{
-		Handler:           s.authorized(mux),
+		Handler:           s.guard(mux),
 		ReadHeaderTimeout: bodyTimeout,
 		// No read timeout for the whole request (the body has its own, in
-		// authorized) and no write timeout: a cold request waits for the
+		// guard) and no write timeout: a cold request waits for the
 		// PIN, and an expired read deadline would cancel it.
 		IdleTimeout: 30 * time.Second,
 		ErrorLog:    log.New(logWriter(logf), "agent: ", 0),
@@ -114,6 +141,18 @@ func Serve(ctx context.Context, backend Backend, opts Options) (*Server, error) 
 			case <-s.done:
 				return
 			case <-tick.C:
+				if s.idleFor(opts.IdleExit) {
+					logf("agent: no request for %v: stopping", opts.IdleExit)
+					go s.Close()
+					return
+				}
+				// A background agent has nothing left to serve once its
+				// configuration is gone (a removed test or trial directory).
+				if _, err := os.Stat(backend.ConfigDir()); s.stop != nil && errors.Is(err, fs.ErrNotExist) {
+					logf("agent: the configuration directory %s was removed: stopping", backend.ConfigDir())
+					go s.Close()
+					return
+				}
 				ln, retire, err := ep.recheck()
 				if err != nil {
 					logf("agent: stopping: %v", err)
@@ -161,13 +200,19 @@ func (s *Server) Close() error {
 	return s.closeErr
 }
 
-func (s *Server) authorized(next http.Handler) http.Handler {
+// idleFor tells whether limit is positive and no request ran for that long.
+func (s *Server) idleFor(limit time.Duration) bool {
+	return limit > 0 && s.active.Load() == 0 && time.Since(time.Unix(0, s.lastActive.Load())) >= limit
+}
+
+func (s *Server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.ep.authorize(r) {
-			s.logf("agent: refused a request without the channel token")
-			writeError(w, http.StatusUnauthorized, &Error{Code: CodeDenied, Message: "missing or wrong agent token"})
-			return
-		}
+		s.active.Add(1)
+		s.lastActive.Store(time.Now().UnixNano())
+		defer func() {
+			s.lastActive.Store(time.Now().UnixNano())
+			s.active.Add(-1)
+		}()
 		// Checked on every request, not only by the client's ping: a client
 		// must never be served another configuration's accounts.
 		if got := r.Header.Get(headerConfig); got != s.configKey {
@@ -196,83 +241,120 @@ func (s *Server) authorized(next http.Handler) http.Handler {
 	})
 }
 
-func (s *Server) ping(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, pingResponse{PID: os.Getpid(), Version: buildinfo.Version, ConfigDir: s.backend.ConfigDir()})
+// handle runs fn and writes its answer: a plain JSON answer (or 204 for
+// nil), an error with the status its code calls for, or, when fn asked the
+// client for a PIN on the way, the final frame of the stream.
+func (s *Server) handle(fn func(ctx context.Context, r *http.Request) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		var st *stream
+		if r.Header.Get(headerPrompt) != "" {
+			st = &stream{s: s, w: w, gone: ctx.Done()}
+			ctx = context.WithValue(ctx, streamKey{}, st)
+		}
+		v, err := fn(ctx, r)
+		if st != nil && st.finish(v, err) {
+			return
+		}
+		switch {
+		case err != nil:
+			writeBackendError(w, err)
+		case v == nil:
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			writeJSON(w, v)
+		}
+	}
 }
 
-func (s *Server) credentials(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ping(ctx context.Context, r *http.Request) (any, error) {
+	return pingResponse{PID: os.Getpid(), Version: buildinfo.Version, ConfigDir: s.backend.ConfigDir(), Stoppable: s.stop != nil}, nil
+}
+
+func (s *Server) credentials(ctx context.Context, r *http.Request) (any, error) {
 	var req accountRequest
-	if !readJSON(w, r, &req) {
-		return
+	if err := readJSON(r, &req); err != nil {
+		return nil, err
 	}
-	creds, err := s.backend.Credentials(r.Context(), req.Account)
+	creds, err := s.backend.Credentials(ctx, req.Account)
 	if err != nil {
-		writeBackendError(w, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, toWire(creds))
+	return toWire(creds), nil
 }
 
-func (s *Server) env(w http.ResponseWriter, r *http.Request) {
+func (s *Server) env(ctx context.Context, r *http.Request) (any, error) {
 	var req envRequest
-	if !readJSON(w, r, &req) {
-		return
+	if err := readJSON(r, &req); err != nil {
+		return nil, err
 	}
-	text, err := s.backend.Env(r.Context(), req.Account, req.Format)
+	text, err := s.backend.Env(ctx, req.Account, req.Format)
 	if err != nil {
-		writeBackendError(w, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, textResponse{Text: text})
+	return textResponse{Text: text}, nil
 }
 
-func (s *Server) console(w http.ResponseWriter, r *http.Request) {
+func (s *Server) console(ctx context.Context, r *http.Request) (any, error) {
 	var req consoleRequest
-	if !readJSON(w, r, &req) {
-		return
+	if err := readJSON(r, &req); err != nil {
+		return nil, err
 	}
-	url, err := s.backend.ConsoleURL(r.Context(), req.Account, req.Destination, req.Region)
+	url, err := s.backend.ConsoleURL(ctx, req.Account, req.Destination, req.Region)
 	if err != nil {
-		writeBackendError(w, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, textResponse{Text: url})
+	return textResponse{Text: url}, nil
 }
 
-func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+func (s *Server) token(ctx context.Context, r *http.Request) (any, error) {
 	var req tokenRequest
-	if !readJSON(w, r, &req) {
-		return
+	if err := readJSON(r, &req); err != nil {
+		return nil, err
 	}
-	jwt, expires, err := s.backend.Token(r.Context(), req.Account, req.Audience, req.Algorithm, req.Duration, req.Tags)
+	jwt, expires, err := s.backend.Token(ctx, req.Account, req.Audience, req.Algorithm, req.Duration, req.Tags)
 	if err != nil {
-		writeBackendError(w, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, tokenResponse{JWT: jwt, Expires: expires})
+	return tokenResponse{JWT: jwt, Expires: expires}, nil
 }
 
-func (s *Server) status(w http.ResponseWriter, r *http.Request) {
-	status, err := s.backend.Status(r.Context())
-	if err != nil {
-		writeBackendError(w, err)
-		return
-	}
-	writeJSON(w, status)
+func (s *Server) status(ctx context.Context, r *http.Request) (any, error) {
+	return s.backend.Status(ctx)
 }
 
-func (s *Server) lock(w http.ResponseWriter, r *http.Request) {
+func (s *Server) lock(ctx context.Context, r *http.Request) (any, error) {
 	s.backend.Lock()
-	w.WriteHeader(http.StatusNoContent)
+	return nil, nil
 }
 
-func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	body, _ := io.ReadAll(r.Body) // in memory already (authorized)
-	if err := json.Unmarshal(body, v); err != nil {
-		writeError(w, http.StatusBadRequest, &Error{Code: CodeBadRequest, Message: "malformed agent request: " + err.Error()})
-		return false
+// stopAgent ends an agent that may be stopped over the channel, after
+// answering; the tray app is quit from its menu instead.
+func (s *Server) stopAgent(ctx context.Context, r *http.Request) (any, error) {
+	if s.stop == nil {
+		return nil, WithCode(CodeBadRequest, fmt.Errorf("the agent of this configuration is the Lanyard app (pid %d): quit it from its menu", os.Getpid()))
 	}
-	return true
+	s.logf("agent: stopping on request")
+	// After the answer is out: Close would cut it off.
+	time.AfterFunc(50*time.Millisecond, s.stop)
+	return nil, nil
+}
+
+// show brings the app's window to the front.
+func (s *Server) show(ctx context.Context, r *http.Request) (any, error) {
+	if s.showWindow == nil {
+		return nil, WithCode(CodeNotFound, errors.New("this Lanyard agent has no window to show"))
+	}
+	return nil, s.showWindow()
+}
+
+// readJSON decodes the request's body (read whole by guard) into v.
+func readJSON(r *http.Request, v any) error {
+	body, _ := io.ReadAll(r.Body)
+	if err := json.Unmarshal(body, v); err != nil {
+		return WithCode(CodeBadRequest, fmt.Errorf("malformed agent request: %w", err))
+	}
+	return nil
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

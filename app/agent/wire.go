@@ -16,6 +16,9 @@ const (
 	pathToken       = "/v1/token"
 	pathStatus      = "/v1/status"
 	pathLock        = "/v1/lock"
+	pathPIN         = "/v1/pin"
+	pathStop        = "/v1/stop"
+	pathShow        = "/v1/show"
 )
 
 // headerConfig carries the client's ConfigKey on every request.
@@ -28,6 +31,8 @@ type pingResponse struct {
 	PID       int    `json:"pid"`
 	Version   string `json:"version"`
 	ConfigDir string `json:"configDir"`
+	// Stoppable is false for the tray app, which `agent --stop` leaves alone.
+	Stoppable bool `json:"stoppable"`
 }
 
 type accountRequest struct {

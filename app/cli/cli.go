@@ -41,6 +41,10 @@ type Env struct {
 	Resolver awsenv.Resolver
 	// NoAgent makes every command do its own work (tests of the standalone path).
 	NoAgent bool
+	// NoAgentStart keeps commands from starting a background agent when
+	// none runs (tests running the CLI inside their own process, which
+	// cannot be re-executed as an agent).
+	NoAgentStart bool
 	// Executable is the path of the lanyard binary, for profiles it writes.
 	Executable string
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -297,7 +298,7 @@ func cmdStatus(ctx context.Context, r *runner, args []string) error {
 		return err
 	}
 	var st app.Status
-	c, err := r.agent(ctx)
+	c, err := r.agent(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -366,7 +367,7 @@ func cmdLock(ctx context.Context, r *runner, args []string) error {
 	if err := parseNoArgs(r.flags("lock", "lock"), args); err != nil {
 		return err
 	}
-	c, err := r.agent(ctx)
+	c, err := r.agent(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -382,22 +383,88 @@ func cmdLock(ctx context.Context, r *runner, args []string) error {
 }
 
 func cmdAgent(ctx context.Context, r *runner, args []string) error {
-	fs := r.flags("agent", "agent")
+	fs := r.flags("agent", "agent [--idle DURATION] | agent --stop")
+	stop := fs.Bool("stop", false, "stop the background agent of this configuration")
+	background := fs.Bool("background", false, "run as the background agent a command starts (PINs asked through the requesting command only)")
+	idle := fs.Duration("idle", 0, "stop after this long without a request (0: never; a background agent's default is "+backgroundIdle.String()+")")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	a, err := r.local()
+	if *stop {
+		return stopAgent(ctx, r)
+	}
+	idleExit := *idle
+	if *background && !slices.Contains(flagsSet(fs), "--idle") {
+		idleExit = backgroundIdle
+	}
+	// The agent asks the PIN of the command whose request needs it; a
+	// foreground agent falls back to its own terminal for commands that
+	// cannot ask (credential_process run by an SDK).
+	prompter := agent.RequestPrompter{}
+	if !*background {
+		prompter.Fallback = r.env.Prompter
+		if prompter.Fallback == nil {
+			prompter.Fallback = newTerminalPrompter()
+		}
+	}
+	a, err := app.New(app.Options{Store: r.env.Store, Resolver: r.env.Resolver, Prompter: prompter})
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	srv, err := agent.Serve(ctx, a.AgentBackend(), agent.Options{})
+	r.app = a
+	ctx, cancel := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	srv, err := agent.Serve(ctx, a.AgentBackend(), agent.Options{Stop: cancel, IdleExit: idleExit})
+	if *background && errors.Is(err, agent.ErrAlreadyRunning) {
+		return nil // another command's agent won the race: it serves
+	}
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	fmt.Fprintf(r.env.Stderr, "Lanyard agent serving %s (Ctrl-C to stop)\n", srv.Path())
-	<-ctx.Done()
+	if !*background {
+		fmt.Fprintf(r.env.Stderr, "Lanyard agent serving %s for the configuration in %s (Ctrl-C to stop)\n", srv.Path(), a.ConfigDir())
+	}
+	select {
+	case <-ctx.Done():
+	case <-srv.Done():
+	}
 	return nil
+}
+
+// backgroundIdle is how long a background agent waits for a request
+// before it exits (and the PIN is asked again on the next command).
+const backgroundIdle = 30 * time.Minute
+
+// stopAgent stops the background agent of this configuration and waits
+// until it is gone.
+func stopAgent(ctx context.Context, r *runner) error {
+	c, err := r.agent(ctx, false)
+	if err != nil {
+		return err
+	}
+	if c == nil {
+		fmt.Fprintln(r.env.Stdout, "No agent is running for this configuration.")
+		return nil
+	}
+	if err := c.Stop(ctx); err != nil {
+		return err
+	}
+	dir, err := config.Dir()
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		probe, err := agent.Dial(ctx, dir)
+		if errors.Is(err, agent.ErrNoAgent) {
+			fmt.Fprintf(r.env.Stdout, "Stopped the agent (pid %d).\n", c.PID)
+			return nil
+		}
+		if err == nil {
+			probe.Close()
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("the agent (pid %d) did not stop within 10 s", c.PID)
 }

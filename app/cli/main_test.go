@@ -160,6 +160,8 @@ func (w *world) runEnv(t *testing.T, env cli.Env, args ...string) result {
 	if env.Prompter == nil {
 		env.Prompter = w.prompt
 	}
+	// This process cannot be re-executed as an agent.
+	env.NoAgentStart = true
 	code := cli.Run(context.Background(), args, env)
 	res := result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 	w.noSecrets(t, "stderr of lanyard "+strings.Join(args, " "), res.stderr)

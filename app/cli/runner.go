@@ -13,6 +13,7 @@ import (
 	"github.com/lanyard-app/lanyard/app/agent"
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/broker/p11"
+	"github.com/lanyard-app/lanyard/broker/pin"
 )
 
 // broker is what credential commands need; the agent's client and the local
@@ -57,32 +58,66 @@ func (r *runner) local() (*app.App, error) {
 	return a, nil
 }
 
-// agent returns a client of the running agent, or nil when none runs.
-func (r *runner) agent(ctx context.Context) (*agent.Client, error) {
+// agent returns a client of the agent of this command's configuration, or
+// nil when none runs and start is false (or agents are opted out of with
+// LANYARD_NO_AGENT). With start, a command that needs the token starts a
+// background agent when none runs, so that one PIN entry serves every
+// later command. The agent asks for PINs through this command (its
+// terminal) when it has no GUI.
+func (r *runner) agent(ctx context.Context, start bool) (*agent.Client, error) {
 	if r.env.NoAgent || os.Getenv("LANYARD_NO_AGENT") != "" {
 		return nil, nil
 	}
-	if !r.tried {
-		r.tried = true
-		dir, err := config.Dir()
-		if err != nil {
-			return nil, err
-		}
-		c, err := agent.Dial(ctx, dir)
-		switch {
-		case errors.Is(err, agent.ErrNoAgent):
-			return nil, nil
-		case err != nil:
-			return nil, err
-		}
-		r.client = c
+	if r.tried {
+		return r.client, nil
 	}
-	return r.client, nil
+	r.tried = true
+	dir, err := config.Dir()
+	if err != nil {
+		return nil, err
+	}
+	c, err := agent.Dial(ctx, dir)
+	if errors.Is(err, agent.ErrNoAgent) {
+		if !start || r.env.NoAgentStart {
+			return nil, nil
+		}
+		if c, err = agent.StartBackground(ctx, dir, r.agentCommand()); err != nil {
+			return nil, fmt.Errorf("%w (set LANYARD_NO_AGENT=1 to work without an agent)", err)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.Prompter = r.remotePrompter()
+	r.client = c
+	return c, nil
 }
 
-// broker is the agent when one runs, else the local App.
+// agentCommand runs this executable as a background agent.
+func (r *runner) agentCommand() []string {
+	exe := r.env.Executable
+	if exe == "" {
+		exe, _ = os.Executable()
+	}
+	return []string{exe, "agent", "--background"}
+}
+
+// remotePrompter is how this command answers an agent's PIN requests: the
+// given prompter, else the terminal when there is one; nil when nobody
+// can be asked, so the agent refuses at once rather than wait.
+func (r *runner) remotePrompter() pin.Prompter {
+	if r.env.Prompter != nil {
+		return r.env.Prompter
+	}
+	if hasTerminal() {
+		return newTerminalPrompter()
+	}
+	return nil
+}
+
+// broker is the agent when one runs (started if need be), else the local App.
 func (r *runner) broker(ctx context.Context) (broker, error) {
-	c, err := r.agent(ctx)
+	c, err := r.agent(ctx, true)
 	if err != nil {
 		return nil, err
 	}

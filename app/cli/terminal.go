@@ -38,6 +38,17 @@ func openTTY() (*os.File, error) {
 	return os.OpenFile("/dev/tty", os.O_RDWR, 0)
 }
 
+// hasTerminal tells whether this process has a controlling terminal to ask
+// a PIN on (credential_process, run by an SDK, has none).
+func hasTerminal() bool {
+	tty, err := openTTY()
+	if err != nil {
+		return false
+	}
+	tty.Close()
+	return true
+}
+
 // ErrNoTerminal means a PIN is needed but there is no terminal to ask on.
 var ErrNoTerminal = errors.New("the token needs its PIN but there is no terminal to ask on: " +
 	"start the Lanyard tray app or `lanyard agent` in a terminal first, or give the PIN with pin-source in the key's pkcs11: URI")
