@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/lanyard-app/lanyard/broker/p11"
 	"github.com/lanyard-app/lanyard/broker/pin"
 	"github.com/lanyard-app/lanyard/broker/rolesanywhere"
+	"github.com/lanyard-app/lanyard/internal/lazyregexp"
 )
 
 // identityEntry is an identity's key and its Roles Anywhere session.
@@ -237,7 +237,7 @@ func (e *identityEntry) status() IdentityStatus {
 }
 
 // sessionNameInvalid matches what STS refuses in a RoleSessionName.
-var sessionNameInvalid = regexp.MustCompile(`[^\w+=,.@-]+`)
+var sessionNameInvalid = lazyregexp.New(`[^\w+=,.@-]+`)
 
 // roleSessionName identifies the person in CloudTrail: the certificate's
 // common name, cut to what STS accepts.

@@ -3,22 +3,22 @@ package app
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/internal/lazyregexp"
 )
 
 // defaultPolicy is what a connected role may do unless the person chooses.
 const defaultPolicy = "ReadOnlyAccess"
 
 var (
-	accountIDPattern  = regexp.MustCompile(`^[0-9]{12}$`)
-	roleNamePattern   = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	policyNamePattern = regexp.MustCompile(`^[\w+=,.@/-]{1,128}$`)
-	rolePathPattern   = regexp.MustCompile(`^/([\x21-\x7e]*/)?$`)
+	accountIDPattern  = lazyregexp.New(`^[0-9]{12}$`)
+	roleNamePattern   = lazyregexp.New(`^[\w+=,.@-]{1,64}$`)
+	policyNamePattern = lazyregexp.New(`^[\w+=,.@/-]{1,128}$`)
+	rolePathPattern   = lazyregexp.New(`^/([\x21-\x7e]*/)?$`)
 )
 
 // trustPolicy is the IAM trust policy of a connected role: only the

@@ -7,13 +7,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/lanyard-app/lanyard/internal/lazyregexp"
 )
 
 // FileName is the config file inside the config directory.
@@ -153,7 +154,7 @@ func decode(path string, data []byte) (*Config, toml.MetaData, error) {
 }
 
 // decodeErrLine matches the type errors toml reports without a ParseError.
-var decodeErrLine = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+var decodeErrLine = lazyregexp.New(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
 
 func decodeProblem(err error) Problem {
 	var pe toml.ParseError

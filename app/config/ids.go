@@ -4,7 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"regexp"
+
+	"github.com/lanyard-app/lanyard/internal/lazyregexp"
 )
 
 // externalIDBytes gives 48 URL-safe base64 characters: 288 random bits,
@@ -13,8 +14,8 @@ import (
 const externalIDBytes = 36
 
 var (
-	externalIDPattern  = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
-	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	externalIDPattern  = lazyregexp.New(`^[\w+=,.@:/-]+$`)
+	sessionNamePattern = lazyregexp.New(`^[\w+=,.@-]{2,64}$`)
 )
 
 // NewExternalID returns a fresh random ExternalId for a connected account.

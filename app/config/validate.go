@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -12,18 +11,19 @@ import (
 
 	"github.com/lanyard-app/lanyard/app/export"
 	"github.com/lanyard-app/lanyard/broker/awsenv"
+	"github.com/lanyard-app/lanyard/internal/lazyregexp"
 )
 
 var (
-	namePattern      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-	accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
-	regionPattern    = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
-	colourPattern    = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
+	namePattern      = lazyregexp.New(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	accountIDPattern = lazyregexp.New(`^[0-9]{12}$`)
+	regionPattern    = lazyregexp.New(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
+	colourPattern    = lazyregexp.New(`^#[0-9A-Fa-f]{6}$`)
 	// IAM role paths and names: path segments and the name use [\w+=,.@-].
-	roleResource = regexp.MustCompile(`^role(/[\w+=,.@-]+)*/[\w+=,.@-]{1,64}$`)
+	roleResource = lazyregexp.New(`^role(/[\w+=,.@-]+)*/[\w+=,.@-]{1,64}$`)
 	// Roles Anywhere ids, with the pattern the API enforces.
-	trustAnchorResource = regexp.MustCompile(`^trust-anchor/[a-f0-9]{8}-([a-z0-9]{4}-){3}[a-z0-9]{12}$`)
-	profileResource     = regexp.MustCompile(`^profile/[a-f0-9]{8}-([a-z0-9]{4}-){3}[a-z0-9]{12}$`)
+	trustAnchorResource = lazyregexp.New(`^trust-anchor/[a-f0-9]{8}-([a-z0-9]{4}-){3}[a-z0-9]{12}$`)
+	profileResource     = lazyregexp.New(`^profile/[a-f0-9]{8}-([a-z0-9]{4}-){3}[a-z0-9]{12}$`)
 )
 
 // Session duration bounds enforced by Roles Anywhere and by role chaining.
@@ -114,7 +114,7 @@ func (v *validator) preferences(p Preferences) {
 
 // parsedARN parses s and checks its service and resource type; it reports a
 // problem and returns false when s is not such an ARN.
-func (v *validator) parsedARN(at ref, label, key, s, service, what string, resource *regexp.Regexp) (arn.ARN, bool) {
+func (v *validator) parsedARN(at ref, label, key, s, service, what string, resource *lazyregexp.Regexp) (arn.ARN, bool) {
 	at.key = key
 	if s == "" {
 		v.add(at, "%s: %s is missing", label, key)

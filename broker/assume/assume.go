@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -25,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/lanyard-app/lanyard/broker/awsenv"
+	"github.com/lanyard-app/lanyard/internal/lazyregexp"
 )
 
 // Session length limits for a role-chained AssumeRole. Lanyard's source is
@@ -39,12 +39,12 @@ const (
 const CredentialSource = "LanyardAssumeRole"
 
 var (
-	externalIDPattern  = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
-	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	externalIDPattern  = lazyregexp.New(`^[\w+=,.@:/-]+$`)
+	sessionNamePattern = lazyregexp.New(`^[\w+=,.@-]{2,64}$`)
 	// tagChars is the session tag alphabet. Lengths are checked apart:
 	// a bounded repeat of Unicode classes ({1,128}) compiles into a program
 	// that costs every process start over 10 ms.
-	tagChars = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	tagChars = lazyregexp.New(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 )
 
 // Options describe one hop.

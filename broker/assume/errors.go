@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/smithy-go"
+
+	"github.com/lanyard-app/lanyard/internal/lazyregexp"
 )
 
 // Error is an STS failure explained in the user's words. Err keeps the SDK's
@@ -30,7 +31,7 @@ func (e *Error) Error() string { return e.Op + ": " + e.Reason }
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
-var principalInMessage = regexp.MustCompile(`arn:([\w-]+):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/`)
+var principalInMessage = lazyregexp.New(`arn:([\w-]+):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/`)
 
 func (p *Provider) explain(err error) error {
 	op := "assume " + p.opts.RoleARN

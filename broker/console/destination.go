@@ -3,11 +3,11 @@ package console
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/lanyard-app/lanyard/broker/awsenv"
+	"github.com/lanyard-app/lanyard/internal/lazyregexp"
 )
 
 // consolePage is where a service's console lives.
@@ -93,8 +93,8 @@ var aliases = map[string]string{
 }
 
 var (
-	regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
-	labelPattern  = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	regionPattern = lazyregexp.New(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
+	labelPattern  = lazyregexp.New(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 )
 
 // Services lists the short destination names Destination accepts.

@@ -3,12 +3,12 @@ package emulator
 import (
 	"crypto/x509"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/lanyard-app/lanyard/broker/awsenv"
+	"github.com/lanyard-app/lanyard/internal/lazyregexp"
 )
 
 type trustAnchor struct {
@@ -88,10 +88,10 @@ type RoleSpec struct {
 }
 
 var (
-	accountIDPattern   = regexp.MustCompile(`^[0-9]{12}$`)
-	roleNamePattern    = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-	externalIDChars    = regexp.MustCompile(`^[\w+=,.@:/-]*$`)
+	accountIDPattern   = lazyregexp.New(`^[0-9]{12}$`)
+	roleNamePattern    = lazyregexp.New(`^[\w+=,.@-]{1,64}$`)
+	sessionNamePattern = lazyregexp.New(`^[\w+=,.@-]{2,64}$`)
+	externalIDChars    = lazyregexp.New(`^[\w+=,.@:/-]*$`)
 )
 
 func validAccountID(s string) bool { return accountIDPattern.MatchString(s) }

@@ -10,13 +10,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/lanyard-app/lanyard/broker/awsenv"
+	"github.com/lanyard-app/lanyard/internal/lazyregexp"
 )
 
 const (
@@ -34,11 +34,11 @@ const (
 )
 
 var (
-	regionPattern         = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
-	sourceIdentityPattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	regionPattern         = lazyregexp.New(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
+	sourceIdentityPattern = lazyregexp.New(`^[\w+=,.@-]{2,64}$`)
 	// tagChars is the session tag alphabet; the key's length is checked
 	// apart, as a bounded repeat of Unicode classes is slow to compile.
-	tagChars = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	tagChars = lazyregexp.New(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 )
 
 // stsForm is a parsed STS query-protocol request.

@@ -2,13 +2,13 @@ package rolesanywhere
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/lanyard-app/lanyard/broker/awsenv"
+	"github.com/lanyard-app/lanyard/internal/lazyregexp"
 )
 
 // ARNKind says which of the three CreateSession ARNs a string should be.
@@ -47,13 +47,13 @@ func (k ARNKind) example() string {
 }
 
 var (
-	partitionPattern  = regexp.MustCompile(`^aws(-[a-z]+)*$`)
-	regionPattern     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-	accountPattern    = regexp.MustCompile(`^[0-9]{12}$`)
-	resourceIDPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+	partitionPattern  = lazyregexp.New(`^aws(-[a-z]+)*$`)
+	regionPattern     = lazyregexp.New(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	accountPattern    = lazyregexp.New(`^[0-9]{12}$`)
+	resourceIDPattern = lazyregexp.New(`^[A-Za-z0-9-]{1,64}$`)
 	// IAM role names are [\w+=,.@-]{1,64}; paths are /…/ of printable ASCII.
-	roleNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	rolePathPattern = regexp.MustCompile(`^/([\x21-\x7e]+/)?$`)
+	roleNamePattern = lazyregexp.New(`^[\w+=,.@-]{1,64}$`)
+	rolePathPattern = lazyregexp.New(`^/([\x21-\x7e]+/)?$`)
 )
 
 // ParseARN checks that s is a well-formed ARN of the given kind and returns

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/lanyard-app/lanyard/broker/awsenv"
 	"github.com/lanyard-app/lanyard/broker/keys"
+	"github.com/lanyard-app/lanyard/internal/lazyregexp"
 )
 
 // Session duration limits of CreateSession, in seconds.
@@ -43,7 +43,7 @@ const CredentialsSource = "IAMRolesAnywhere"
 // maxResponseBody bounds what is read from a CreateSession response.
 const maxResponseBody = 1 << 20
 
-var roleSessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+var roleSessionNamePattern = lazyregexp.New(`^[\w+=,.@-]{2,64}$`)
 
 // KeyFunc returns the key pair to sign with. It is called once per
 // CreateSession, just before the first signature, so a token (and its PIN
