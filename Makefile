@@ -5,8 +5,9 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS   := -X github.com/lanyard-app/lanyard/app/buildinfo.Version=$(VERSION) \
              -X github.com/lanyard-app/lanyard/app/buildinfo.Commit=$(COMMIT)
-# Every package except the root one, which alone links Fyne's GL driver: -race
-# there would pay its cold cgo build a second time.
+# Every package except the root one, the main package built twice (lanyard,
+# and with the tag gui lanyard-gui, which alone links Fyne's GL driver): -race
+# there would pay the GUI's cold cgo build a second time.
 PKGS       = $(shell $(GO) list ./... | grep -v '^github.com/lanyard-app/lanyard$$')
 FUZZTIME  ?= 5s
 
@@ -17,18 +18,24 @@ all: build
 deps:
 	@.ci/install-deps
 
+# bin/lanyard is the CLI and agent without any GUI library; bin/lanyard-gui
+# is the tray app, which `lanyard` (no command) and `lanyard demo` start.
 build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/lanyard .
+	$(GO) build -tags gui -ldflags "$(LDFLAGS)" -o bin/lanyard-gui .
 
 vet: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
+	$(GO) vet -tags gui .
 
 # The race-enabled suite (SoftHSM, the emulator and a real gnome-keyring),
-# the GUI smoke tests under Xvfb (the window, and the tray menu over D-Bus),
+# the headless build's checks, the GUI smoke tests under Xvfb (the window,
+# and the tray menu over D-Bus; both start the tray app through bin/lanyard),
 # then every fuzz target for FUZZTIME.
 test: vet build
 	.ci/testenv $(GO) test -race -count=1 $(PKGS)
+	.ci/testenv .ci/headless bin/lanyard
 	.ci/testenv .ci/smoke bin/lanyard
 	.ci/testenv .ci/tray-smoke bin/lanyard
 	FUZZTIME=$(FUZZTIME) .ci/testenv .ci/fuzz
@@ -37,7 +44,7 @@ test: vet build
 # to read them.
 bench: build
 	.ci/testenv .ci/bench
-	.ci/testenv .ci/bench-gui bin/lanyard
+	.ci/testenv .ci/bench-gui bin/lanyard-gui
 
 demo: build
 	./bin/lanyard demo
