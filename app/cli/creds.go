@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -254,9 +255,7 @@ func cmdExec(ctx context.Context, r *runner, args []string) error {
 	}
 	// The endpoint asks on every request; the agent or App caches and
 	// refreshes, so the child always gets current credentials.
-	provider := aws.CredentialsProviderFunc(func(ctx context.Context) (aws.Credentials, error) {
-		return b.Credentials(ctx, *account)
-	})
+	provider := &execProvider{r: r, account: *account, b: b}
 	// Fail before starting the child when the account cannot be reached.
 	if _, err := provider.Retrieve(ctx); err != nil {
 		return err
@@ -275,6 +274,50 @@ func cmdExec(ctx context.Context, r *runner, args []string) error {
 		return exitCode(code)
 	}
 	return nil
+}
+
+// execProvider gives `exec`'s child an account's credentials through the
+// agent while it runs and, should the agent stop before the child does,
+// through an App of this process: a long job outlives a tray app quit or an
+// agent stopped in the meantime.
+type execProvider struct {
+	r       *runner
+	account string
+	mu      sync.Mutex
+	b       broker
+}
+
+// Retrieve implements aws.CredentialsProvider.
+func (p *execProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	p.mu.Lock()
+	b := p.b
+	p.mu.Unlock()
+	creds, err := b.Credentials(ctx, p.account)
+	if err == nil || !agentGone(ctx, b, err) {
+		return creds, err
+	}
+	p.mu.Lock()
+	if p.b == b { // the first request to find the agent gone switches
+		a, localErr := p.r.local()
+		if localErr != nil {
+			p.mu.Unlock()
+			return aws.Credentials{}, fmt.Errorf("%w; signing in without it failed too: %w", err, localErr)
+		}
+		p.b = a.AgentBackend()
+	}
+	b = p.b
+	p.mu.Unlock()
+	return b.Credentials(ctx, p.account)
+}
+
+// agentGone tells whether err, from b, means that the agent b talks to no
+// longer answers (rather than that it answered with a failure).
+func agentGone(ctx context.Context, b broker, err error) bool {
+	if _, viaAgent := b.(*agent.Client); !viaAgent || ctx.Err() != nil {
+		return false
+	}
+	var answered *agent.Error
+	return !errors.As(err, &answered)
 }
 
 // accountRegion reads an account's region from the config, for the child's environment.
