@@ -127,10 +127,11 @@ func loadPreferences() config.Preferences {
 }
 
 func cmdConsole(ctx context.Context, r *runner, args []string) error {
-	fs := r.flags("console", "console --account NAME [--destination SERVICE-or-URL] [--region R] [--print]")
+	fs := r.flags("console", "console --account NAME [--destination SERVICE-or-URL] [--region R] [--browser CMD] [--print]")
 	account := fs.String("account", "", "connected account `name`")
 	dest := fs.String("destination", "", "console `service` short name (s3, ec2, iam, …) or console URL")
 	regionFlag := fs.String("region", "", "console `region` (default: the account's)")
+	browserFlag := fs.String("browser", "", "browser `command` template, with {url}, e.g. 'firefox --new-window {url}' (default: the account's or the configured one, else the system browser)")
 	printURL := fs.Bool("print", false, "write the sign-in URL to stdout instead of opening the browser (it grants access for 15 minutes: treat it as a secret)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
@@ -157,6 +158,12 @@ func cmdConsole(ctx context.Context, r *runner, args []string) error {
 			return err
 		}
 	}
+	if *browserFlag != "" {
+		if err := console.ValidateBrowserCommand(*browserFlag); err != nil {
+			return fmt.Errorf("--browser: %w", err)
+		}
+		browser.Command = *browserFlag
+	}
 	b, err := r.broker(ctx)
 	if err != nil {
 		return err
@@ -170,6 +177,9 @@ func cmdConsole(ctx context.Context, r *runner, args []string) error {
 		return err
 	}
 	redirect, err := console.Show(signin, console.Options{Region: region, Resolver: r.env.Resolver}, browser)
+	if be := (*console.BrowserError)(nil); errors.As(err, &be) {
+		return fmt.Errorf("%w; name a browser with --browser 'COMMAND {url}', or print the sign-in link with --print", err)
+	}
 	if err != nil {
 		return err
 	}
