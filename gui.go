@@ -23,7 +23,6 @@ import (
 // appID names the app to the desktop (FyneApp.toml, the .desktop file).
 const appID = "dev.lanyard.Lanyard"
 
-
 // runGUI starts the tray app, serving the agent channel so that CLI commands,
 // credential_process and `exec` share its sessions and its PIN dialog.
 func runGUI(args []string) error {
