@@ -1,12 +1,14 @@
 # Lanyard build and test entry points. `make test` and `make demo` install the
 # system packages they need (apt) on a fresh Debian or Ubuntu machine.
+SHELL     := /bin/bash
 GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS   := -X github.com/lanyard-app/lanyard/app/buildinfo.Version=$(VERSION) \
              -X github.com/lanyard-app/lanyard/app/buildinfo.Commit=$(COMMIT)
-# Every package except the root one, which alone links Fyne's GL driver: -race
-# there would pay its cold cgo build a second time.
+# Every package except the root one, the main package built twice (lanyard,
+# and with the tag gui lanyard-gui, which alone links Fyne's GL driver): -race
+# there would pay the GUI's cold cgo build a second time.
 PKGS       = $(shell $(GO) list ./... | grep -v '^github.com/lanyard-app/lanyard$$')
 FUZZTIME  ?= 5s
 
@@ -17,8 +19,11 @@ all: build
 deps:
 	@.ci/install-deps
 
+# bin/lanyard is the CLI and agent without any GUI library; bin/lanyard-gui
+# is the tray app, which `lanyard` (no command) and `lanyard demo` start.
 build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/lanyard .
+	$(GO) build -tags gui -ldflags "$(LDFLAGS)" -o bin/lanyard-gui .
 
 # staticcheck, deadcode and the test reporter live in a module of their own
 # (.ci/lint) so the application's go.sum lists only what it links.
@@ -30,15 +35,21 @@ lint-tools:
 vet: deps lint-tools
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
+	$(GO) vet -tags gui .
 	bin/lint/staticcheck ./...
-	@dead=$$(bin/lint/deadcode -test ./...); test -z "$$dead" || { echo "$$dead"; echo "dead code: delete it or use it"; exit 1; }
+	bin/lint/staticcheck -tags gui .
+	@dead=$$(comm -12 <(bin/lint/deadcode -test ./... | sort) <(bin/lint/deadcode -test -tags gui ./... | sort)); \
+	  test -z "$$dead" || { echo "$$dead"; echo "dead code (in both builds): delete it or use it"; exit 1; }
 
-# The race-enabled suite (SoftHSM, the emulator and a real gnome-keyring;
-# in CI a test that skips for a missing part fails the run), the GUI smoke
-# tests under Xvfb (the window, and the tray menu over D-Bus), then every
-# fuzz target for FUZZTIME.
+# The race-enabled suite (SoftHSM and tpm2-pkcs11 tokens, the emulator, a
+# real gnome-keyring, the AWS CLI, boto3 and the JavaScript SDK; in CI a test
+# that skips for a missing part fails the run), the headless build's checks,
+# the GUI smoke tests under Xvfb (the window, and the tray menu over D-Bus;
+# both start the tray app through bin/lanyard), then every fuzz target for
+# FUZZTIME.
 test: vet build
 	.ci/testenv .ci/gotest $(PKGS)
+	.ci/testenv .ci/headless bin/lanyard
 	.ci/testenv .ci/smoke bin/lanyard
 	.ci/testenv .ci/tray-smoke bin/lanyard
 	FUZZTIME=$(FUZZTIME) .ci/testenv .ci/fuzz
@@ -47,7 +58,7 @@ test: vet build
 # to read them.
 bench: build
 	.ci/testenv .ci/bench
-	.ci/testenv .ci/bench-gui bin/lanyard
+	.ci/testenv .ci/bench-gui bin/lanyard-gui
 
 demo: build
 	./bin/lanyard demo

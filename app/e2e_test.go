@@ -266,6 +266,21 @@ func TestConsoleSignInCompletesAgainstTheEmulator(t *testing.T) {
 	}
 }
 
+// TestConsoleBrowserFailureNamesTheSettings: the tray app's console that
+// cannot start its browser says so and points at its own remedy, Settings.
+func TestConsoleBrowserFailureNamesTheSettings(t *testing.T) {
+	_, a := world(t, &countingPIN{pin: demo.PIN})
+	prefs := a.Preferences()
+	prefs.BrowserCommand = "no-such-browser-xyz {url}"
+	if err := a.SavePreferences(prefs); err != nil {
+		t.Fatal(err)
+	}
+	_, err := a.OpenConsole(context.Background(), "staging", app.ConsoleOptions{})
+	if err == nil || !strings.Contains(err.Error(), `"no-such-browser-xyz"`) || !strings.Contains(err.Error(), "set a browser command in Settings") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
 // TestCredentialProcessWithTheSDKLoader has the AWS SDK for Go's own
 // shared-config loader run `lanyard credential-process` (this test binary in
 // CLI mode) and use the credentials it prints.

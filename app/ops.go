@@ -271,7 +271,8 @@ func (a *App) ConsoleURL(ctx context.Context, account string, opts ConsoleOption
 // OpenConsole signs in to the console and hands the browser a one-shot
 // loopback URL that redirects to the sign-in link. It returns that loopback
 // URL, which is useless once followed; the sign-in link itself is only ever
-// returned by ConsoleURL.
+// returned by ConsoleURL. It serves the tray app: a browser that fails is
+// explained with the tray app's remedy, the Settings window.
 func (a *App) OpenConsole(ctx context.Context, account string, opts ConsoleOptions) (string, error) {
 	creds, o, browser, err := a.consoleSetup(ctx, account, opts)
 	if err != nil {
@@ -279,6 +280,9 @@ func (a *App) OpenConsole(ctx context.Context, account string, opts ConsoleOptio
 	}
 	r, err := console.Launch(ctx, creds, o, browser)
 	a.record("", account, "console", outcomeOf(err), errText(err))
+	if be := (*console.BrowserError)(nil); errors.As(err, &be) {
+		return "", fmt.Errorf("%w; set a browser command in Settings", err)
+	}
 	if err != nil {
 		return "", err
 	}

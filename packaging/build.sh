@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # packaging/build.sh VERSION COMMIT builds every package Linux can build into
-# dist/, from the bin/lanyard that `make build` stamped with the same VERSION
-# and COMMIT:
-#   dist/lanyard-PKGVER-linux-amd64.tar.xz   fyne package (binary, .desktop, icon, Makefile)
-#   dist/lanyard_PKGVER-1_amd64.deb           nfpm, packaging/linux/nfpm.yaml
-#   dist/lanyard-PKGVER-1.x86_64.rpm          nfpm, same recipe
-#   dist/windows-amd64/lanyard.exe            mingw-w64 cross build + icon, manifest, version
+# dist/, from the bin/lanyard and bin/lanyard-gui that `make build` stamped
+# with the same VERSION and COMMIT:
+#   dist/lanyard-PKGVER-linux-amd64.tar.xz   fyne package (both binaries, .desktop, icon, Makefile)
+#   dist/lanyard_PKGVER-1_amd64.deb           nfpm, packaging/linux/nfpm.yaml: the CLI and agent, no GL/X
+#   dist/lanyard-gui_PKGVER-1_amd64.deb       nfpm, packaging/linux/nfpm-gui.yaml: the tray app
+#   dist/lanyard-PKGVER-1.x86_64.rpm          nfpm, the same two recipes
+#   dist/lanyard-gui-PKGVER-1.x86_64.rpm
+#   dist/windows-amd64/lanyard.exe            mingw-w64 cross builds + icon, manifest, version:
+#   dist/windows-amd64/lanyard-gui.exe        the console CLI, and the GUI tray app
 # PKGVER is VERSION made orderable by dpkg and rpm (see pkg_version below).
 # macOS needs a Mac: see packaging/macos/SIGNING.md.
 set -euo pipefail
@@ -22,12 +25,14 @@ ldflags="-X $module/app/buildinfo.Version=$version -X $module/app/buildinfo.Comm
 die() { echo "packaging/build.sh: $*" >&2; exit 1; }
 step() { echo "==> [${SECONDS}s] $*" >&2; }
 
-[ -x bin/lanyard ] || die "bin/lanyard is missing: run 'make build VERSION=$version' first"
-stamped=$(bin/lanyard version) || die "bin/lanyard does not run"
-case "$stamped" in
-  "lanyard $version"|"lanyard $version "*) ;;
-  *) die "bin/lanyard reports '$stamped', not version $version: rebuild it with 'make build VERSION=$version COMMIT=$commit'" ;;
-esac
+for bin in bin/lanyard bin/lanyard-gui; do
+  [ -x "$bin" ] || die "$bin is missing: run 'make build VERSION=$version' first"
+  stamped=$("$bin" version 2>/dev/null) || die "$bin does not run"
+  case "$stamped" in
+    "lanyard $version"|"lanyard $version "*) ;;
+    *) die "$bin reports '$stamped', not version $version: rebuild it with 'make build VERSION=$version COMMIT=$commit'" ;;
+  esac
+done
 
 # toml_value KEY reads a [Details] value from FyneApp.toml.
 toml_value() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\"\{0,1\}\([^\"]*\)\"\{0,1\}[[:space:]]*$/\1/p" FyneApp.toml | head -n1; }
@@ -67,7 +72,7 @@ mkdir -p "$dist"
 step "packaging tools (fyne, nfpm, go-winres) from packaging/tools"
 (cd packaging/tools && go build -o "$tools/" fyne.io/tools/cmd/fyne github.com/goreleaser/nfpm/v2/cmd/nfpm github.com/tc-hib/go-winres)
 
-step "Linux .tar.xz (fyne package)"
+step "Linux .tar.xz (fyne package, then bin/lanyard added)"
 # fyne package rewrites FyneApp.toml (it bumps Build and reformats): put the
 # committed file back whatever happens.
 saved_toml=$(mktemp)
@@ -76,32 +81,46 @@ restore_toml() { cp "$saved_toml" "$root/FyneApp.toml" && rm -f "$saved_toml"; }
 trap restore_toml EXIT
 stage=$dist/.fyne
 mkdir -p "$stage"
-# fyne compresses with tar -J: let xz use every core.
-(cd "$stage" && XZ_OPT=${XZ_OPT:--T0} "$tools/fyne" package --target linux --src "$root" --exe "$root/bin/lanyard" \
+# fyne packages the tray app; its tarball is then opened to add the CLI
+# beside it (and to its Makefile's install targets), so fyne compresses
+# quickly and the final tarball once, with every core.
+(cd "$stage" && XZ_OPT=-0 "$tools/fyne" package --target linux --src "$root" --exe "$root/bin/lanyard-gui" \
   --app-version "$semver" --app-build "$app_build")
 restore_toml
 trap - EXIT
-mv "$stage/Lanyard.tar.xz" "$dist/lanyard-$pkgver-linux-amd64.tar.xz"
+mkdir "$stage/tree"
+tar -xJf "$stage/Lanyard.tar.xz" -C "$stage/tree"
+install -m 0755 bin/lanyard "$stage/tree/usr/local/bin/lanyard"
+# Each line that installs or removes the tray app gets its twin for lanyard.
+sed -i -e '/usr\/local\/bin\/$(Exec)/{p;s/$(Exec)/lanyard/g}' -e '/-rm .*\/bin\/$(Exec)$/{p;s/$(Exec)/lanyard/g}' "$stage/tree/Makefile"
+grep -q 'usr/local/bin/lanyard ' "$stage/tree/Makefile" || die "fyne's Makefile changed: cannot add lanyard to its install targets"
+tar -C "$stage/tree" -cf - . | xz -T0 >"$dist/lanyard-$pkgver-linux-amd64.tar.xz"
 rm -rf "$stage"
 
-step "Linux .deb and .rpm (nfpm)"
-# The newest glibc symbol version the binary needs becomes the libc
+step "Linux .deb and .rpm (nfpm): lanyard and lanyard-gui"
+# The newest glibc symbol version a binary needs becomes its package's libc
 # dependency; a binary without libc needs (no cgo) gets glibc's floor.
-glibc_min=$(objdump -T bin/lanyard 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -Vu | tail -n1 || true)
-export LANYARD_PKG_VERSION=$pkgver LANYARD_GLIBC_MIN=${glibc_min:-2.17}
-for packager in deb rpm; do
-  "$tools/nfpm" package --config packaging/linux/nfpm.yaml --packager "$packager" --target "$dist/"
+glibc_min() { objdump -T "$1" 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -Vu | tail -n1 || true; }
+export LANYARD_PKG_VERSION=$pkgver
+for recipe in nfpm:bin/lanyard nfpm-gui:bin/lanyard-gui; do
+  min=$(glibc_min "${recipe#*:}")
+  for packager in deb rpm; do
+    LANYARD_GLIBC_MIN=${min:-2.17} "$tools/nfpm" package --config "packaging/linux/${recipe%%:*}.yaml" --packager "$packager" --target "$dist/"
+  done
 done
 
-step "Windows .exe (mingw-w64 cross build)"
+step "Windows .exe (mingw-w64 cross builds): lanyard.exe (console) and lanyard-gui.exe (GUI)"
 mkdir -p "$dist/windows-amd64"
-exe=$dist/windows-amd64/lanyard.exe
-CGO_ENABLED=1 CC=${WINDOWS_CC:-x86_64-w64-mingw32-gcc} GOOS=windows GOARCH=amd64 \
-  go build -ldflags "-H windowsgui $ldflags" -o "$exe" .
-# Icon, manifest and version resources go into the linked .exe, so no .syso
-# file is ever dropped into the main package's folder.
-"$tools/go-winres" patch --in packaging/windows/winres.json --no-backup \
-  --product-version "$semver.$app_build" --file-version "$semver.$app_build" "$exe"
+windows_build() { # OUTPUT GO-BUILD-FLAGS…
+  local out=$1; shift
+  CGO_ENABLED=1 CC=${WINDOWS_CC:-x86_64-w64-mingw32-gcc} GOOS=windows GOARCH=amd64 go build "$@" -o "$out" .
+  # Icon, manifest and version resources go into the linked .exe, so no .syso
+  # file is ever dropped into the main package's folder.
+  "$tools/go-winres" patch --in packaging/windows/winres.json --no-backup \
+    --product-version "$semver.$app_build" --file-version "$semver.$app_build" "$out"
+}
+windows_build "$dist/windows-amd64/lanyard.exe" -ldflags "$ldflags"
+windows_build "$dist/windows-amd64/lanyard-gui.exe" -tags gui -ldflags "-H windowsgui $ldflags"
 
 step "done"
 ls -l "$dist" "$dist/windows-amd64" >&2

@@ -101,7 +101,7 @@ func TestMacInfoPlistMatchesFyneApp(t *testing.T) {
 	want := map[string]string{
 		"CFBundleIdentifier":         app.Details.ID,
 		"CFBundleName":               app.Details.Name,
-		"CFBundleExecutable":         "lanyard",
+		"CFBundleExecutable":         "lanyard-gui",
 		"CFBundlePackageType":        "APPL",
 		"CFBundleShortVersionString": app.Details.Version,
 		"CFBundleVersion":            strconv.Itoa(app.Details.Build),
@@ -149,7 +149,7 @@ func TestLinuxMetadataMatchesFyneApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"\nName=" + app.Details.Name + "\n", "\nIcon=" + app.Details.ID + "\n", "\nExec=lanyard\n"} {
+	for _, want := range []string{"\nName=" + app.Details.Name + "\n", "\nIcon=" + app.Details.ID + "\n", "\nExec=lanyard-gui\n"} {
 		if !strings.Contains(string(desktop), want) {
 			t.Errorf("desktop entry lacks %q", strings.TrimSpace(want))
 		}

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # packaging/test.sh [VERSION [COMMIT]] builds every package with
-# `make package` and checks what a person installing them gets: the .deb
-# installs into a throwaway dpkg root and the installed `lanyard version`
-# reports the stamped version; the desktop entry and AppStream metadata pass
-# their validators; the .tar.xz and .rpm hold the binary, desktop entry and
-# icons; the .exe is a 64-bit Windows GUI program with its icon and manifest.
+# `make package` and checks what a person installing them gets: the lanyard
+# and lanyard-gui .debs install into a throwaway dpkg root and both installed
+# programs report the stamped version; lanyard depends on no GL or X11
+# library and loads none (ldd); the desktop entry and AppStream metadata pass
+# their validators; the .tar.xz installs both programs with its Makefile; the
+# .rpms hold the binaries, desktop entry and icons; lanyard.exe is a 64-bit
+# Windows console program and lanyard-gui.exe a GUI one, with icon and manifest.
 # VERSION and COMMIT default to what the Makefile stamps. Needs the packages
 # `make package` installs plus `file` and `rpm` (for rpm -qp).
 set -euo pipefail
@@ -54,34 +56,54 @@ one() { # one GLOB: the single file matching it
   echo "${matches[0]}"
 }
 deb=$(one "dist/lanyard_*_amd64.deb")
-rpm=$(one "dist/lanyard-*.x86_64.rpm")
+guideb=$(one "dist/lanyard-gui_*_amd64.deb")
+rpm=$(one "dist/lanyard-[0-9]*.x86_64.rpm")
+guirpm=$(one "dist/lanyard-gui-*.x86_64.rpm")
 tarxz=$(one "dist/lanyard-*-linux-amd64.tar.xz")
 exe=$(one "dist/windows-amd64/lanyard.exe")
+guiexe=$(one "dist/windows-amd64/lanyard-gui.exe")
 pkgver=$(dpkg-deb --field "$deb" Version)
 pkgver=${pkgver%-1}
 
-echo "--- .deb into a throwaway root" >&2
+echo "--- .debs into a throwaway root" >&2
 dpkgroot=$work/root
 mkdir -p "$dpkgroot/var/lib/dpkg/info" "$dpkgroot/var/lib/dpkg/updates"
 touch "$dpkgroot/var/lib/dpkg/status" "$dpkgroot/var/lib/dpkg/available"
 if [ "$(id -u)" -eq 0 ]; then
   # A real dpkg install (metadata, md5sums, unpack); dependencies are those of
   # the host, which the empty root cannot see.
-  dpkg --root="$dpkgroot" --log=/dev/null --force-depends --install "$deb" >"$work/dpkg.log" 2>&1 \
+  dpkg --root="$dpkgroot" --log=/dev/null --force-depends --install "$deb" "$guideb" >"$work/dpkg.log" 2>&1 \
     || { cat "$work/dpkg.log" >&2; fail "dpkg --root --install"; }
-  status=$(dpkg --root="$dpkgroot" --status lanyard 2>/dev/null) || true
-  grep -q '^Status: install ok installed' <<<"$status" && pass "dpkg records lanyard as installed" || fail "dpkg does not record lanyard as installed"
+  for p in lanyard lanyard-gui; do
+    status=$(dpkg --root="$dpkgroot" --status "$p" 2>/dev/null) || true
+    grep -q '^Status: install ok installed' <<<"$status" && pass "dpkg records $p as installed" || fail "dpkg does not record $p as installed"
+  done
 else
   dpkg-deb --extract "$deb" "$dpkgroot"
+  dpkg-deb --extract "$guideb" "$dpkgroot"
 fi
 installed=$dpkgroot/usr/bin/lanyard
 if [ -x "$installed" ]; then
   got=$("$installed" version 2>"$work/stderr") || true
   [ "$got" = "$want" ] && pass "installed lanyard version: $got" || fail "installed lanyard version printed '$got', want '$want' ($(cat "$work/stderr"))"
+  [ -s "$work/stderr" ] && fail "installed lanyard version wrote to stderr: $(cat "$work/stderr")"
   got=$("$installed" --version 2>"$work/stderr") || true
   [ "$got" = "$want" ] && pass "installed lanyard --version" || fail "installed lanyard --version printed '$got', want '$want' ($(cat "$work/stderr"))"
+  libs=$(ldd "$installed" 2>&1) || true
+  if grep -qiE 'lib(GL|EGL|X11|xcb|Xcursor|Xrandr|Xi|Xinerama|Xxf86vm|wayland)' <<<"$libs"; then
+    fail "installed lanyard loads GUI libraries: $libs"
+  else
+    pass "installed lanyard loads no GL or X11 library (ldd)"
+  fi
 else
   fail "the .deb installs no executable /usr/bin/lanyard"
+fi
+installed_gui=$dpkgroot/usr/bin/lanyard-gui
+if [ -x "$installed_gui" ]; then
+  got=$("$installed_gui" version 2>"$work/stderr") || true
+  [ "$got" = "$want" ] && pass "installed lanyard-gui version: $got" || fail "installed lanyard-gui version printed '$got', want '$want' ($(cat "$work/stderr"))"
+else
+  fail "the lanyard-gui .deb installs no executable /usr/bin/lanyard-gui"
 fi
 for f in "usr/share/applications/$id.desktop" "usr/share/metainfo/$id.metainfo.xml" \
   "usr/share/lanyard/autostart/$id.desktop" "usr/share/icons/hicolor/scalable/apps/$id.svg"; do
@@ -94,8 +116,8 @@ done
 pass "hicolor icons at $sizes px"
 validate_desktop "$dpkgroot/usr/share/applications/$id.desktop"
 validate_desktop "$dpkgroot/usr/share/lanyard/autostart/$id.desktop"
-contains "$(cat "$dpkgroot/usr/share/applications/$id.desktop")" "Exec=lanyard" "desktop entry starts lanyard from PATH"
-contains "$(cat "$dpkgroot/usr/share/lanyard/autostart/$id.desktop")" "Exec=/usr/bin/lanyard" "autostart entry starts the installed lanyard in the tray"
+contains "$(cat "$dpkgroot/usr/share/applications/$id.desktop")" "Exec=lanyard-gui" "desktop entry starts lanyard-gui from PATH"
+contains "$(cat "$dpkgroot/usr/share/lanyard/autostart/$id.desktop")" "Exec=/usr/bin/lanyard-gui" "autostart entry starts the installed lanyard-gui in the tray"
 if out=$(appstreamcli validate --no-net --strict "$dpkgroot/usr/share/metainfo/$id.metainfo.xml" 2>&1); then
   pass "appstreamcli validate --no-net --strict"
 else
@@ -105,16 +127,20 @@ contains "$(cat "$dpkgroot/usr/share/metainfo/$id.metainfo.xml")" "<release vers
 
 depends=$(dpkg-deb --field "$deb" Depends)
 recommends=$(dpkg-deb --field "$deb" Recommends)
-for d in libc6 libgl1 libx11-6 libxcursor1 libxrandr2 libxinerama1 libxi6 libxxf86vm1; do
-  contains "$depends" "$d" ".deb depends on $d"
+gui_depends=$(dpkg-deb --field "$guideb" Depends)
+contains "$depends" libc6 "lanyard .deb depends on libc6"
+for d in libgl1 libx11-6 libxcursor1 libxrandr2 libxinerama1 libxi6 libxxf86vm1; do
+  grep -qF -- "$d" <<<"$depends" && fail "lanyard .deb depends on $d (the GUI's)"
+  contains "$gui_depends" "$d" "lanyard-gui .deb depends on $d"
 done
+contains "$gui_depends" "lanyard (= $pkgver-1)" "lanyard-gui .deb depends on lanyard of its version"
 for r in p11-kit gnome-keyring opensc ykcs11 pcscd; do
-  contains "$recommends" "$r" ".deb recommends $r"
+  contains "$recommends" "$r" "lanyard .deb recommends $r"
 done
 # Every name must exist in the distribution, or apt ignores or refuses it.
 if has_candidate libgl1; then
   unknown=()
-  for alt in $(printf '%s\n%s\n' "$depends" "$recommends" | tr ',' '\n' | sed 's/([^)]*)//g; s/[[:space:]]//g'); do
+  for alt in $(printf '%s\n%s\n%s\n' "$depends" "$recommends" "$gui_depends" | tr ',' '\n' | sed 's/([^)]*)//g; s/[[:space:]]//g' | grep -vx 'lanyard'); do
     found=
     for name in ${alt//|/ }; do
       has_candidate "$name" && found=1
@@ -128,38 +154,47 @@ fi
 
 echo "--- .tar.xz (fyne package)" >&2
 listing=$(tar -tJf "$tarxz")
-for f in bin/lanyard "share/applications/$id.desktop" "share/pixmaps/$id.png" Makefile; do
+for f in bin/lanyard bin/lanyard-gui "share/applications/$id.desktop" "share/pixmaps/$id.png" Makefile; do
   contains "$listing" "$f" ".tar.xz holds $f"
 done
 mkdir "$work/tar"
 tar -xJf "$tarxz" -C "$work/tar"
-tarbin=$(find "$work/tar" -path '*/bin/lanyard' -type f | head -n1)
-got=$("$tarbin" version 2>"$work/stderr") || true
-[ "$got" = "$want" ] && pass ".tar.xz lanyard version" || fail ".tar.xz lanyard version printed '$got', want '$want' ($(cat "$work/stderr"))"
+make -s -C "$work/tar" install DESTDIR="$work/tar-installed" PREFIX=/usr >"$work/make.log" 2>&1 || fail ".tar.xz make install: $(cat "$work/make.log")"
+for b in lanyard lanyard-gui; do
+  got=$("$work/tar-installed/usr/bin/$b" version 2>/dev/null) || true
+  [ "$got" = "$want" ] && pass ".tar.xz make install: $b version" || fail ".tar.xz make install: $b version printed '$got', want '$want'"
+done
 validate_desktop "$(find "$work/tar" -name "$id.desktop" | head -n1)"
 
 echo "--- .rpm" >&2
 rpmq() { rpm --query --package --nosignature "$@" "$rpm" 2>/dev/null; }
+guirpmq() { rpm --query --package --nosignature "$@" "$guirpm" 2>/dev/null; }
 contains "$(rpmq --queryformat '%{VERSION}')" "$pkgver" ".rpm version is $pkgver"
-listing=$(rpmq --list)
-for f in /usr/bin/lanyard "/usr/share/applications/$id.desktop" "/usr/share/metainfo/$id.metainfo.xml" \
+contains "$(rpmq --list)" /usr/bin/lanyard "lanyard .rpm holds /usr/bin/lanyard"
+requires=$(rpmq --requires)
+if grep -qE 'lib(GL|X)' <<<"$requires"; then fail "lanyard .rpm requires GUI libraries: $requires"; else pass "lanyard .rpm requires no GL or X11 library"; fi
+contains "$(rpmq --recommends)" "opensc" "lanyard .rpm recommends opensc"
+listing=$(guirpmq --list)
+for f in /usr/bin/lanyard-gui "/usr/share/applications/$id.desktop" "/usr/share/metainfo/$id.metainfo.xml" \
   "/usr/share/icons/hicolor/scalable/apps/$id.svg"; do
-  contains "$listing" "$f" ".rpm holds $f"
+  contains "$listing" "$f" "lanyard-gui .rpm holds $f"
 done
 for s in $sizes; do
-  grep -qxF "/usr/share/icons/hicolor/${s}x$s/apps/$id.png" <<<"$listing" || fail ".rpm lacks the ${s}px icon"
+  grep -qxF "/usr/share/icons/hicolor/${s}x$s/apps/$id.png" <<<"$listing" || fail "lanyard-gui .rpm lacks the ${s}px icon"
 done
-pass ".rpm holds hicolor icons at $sizes px"
-requires=$(rpmq --requires)
+pass "lanyard-gui .rpm holds hicolor icons at $sizes px"
+requires=$(guirpmq --requires)
 for lib in libGL.so.1 libX11.so.6 libXcursor.so.1 libXrandr.so.2 libXinerama.so.1 libXi.so.6 libXxf86vm.so.1; do
-  contains "$requires" "$lib" ".rpm requires $lib"
+  contains "$requires" "$lib" "lanyard-gui .rpm requires $lib"
 done
-contains "$(rpmq --recommends)" "opensc" ".rpm recommends opensc"
+contains "$requires" "lanyard = $pkgver-1" "lanyard-gui .rpm requires lanyard of its version"
 
 echo "--- Windows .exe" >&2
-contains "$(file "$exe")" "PE32+ executable (GUI) x86-64" ".exe is a 64-bit Windows GUI program"
-grep -qaF "$version" "$exe" && pass ".exe carries the stamped version" || fail ".exe lacks the version string $version"
-bin/tools/go-winres extract --dir "$work/winres" --xml-manifest "$exe" >/dev/null
+contains "$(file "$exe")" "PE32+ executable (console) x86-64" "lanyard.exe is a 64-bit Windows console program"
+contains "$(file "$guiexe")" "PE32+ executable (GUI) x86-64" "lanyard-gui.exe is a 64-bit Windows GUI program"
+grep -qaF "$version" "$exe" && pass "lanyard.exe carries the stamped version" || fail "lanyard.exe lacks the version string $version"
+grep -qaF "$version" "$guiexe" && pass "lanyard-gui.exe carries the stamped version" || fail "lanyard-gui.exe lacks the version string $version"
+bin/tools/go-winres extract --dir "$work/winres" --xml-manifest "$guiexe" >/dev/null
 contains "$(file "$work"/winres/*.ico 2>/dev/null)" "MS Windows icon resource - 9 icons" ".exe has the 9-size application icon"
 manifest=$(cat "$work/winres/app.manifest" 2>/dev/null || true)
 contains "$manifest" 'level="asInvoker"' ".exe manifest runs asInvoker"

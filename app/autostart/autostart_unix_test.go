@@ -65,13 +65,14 @@ func TestEnableDisableRoundTrip(t *testing.T) {
 }
 
 // TestEntryMatchesPackagedTemplate keeps the entry Enable writes and the one
-// the Linux packages ship (for administrators to enable system-wide) equal.
+// the Linux packages ship (for administrators to enable system-wide) equal:
+// the tray app enables it with its own path, /usr/bin/lanyard-gui.
 func TestEntryMatchesPackagedTemplate(t *testing.T) {
 	want, err := os.ReadFile("../../packaging/linux/autostart/dev.lanyard.Lanyard.desktop")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := desktopEntry("/usr/bin/lanyard"); string(got) != string(want) {
+	if got := desktopEntry("/usr/bin/lanyard-gui"); string(got) != string(want) {
 		t.Errorf("Enable writes\n%s\nthe packages ship\n%s", got, want)
 	}
 }

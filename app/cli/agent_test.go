@@ -32,6 +32,7 @@ type agentWorld struct {
 	*world
 	app    *app.App
 	tokens *p11.Manager
+	srv    *agent.Server
 }
 
 func startAgent(t *testing.T, w *world) *agentWorld {
@@ -50,7 +51,7 @@ func startAgent(t *testing.T, w *world) *agentWorld {
 	}
 	t.Cleanup(func() { srv.Close() })
 	t.Setenv(agent.EnvSocket, socket)
-	return &agentWorld{world: w, app: a, tokens: tokens}
+	return &agentWorld{world: w, app: a, tokens: tokens, srv: srv}
 }
 
 // noLocalPIN fails the test when the CLI asks for a PIN itself: with an
@@ -259,13 +260,20 @@ func (l *lineWriter) Write(p []byte) (int, error) {
 	}
 }
 
-// TestExecChildKeepsWorkingAcrossARefresh runs an AWS SDK for Go program
-// under `lanyard exec` (through the agent). It loads the default config and
-// calls STS twice; between the two, the agent is locked, so the second load
-// gets fresh credentials from a new session through the same endpoint. The
-// child's exit status comes back as lanyard's.
-func TestExecChildKeepsWorkingAcrossARefresh(t *testing.T) {
-	w := startAgent(t, newWorld(t, demo.Options{}))
+// execRun is `lanyard exec --account staging -- SDK-CLIENT` running in this
+// process: the child (see sdkClient) prints "SOURCE ACCESS-KEY-ID ACCOUNT"
+// after each credentials load and waits for a go-ahead between the two.
+type execRun struct {
+	t      *testing.T
+	lines  chan string
+	done   chan int
+	stdin  *io.PipeWriter
+	stderr *bytes.Buffer
+}
+
+// startExec starts the run; the child ends with status 7.
+func startExec(t *testing.T, w *agentWorld, prompter pin.Prompter) *execRun {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -276,38 +284,61 @@ func TestExecChildKeepsWorkingAcrossARefresh(t *testing.T) {
 		t.Setenv(k, v) // the child's STS calls go to the emulator
 	}
 	stdinR, stdinW := io.Pipe()
-	defer stdinW.Close()
+	t.Cleanup(func() { stdinW.Close() })
 	out := &lineWriter{lines: make(chan string, 4)}
-	var stderr bytes.Buffer
-	done := make(chan int, 1)
+	run := &execRun{t: t, lines: out.lines, done: make(chan int, 1), stdin: stdinW, stderr: &bytes.Buffer{}}
 	go func() {
-		done <- cli.Run(context.Background(), []string{"exec", "--account", "staging", "--", exe},
-			cli.Env{IO: cli.IO{Stdin: stdinR, Stdout: out, Stderr: &stderr}, Store: w.store, Resolver: w.Resolver, Prompter: noLocalPIN{t}})
+		run.done <- cli.Run(context.Background(), []string{"exec", "--account", "staging", "--", exe},
+			cli.Env{IO: cli.IO{Stdin: stdinR, Stdout: out, Stderr: run.stderr}, Store: w.store, Resolver: w.Resolver, Prompter: prompter})
 	}()
-	next := func() []string {
-		t.Helper()
-		select {
-		case line := <-out.lines:
-			return strings.Fields(line)
-		case code := <-done:
-			t.Fatalf("exec ended with %d before the child printed: %s", code, stderr.String())
-		case <-time.After(time.Minute):
-			t.Fatalf("the child printed nothing: %s", stderr.String())
-		}
-		return nil
+	return run
+}
+
+// next is the child's next line, as fields.
+func (r *execRun) next() []string {
+	r.t.Helper()
+	select {
+	case line := <-r.lines:
+		return strings.Fields(line)
+	case code := <-r.done:
+		r.t.Fatalf("exec ended with %d before the child printed: %s", code, r.stderr.String())
+	case <-time.After(time.Minute):
+		r.t.Fatalf("the child printed nothing: %s", r.stderr.String())
 	}
-	first := next()
+	return nil
+}
+
+// goOn lets the child load its credentials the second time, and closes its
+// stdin so that exec's stdin copy ends with the child.
+func (r *execRun) goOn() {
+	r.t.Helper()
+	if _, err := io.WriteString(r.stdin, "go on\n"); err != nil {
+		r.t.Fatal(err)
+	}
+	r.stdin.Close()
+}
+
+// wait checks that exec ends with the child's status.
+func (r *execRun) wait() {
+	r.t.Helper()
+	if code := <-r.done; code != 7 {
+		r.t.Errorf("exec exited %d, want the child's 7 (stderr: %s)", code, r.stderr.String())
+	}
+}
+
+// TestExecChildKeepsWorkingAcrossARefresh runs an AWS SDK for Go program
+// under `lanyard exec` (through the agent). It loads the default config and
+// calls STS twice; between the two, the agent is locked, so the second load
+// gets fresh credentials from a new session through the same endpoint. The
+// child's exit status comes back as lanyard's.
+func TestExecChildKeepsWorkingAcrossARefresh(t *testing.T) {
+	w := startAgent(t, newWorld(t, demo.Options{}))
+	run := startExec(t, w, noLocalPIN{t})
+	first := run.next()
 	w.app.Lock()
-	// Closing stdin after the go-ahead lets exec's stdin copy end with the child.
-	if _, err := io.WriteString(stdinW, "go on\n"); err != nil {
-		t.Fatal(err)
-	}
-	stdinW.Close()
-	second := next()
-	code := <-done
-	if code != 7 {
-		t.Errorf("exec exited %d, want the child's 7 (stderr: %s)", code, stderr.String())
-	}
+	run.goOn()
+	second := run.next()
+	run.wait()
 	staging := w.Accounts[1].AccountID
 	if len(first) != 3 || len(second) != 3 || first[2] != staging || second[2] != staging {
 		t.Fatalf("child output %q then %q, want credentials for %s both times", first, second, staging)
@@ -320,6 +351,33 @@ func TestExecChildKeepsWorkingAcrossARefresh(t *testing.T) {
 	}
 	if n := w.prompt.count(); n != 2 {
 		t.Errorf("the agent asked for the PIN %d times, want 2 (the lock logs out of the token)", n)
+	}
+}
+
+// TestExecChildOutlivesTheAgent stops the agent while a child of `lanyard
+// exec` still runs: the child's next credentials load must succeed, served
+// by exec itself (which then signs in on its own, asking for the PIN), not
+// fail with the agent gone.
+func TestExecChildOutlivesTheAgent(t *testing.T) {
+	w := startAgent(t, newWorld(t, demo.Options{}))
+	run := startExec(t, w, w.prompt)
+	first := run.next()
+	if err := w.srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w.app.Lock() // the agent's sessions are gone with it
+	run.goOn()
+	second := run.next()
+	run.wait()
+	staging := w.Accounts[1].AccountID
+	if len(first) != 3 || len(second) != 3 || first[2] != staging || second[2] != staging {
+		t.Fatalf("child output %q then %q, want credentials for %s both times", first, second, staging)
+	}
+	if n := w.Emulator.Count("CreateSession"); n != 2 {
+		t.Errorf("%d CreateSession, want 2 (the agent's, then exec's own)", n)
+	}
+	if n := w.prompt.count(); n != 2 {
+		t.Errorf("the PIN was asked %d times, want 2 (by the agent, then by exec signing in on its own)", n)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/lanyard-app/lanyard/app/agent"
 	"github.com/lanyard-app/lanyard/app/buildinfo"
 	"github.com/lanyard-app/lanyard/app/clipboard"
+	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/demo"
 	"github.com/lanyard-app/lanyard/app/secrets"
 	"github.com/lanyard-app/lanyard/broker/awsenv"
@@ -82,6 +84,38 @@ func IsGUI(args []string) bool {
 	return len(args) == 0 || args[0] == "demo" || strings.HasPrefix(args[0], "-psn_") // macOS Finder adds -psn_…
 }
 
+// GlobalFlags applies the flags given before the command to the process and
+// returns the remaining arguments. The one global flag, --config DIR, names
+// the configuration directory as LANYARD_CONFIG_DIR does; it is made
+// absolute and exported, so an agent or tray app this process starts serves
+// the same configuration.
+func GlobalFlags(args []string) ([]string, error) {
+	for len(args) > 0 {
+		name, dir, inline := strings.Cut(args[0], "=")
+		if name != "--config" && name != "-config" {
+			break
+		}
+		args = args[1:]
+		if !inline {
+			if len(args) == 0 {
+				return nil, errors.New("--config needs a directory: lanyard --config DIR COMMAND")
+			}
+			dir, args = args[0], args[1:]
+		}
+		if dir == "" {
+			return nil, errors.New("--config needs a directory: lanyard --config DIR COMMAND")
+		}
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, fmt.Errorf("--config %s: %w", dir, err)
+		}
+		if err := os.Setenv(config.DirEnv, abs); err != nil {
+			return nil, err
+		}
+	}
+	return args, nil
+}
+
 // DemoOptions parses the flags of `lanyard demo` (args after the word
 // demo). It returns flag.ErrHelp after printing the usage for -h, which is
 // no failure: exit 0.
@@ -130,6 +164,11 @@ func Run(ctx context.Context, args []string, env Env) int {
 	}
 	if env.Stdin == nil {
 		env.Stdin = os.Stdin
+	}
+	args, err := GlobalFlags(args)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "lanyard:", err)
+		return 2
 	}
 	r := &runner{env: env}
 	defer r.close()
@@ -214,7 +253,7 @@ func runSubcommand(ctx context.Context, r *runner, parent string, subs []subcomm
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintf(w, "%s\n\nUsage: lanyard [COMMAND] [FLAGS]\n\nWith no command, Lanyard starts the tray app.\n\nCommands:\n", buildinfo.String())
+	fmt.Fprintf(w, "%s\n\nUsage: lanyard [--config DIR] [COMMAND] [FLAGS]\n\nWith no command, Lanyard starts the tray app. --config DIR uses the configuration\nin DIR (as LANYARD_CONFIG_DIR does).\n\nCommands:\n", buildinfo.String())
 	cmds := commands()
 	cmds = append(cmds, command{name: "demo", summary: "start the tray app against the built-in emulator (no AWS account needed)"})
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -127,10 +128,11 @@ func loadPreferences() config.Preferences {
 }
 
 func cmdConsole(ctx context.Context, r *runner, args []string) error {
-	fs := r.flags("console", "console --account NAME [--destination SERVICE-or-URL] [--region R] [--print]")
+	fs := r.flags("console", "console --account NAME [--destination SERVICE-or-URL] [--region R] [--browser CMD] [--print]")
 	account := fs.String("account", "", "connected account `name`")
 	dest := fs.String("destination", "", "console `service` short name (s3, ec2, iam, …) or console URL")
 	regionFlag := fs.String("region", "", "console `region` (default: the account's)")
+	browserFlag := fs.String("browser", "", "browser `command` template, with {url}, e.g. 'firefox --new-window {url}' (default: the account's or the configured one, else the system browser)")
 	printURL := fs.Bool("print", false, "write the sign-in URL to stdout instead of opening the browser (it grants access for 15 minutes: treat it as a secret)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
@@ -157,6 +159,12 @@ func cmdConsole(ctx context.Context, r *runner, args []string) error {
 			return err
 		}
 	}
+	if *browserFlag != "" {
+		if err := console.ValidateBrowserCommand(*browserFlag); err != nil {
+			return fmt.Errorf("--browser: %w", err)
+		}
+		browser.Command = *browserFlag
+	}
 	b, err := r.broker(ctx)
 	if err != nil {
 		return err
@@ -170,6 +178,9 @@ func cmdConsole(ctx context.Context, r *runner, args []string) error {
 		return err
 	}
 	redirect, err := console.Show(signin, console.Options{Region: region, Resolver: r.env.Resolver}, browser)
+	if be := (*console.BrowserError)(nil); errors.As(err, &be) {
+		return fmt.Errorf("%w; name a browser with --browser 'COMMAND {url}', or print the sign-in link with --print", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -258,9 +269,7 @@ func cmdExec(ctx context.Context, r *runner, args []string) error {
 	}
 	// The endpoint asks on every request; the agent or App caches and
 	// refreshes, so the child always gets current credentials.
-	provider := aws.CredentialsProviderFunc(func(ctx context.Context) (aws.Credentials, error) {
-		return b.Credentials(ctx, *account)
-	})
+	provider := &execProvider{r: r, account: *account, b: b}
 	// Fail before starting the child when the account cannot be reached.
 	if _, err := provider.Retrieve(ctx); err != nil {
 		return err
@@ -279,6 +288,50 @@ func cmdExec(ctx context.Context, r *runner, args []string) error {
 		return exitCode(code)
 	}
 	return nil
+}
+
+// execProvider gives `exec`'s child an account's credentials through the
+// agent while it runs and, should the agent stop before the child does,
+// through an App of this process: a long job outlives a tray app quit or an
+// agent stopped in the meantime.
+type execProvider struct {
+	r       *runner
+	account string
+	mu      sync.Mutex
+	b       broker
+}
+
+// Retrieve implements aws.CredentialsProvider.
+func (p *execProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	p.mu.Lock()
+	b := p.b
+	p.mu.Unlock()
+	creds, err := b.Credentials(ctx, p.account)
+	if err == nil || !agentGone(ctx, b, err) {
+		return creds, err
+	}
+	p.mu.Lock()
+	if p.b == b { // the first request to find the agent gone switches
+		a, localErr := p.r.local()
+		if localErr != nil {
+			p.mu.Unlock()
+			return aws.Credentials{}, fmt.Errorf("%w; signing in without it failed too: %w", err, localErr)
+		}
+		p.b = a.AgentBackend()
+	}
+	b = p.b
+	p.mu.Unlock()
+	return b.Credentials(ctx, p.account)
+}
+
+// agentGone tells whether err, from b, means that the agent b talks to no
+// longer answers (rather than that it answered with a failure).
+func agentGone(ctx context.Context, b broker, err error) bool {
+	if _, viaAgent := b.(*agent.Client); !viaAgent || ctx.Err() != nil {
+		return false
+	}
+	var answered *agent.Error
+	return !errors.As(err, &answered)
 }
 
 // accountRegion reads an account's region from the config, for the child's environment.

@@ -142,6 +142,31 @@ func TestConsolePrintsTheSigninURLOnlyWhenAsked(t *testing.T) {
 	}
 }
 
+// TestConsoleBrowserFlag: --browser picks the browser for one run, over the
+// configured one; a browser that cannot start is explained with the CLI's
+// remedies, not the tray app's Settings.
+func TestConsoleBrowserFlag(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Fatal("curl is missing: it plays the browser (.ci/install-deps installs it)")
+	}
+	w := newWorld(t, demo.Options{PINFile: true, BrowserCommand: "no-such-browser-xyz {url}"})
+	res := w.run(t, "console", "--account", "staging")
+	if res.code != 1 || !strings.Contains(res.stderr, `"no-such-browser-xyz"`) || !strings.Contains(res.stderr, "--browser") ||
+		!strings.Contains(res.stderr, "--print") || strings.Contains(res.stderr, "Settings") {
+		t.Fatalf("a browser that cannot start: %s", res)
+	}
+	if res := w.run(t, "console", "--account", "staging", "--browser", `"unclosed {url}`); res.code != 1 || !strings.Contains(res.stderr, "--browser") {
+		t.Fatalf("a malformed --browser: %s", res)
+	}
+
+	bundle := w.Resolver.Getenv("AWS_CA_BUNDLE")
+	res = w.mustRun(t, "console", "--account", "staging", "--browser", "curl -fsSL -o /dev/null --cacert '"+bundle+"' {url}")
+	logins := w.Emulator.ConsoleLogins()
+	if len(logins) != 1 || logins[0].AccountID != w.Accounts[1].AccountID {
+		t.Fatalf("console logins at the emulator after --browser: %+v (%s)", logins, res)
+	}
+}
+
 func TestTokenPrintsAJWT(t *testing.T) {
 	w := newWorld(t, demo.Options{PINFile: true})
 	res := w.mustRun(t, "token", "--account", "sandbox", "--audience", "x")

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/lanyard-app/lanyard/app/clipboard"
+	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/demo"
 	"github.com/lanyard-app/lanyard/app/importer"
 	"github.com/lanyard-app/lanyard/broker/p11"
@@ -116,24 +118,56 @@ func cmdImport(ctx context.Context, r *runner, args []string) error {
 		return err
 	}
 	if *write && len(plan.Accounts) > 0 {
-		exe := r.env.Executable
-		if exe == "" {
-			if exe, err = os.Executable(); err != nil {
-				return err
-			}
-		}
-		backup, err := importer.WriteProfiles(file, names, exe)
+		lanyard, err := r.profileCommand()
 		if err != nil {
 			return err
 		}
-		profiles := make([]string, len(names))
+		imported := a.Config()
+		profiles := make([]importer.Profile, len(names))
 		for i, n := range names {
-			profiles[i] = importer.ProfileName(n)
+			profiles[i] = importer.Profile{Account: n}
+			if acct := imported.Account(n); acct != nil {
+				profiles[i].Region = imported.EffectiveRegion(acct)
+			}
+		}
+		backup, err := importer.WriteProfiles(file, profiles, lanyard)
+		if err != nil {
+			return err
+		}
+		written := make([]string, len(names))
+		for i, n := range names {
+			written[i] = importer.ProfileName(n)
 		}
 		fmt.Fprintf(r.env.Stdout, "Added the profiles %s to %s (backup: %s); your original profiles are unchanged.\n",
-			strings.Join(profiles, ", "), file, backup)
+			strings.Join(written, ", "), file, backup)
 	}
 	return nil
+}
+
+// profileCommand is how a profile written for the AWS CLI and SDKs runs
+// this lanyard: its absolute path, and --config when the configuration is
+// not the default one, so that the profile keeps using the same accounts
+// whatever LANYARD_CONFIG_DIR says when it runs.
+func (r *runner) profileCommand() (importer.Lanyard, error) {
+	exe := r.env.Executable
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return importer.Lanyard{}, err
+		}
+	}
+	dir, err := config.Dir()
+	if err != nil {
+		return importer.Lanyard{}, err
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return importer.Lanyard{}, err
+	}
+	cmd := importer.Lanyard{Path: exe}
+	if def, err := config.DefaultDir(); err != nil || filepath.Clean(def) != dir {
+		cmd.ConfigDir = dir
+	}
+	return cmd, nil
 }
 
 func cmdEmulator(ctx context.Context, r *runner, args []string) error {

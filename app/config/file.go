@@ -21,10 +21,13 @@ import (
 // FileName is the config file inside the config directory.
 const FileName = "config.toml"
 
+// DirEnv is the environment variable that names the config directory.
+const DirEnv = "LANYARD_CONFIG_DIR"
+
 // Dir is the config directory: $LANYARD_CONFIG_DIR, else
 // <os.UserConfigDir()>/lanyard.
 func Dir() (string, error) {
-	if d := os.Getenv("LANYARD_CONFIG_DIR"); d != "" {
+	if d := os.Getenv(DirEnv); d != "" {
 		return d, nil
 	}
 	return DefaultDir()

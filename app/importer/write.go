@@ -13,14 +13,36 @@ import (
 	"gopkg.in/ini.v1"
 )
 
+// Profile is an account WriteProfiles writes a profile for.
+type Profile struct {
+	Account string
+	// Region is the profile's region (the account's): the AWS CLI refuses
+	// to run without one.
+	Region string
+}
+
+// Lanyard is how a written profile runs lanyard.
+type Lanyard struct {
+	// Path is the lanyard executable.
+	Path string
+	// ConfigDir, when set, is passed as --config: the configuration the
+	// accounts belong to is not the default one.
+	ConfigDir string
+}
+
 // WriteProfiles adds to the AWS config file at awsConfigPath one profile per
-// account, named after it, whose credential_process runs
-// `lanyardPath credential-process --account NAME`. The new sections are
-// appended: every byte already in the file stays as it was. The file is
-// replaced atomically (a temporary file renamed over it) after a backup copy
-// was written next to it; backupPath is that copy ("" when the file did not
-// exist yet). Nothing is written when any profile name is already taken.
-func WriteProfiles(awsConfigPath string, accounts []string, lanyardPath string) (backupPath string, err error) {
+// account, named after it, whose credential_process runs `PATH [--config
+// DIR] credential-process --account NAME`, with the account's region. The
+// new sections are appended: every byte already in the file stays as it
+// was. The file is replaced atomically (a temporary file renamed over it)
+// after a backup copy was written next to it; backupPath is that copy (""
+// when the file did not exist yet). Nothing is written when any profile
+// name is already taken.
+func WriteProfiles(awsConfigPath string, profiles []Profile, lanyard Lanyard) (backupPath string, err error) {
+	accounts := make([]string, len(profiles))
+	for i, p := range profiles {
+		accounts[i] = p.Account
+	}
 	if err := CheckProfiles(awsConfigPath, accounts); err != nil {
 		return "", err
 	}
@@ -50,14 +72,22 @@ func WriteProfiles(awsConfigPath string, accounts []string, lanyardPath string) 
 	if err != nil {
 		return "", fmt.Errorf("cannot read %s to check its profile names: %w", awsConfigPath, err)
 	}
-	command, err := quoteArg(lanyardPath)
+	command, err := quoteArg(lanyard.Path)
 	if err != nil {
 		return "", fmt.Errorf("the path to lanyard %w", err)
+	}
+	if lanyard.ConfigDir != "" {
+		dir, err := quoteArg(lanyard.ConfigDir)
+		if err != nil {
+			return "", fmt.Errorf("the configuration directory %w", err)
+		}
+		command += " --config " + dir
 	}
 	var addition bytes.Buffer
 	var clash []string
 	seen := map[string]bool{}
-	for _, name := range accounts {
+	for _, p := range profiles {
+		name := p.Account
 		profile := ProfileName(name)
 		if err := checkProfileName(profile); err != nil {
 			return "", err
@@ -72,6 +102,12 @@ func WriteProfiles(awsConfigPath string, accounts []string, lanyardPath string) 
 			return "", fmt.Errorf("account name %w", err)
 		}
 		fmt.Fprintf(&addition, "\n[profile %s]\ncredential_process = %s credential-process --account %s\n", profile, command, arg)
+		if p.Region != "" {
+			if strings.ContainsAny(p.Region, "\r\n") {
+				return "", fmt.Errorf("account %s: region %q cannot be written to a profile", name, p.Region)
+			}
+			fmt.Fprintf(&addition, "region = %s\n", p.Region)
+		}
 	}
 	if len(clash) > 0 {
 		return "", fmt.Errorf("%s already has a profile named %s; nothing was written (remove or rename those profiles first)", awsConfigPath, strings.Join(clash, ", "))

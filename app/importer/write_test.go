@@ -20,9 +20,8 @@ func writeTemp(t *testing.T, content []byte, mode os.FileMode) string {
 	return path
 }
 
-// sdkCredentialProcess reads a profile's credential_process the way the
-// AWS SDK for Go does.
-func sdkCredentialProcess(t *testing.T, path, profile string) string {
+// sdkProfile reads a profile the way the AWS SDK for Go does.
+func sdkProfile(t *testing.T, path, profile string) awsconfig.SharedConfig {
 	t.Helper()
 	sc, err := awsconfig.LoadSharedConfigProfile(context.Background(), profile, func(o *awsconfig.LoadSharedConfigOptions) {
 		o.ConfigFiles = []string{path}
@@ -31,7 +30,14 @@ func sdkCredentialProcess(t *testing.T, path, profile string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sc.CredentialProcess
+	return sc
+}
+
+// sdkCredentialProcess reads a profile's credential_process the way the
+// AWS SDK for Go does.
+func sdkCredentialProcess(t *testing.T, path, profile string) string {
+	t.Helper()
+	return sdkProfile(t, path, profile).CredentialProcess
 }
 
 func TestWriteProfilesKeepsOriginalBytes(t *testing.T) {
@@ -42,7 +48,8 @@ func TestWriteProfilesKeepsOriginalBytes(t *testing.T) {
 	for _, p := range existing {
 		before[p] = sdkCredentialProcess(t, path, p)
 	}
-	backup, err := WriteProfiles(path, []string{"prod-lanyard", "staging-lanyard"}, "/opt/My Tools/lanyard")
+	backup, err := WriteProfiles(path, []Profile{{Account: "prod-lanyard", Region: "eu-west-1"}, {Account: "staging-lanyard"}},
+		Lanyard{Path: "/opt/My Tools/lanyard", ConfigDir: "/home/ann/work config"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,8 +61,8 @@ func TestWriteProfilesKeepsOriginalBytes(t *testing.T) {
 		t.Fatal("the original bytes were not kept as they were")
 	}
 	added := string(after[len(original):])
-	want := "\n[profile lanyard-prod-lanyard]\ncredential_process = \"/opt/My Tools/lanyard\" credential-process --account prod-lanyard\n" +
-		"\n[profile lanyard-staging-lanyard]\ncredential_process = \"/opt/My Tools/lanyard\" credential-process --account staging-lanyard\n"
+	want := "\n[profile lanyard-prod-lanyard]\ncredential_process = \"/opt/My Tools/lanyard\" --config \"/home/ann/work config\" credential-process --account prod-lanyard\nregion = eu-west-1\n" +
+		"\n[profile lanyard-staging-lanyard]\ncredential_process = \"/opt/My Tools/lanyard\" --config \"/home/ann/work config\" credential-process --account staging-lanyard\n"
 	if added != want {
 		t.Errorf("appended %q\nwant %q", added, want)
 	}
@@ -68,8 +75,11 @@ func TestWriteProfilesKeepsOriginalBytes(t *testing.T) {
 			t.Errorf("%s mode %v, want the original 0640", p, fi.Mode().Perm())
 		}
 	}
-	if got := sdkCredentialProcess(t, path, ProfileName("prod-lanyard")); got != `"/opt/My Tools/lanyard" credential-process --account prod-lanyard` {
+	if got := sdkCredentialProcess(t, path, ProfileName("prod-lanyard")); got != `"/opt/My Tools/lanyard" --config "/home/ann/work config" credential-process --account prod-lanyard` {
 		t.Errorf("the SDK reads credential_process as %q", got)
+	}
+	if got := sdkProfile(t, path, ProfileName("prod-lanyard")).Region; got != "eu-west-1" {
+		t.Errorf("the SDK reads the region as %q, want eu-west-1", got)
 	}
 	// Everything that was there still reads the same.
 	for _, p := range existing {
@@ -88,7 +98,7 @@ func TestWriteProfilesRefusesExistingName(t *testing.T) {
 	for _, name := range []string{"prod", "default", "tpm"} {
 		original := append(bytes.Clone(original), []byte("\n[profile "+ProfileName(name)+"]\nregion = eu-west-1\n")...)
 		path := writeTemp(t, original, 0o600)
-		_, err := WriteProfiles(path, []string{"new-one", name}, "/usr/bin/lanyard")
+		_, err := WriteProfiles(path, []Profile{{Account: "new-one"}, {Account: name}}, Lanyard{Path: "/usr/bin/lanyard"})
 		if err == nil || !strings.Contains(err.Error(), "already has a profile named "+ProfileName(name)) {
 			t.Fatalf("%s: err %v", name, err)
 		}
@@ -105,7 +115,7 @@ func TestWriteProfilesEdgeFiles(t *testing.T) {
 	// No final newline: a line break is added before the new section, the
 	// original bytes still lead the file.
 	path := writeTemp(t, []byte("[profile a]\nregion = eu-west-1"), 0o600)
-	if _, err := WriteProfiles(path, []string{"b"}, "lanyard"); err != nil {
+	if _, err := WriteProfiles(path, []Profile{{Account: "b"}}, Lanyard{Path: "lanyard"}); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := os.ReadFile(path)
@@ -115,7 +125,7 @@ func TestWriteProfilesEdgeFiles(t *testing.T) {
 
 	// A missing file is created, with no backup.
 	fresh := filepath.Join(t.TempDir(), ".aws", "config")
-	backup, err := WriteProfiles(fresh, []string{"c"}, "lanyard")
+	backup, err := WriteProfiles(fresh, []Profile{{Account: "c"}}, Lanyard{Path: "lanyard"})
 	if err != nil || backup != "" {
 		t.Fatalf("backup %q err %v", backup, err)
 	}
@@ -129,7 +139,7 @@ func TestWriteProfilesEdgeFiles(t *testing.T) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := WriteProfiles(link, []string{"d"}, "lanyard"); err != nil {
+	if _, err := WriteProfiles(link, []Profile{{Account: "d"}}, Lanyard{Path: "lanyard"}); err != nil {
 		t.Fatal(err)
 	}
 	if fi, _ := os.Lstat(link); fi.Mode()&os.ModeSymlink == 0 {
@@ -140,7 +150,7 @@ func TestWriteProfilesEdgeFiles(t *testing.T) {
 	}
 
 	// Paths that cannot be quoted safely are refused.
-	if _, err := WriteProfiles(target, []string{"e"}, `/opt/$HOME/lanyard`); err == nil {
+	if _, err := WriteProfiles(target, []Profile{{Account: "e"}}, Lanyard{Path: `/opt/$HOME/lanyard`}); err == nil {
 		t.Error("a path with $ was accepted")
 	}
 }

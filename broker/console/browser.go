@@ -36,7 +36,7 @@ func Open(localURL, browserCommand string) error {
 // openBrowser is Open without the check, for a URL that carries no secret.
 func openBrowser(localURL, browserCommand string) error {
 	if strings.TrimSpace(browserCommand) == "" {
-		return waitForEarlyFailure("the default browser", func() error { return open.Run(localURL) })
+		return waitForEarlyFailure("", func() error { return open.Run(localURL) })
 	}
 	argv, err := BrowserArgv(browserCommand, localURL)
 	if err != nil {
@@ -44,21 +44,46 @@ func openBrowser(localURL, browserCommand string) error {
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("cannot start the browser command %q: %v; check the browser command in Settings", argv[0], unwrapExec(err))
+		return &BrowserError{Program: argv[0], Err: unwrapExec(err)}
 	}
-	return waitForEarlyFailure(fmt.Sprintf("the browser command %q", argv[0]), cmd.Wait)
+	return waitForEarlyFailure(argv[0], cmd.Wait)
 }
+
+// BrowserError is a browser that did not show the sign-in page. It states
+// what happened; each front end adds its own remedy (a setting, a flag).
+type BrowserError struct {
+	// Program is the browser command's program; empty for the default browser.
+	Program string
+	// Started tells that the program ran and failed, rather than did not start.
+	Started bool
+	Err     error
+}
+
+func (e *BrowserError) Error() string {
+	switch {
+	case e.Program == "":
+		return fmt.Sprintf("the default browser could not open the sign-in page: %v", e.Err)
+	case !e.Started:
+		return fmt.Sprintf("cannot start the browser command %q: %v", e.Program, e.Err)
+	default:
+		return fmt.Sprintf("the browser command %q could not open the sign-in page: %v", e.Program, e.Err)
+	}
+}
+
+// Unwrap returns the underlying failure.
+func (e *BrowserError) Unwrap() error { return e.Err }
 
 // waitForEarlyFailure runs wait in the background and reports its failure
 // if it comes within earlyExit; a browser that keeps running is a success.
-// The background wait reaps the process either way.
-func waitForEarlyFailure(what string, wait func() error) error {
+// The background wait reaps the process either way. program is the browser
+// command's program, empty for the default browser.
+func waitForEarlyFailure(program string, wait func() error) error {
 	result := make(chan error, 1)
 	go func() { result <- wait() }()
 	select {
 	case err := <-result:
 		if err != nil {
-			return fmt.Errorf("%s could not open the sign-in page: %v; set a browser command in Settings", what, unwrapExec(err))
+			return &BrowserError{Program: program, Started: true, Err: unwrapExec(err)}
 		}
 	case <-time.After(earlyExit):
 	}

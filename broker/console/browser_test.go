@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -134,14 +135,18 @@ func TestOpenRefusesAnythingButALoopbackURL(t *testing.T) {
 
 func TestOpenExplainsAMissingBrowser(t *testing.T) {
 	err := Open("http://127.0.0.1:4242/x", "no-such-browser-xyz {url}")
-	if err == nil || !strings.Contains(err.Error(), `"no-such-browser-xyz"`) || !strings.Contains(err.Error(), "Settings") {
+	var be *BrowserError
+	if !errors.As(err, &be) || be.Program != "no-such-browser-xyz" || be.Started || !strings.Contains(err.Error(), `"no-such-browser-xyz"`) {
 		t.Errorf("err = %v", err)
+	}
+	if err != nil && strings.Contains(err.Error(), "Settings") {
+		t.Errorf("the broker names a front end's remedy: %v", err)
 	}
 	if runtime.GOOS == "windows" {
 		return
 	}
 	err = Open("http://127.0.0.1:4242/x", "false {url}")
-	if err == nil || !strings.Contains(err.Error(), "exit status 1") {
+	if !errors.As(err, &be) || !be.Started || !strings.Contains(err.Error(), "exit status 1") {
 		t.Errorf("failing browser: err = %v", err)
 	}
 }

@@ -1,14 +1,16 @@
 // Package credserver serves temporary AWS credentials to a child process
 // through the container credentials protocol every AWS SDK already speaks
-// (AWS_CONTAINER_CREDENTIALS_FULL_URI + AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE).
-// It backs `lanyard exec`.
+// (AWS_CONTAINER_CREDENTIALS_FULL_URI with AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE,
+// and AWS_CONTAINER_AUTHORIZATION_TOKEN for the SDKs that read only that, such
+// as the AWS CLI v2.9 and boto3 1.26). It backs `lanyard exec`.
 //
 // The endpoint is reachable only from this machine and only by a process that
-// can read the token file:
+// holds the token (the child, through its environment or the token file):
 //
 //   - it binds 127.0.0.1 with a kernel-chosen port, never another interface;
 //   - the URL carries a random path, and every request must present a random
-//     token read from a 0600 file in a fresh 0700 directory;
+//     token, also in a 0600 file in a fresh 0700 directory; it lives only as
+//     long as the endpoint (one child's run);
 //   - the token is compared in constant time;
 //   - the Host header must name the loopback address and port, so a web page
 //     that rebinds its DNS name to 127.0.0.1 cannot read credentials;
@@ -43,6 +45,7 @@ import (
 const (
 	EnvFullURI   = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
 	EnvTokenFile = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
+	EnvToken     = "AWS_CONTAINER_AUTHORIZATION_TOKEN"
 )
 
 // ShadowingVariables are the variables that would make an SDK in the child use
@@ -60,7 +63,7 @@ var ShadowingVariables = []string{
 	"AWS_ROLE_ARN",
 	"AWS_ROLE_SESSION_NAME",
 	"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-	"AWS_CONTAINER_AUTHORIZATION_TOKEN",
+	EnvToken,
 	EnvFullURI,
 	EnvTokenFile,
 }
@@ -167,9 +170,11 @@ func (s *Server) URL() string {
 func (s *Server) TokenFile() string { return s.tokenFile }
 
 // Env is the environment a child needs to use the endpoint, as NAME=value
-// entries. Combine it with ChildEnv to also drop shadowing variables.
+// entries: the token both as a file and as a value, since some SDKs read
+// only the one and some only the other. Combine it with ChildEnv to also
+// drop shadowing variables.
 func (s *Server) Env() []string {
-	return []string{EnvFullURI + "=" + s.URL(), EnvTokenFile + "=" + s.tokenFile}
+	return []string{EnvFullURI + "=" + s.URL(), EnvTokenFile + "=" + s.tokenFile, EnvToken + "=" + string(s.token)}
 }
 
 // Close stops the endpoint and removes the token file and its directory.

@@ -414,6 +414,7 @@ func TestExecChildEnvironment(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIASHADOW")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "shadow")
 	t.Setenv("AWS_PROFILE", "other")
+	t.Setenv(EnvToken, "token-of-another-endpoint")
 	t.Setenv("LANYARD_KEEP_ME", "kept")
 	var out strings.Builder
 	code, err := Exec(context.Background(), &countingProvider{ttl: time.Hour}, []string{os.Args[0]}, ExecOptions{
@@ -423,12 +424,12 @@ func TestExecChildEnvironment(t *testing.T) {
 		t.Fatalf("code %d err %v", code, err)
 	}
 	env := out.String()
-	for _, gone := range []string{"AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", "AWS_PROFILE="} {
+	for _, gone := range []string{"AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", "AWS_PROFILE=", EnvToken + "=token-of-another-endpoint"} {
 		if strings.Contains(env, "\n"+gone) || strings.HasPrefix(env, gone) {
 			t.Errorf("child still has %s", gone)
 		}
 	}
-	for _, want := range []string{"LANYARD_KEEP_ME=kept", "AWS_REGION=eu-central-1", EnvFullURI + "=http://127.0.0.1:", EnvTokenFile + "="} {
+	for _, want := range []string{"LANYARD_KEEP_ME=kept", "AWS_REGION=eu-central-1", EnvFullURI + "=http://127.0.0.1:", EnvTokenFile + "=", EnvToken + "="} {
 		if !strings.Contains(env, want) {
 			t.Errorf("child lacks %s", want)
 		}

@@ -1,0 +1,96 @@
+//go:build gui
+
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"github.com/lanyard-app/lanyard/app"
+	"github.com/lanyard-app/lanyard/app/agent"
+	"github.com/lanyard-app/lanyard/app/cli"
+	"github.com/lanyard-app/lanyard/app/demo"
+	"github.com/lanyard-app/lanyard/ui"
+)
+
+// appID names the app to the desktop (FyneApp.toml, the .desktop file).
+const appID = "dev.lanyard.Lanyard"
+
+// runGUI starts the tray app, serving the agent channel so that CLI commands,
+// credential_process and `exec` share its sessions and its PIN dialog.
+func runGUI(args []string) error {
+	var opts app.Options
+	agentPath := ""
+	if len(args) > 0 && args[0] == "demo" {
+		demoOpts, err := cli.DemoOptions(args[1:], os.Stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		demoOpts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		w, err := demo.Start(demoOpts)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		defer w.Close()
+		opts = app.Options{ConfigDir: w.ConfigDir, Store: w.Store, Resolver: w.Resolver}
+		agentPath = filepath.Join(w.Dir, "agent.sock")
+		fmt.Printf("Lanyard demo: emulator at %s.\n", w.Emulator.URL())
+		if w.OnToken && !demoOpts.PINFile {
+			fmt.Printf("The demo key is on a SoftHSM token: its PIN is %s.\n", demo.PIN)
+		}
+		fmt.Printf("Try the CLI against it:\n  export LANYARD_AGENT_SOCKET=%s LANYARD_CONFIG_DIR=%s\n  lanyard env --account sandbox\n", agentPath, w.ConfigDir)
+	}
+
+	fyneApp := fyneapp.NewWithID(appID)
+	prompter := ui.NewPINPrompter(fyneApp)
+	opts.Prompter = prompter
+	core, err := app.New(opts)
+	if err != nil {
+		return err
+	}
+	defer core.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// A second launch shows this instance's window (ServeApp); the window
+	// exists once the UI has started.
+	var started atomic.Pointer[ui.UI]
+	show := func() error {
+		if u := started.Load(); u != nil {
+			u.ShowWindow()
+			return nil
+		}
+		return errors.New("Lanyard is still starting")
+	}
+	srv, err := agent.ServeApp(ctx, core.AgentBackend(), agent.Options{Path: agentPath, Show: show})
+	if errors.Is(err, agent.ErrAppRunning) {
+		return nil
+	}
+	if msg, running := cli.AlreadyRunning(err); running {
+		// One tray per person: a second would ask for PINs on its own.
+		fmt.Println(msg)
+		return nil
+	}
+	if err != nil {
+		// The CLI then works on its own; the tray is still useful.
+		fmt.Fprintln(os.Stderr, "lanyard: agent channel not started:", err)
+	} else {
+		defer srv.Close()
+	}
+	u := ui.Start(fyneApp, core, ui.Options{Prompter: prompter})
+	started.Store(u)
+	fyneApp.Run()
+	u.Stop()
+	return nil
+}
