@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"image/color"
 	"strconv"
 	"strings"
@@ -14,17 +13,10 @@ import (
 // rounded down so it never promises more than is left.
 func timeLeft(expires, now time.Time) string {
 	d := expires.Sub(now)
-	switch {
-	case d <= 0:
+	if d <= 0 {
 		return "expired"
-	case d < time.Minute:
-		return "less than 1 min left"
-	case d < time.Hour:
-		return fmt.Sprintf("%d min left", int(d/time.Minute))
-	default:
-		m := int(d / time.Minute)
-		return fmt.Sprintf("%d h %02d min left", m/60, m%60)
 	}
+	return app.HumanDuration(d) + " left"
 }
 
 // sessionText is a session's state as one short phrase: "signed in · 42 min left".
@@ -33,6 +25,18 @@ func sessionText(state app.SessionState, expires, now time.Time) string {
 		return state.String() + " · " + timeLeft(expires, now)
 	}
 	return state.String()
+}
+
+// badgeText is a session's state in the window's state column, where the
+// badge's colour already says it is a time left: "signed in · 59 min".
+func badgeText(state app.SessionState, expires, now time.Time) string {
+	if state != app.StateActive || expires.IsZero() {
+		return state.String()
+	}
+	if !expires.After(now) {
+		return state.String() + " · expired"
+	}
+	return state.String() + " · " + app.HumanDuration(expires.Sub(now))
 }
 
 // identityText is an identity's line in the tray and the window.

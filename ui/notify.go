@@ -46,7 +46,7 @@ func (n *notifier) update(identities []app.IdentityStatus, accounts []app.Accoun
 		}
 		if id.State == app.StateActive && !id.Expires.IsZero() && id.Expires.Sub(now) <= expiryWarning && id.Expires.After(now) {
 			n.notify("identity-expiry:"+id.Name+id.Expires.String(), "Lanyard: "+id.Name+" session ends soon",
-				fmt.Sprintf("The session ends in %s and could not be refreshed yet. Check that the token is plugged in.", timeLeftShort(id.Expires, now)), now)
+				fmt.Sprintf("The session ends in %s and could not be refreshed yet. Check that the token is plugged in.", app.HumanDuration(id.Expires.Sub(now))), now)
 		}
 	}
 	var failed []app.AccountStatus
@@ -76,13 +76,4 @@ func (n *notifier) notify(key, title, content string, now time.Time) {
 	}
 	n.last[key] = now
 	n.send(fyne.NewNotification(title, content))
-}
-
-// timeLeftShort is timeLeft without the trailing "left".
-func timeLeftShort(expires, now time.Time) string {
-	d := expires.Sub(now)
-	if d < time.Minute {
-		return "less than a minute"
-	}
-	return fmt.Sprintf("%d min", int(d/time.Minute))
 }
