@@ -32,6 +32,10 @@ type accountWindow struct {
 	header     *fyne.Container
 	count      *widget.Label
 	status     *widget.Label
+	// details shows the full error behind the status line's sentence.
+	details *widget.Button
+	// failure is the error the status line explains, nil when it shows none.
+	failure error
 
 	index    *searchIndex
 	result   filterResult
@@ -84,6 +88,12 @@ func newAccountWindow(u *UI) *accountWindow {
 	w.count = widget.NewLabel("")
 	w.status = widget.NewLabel("Type to search · ↑↓ select · Enter opens the console · Ctrl+Shift+C copies env vars · Esc clears")
 	w.status.Wrapping = fyne.TextWrapWord
+	w.details = widget.NewButton("Details", func() {
+		if w.failure != nil {
+			w.u.showDetails(w.win, w.failure)
+		}
+	})
+	w.details.Hide()
 	tools := container.NewHBox(
 		widget.NewButtonWithIcon("Connect account…", theme.ContentAddIcon(), u.showConnect),
 		widget.NewButtonWithIcon("Settings…", theme.SettingsIcon(), u.showSettings),
@@ -96,7 +106,7 @@ func newAccountWindow(u *UI) *accountWindow {
 	top.Add(container.NewBorder(nil, nil, nil, w.count, w.search))
 	w.header = newColumnHeader(w.widths)
 	top.Add(w.header)
-	w.win.SetContent(container.NewBorder(top, w.status, nil, nil, w.list))
+	w.win.SetContent(container.NewBorder(top, container.NewBorder(nil, nil, nil, w.details, w.status), nil, nil, w.list))
 	w.win.Resize(fyne.NewSize(900, 600))
 	if u.tray != nil {
 		// With a tray the app lives on when the window closes.
@@ -139,7 +149,7 @@ func (w *accountWindow) update(s snapshot, now time.Time) {
 			name := id.Name
 			w.identities.Add(container.NewBorder(nil, nil, nil, widget.NewButtonWithIcon("Sign in", theme.LoginIcon(), func() {
 				w.setStatus("Signing in " + name + "…")
-				w.u.signIn(name, w.doneStatus("Signed in "+name+"."))
+				w.u.signIn(name, w.doneStatus("Signed in "+name+".", "Could not sign in "+name+"."))
 			}), line))
 		} else {
 			w.identities.Add(line)
@@ -216,31 +226,58 @@ func (w *accountWindow) openSelected() {
 
 func (w *accountWindow) openConsole(name string) {
 	w.setStatus("Opening the console for " + name + "…")
-	w.u.openConsole(name, w.doneStatus("Opened the console for "+name+"."))
+	w.u.openConsole(name, w.doneStatus("Opened the console for "+name+".", "Could not open the console for "+name+"."))
 }
 
 func (w *accountWindow) copyEnv(name string) {
 	w.setStatus("Copying env vars for " + name + "…")
-	w.u.copyEnv(name, w.doneStatus("Copied env vars for "+name+"; the clipboard is cleared again shortly."))
+	w.u.copyEnv(name, w.doneStatus("Copied env vars for "+name+"; the clipboard is cleared again shortly.", "Could not copy env vars for "+name+"."))
 }
 
 func (w *accountWindow) setFavourite(name string, fav bool) {
 	w.u.background(func(context.Context) error {
 		return w.u.backend.SetFavourite(name, fav)
-	}, w.doneStatus(""))
+	}, w.doneStatus(favouriteText(name, fav), "Could not change the favourites."))
 }
 
-func (w *accountWindow) setStatus(s string) { w.status.SetText(s) }
+// setStatus shows progress or an outcome; it replaces any earlier error.
+func (w *accountWindow) setStatus(s string) {
+	w.failure = nil
+	w.details.Hide()
+	w.status.Importance = widget.MediumImportance
+	w.status.SetText(s)
+}
 
-// doneStatus reports an action's outcome in the status line.
-func (w *accountWindow) doneStatus(ok string) func(error) {
+// setFailure shows what failed and why in plain words; the error's full
+// text is behind Details.
+func (w *accountWindow) setFailure(failed string, err error) {
+	w.failure = err
+	w.details.Show()
+	w.status.Importance = widget.DangerImportance
+	w.status.SetText(failed + " " + app.Explain(err))
+}
+
+// doneStatus reports an action's outcome in the status line: ok on success,
+// failed and the reason on an error; a cancel is neither.
+func (w *accountWindow) doneStatus(ok, failed string) func(error) {
 	return func(err error) {
-		if err != nil {
-			w.setStatus(err.Error())
-			return
+		switch {
+		case err == nil:
+			w.setStatus(ok)
+		case app.IsCancelled(err):
+			w.setStatus("Cancelled; nothing was changed.")
+		default:
+			w.setFailure(failed, err)
 		}
-		w.setStatus(ok)
 	}
+}
+
+// favouriteText confirms a favourite change.
+func favouriteText(name string, fav bool) string {
+	if fav {
+		return name + " is a favourite: it is pinned in the tray menu."
+	}
+	return name + " is no longer a favourite."
 }
 
 func (w *accountWindow) bindRow(id widget.ListItemID, row *accountRow) {
@@ -269,13 +306,20 @@ func (w *accountWindow) rowMenu(a app.AccountStatus) *fyne.Menu {
 			w.setStatus("Copied the " + what + " of " + name + ".")
 		})
 	}
-	items := []*fyne.MenuItem{
+	var items []*fyne.MenuItem
+	if a.State == app.StateError && a.Err != nil {
+		why := fyne.NewMenuItem(app.Explain(a.Err), nil)
+		why.Disabled = true
+		failure := a.Err
+		items = append(items, why, fyne.NewMenuItem("Details…", func() { w.u.showDetails(w.win, failure) }), fyne.NewMenuItemSeparator())
+	}
+	items = append(items,
 		fyne.NewMenuItem("Open console", func() { w.openConsole(name) }),
 		fyne.NewMenuItem("Copy env vars", func() { w.copyEnv(name) }),
 		fyne.NewMenuItemSeparator(),
 		copyValue("name", a.Name),
 		copyValue("account id", a.AccountID),
-	}
+	)
 	if a.RoleARN != "" {
 		items = append(items, copyValue("role ARN", a.RoleARN))
 	}
@@ -427,5 +471,5 @@ func (r *accountRow) set(a app.AccountStatus, now time.Time) {
 	r.id.SetText(a.AccountID)
 	r.role.SetText(roleName(a.RoleARN))
 	r.region.SetText(a.Region)
-	r.state.set(a.State, a.Expires, now)
+	r.state.set(app.ShownState(a.State, a.Err), a.Expires, now)
 }

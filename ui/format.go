@@ -41,11 +41,12 @@ func badgeText(state app.SessionState, expires, now time.Time) string {
 
 // identityText is an identity's line in the tray and the window.
 func identityText(id app.IdentityStatus, now time.Time) string {
+	id.State = app.ShownState(id.State, id.Err)
 	switch {
 	case id.OnToken && !id.TokenPresent:
 		return id.Name + ": token not present"
 	case id.State == app.StateError && id.Err != nil:
-		return id.Name + ": " + shorten(id.Err.Error(), 70)
+		return id.Name + ": " + shorten(app.ExplainClause(id.Err), 90)
 	case !id.CertNotAfter.IsZero() && !now.Before(id.CertNotAfter):
 		return id.Name + ": certificate expired"
 	case id.Warning != "":
@@ -59,7 +60,8 @@ func canSignIn(id app.IdentityStatus) bool {
 	if id.OnToken && !id.TokenPresent {
 		return false
 	}
-	return id.State == app.StateSignedOut || id.State == app.StateError
+	state := app.ShownState(id.State, id.Err)
+	return state == app.StateSignedOut || state == app.StateError
 }
 
 // roleName is the last path segment of a role ARN ("arn:aws:iam::1:role/ops/Admin" → "Admin").
