@@ -78,6 +78,7 @@ type snapshot struct {
 // It must be called on the UI goroutine (before a.Run(), main's goroutine).
 func Start(a fyne.App, b Backend, opts Options) *UI {
 	u := newUI(a, b, fyne.Do, time.Now, opts.Prompter)
+	u.notes.send = desktopNotifications(a)
 	probe := opts.TrayAvailable
 	if probe == nil {
 		probe = TrayAvailable
