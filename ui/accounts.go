@@ -28,8 +28,14 @@ type accountWindow struct {
 	identities *fyne.Container
 	search     *searchEntry
 	list       *widget.List
+	widths     *columnWidths
+	header     *fyne.Container
 	count      *widget.Label
 	status     *widget.Label
+	// details shows the full error behind the status line's sentence.
+	details *widget.Button
+	// failure is the error the status line explains, nil when it shows none.
+	failure error
 
 	index    *searchIndex
 	result   filterResult
@@ -67,9 +73,12 @@ func newAccountWindow(u *UI) *accountWindow {
 		}
 	}
 
+	w.widths = &columnWidths{}
+	proto := newAccountRow(w.widths)
+	*w.widths = *measureColumns(proto.lead, proto.actions)
 	w.list = widget.NewList(
 		func() int { return len(w.result.rows) },
-		func() fyne.CanvasObject { return newAccountRow() },
+		func() fyne.CanvasObject { return newAccountRow(w.widths) },
 		func(id widget.ListItemID, o fyne.CanvasObject) { w.bindRow(id, o.(*accountRow)) },
 	)
 	w.list.OnSelected = func(id widget.ListItemID) { w.selected, w.listSelected = id, id }
@@ -79,6 +88,12 @@ func newAccountWindow(u *UI) *accountWindow {
 	w.count = widget.NewLabel("")
 	w.status = widget.NewLabel("Type to search · ↑↓ select · Enter opens the console · Ctrl+Shift+C copies env vars · Esc clears")
 	w.status.Wrapping = fyne.TextWrapWord
+	w.details = widget.NewButton("Details", func() {
+		if w.failure != nil {
+			w.u.showDetails(w.win, w.failure)
+		}
+	})
+	w.details.Hide()
 	tools := container.NewHBox(
 		widget.NewButtonWithIcon("Connect account…", theme.ContentAddIcon(), u.showConnect),
 		widget.NewButtonWithIcon("Settings…", theme.SettingsIcon(), u.showSettings),
@@ -89,7 +104,9 @@ func newAccountWindow(u *UI) *accountWindow {
 		top.Add(notice)
 	}
 	top.Add(container.NewBorder(nil, nil, nil, w.count, w.search))
-	w.win.SetContent(container.NewBorder(top, w.status, nil, nil, w.list))
+	w.header = newColumnHeader(w.widths)
+	top.Add(w.header)
+	w.win.SetContent(container.NewBorder(top, container.NewBorder(nil, nil, nil, w.details, w.status), nil, nil, w.list))
 	w.win.Resize(fyne.NewSize(900, 600))
 	if u.tray != nil {
 		// With a tray the app lives on when the window closes.
@@ -132,13 +149,20 @@ func (w *accountWindow) update(s snapshot, now time.Time) {
 			name := id.Name
 			w.identities.Add(container.NewBorder(nil, nil, nil, widget.NewButtonWithIcon("Sign in", theme.LoginIcon(), func() {
 				w.setStatus("Signing in " + name + "…")
-				w.u.signIn(name, w.doneStatus("Signed in "+name+"."))
+				w.u.signIn(name, w.doneStatus("Signed in "+name+".", "Could not sign in "+name+"."))
 			}), line))
 		} else {
 			w.identities.Add(line)
 		}
 	}
 	w.index = newSearchIndex(s.accounts)
+	roles := make([]string, len(s.accounts))
+	for i, a := range s.accounts {
+		roles[i] = roleName(a.RoleARN)
+	}
+	if w.widths.fitRoles(roles) {
+		w.header.Refresh()
+	}
 	w.refilter(false)
 }
 
@@ -202,31 +226,58 @@ func (w *accountWindow) openSelected() {
 
 func (w *accountWindow) openConsole(name string) {
 	w.setStatus("Opening the console for " + name + "…")
-	w.u.openConsole(name, w.doneStatus("Opened the console for "+name+"."))
+	w.u.openConsole(name, w.doneStatus("Opened the console for "+name+".", "Could not open the console for "+name+"."))
 }
 
 func (w *accountWindow) copyEnv(name string) {
 	w.setStatus("Copying env vars for " + name + "…")
-	w.u.copyEnv(name, w.doneStatus("Copied env vars for "+name+"; the clipboard is cleared again shortly."))
+	w.u.copyEnv(name, w.doneStatus("Copied env vars for "+name+"; the clipboard is cleared again shortly.", "Could not copy env vars for "+name+"."))
 }
 
 func (w *accountWindow) setFavourite(name string, fav bool) {
 	w.u.background(func(context.Context) error {
 		return w.u.backend.SetFavourite(name, fav)
-	}, w.doneStatus(""))
+	}, w.doneStatus(favouriteText(name, fav), "Could not change the favourites."))
 }
 
-func (w *accountWindow) setStatus(s string) { w.status.SetText(s) }
+// setStatus shows progress or an outcome; it replaces any earlier error.
+func (w *accountWindow) setStatus(s string) {
+	w.failure = nil
+	w.details.Hide()
+	w.status.Importance = widget.MediumImportance
+	w.status.SetText(s)
+}
 
-// doneStatus reports an action's outcome in the status line.
-func (w *accountWindow) doneStatus(ok string) func(error) {
+// setFailure shows what failed and why in plain words; the error's full
+// text is behind Details.
+func (w *accountWindow) setFailure(failed string, err error) {
+	w.failure = err
+	w.details.Show()
+	w.status.Importance = widget.DangerImportance
+	w.status.SetText(failed + " " + app.Explain(err))
+}
+
+// doneStatus reports an action's outcome in the status line: ok on success,
+// failed and the reason on an error; a cancel is neither.
+func (w *accountWindow) doneStatus(ok, failed string) func(error) {
 	return func(err error) {
-		if err != nil {
-			w.setStatus(err.Error())
-			return
+		switch {
+		case err == nil:
+			w.setStatus(ok)
+		case app.IsCancelled(err):
+			w.setStatus("Cancelled; nothing was changed.")
+		default:
+			w.setFailure(failed, err)
 		}
-		w.setStatus(ok)
 	}
+}
+
+// favouriteText confirms a favourite change.
+func favouriteText(name string, fav bool) string {
+	if fav {
+		return name + " is a favourite: it is pinned in the tray menu."
+	}
+	return name + " is no longer a favourite."
 }
 
 func (w *accountWindow) bindRow(id widget.ListItemID, row *accountRow) {
@@ -240,6 +291,39 @@ func (w *accountWindow) bindRow(id widget.ListItemID, row *accountRow) {
 	row.copy.OnTapped = func() { w.copyEnv(name) }
 	fav := a.Favourite
 	row.favourite.OnTapped = func() { w.setFavourite(name, !fav) }
+	row.onMenu = func(at fyne.Position) {
+		widget.ShowPopUpMenuAtPosition(w.rowMenu(a), w.win.Canvas(), at)
+	}
+}
+
+// rowMenu is what a row offers beyond its buttons, with the full values
+// that its columns may show cut short.
+func (w *accountWindow) rowMenu(a app.AccountStatus) *fyne.Menu {
+	name := a.Name
+	copyValue := func(what, value string) *fyne.MenuItem {
+		return fyne.NewMenuItem("Copy "+what+": "+value, func() {
+			w.u.app.Clipboard().SetContent(value)
+			w.setStatus("Copied the " + what + " of " + name + ".")
+		})
+	}
+	var items []*fyne.MenuItem
+	if a.State == app.StateError && a.Err != nil {
+		why := fyne.NewMenuItem(app.Explain(a.Err), nil)
+		why.Disabled = true
+		failure := a.Err
+		items = append(items, why, fyne.NewMenuItem("Details…", func() { w.u.showDetails(w.win, failure) }), fyne.NewMenuItemSeparator())
+	}
+	items = append(items,
+		fyne.NewMenuItem("Open console", func() { w.openConsole(name) }),
+		fyne.NewMenuItem("Copy env vars", func() { w.copyEnv(name) }),
+		fyne.NewMenuItemSeparator(),
+		copyValue("name", a.Name),
+		copyValue("account id", a.AccountID),
+	)
+	if a.RoleARN != "" {
+		items = append(items, copyValue("role ARN", a.RoleARN))
+	}
+	return fyne.NewMenu(name, items...)
 }
 
 // copyEnvShortcut (Ctrl+Shift+C, ⌘⇧C on macOS) copies the selected
@@ -299,15 +383,23 @@ type accountRow struct {
 	id        *widget.Label
 	role      *widget.Label
 	region    *widget.Label
-	state     *widget.Label
+	state     *stateBadge
 	console   *widget.Button
 	copy      *widget.Button
+	more      *widget.Button
+	lead      *fyne.Container
+	actions   *fyne.Container
 	content   fyne.CanvasObject
 	// isFavourite is what the favourite button shows.
 	isFavourite bool
+	// widths are the window's; generation is the one the row is laid out for.
+	widths     *columnWidths
+	generation int
+	// onMenu opens the row's menu at a position on the canvas.
+	onMenu func(at fyne.Position)
 }
 
-func newAccountRow() *accountRow {
+func newAccountRow(widths *columnWidths) *accountRow {
 	r := &accountRow{
 		mark:      canvas.NewRectangle(color.Transparent),
 		favourite: widget.NewButtonWithIcon("", theme.CheckButtonIcon(), nil),
@@ -315,18 +407,30 @@ func newAccountRow() *accountRow {
 		id:        widget.NewLabel(""),
 		role:      widget.NewLabel(""),
 		region:    widget.NewLabel(""),
-		state:     widget.NewLabel(""),
-		console:   widget.NewButtonWithIcon("Console", theme.ComputerIcon(), nil),
-		copy:      widget.NewButtonWithIcon("Copy env", theme.ContentCopyIcon(), nil),
+		state:     newStateBadge(),
+		console:   widget.NewButtonWithIcon("", theme.ComputerIcon(), nil),
+		copy:      widget.NewButtonWithIcon("", theme.ContentCopyIcon(), nil),
+		more:      widget.NewButtonWithIcon("", theme.MoreVerticalIcon(), nil),
+		widths:    widths,
 	}
 	r.mark.SetMinSize(fyne.NewSize(6, 1))
-	for _, l := range []*widget.Label{r.name, r.id, r.role, r.region, r.state} {
-		// Clipping, unlike an ellipsis, needs no text shaping per redraw.
-		l.Truncation = fyne.TextTruncateClip
+	for _, l := range []*widget.Label{r.name, r.role, r.region} {
+		l.Truncation = fyne.TextTruncateEllipsis
 	}
-	r.favourite.Importance = widget.LowImportance
-	fields := container.NewGridWithColumns(5, r.name, r.id, r.role, r.region, r.state)
-	r.content = container.NewBorder(nil, nil, container.NewHBox(r.mark, r.favourite), container.NewHBox(r.console, r.copy), fields)
+	// The account id column is always as wide as 12 digits.
+	r.id.Truncation = fyne.TextTruncateClip
+	for _, b := range []*widget.Button{r.favourite, r.console, r.copy, r.more} {
+		b.Importance = widget.LowImportance
+	}
+	r.more.OnTapped = func() {
+		if r.onMenu != nil {
+			d := fyne.CurrentApp().Driver()
+			r.onMenu(d.AbsolutePositionForObject(r.more).AddXY(0, r.more.Size().Height))
+		}
+	}
+	r.lead = container.NewHBox(r.mark, r.favourite)
+	r.actions = container.NewHBox(r.console, r.copy, r.more)
+	r.content = container.New(columnsLayout{widths}, r.lead, r.name, r.id, r.role, r.region, r.state, r.actions)
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -336,7 +440,18 @@ func (r *accountRow) CreateRenderer() fyne.WidgetRenderer {
 	return widget.NewSimpleRenderer(r.content)
 }
 
+// TappedSecondary opens the row's menu where the row was right-clicked.
+func (r *accountRow) TappedSecondary(e *fyne.PointEvent) {
+	if r.onMenu != nil {
+		r.onMenu(e.AbsolutePosition)
+	}
+}
+
 func (r *accountRow) set(a app.AccountStatus, now time.Time) {
+	if r.generation != r.widths.generation {
+		r.generation = r.widths.generation
+		r.content.Refresh()
+	}
 	if c, ok := accountColour(a.Colour); ok {
 		r.mark.FillColor = c
 	} else {
@@ -356,9 +471,5 @@ func (r *accountRow) set(a app.AccountStatus, now time.Time) {
 	r.id.SetText(a.AccountID)
 	r.role.SetText(roleName(a.RoleARN))
 	r.region.SetText(a.Region)
-	state := sessionText(a.State, a.Expires, now)
-	if a.State == app.StateError && a.Err != nil {
-		state = a.Err.Error()
-	}
-	r.state.SetText(state)
+	r.state.set(app.ShownState(a.State, a.Err), a.Expires, now)
 }

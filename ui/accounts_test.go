@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 
 	"github.com/lanyard-app/lanyard/app"
 )
@@ -100,28 +101,29 @@ func TestAccountRowsShowStateAndButtonsAct(t *testing.T) {
 	w.win.Resize(fyne.NewSize(1000, 400))
 	w.list.Refresh()
 	content := w.win.Content()
-	for _, want := range []string{"prod", "111111111111", "Admin", "eu-west-1", "signed in · 42 min left"} {
+	for _, want := range []string{"prod", "111111111111", "Admin", "eu-west-1", "signed in · 42 min"} {
 		if !hasText(content, want) {
 			t.Errorf("row does not show %q:\n%s", want, visibleText(content))
 		}
 	}
-	test.Tap(button(t, content, "Copy env"))
-	loop.waitFor(t, "env copied", func() bool { return u.app.Clipboard().Content() == b.envText+" # prod" })
-	test.Tap(button(t, content, "Console"))
-	loop.waitFor(t, "console", func() bool { return b.called("OpenConsole prod") })
-
-	for _, o := range visibleObjects(content) {
-		if row, ok := o.(*accountRow); ok && row.name.Text == "prod" {
-			test.Tap(row.favourite)
-		}
+	row := rowFor(t, content, "prod")
+	if got := row.state.pill.StrokeColor; got != theme.Color(theme.ColorNameSuccess) {
+		t.Errorf("a signed-in badge is drawn in %v, want the success colour", got)
 	}
+	test.Tap(row.copy)
+	loop.waitFor(t, "env copied", func() bool { return u.app.Clipboard().Content() == b.envText+" # prod" })
+	test.Tap(row.console)
+	loop.waitFor(t, "console", func() bool { return b.called("OpenConsole prod") })
+	test.Tap(row.favourite)
 	loop.waitFor(t, "favourite", func() bool { return b.called("SetFavourite prod true") })
 
 	b.mu.Lock()
 	b.consoleErr = errDenied
 	b.mu.Unlock()
-	test.Tap(button(t, content, "Console"))
-	loop.waitFor(t, "console error shown", func() bool { return hasText(content, "console for prod: "+errDenied.Error()) })
+	test.Tap(row.console)
+	loop.waitFor(t, "console error shown", func() bool {
+		return hasText(content, "Could not open the console for prod. AccessDenied: not authorized to perform sts:AssumeRole.")
+	})
 }
 
 func TestWindowIsTheAppWithoutATray(t *testing.T) {
@@ -186,4 +188,16 @@ func TestShowWindowFromAnotherGoroutine(t *testing.T) {
 	if c := u.accounts.win.Canvas(); c.Focused() != u.accounts.search {
 		t.Error("the search box should have the focus when the window is brought up")
 	}
+}
+
+// rowFor finds the visible row of an account.
+func rowFor(t *testing.T, content fyne.CanvasObject, name string) *accountRow {
+	t.Helper()
+	for _, o := range visibleObjects(content) {
+		if row, ok := o.(*accountRow); ok && row.name.Text == name {
+			return row
+		}
+	}
+	t.Fatalf("no visible row for %q:\n%s", name, visibleText(content))
+	return nil
 }

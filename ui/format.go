@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"image/color"
 	"strconv"
 	"strings"
@@ -14,17 +13,10 @@ import (
 // rounded down so it never promises more than is left.
 func timeLeft(expires, now time.Time) string {
 	d := expires.Sub(now)
-	switch {
-	case d <= 0:
+	if d <= 0 {
 		return "expired"
-	case d < time.Minute:
-		return "less than 1 min left"
-	case d < time.Hour:
-		return fmt.Sprintf("%d min left", int(d/time.Minute))
-	default:
-		m := int(d / time.Minute)
-		return fmt.Sprintf("%d h %02d min left", m/60, m%60)
 	}
+	return app.HumanDuration(d) + " left"
 }
 
 // sessionText is a session's state as one short phrase: "signed in · 42 min left".
@@ -35,15 +27,28 @@ func sessionText(state app.SessionState, expires, now time.Time) string {
 	return state.String()
 }
 
+// badgeText is a session's state in the window's state column, where the
+// badge's colour already says it is a time left: "signed in · 59 min".
+func badgeText(state app.SessionState, expires, now time.Time) string {
+	if state != app.StateActive || expires.IsZero() {
+		return state.String()
+	}
+	if !expires.After(now) {
+		return state.String() + " · expired"
+	}
+	return state.String() + " · " + app.HumanDuration(expires.Sub(now))
+}
+
 // identityText is an identity's line in the tray and the window.
 func identityText(id app.IdentityStatus, now time.Time) string {
+	id.State = app.ShownState(id.State, id.Err)
 	switch {
 	case id.Touch != "":
 		return id.Name + ": " + id.Touch
 	case id.OnToken && !id.TokenPresent:
 		return id.Name + ": token not present"
 	case id.State == app.StateError && id.Err != nil:
-		return id.Name + ": " + shorten(id.Err.Error(), 70)
+		return id.Name + ": " + shorten(app.ExplainClause(id.Err), 90)
 	case !id.CertNotAfter.IsZero() && !now.Before(id.CertNotAfter):
 		return id.Name + ": certificate expired"
 	case id.Warning != "":
@@ -57,7 +62,8 @@ func canSignIn(id app.IdentityStatus) bool {
 	if id.OnToken && !id.TokenPresent {
 		return false
 	}
-	return id.State == app.StateSignedOut || id.State == app.StateError
+	state := app.ShownState(id.State, id.Err)
+	return state == app.StateSignedOut || state == app.StateError
 }
 
 // roleName is the last path segment of a role ARN ("arn:aws:iam::1:role/ops/Admin" → "Admin").

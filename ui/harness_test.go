@@ -76,6 +76,7 @@ type testBackend struct {
 
 	envText    string
 	consoleErr error
+	signInErr  error
 	saveErr    error
 	verifyErr  error
 	tokenJWT   string
@@ -175,7 +176,9 @@ func (b *testBackend) Token(_ context.Context, account string, opts app.TokenOpt
 
 func (b *testBackend) SignIn(_ context.Context, identity string) error {
 	b.record("SignIn %s", identity)
-	return nil
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.signInErr
 }
 
 func (b *testBackend) Lock() { b.record("Lock") }

@@ -151,7 +151,7 @@ func trayState(identities []app.IdentityStatus, accounts []app.AccountStatus, no
 	attention, refreshing, signedIn := false, false, false
 	for _, id := range identities {
 		switch {
-		case id.State == app.StateError:
+		case app.ShownState(id.State, id.Err) == app.StateError:
 			attention = true
 		case !id.CertNotAfter.IsZero() && !now.Before(id.CertNotAfter):
 			attention = true
@@ -162,7 +162,7 @@ func trayState(identities []app.IdentityStatus, accounts []app.AccountStatus, no
 		}
 	}
 	for _, a := range accounts {
-		switch a.State {
+		switch app.ShownState(a.State, a.Err) {
 		case app.StateError:
 			attention = true
 		case app.StateRefreshing:

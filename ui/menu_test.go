@@ -163,7 +163,7 @@ func TestTimeLeft(t *testing.T) {
 		0:                               "expired",
 		30 * time.Second:                "less than 1 min left",
 		42*time.Minute + 59*time.Second: "42 min left",
-		time.Hour + 5*time.Minute:       "1 h 05 min left",
+		time.Hour + 5*time.Minute:       "1 h 5 min left",
 		11*time.Hour + 59*time.Minute:   "11 h 59 min left",
 	}
 	for d, want := range cases {

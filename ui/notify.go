@@ -21,15 +21,18 @@ const notifyEvery = 10 * time.Minute
 // once per notifyEvery, and only on a transition, never on every update.
 // It runs on the UI goroutine.
 type notifier struct {
-	send func(*fyne.Notification)
+	// send shows a notification; key names its subject, so that a sender
+	// that can replaces the previous notification about the same thing.
+	send func(key string, n *fyne.Notification)
+	now  func() time.Time
 	last map[string]time.Time
 	// seen is the previous status, to notice transitions.
 	seenIdentity map[string]app.IdentityStatus
 	seenAccount  map[string]app.SessionState
 }
 
-func newNotifier(send func(*fyne.Notification)) *notifier {
-	return &notifier{send: send, last: map[string]time.Time{}, seenIdentity: map[string]app.IdentityStatus{}, seenAccount: map[string]app.SessionState{}}
+func newNotifier(send func(key string, n *fyne.Notification), now func() time.Time) *notifier {
+	return &notifier{send: send, now: now, last: map[string]time.Time{}, seenIdentity: map[string]app.IdentityStatus{}, seenAccount: map[string]app.SessionState{}}
 }
 
 // update compares the new statuses with the previous ones and notifies.
@@ -37,23 +40,23 @@ func (n *notifier) update(identities []app.IdentityStatus, accounts []app.Accoun
 	for _, id := range identities {
 		prev, known := n.seenIdentity[id.Name]
 		n.seenIdentity[id.Name] = id
-		if id.State == app.StateError && (!known || prev.State != app.StateError) {
+		if id.State == app.StateError && (!known || prev.State != app.StateError) && !app.IsCancelled(id.Err) {
 			msg := "Signing in failed."
 			if id.Err != nil {
-				msg = id.Err.Error()
+				msg = app.Explain(id.Err)
 			}
 			n.notify("identity-error:"+id.Name, "Lanyard: "+id.Name+" needs attention", msg, now)
 		}
 		if id.State == app.StateActive && !id.Expires.IsZero() && id.Expires.Sub(now) <= expiryWarning && id.Expires.After(now) {
 			n.notify("identity-expiry:"+id.Name+id.Expires.String(), "Lanyard: "+id.Name+" session ends soon",
-				fmt.Sprintf("The session ends in %s and could not be refreshed yet. Check that the token is plugged in.", timeLeftShort(id.Expires, now)), now)
+				fmt.Sprintf("The session ends in %s and could not be refreshed yet. Check that the token is plugged in.", app.HumanDuration(id.Expires.Sub(now))), now)
 		}
 	}
 	var failed []app.AccountStatus
 	for _, a := range accounts {
 		prev, known := n.seenAccount[a.Name]
 		n.seenAccount[a.Name] = a.State
-		if a.State == app.StateError && known && prev != app.StateError {
+		if a.State == app.StateError && known && prev != app.StateError && !app.IsCancelled(a.Err) {
 			failed = append(failed, a)
 		}
 	}
@@ -61,7 +64,7 @@ func (n *notifier) update(identities []app.IdentityStatus, accounts []app.Accoun
 	case len(failed) == 1:
 		msg := "Refreshing its credentials failed."
 		if failed[0].Err != nil {
-			msg = failed[0].Err.Error()
+			msg = app.Explain(failed[0].Err)
 		}
 		n.notify("account-error:"+failed[0].Name, "Lanyard: "+failed[0].Name+" needs attention", msg, now)
 	case len(failed) > 1:
@@ -70,19 +73,16 @@ func (n *notifier) update(identities []app.IdentityStatus, accounts []app.Accoun
 	}
 }
 
+// say tells the outcome of an action the person started from the tray;
+// the same words are not said again within notifyEvery.
+func (n *notifier) say(title, content string) {
+	n.notify("said:"+title+"\n"+content, "Lanyard: "+title, content, n.now())
+}
+
 func (n *notifier) notify(key, title, content string, now time.Time) {
 	if t, ok := n.last[key]; ok && now.Sub(t) < notifyEvery {
 		return
 	}
 	n.last[key] = now
-	n.send(fyne.NewNotification(title, content))
-}
-
-// timeLeftShort is timeLeft without the trailing "left".
-func timeLeftShort(expires, now time.Time) string {
-	d := expires.Sub(now)
-	if d < time.Minute {
-		return "less than a minute"
-	}
-	return fmt.Sprintf("%d min", int(d/time.Minute))
+	n.send(key, fyne.NewNotification(title, content))
 }

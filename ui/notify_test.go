@@ -13,7 +13,7 @@ import (
 
 func TestNotifications(t *testing.T) {
 	var sent []*fyne.Notification
-	n := newNotifier(func(m *fyne.Notification) { sent = append(sent, m) })
+	n := newNotifier(func(_ string, m *fyne.Notification) { sent = append(sent, m) }, func() time.Time { return testNow })
 	now := testNow
 	work := app.IdentityStatus{Name: "work", State: app.StateActive, Expires: now.Add(time.Hour)}
 	accounts := []app.AccountStatus{{Name: "prod"}, {Name: "dev"}, {Name: "stage"}}
@@ -34,7 +34,7 @@ func TestNotifications(t *testing.T) {
 	// A refresh failure of one account names it and its error.
 	accounts[0].State, accounts[0].Err = app.StateError, errors.New("AccessDenied")
 	n.update([]app.IdentityStatus{work}, accounts, now)
-	if len(sent) != 2 || sent[1].Title != "Lanyard: prod needs attention" || sent[1].Content != "AccessDenied" {
+	if len(sent) != 2 || sent[1].Title != "Lanyard: prod needs attention" || sent[1].Content != "AccessDenied." {
 		t.Fatalf("failure notification: %+v", sent[1:])
 	}
 	// Failing again within the rate limit stays quiet.
@@ -57,7 +57,7 @@ func TestNotifications(t *testing.T) {
 func TestStatusChangesNotify(t *testing.T) {
 	b := trayBackend()
 	u, loop := newTestUI(t, b, &fakeTray{})
-	test.AssertNotificationSent(t, fyne.NewNotification("Lanyard: work needs attention", "the token was removed"), func() {
+	test.AssertNotificationSent(t, fyne.NewNotification("Lanyard: work needs attention", "The token was removed."), func() {
 		b.set(func(b *testBackend) {
 			b.identities[0].State, b.identities[0].Err = app.StateError, errors.New("the token was removed")
 		})

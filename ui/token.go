@@ -14,7 +14,16 @@ import (
 )
 
 // tokenDurations are the lifetimes offered for an outbound token (60s–1h).
-var tokenDurations = []string{"1m0s", "5m0s", "15m0s", "1h0m0s"}
+var tokenDurations = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour}
+
+// tokenDurationLabels names tokenDurations as the person reads them ("5 min").
+func tokenDurationLabels() []string {
+	labels := make([]string, len(tokenDurations))
+	for i, d := range tokenDurations {
+		labels[i] = app.HumanDuration(d)
+	}
+	return labels
+}
 
 // tokenWindow asks for an outbound token's audience, then copies the JWT.
 type tokenWindow struct {
@@ -33,8 +42,8 @@ func (u *UI) showTokenWindow(account string) {
 	t.audience.SetPlaceHolder("https://service.example.com")
 	t.algorithm = widget.NewSelect([]string{"ES384", "RS256"}, nil)
 	t.algorithm.SetSelected("ES384")
-	t.duration = widget.NewSelect(tokenDurations, nil)
-	t.duration.SetSelected("5m0s")
+	t.duration = widget.NewSelect(tokenDurationLabels(), nil)
+	t.duration.SetSelectedIndex(1)
 	t.errs = errorLabel()
 	t.copyBtn = widget.NewButton("Copy token", func() { t.submit(u, account) })
 	t.copyBtn.Importance = widget.HighImportance
@@ -63,7 +72,7 @@ func (t *tokenWindow) submit(u *UI, account string) {
 		showError(t.errs, "Enter the audience: the service that will accept the token.")
 		return
 	}
-	d, _ := time.ParseDuration(t.duration.Selected)
+	d := tokenDurations[t.duration.SelectedIndex()]
 	opts := app.TokenOptions{Audience: audiences, Algorithm: t.algorithm.Selected, Duration: d}
 	showError(t.errs, "")
 	t.copyBtn.Disable()

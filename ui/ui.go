@@ -7,7 +7,11 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard-app/lanyard/app"
 	"github.com/lanyard-app/lanyard/app/config"
@@ -74,6 +78,7 @@ type snapshot struct {
 // It must be called on the UI goroutine (before a.Run(), main's goroutine).
 func Start(a fyne.App, b Backend, opts Options) *UI {
 	u := newUI(a, b, fyne.Do, time.Now, opts.Prompter)
+	u.notes.send = desktopNotifications(a)
 	probe := opts.TrayAvailable
 	if probe == nil {
 		probe = TrayAvailable
@@ -110,7 +115,7 @@ func newUI(a fyne.App, b Backend, do func(func()), now func() time.Time, p *PINP
 		changed:  make(chan struct{}, 1),
 		prompter: p,
 		clip:     &clipboardGuard{clip: a.Clipboard(), do: do},
-		notes:    newNotifier(a.SendNotification),
+		notes:    newNotifier(func(_ string, n *fyne.Notification) { a.SendNotification(n) }, now),
 	}
 	return u
 }
@@ -212,11 +217,11 @@ func (u *UI) apply(s snapshot) {
 func (u *UI) runMenuEntry(e menuEntry) {
 	switch e.Action {
 	case actSignIn:
-		u.signIn(e.Target, u.reportError)
+		u.signIn(e.Target, u.reportError("Could not sign in "+e.Target))
 	case actOpenConsole:
-		u.openConsole(e.Target, u.reportError)
+		u.openConsole(e.Target, u.reportError("Could not open the console for "+e.Target))
 	case actCopyEnv:
-		u.copyEnv(e.Target, u.reportError)
+		u.copyEnv(e.Target, u.reportError("Could not copy env vars for "+e.Target))
 	case actCopyToken:
 		u.showTokenWindow(e.Target)
 	case actAllAccounts:
@@ -232,11 +237,14 @@ func (u *UI) runMenuEntry(e menuEntry) {
 	}
 }
 
-// reportError tells the person about a failed action started from the tray,
-// where there is no window to show it in.
-func (u *UI) reportError(err error) {
-	if err != nil {
-		u.app.SendNotification(fyne.NewNotification("Lanyard", err.Error()))
+// reportError tells the person about a failed action started from the
+// tray, where there is no window to show it in; failed titles the
+// notification. A cancel is the person's choice, not a failure.
+func (u *UI) reportError(failed string) func(error) {
+	return func(err error) {
+		if err != nil && !app.IsCancelled(err) {
+			u.notes.say(failed, app.Explain(err))
+		}
 	}
 }
 
@@ -294,9 +302,26 @@ func (u *UI) copyEnv(account string, done func(error)) {
 	})
 }
 
+// lock forgets the PIN and every session; the window's status line, which
+// may speak of sessions that are now gone, says so instead.
 func (u *UI) lock() {
 	u.background(func(context.Context) error {
 		u.backend.Lock()
 		return nil
-	}, func(error) {})
+	}, func(error) {
+		if u.accounts != nil {
+			u.accounts.setStatus("Locked: every session is signed out and the PIN forgotten.")
+		}
+	})
+}
+
+// showDetails shows an error's full text, selectable and copyable, over parent.
+func (u *UI) showDetails(parent fyne.Window, err error) {
+	text := widget.NewLabel(err.Error())
+	text.Wrapping = fyne.TextWrapWord
+	text.Selectable = true
+	copyText := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() { u.app.Clipboard().SetContent(err.Error()) })
+	d := dialog.NewCustom("Details", "Close", container.NewBorder(nil, container.NewHBox(copyText), nil, nil, text), parent)
+	d.Resize(fyne.NewSize(520, 240))
+	d.Show()
 }
