@@ -97,13 +97,6 @@ func Start(a fyne.App, b Backend, opts Options) *UI {
 	return u
 }
 
-// Run is Start, then the Fyne event loop until the app quits, then Stop.
-func Run(a fyne.App, b Backend, opts Options) {
-	u := Start(a, b, opts)
-	a.Run()
-	u.Stop()
-}
-
 func newUI(a fyne.App, b Backend, do func(func()), now func() time.Time, p *PINPrompter) *UI {
 	ctx, cancel := context.WithCancel(context.Background())
 	if p == nil {
