@@ -15,9 +15,9 @@ const (
 	// a thousand accounts.
 	MaxFileSize = 256 << 10
 	// MaxNesting is the deepest nesting of arrays and inline tables.
-	MaxNesting = 8
+	MaxNesting = 4
 	// MaxKeyParts is the most parts a dotted key or table name may have.
-	MaxKeyParts = 8
+	MaxKeyParts = 4
 )
 
 // maxUnknownKeys is how many unknown keys Load lists, each with its lines.

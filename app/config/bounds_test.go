@@ -20,10 +20,10 @@ func TestHostileShapesAreRefusedQuickly(t *testing.T) {
 	for _, tc := range []struct {
 		name, text, want string
 	}{
-		{"32 KB of nested inline tables", nested, ":3: arrays or inline tables nested more than 8 deep"},
-		{"nested arrays", "x = " + strings.Repeat("[", 20000) + "\n", ":1: arrays or inline tables nested more than 8 deep"},
-		{"a dotted key of 8000 parts", "version = 1\n\nx" + strings.Repeat(".a", 8000) + " = 1\n", ":3: a dotted key or table name of more than 8 parts"},
-		{"a table name of 8000 parts", "[x" + strings.Repeat(". 'a'", 8000) + "]\n", ":1: a dotted key or table name of more than 8 parts"},
+		{"32 KB of nested inline tables", nested, ":3: arrays or inline tables nested more than 4 deep"},
+		{"nested arrays", "x = " + strings.Repeat("[", 20000) + "\n", ":1: arrays or inline tables nested more than 4 deep"},
+		{"a dotted key of 8000 parts", "version = 1\n\nx" + strings.Repeat(".a", 8000) + " = 1\n", ":3: a dotted key or table name of more than 4 parts"},
+		{"a table name of 8000 parts", "[x" + strings.Repeat(". 'a'", 8000) + "]\n", ":1: a dotted key or table name of more than 4 parts"},
 		{"over 256 KiB", strings.Repeat("# padding\n", MaxFileSize/10+1), "the file is larger than 256 KiB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,12 +75,14 @@ func TestShapeIgnoresStringsAndComments(t *testing.T) {
 
 // TestLargestAcceptedShapeLoadsQuickly: the bounds leave the decoder work
 // that ends in time: a file of the greatest size, nesting and key length
-// accepted.
+// accepted, everywhere at once.
 func TestLargestAcceptedShapeLoadsQuickly(t *testing.T) {
+	parts := strings.Repeat(".a", MaxKeyParts-1)
 	var b strings.Builder
 	b.WriteString("version = 1\n[t]\n")
 	for i := 0; b.Len() < MaxFileSize-400; i++ {
-		fmt.Fprintf(&b, "k%d%s = %s1%s\n", i, strings.Repeat(".a", MaxKeyParts-2), strings.Repeat("{a=", MaxNesting), strings.Repeat("}", MaxNesting))
+		// Every inline table's key is dotted to the bound too.
+		fmt.Fprintf(&b, "k%d%s = %s1%s\n", i, parts, strings.Repeat("{a"+parts+"=", MaxNesting), strings.Repeat("}", MaxNesting))
 	}
 	start := time.Now()
 	_, err := Load(writeConfig(t, b.String()))
@@ -108,8 +110,9 @@ func FuzzCheckShape(f *testing.F) {
 		if _, err := toml.Decode(string(data), &v); err != nil {
 			return
 		}
-		// A header, a key and a value may each use the whole allowance.
-		if d := depth(reflect.ValueOf(v)); d > 2*MaxKeyParts+MaxNesting+1 {
+		// A header, a key and every inline table's key in the value may
+		// each use the whole allowance of parts.
+		if d := depth(reflect.ValueOf(v)); d > (MaxKeyParts+1)*(MaxNesting+2) {
 			t.Fatalf("accepted a value nested %d deep", d)
 		}
 	})
