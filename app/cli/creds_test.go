@@ -373,11 +373,19 @@ func TestTouchNoticeOnStderr(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	res := w.mustRun(t, "tokens", "--module", s.Module)
-	uri := regexp.MustCompile(`certificate "demo": [^\n]*\n\s+(pkcs11:\S+)`).FindStringSubmatch(res.stdout)
-	if uri == nil {
-		t.Fatalf("no demo certificate through the shim:\n%s", res.stdout)
+	// Every world of this test process has its token in the same SoftHSM
+	// store: pick this world's, by its token label.
+	token := regexp.MustCompile(`token=[^;?]+`).FindString(w.Certificate)
+	var uri string
+	for _, m := range regexp.MustCompile(`certificate "demo": [^\n]*\n\s+(pkcs11:\S+)`).FindAllStringSubmatch(res.stdout, -1) {
+		if token != "" && strings.Contains(m[1], token) {
+			uri = m[1]
+		}
 	}
-	w.mustRun(t, "identity", "add", "touchy", "--certificate", uri[1], "--intermediates", w.Intermediates,
+	if uri == "" {
+		t.Fatalf("no certificate of this world's token (%s) through the shim:\n%s", token, res.stdout)
+	}
+	w.mustRun(t, "identity", "add", "touchy", "--certificate", uri, "--intermediates", w.Intermediates,
 		"--trust-anchor-arn", w.TrustAnchorARN, "--profile-arn", w.ProfileARN, "--role-arn", w.HubRoleARN, "--account", "touchy-hub")
 	if err := s.Set("touch 900"); err != nil {
 		t.Fatal(err)
