@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 
@@ -209,7 +210,7 @@ func decode(path string, data []byte) (*Config, toml.MetaData, error) {
 }
 
 // decodeErrLine matches the type errors toml reports without a ParseError.
-var decodeErrLine = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+var decodeErrLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`) })
 
 func decodeProblem(err error) Problem {
 	var pe toml.ParseError
@@ -221,7 +222,7 @@ func decodeProblem(err error) Problem {
 		return Problem{Line: pe.Position.Line, Column: pe.Position.Col, Message: clip(msg)}
 	}
 	msg := err.Error()
-	if m := decodeErrLine.FindStringSubmatch(msg); m != nil {
+	if m := decodeErrLine().FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return Problem{Line: line, Message: clip(m[2] + ": " + m[3])}
 	}

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -16,11 +17,15 @@ import (
 )
 
 var (
-	namePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-	colourPattern = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
+	namePattern   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) })
+	colourPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`) })
 	// Roles Anywhere ids, with the pattern the API enforces.
-	trustAnchorResource = regexp.MustCompile(`^trust-anchor/[a-f0-9]{8}-([a-z0-9]{4}-){3}[a-z0-9]{12}$`)
-	profileResource     = regexp.MustCompile(`^profile/[a-f0-9]{8}-([a-z0-9]{4}-){3}[a-z0-9]{12}$`)
+	trustAnchorResource = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^trust-anchor/[a-f0-9]{8}-([a-z0-9]{4}-){3}[a-z0-9]{12}$`)
+	})
+	profileResource = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^profile/[a-f0-9]{8}-([a-z0-9]{4}-){3}[a-z0-9]{12}$`)
+	})
 )
 
 // Session duration bounds enforced by Roles Anywhere and by role chaining.
@@ -87,7 +92,7 @@ func (v *validator) name(at ref, kind string, i int, name string, dup bool) stri
 	case name == "":
 		label = fmt.Sprintf("%s #%d", kind, i+1)
 		v.add(at, "%s: name is missing", label)
-	case !namePattern.MatchString(name):
+	case !namePattern().MatchString(name):
 		v.add(at, "%s: name must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit", label)
 	case dup:
 		v.add(at, "%s: another %s has the same name", label, kind)
@@ -155,9 +160,9 @@ func (v *validator) identity(at ref, label string, id *Identity) {
 	v.keyLocation(ref{at.table, at.index, "certificate"}, label, "certificate", id.Certificate)
 	v.keyLocation(ref{at.table, at.index, "private_key"}, label, "private_key", id.PrivateKey)
 	ta, taOK := v.parsedARN(at, label, "trust_anchor_arn", id.TrustAnchorARN, "rolesanywhere",
-		"Roles Anywhere trust anchor ARN (arn:aws:rolesanywhere:REGION:ACCOUNT:trust-anchor/ID)", trustAnchorResource.MatchString)
+		"Roles Anywhere trust anchor ARN (arn:aws:rolesanywhere:REGION:ACCOUNT:trust-anchor/ID)", trustAnchorResource().MatchString)
 	prof, profOK := v.parsedARN(at, label, "profile_arn", id.ProfileARN, "rolesanywhere",
-		"Roles Anywhere profile ARN (arn:aws:rolesanywhere:REGION:ACCOUNT:profile/ID)", profileResource.MatchString)
+		"Roles Anywhere profile ARN (arn:aws:rolesanywhere:REGION:ACCOUNT:profile/ID)", profileResource().MatchString)
 	role, roleOK := v.parsedARN(at, label, "role_arn", id.RoleARN, "iam",
 		"IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", isRoleResource)
 	if taOK && profOK {
@@ -250,7 +255,7 @@ func (v *validator) account(at ref, label string, a *Account, identities map[str
 			v.add(key("session_duration"), "%s: session_duration %s must be between 15m and %s%s", label, d, fmtDuration(maxDur), why)
 		}
 	}
-	if a.Colour != "" && !colourPattern.MatchString(a.Colour) {
+	if a.Colour != "" && !colourPattern().MatchString(a.Colour) {
 		v.add(key("colour"), "%s: colour %q must be #RRGGBB", label, a.Colour)
 	}
 }

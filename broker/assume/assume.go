@@ -43,7 +43,7 @@ var (
 	// tagChars is the session tag alphabet. Lengths are checked apart:
 	// a bounded repeat of Unicode classes ({1,128}) compiles into a program
 	// that costs every process start over 10 ms.
-	tagChars = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	tagChars = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`) })
 )
 
 // Options describe one hop.
@@ -338,10 +338,10 @@ func validateTags(tags map[string]string) error {
 		return fmt.Errorf("%d session tags: AWS accepts at most 50", len(tags))
 	}
 	for k, v := range tags {
-		if n := utf8.RuneCountInString(k); n < 1 || n > 128 || !tagChars.MatchString(k) || strings.HasPrefix(strings.ToLower(k), "aws:") {
+		if n := utf8.RuneCountInString(k); n < 1 || n > 128 || !tagChars().MatchString(k) || strings.HasPrefix(strings.ToLower(k), "aws:") {
 			return fmt.Errorf("session tag key %q is not valid: 1 to 128 letters, digits, spaces or _.:/=+-@, and no aws: prefix", k)
 		}
-		if utf8.RuneCountInString(v) > 256 || !tagChars.MatchString(v) {
+		if utf8.RuneCountInString(v) > 256 || !tagChars().MatchString(v) {
 			return fmt.Errorf("session tag %q has a value AWS refuses: up to 256 letters, digits, spaces or _.:/=+-@", k)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/smithy-go"
@@ -32,7 +33,9 @@ func (e *Error) Error() string { return e.Op + ": " + e.Reason }
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
-var principalInMessage = regexp.MustCompile(`arn:([\w-]+):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/`)
+var principalInMessage = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`arn:([\w-]+):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/`)
+})
 
 func (p *Provider) explain(err error) error {
 	op := "assume " + p.opts.RoleARN
@@ -107,7 +110,7 @@ func explainCaller(err error, endpoint string) error {
 // ("User: arn:aws:sts::111122223333:assumed-role/hub/session is not
 // authorized…") into the role ARN a trust policy names.
 func hubFromMessage(msg string) string {
-	m := principalInMessage.FindStringSubmatch(msg)
+	m := principalInMessage().FindStringSubmatch(msg)
 	if m == nil {
 		return ""
 	}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/lanyard-app/lanyard/broker/awsenv"
 	"github.com/lanyard-app/lanyard/broker/awsname"
@@ -94,7 +95,7 @@ var aliases = map[string]string{
 }
 
 var (
-	labelPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	labelPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`) })
 )
 
 // Services lists the short destination names Destination accepts.
@@ -193,7 +194,7 @@ func isConsoleHost(p awsenv.Partition, host string) bool {
 		return false
 	}
 	for _, label := range strings.Split(prefix, ".") {
-		if !labelPattern.MatchString(label) {
+		if !labelPattern().MatchString(label) {
 			return false
 		}
 	}

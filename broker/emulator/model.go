@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -88,18 +89,18 @@ type RoleSpec struct {
 }
 
 var (
-	accountIDPattern   = regexp.MustCompile(`^[0-9]{12}$`)
-	roleNamePattern    = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-	externalIDChars    = regexp.MustCompile(`^[\w+=,.@:/-]*$`)
+	accountIDPattern   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{12}$`) })
+	roleNamePattern    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+=,.@-]{1,64}$`) })
+	sessionNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+=,.@-]{2,64}$`) })
+	externalIDChars    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+=,.@:/-]*$`) })
 )
 
-func validAccountID(s string) bool { return accountIDPattern.MatchString(s) }
+func validAccountID(s string) bool { return accountIDPattern().MatchString(s) }
 
 // validExternalID checks 2–1224 characters of [\w+=,.@:/-] (RE2 caps
 // repeat counts at 1000, hence the separate length check).
 func validExternalID(s string) bool {
-	return len(s) >= 2 && len(s) <= 1224 && externalIDChars.MatchString(s)
+	return len(s) >= 2 && len(s) <= 1224 && externalIDChars().MatchString(s)
 }
 
 // AddTrustAnchor registers a trust anchor whose CA certificates are roots
@@ -158,7 +159,7 @@ func (e *Emulator) AddRole(spec RoleSpec) string {
 	if !validAccountID(spec.AccountID) {
 		panic(fmt.Sprintf("emulator: role account id %q is not 12 digits", spec.AccountID))
 	}
-	if !roleNamePattern.MatchString(spec.Name) {
+	if !roleNamePattern().MatchString(spec.Name) {
 		panic(fmt.Sprintf("emulator: role name %q is not valid", spec.Name))
 	}
 	if spec.MaxSessionDuration == 0 {

@@ -172,7 +172,7 @@ func (c *call) createSession() {
 			c.jsonError(http.StatusBadRequest, "ValidationException", "The profile does not accept a role session name", ReasonSessionNameNotAllowed, "")
 			return
 		}
-		if !sessionNamePattern.MatchString(*body.RoleSessionName) {
+		if !sessionNamePattern().MatchString(*body.RoleSessionName) {
 			c.jsonError(http.StatusBadRequest, "ValidationException", "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]{2,64}", ReasonInvalidParameter, "")
 			return
 		}

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -34,11 +35,11 @@ const (
 )
 
 var (
-	regionPattern         = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
-	sourceIdentityPattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	regionPattern         = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`) })
+	sourceIdentityPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+=,.@-]{2,64}$`) })
 	// tagChars is the session tag alphabet; the key's length is checked
 	// apart, as a bounded repeat of Unicode classes is slow to compile.
-	tagChars = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	tagChars = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`) })
 )
 
 // stsForm is a parsed STS query-protocol request.
@@ -105,7 +106,7 @@ func tags(params url.Values) (map[string]string, []string, error) {
 		if !hasKey && !hasValue {
 			break
 		}
-		if !hasKey || len([]rune(k[0])) < 1 || len([]rune(k[0])) > 128 || !tagChars.MatchString(k[0]) {
+		if !hasKey || len([]rune(k[0])) < 1 || len([]rune(k[0])) > 128 || !tagChars().MatchString(k[0]) {
 			return nil, nil, fmt.Errorf("tag %d has no valid key", i)
 		}
 		val := ""
@@ -198,7 +199,7 @@ func (c *call) authenticateSTS() (*session, bool) {
 		c.stsError(http.StatusForbidden, "SignatureDoesNotMatch", "Credential should be scoped to correct service: 'sts'.", ReasonScopeMismatch, auth.Scope())
 		return nil, false
 	}
-	if !regionPattern.MatchString(auth.Region) || awsenv.PartitionForRegion(auth.Region).ID != c.e.partition.ID {
+	if !regionPattern().MatchString(auth.Region) || awsenv.PartitionForRegion(auth.Region).ID != c.e.partition.ID {
 		c.stsError(http.StatusForbidden, "SignatureDoesNotMatch", "Credential should be scoped to a valid region.", ReasonScopeMismatch, auth.Region)
 		return nil, false
 	}
@@ -318,7 +319,7 @@ func (c *call) assumeRole(caller *session) {
 		c.validationError("1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null", ReasonInvalidParameter)
 		return
 	}
-	if !sessionNamePattern.MatchString(sessionName[0]) {
+	if !sessionNamePattern().MatchString(sessionName[0]) {
 		constraint := "Member must satisfy regular expression pattern: [\\w+=,.@-]*"
 		switch n := len(sessionName[0]); {
 		case n < 2:
@@ -336,7 +337,7 @@ func (c *call) assumeRole(caller *session) {
 		return
 	}
 	sourceIdentity, hasSourceIdentity := p["SourceIdentity"]
-	if hasSourceIdentity && !sourceIdentityPattern.MatchString(sourceIdentity[0]) {
+	if hasSourceIdentity && !sourceIdentityPattern().MatchString(sourceIdentity[0]) {
 		c.validationError("1 validation error detected: Value at 'sourceIdentity' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*", ReasonInvalidParameter)
 		return
 	}

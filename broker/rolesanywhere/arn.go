@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
@@ -48,7 +49,7 @@ func (k ARNKind) example() string {
 }
 
 var (
-	resourceIDPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+	resourceIDPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`) })
 )
 
 // ParseARN checks that s is a well-formed ARN of the given kind and returns
@@ -107,7 +108,7 @@ func ParseARN(kind ARNKind, s string) (arn.ARN, error) {
 		}
 		return bad("names a %s, not a %s", quoteARN(resourceType), wantType)
 	}
-	if !resourceIDPattern.MatchString(resourceID) {
+	if !resourceIDPattern().MatchString(resourceID) {
 		return bad("has an invalid %s ID", wantType)
 	}
 	return a, nil
