@@ -348,7 +348,12 @@ func TestTouchNoticeOnStderr(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	res := w.mustRun(t, "tokens", "--module", s.Module)
-	uri := regexp.MustCompile(`certificate "demo": [^\n]*\n\s+(pkcs11:\S+)`).FindStringSubmatch(res.stdout)
+	label := "Lanyard Demo " + w.Dir[strings.LastIndex(w.Dir, "lanyard-demo-")+len("lanyard-demo-"):]
+	i := strings.Index(res.stdout, `Token "`+label+`"`)
+	if i < 0 {
+		t.Fatalf("the demo token is not listed through the shim:\n%s", res.stdout)
+	}
+	uri := regexp.MustCompile(`certificate "demo": [^\n]*\n\s+(pkcs11:\S+)`).FindStringSubmatch(res.stdout[i:])
 	if uri == nil {
 		t.Fatalf("no demo certificate through the shim:\n%s", res.stdout)
 	}
@@ -358,7 +363,7 @@ func TestTouchNoticeOnStderr(t *testing.T) {
 		t.Fatal(err)
 	}
 	res = w.mustRun(t, "credential-process", "--account", "touchy-hub")
-	if !strings.Contains(res.stderr, "Touch your security key") || !strings.Contains(res.stderr, "Lanyard Demo") {
+	if !strings.Contains(res.stderr, "Touch your security key") || !strings.Contains(res.stderr, label) {
 		t.Fatalf("no touch notice naming the token on stderr: %s", res)
 	}
 	if strings.Contains(res.stdout, "Touch") || !strings.Contains(res.stdout, "AccessKeyId") {
