@@ -152,9 +152,11 @@ func (m *Manager) locate(cu *URI, paths []string) (*token, tokenCert, string, er
 			skipped = append(skipped, err)
 		}
 	}
-	return nil, tokenCert{}, "", &TokenError{Kind: ErrTokenNotPresent, Token: cu.describeToken(),
-		Detail: "insert it (or check that one of the modules " + strings.Join(paths, ", ") + " sees it) and try again",
-		Cause:  errors.Join(skipped...)}
+	detail := "insert it (or check that one of the modules " + strings.Join(paths, ", ") + " sees it) and try again"
+	for _, err := range skipped {
+		detail += "; " + err.Error()
+	}
+	return nil, tokenCert{}, "", &TokenError{Kind: ErrTokenNotPresent, Token: cu.describeToken(), Detail: detail}
 }
 
 // locateCertificate finds the token and the leaf certificate a URI names.
