@@ -31,7 +31,7 @@ type Manager struct {
 }
 
 // NewManager returns a Manager. moduleOverride (from the config, may be
-// empty) names the module to use for every URI; see FindModule.
+// empty) names the module to use for every URI; see FindModules.
 func NewManager(moduleOverride string) *Manager {
 	return &Manager{override: moduleOverride, mods: map[string]*module{}, tokens: map[tokenKey]*token{},
 		rejected: &rejectedPINs{dir: defaultStateDir()}, touch: &touchNotifier{}}
