@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -208,5 +209,33 @@ func TestStalePINFileAcrossProcessesReachesTheTPMOnce(t *testing.T) {
 	writePIN(tok.PIN)
 	if stdout, stderr, err := run(); err != nil || !strings.Contains(stdout, "AccessKeyId") {
 		t.Fatalf("with the corrected pin-source: %v\n%s\n%s", err, stdout, stderr)
+	}
+}
+
+// TestIdentityCheckOnATPM: tpm2-pkcs11 reports no PIN state, so the check
+// claims none and says how a TPM lockout clears; it never asks for a PIN.
+func TestIdentityCheckOnATPM(t *testing.T) {
+	b := newTokenBed(t)
+	_, tok := tpmToken(t)
+	prompter := &recordingPIN{}
+	a := b.app(t, tok.URI("ec"), prompter)
+	findings, err := a.CheckIdentity(context.Background(), "id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pinMsg string
+	for _, f := range findings {
+		if f.Check == "pin" {
+			pinMsg = f.Message
+		}
+		if strings.Contains(f.Message, "\x00") || strings.Contains(f.Message, "%00") {
+			t.Errorf("padding in %q", f.Message)
+		}
+	}
+	if !strings.Contains(pinMsg, "PIN state: not reported by this token") || !strings.Contains(pinMsg, "dictionary-attack") || strings.Contains(pinMsg, "not locked") {
+		t.Fatalf("PIN finding %q; findings %+v", pinMsg, findings)
+	}
+	if n := len(prompter.got()); n != 0 {
+		t.Fatalf("the check asked for the PIN %d times", n)
 	}
 }
