@@ -71,7 +71,7 @@ func Start(dir string) (*Bed, error) {
 		missing = append(missing, Module)
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("tpm: missing %s: install swtpm swtpm-tools tpm2-tools tpm2-abrmd libtss2-tcti-swtpm0 libtss2-tcti-tabrmd0 libtpm2-pkcs11-1 libtpm2-pkcs11-tools dbus (.ci/install-deps)", strings.Join(missing, ", "))
+		return nil, fmt.Errorf("tpm: missing %s: install swtpm swtpm-tools tpm2-tools tpm2-abrmd libtss2-tcti-swtpm0 libtss2-tcti-tabrmd0 libtpm2-pkcs11-1 libtpm2-pkcs11-tools dbus (WITH_TPM=1 .ci/install-deps, as make test does)", strings.Join(missing, ", "))
 	}
 	b := &Bed{dir: dir, busName: fmt.Sprintf("com.intel.tss2.Tabrmd.lanyard%d", os.Getpid())}
 	for _, sub := range []string{"tpm", "store"} {
