@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -10,7 +11,10 @@ import (
 
 	"github.com/lanyard-app/lanyard/app/agent"
 	"github.com/lanyard-app/lanyard/app/buildinfo"
+	"github.com/lanyard-app/lanyard/app/export"
+	"github.com/lanyard-app/lanyard/broker/console"
 	"github.com/lanyard-app/lanyard/broker/p11"
+	"github.com/lanyard-app/lanyard/broker/webtoken"
 )
 
 // Status is the agent's answer to `lanyard status`.
@@ -63,23 +67,66 @@ func coded(err error) error {
 	return err
 }
 
+// badRequest marks input the client got wrong: the agent answers 400 with
+// the reason, before any sign-in or PIN prompt.
+func badRequest(err error) error { return agent.WithCode(agent.CodeBadRequest, err) }
+
+var errNoAccount = errors.New("no account named: give one (see `lanyard account list`)")
+
 func (b agentBackend) Credentials(ctx context.Context, account string) (aws.Credentials, error) {
+	if account == "" {
+		return aws.Credentials{}, badRequest(errNoAccount)
+	}
 	creds, err := b.a.Credentials(ctx, account)
 	b.a.record("", account, "credentials", outcomeOf(err), errText(err))
 	return creds, coded(err)
 }
 
 func (b agentBackend) Env(ctx context.Context, account, format string) (string, error) {
+	if account == "" {
+		return "", badRequest(errNoAccount)
+	}
+	if format != "" {
+		if _, err := export.NormalizeFormat(format); err != nil {
+			return "", badRequest(err)
+		}
+	}
 	s, err := b.a.Env(ctx, account, format)
 	return s, coded(err)
 }
 
 func (b agentBackend) ConsoleURL(ctx context.Context, account, destination, region string) (string, error) {
+	if account == "" {
+		return "", badRequest(errNoAccount)
+	}
+	if _, err := b.a.account(account); err != nil {
+		return "", coded(err)
+	}
+	cfg := b.a.Config()
+	acct := cfg.Account(account)
+	if acct == nil {
+		return "", coded(fmt.Errorf("%w %q", ErrUnknownAccount, account))
+	}
+	if region == "" {
+		region = cfg.EffectiveRegion(acct)
+	}
+	if destination == "" {
+		destination = acct.ConsoleDestination
+	}
+	if _, err := console.Destination(region, destination); err != nil {
+		return "", badRequest(err)
+	}
 	u, err := b.a.ConsoleURL(ctx, account, ConsoleOptions{Destination: destination, Region: region})
 	return u, coded(err)
 }
 
 func (b agentBackend) Token(ctx context.Context, account string, audience []string, algorithm string, duration time.Duration, tags map[string]string) (string, time.Time, error) {
+	if account == "" {
+		return "", time.Time{}, badRequest(errNoAccount)
+	}
+	if err := webtoken.Validate(webtoken.Options{Audience: audience, Algorithm: algorithm, Duration: duration, Tags: tags}); err != nil {
+		return "", time.Time{}, badRequest(err)
+	}
 	t, err := b.a.Token(ctx, account, TokenOptions{Audience: audience, Algorithm: algorithm, Duration: duration, Tags: tags})
 	return t.JWT, t.Expires, coded(err)
 }
@@ -87,3 +134,5 @@ func (b agentBackend) Token(ctx context.Context, account string, audience []stri
 func (b agentBackend) Status(ctx context.Context) (any, error) { return b.a.Status(), nil }
 
 func (b agentBackend) Lock() { b.a.Lock() }
+
+func (b agentBackend) ConfigDir() string { return b.a.ConfigDir() }

@@ -37,6 +37,21 @@ type Options struct {
 }
 
 // App is Lanyard's application core. It is safe for concurrent use.
+//
+// Lock order. A goroutine that holds one of these locks takes only locks
+// further down the list:
+//
+//  1. App.editMu: one configuration edit at a time (its disk I/O runs
+//     outside App.mu).
+//  2. accountEntry.mu: building an account's AssumeRole hop, which opens
+//     the identity's key.
+//  3. identityEntry.openMu: opening a key, which may wait on a PIN prompt;
+//     App.mu is taken under it to find the prompter.
+//  4. App.mu: the configuration and the identity and account entries.
+//  5. identityEntry.mu and session.mu: an entry's fields, held briefly and
+//     never across a call out, so status reads never wait on a prompt.
+//  6. App.subsMu: the subscriber list. Subscribers are called with no lock
+//     held.
 type App struct {
 	opts    Options
 	dir     string

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/secrets"
+	"github.com/lanyard-app/lanyard/broker/awsname"
 	"github.com/lanyard-app/lanyard/broker/keys"
 	"github.com/lanyard-app/lanyard/broker/p11"
 	"github.com/lanyard-app/lanyard/broker/pin"
@@ -238,21 +238,13 @@ func (e *identityEntry) status() IdentityStatus {
 	return st
 }
 
-// sessionNameInvalid matches what STS refuses in a RoleSessionName.
-var sessionNameInvalid = regexp.MustCompile(`[^\w+=,.@-]+`)
-
 // roleSessionName identifies the person in CloudTrail: the certificate's
-// common name, cut to what STS accepts.
+// common name, cut to what STS accepts, or "lanyard" when nothing of it is.
 func roleSessionName(cn string) string {
-	s := sessionNameInvalid.ReplaceAllString(cn, "-")
-	s = strings.Trim(s, "-")
-	if len(s) > 64 {
-		s = s[:64]
+	if s := awsname.RoleSessionNameFrom(cn); s != "" {
+		return s
 	}
-	if len(s) < 2 {
-		s = "lanyard"
-	}
-	return s
+	return "lanyard"
 }
 
 func outcomeOf(err error) string {

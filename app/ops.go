@@ -19,6 +19,7 @@ import (
 	"github.com/lanyard-app/lanyard/app/importer"
 	"github.com/lanyard-app/lanyard/app/secrets"
 	"github.com/lanyard-app/lanyard/broker/assume"
+	"github.com/lanyard-app/lanyard/broker/awsname"
 	"github.com/lanyard-app/lanyard/broker/console"
 	"github.com/lanyard-app/lanyard/broker/webtoken"
 )
@@ -364,11 +365,11 @@ func (a *App) draftRoleARN(d AccountDraft) (string, config.Identity, error) {
 	if err != nil {
 		return "", id, fmt.Errorf("identity %q: role ARN: %w", id.Name, err)
 	}
-	if !accountIDPattern.MatchString(d.AccountID) {
-		return "", id, fmt.Errorf("account id %q must be 12 digits", d.AccountID)
+	if err := CheckAccountID(d.AccountID); err != nil {
+		return "", id, fmt.Errorf("account id %q: %w", d.AccountID, err)
 	}
-	if !roleNamePattern.MatchString(d.RoleName) {
-		return "", id, fmt.Errorf("role name %q may use only letters, digits and +=,.@_- (at most 64)", d.RoleName)
+	if err := CheckRoleName(d.RoleName); err != nil {
+		return "", id, fmt.Errorf("role name %q: %w", d.RoleName, err)
 	}
 	return arn.ARN{Partition: hub.Partition, Service: "iam", AccountID: d.AccountID, Resource: "role/" + d.RoleName}.String(), id, nil
 }
@@ -499,7 +500,7 @@ func (a *App) AddAccount(d AccountDraft) error {
 	}
 	acct := config.Account{Name: d.Name, AccountID: d.AccountID, RoleARN: roleARN, Identity: d.Identity, Region: d.Region}
 	if d.ExternalID != "" {
-		if err := config.ValidExternalID(d.ExternalID); err != nil {
+		if err := awsname.ValidExternalID(d.ExternalID); err != nil {
 			return err
 		}
 		acct.HasExternalID = true

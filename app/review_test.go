@@ -15,6 +15,7 @@ import (
 	"github.com/lanyard-app/lanyard/app/secrets"
 	"github.com/lanyard-app/lanyard/broker/p11"
 	"github.com/lanyard-app/lanyard/broker/p11/p11test"
+	"github.com/lanyard-app/lanyard/broker/pin"
 )
 
 // rememberingBed is a token identity that opted into remembering its PIN.
@@ -172,7 +173,7 @@ func TestAgentErrorsKeepTheirMeaning(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	c, err := agent.DialPath(ctx, path)
+	c, err := agent.DialPath(ctx, path, a.ConfigDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,12 +212,73 @@ func TestTemplateOfASavedRoleKeepsItsPathAndPolicies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`Path: "/team/ops/"`, `Default: "Admin"`, "policy/PowerUserAccess", "ext-for-ops-1234"} {
+	for _, want := range []string{`Path: /team/ops/`, `Default: Admin`, "policy/PowerUserAccess", "ext-for-ops-1234"} {
 		if !strings.Contains(tpl.CloudFormation, want) {
 			t.Errorf("template lacks %s:\n%s", want, tpl.CloudFormation)
 		}
 	}
 	if strings.Contains(tpl.CloudFormation, "ReadOnlyAccess") {
 		t.Error("the default policy was granted besides the chosen one")
+	}
+}
+
+// TestAgentRefusesBadInputBeforeSigningIn sends the agent requests with
+// bad input for a configured account: each is refused as a bad request
+// (HTTP 400) with the reason, before any sign-in could ask for a PIN.
+func TestAgentRefusesBadInputBeforeSigningIn(t *testing.T) {
+	dir := t.TempDir()
+	asked := 0
+	a, err := app.New(app.Options{ConfigDir: dir, Store: secrets.NewMemory(), Prompter: pin.PrompterFunc(func(context.Context, pin.Request) (string, error) {
+		asked++
+		return "", pin.ErrCancelled
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := a.AddIdentity(demoIdentity(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := config.Update(dir, func(c *config.Config) error {
+		return c.AddAccount(config.Account{Name: "ops", AccountID: "111111111111", RoleARN: "arn:aws:iam::111111111111:role/Admin", Identity: "id"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	sockDir := t.TempDir()
+	if err := os.Chmod(sockDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(sockDir, "agent.sock")
+	srv, err := agent.Serve(ctx, a.AgentBackend(), agent.Options{Path: path, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	c, err := agent.DialPath(ctx, path, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cases := map[string]func() error{
+		"no account": func() error { _, err := c.Credentials(ctx, ""); return err },
+		"format":     func() error { _, err := c.Env(ctx, "ops", "cmd.exe /c"); return err },
+		"audience":   func() error { _, _, err := c.Token(ctx, "ops", nil, "", 0, nil); return err },
+		"algorithm":  func() error { _, _, err := c.Token(ctx, "ops", []string{"https://a"}, "none", 0, nil); return err },
+		"duration": func() error {
+			_, _, err := c.Token(ctx, "ops", []string{"https://a"}, "", time.Nanosecond, nil)
+			return err
+		},
+		"region":  func() error { _, err := c.ConsoleURL(ctx, "ops", "s3", "../../evil"); return err },
+		"service": func() error { _, err := c.ConsoleURL(ctx, "ops", "no-such-service", ""); return err },
+	}
+	for name, call := range cases {
+		err := call()
+		if agent.CodeOf(err) != agent.CodeBadRequest || err.Error() == "" {
+			t.Errorf("%s: %v (code %q), want a bad request with its reason", name, err, agent.CodeOf(err))
+		}
+	}
+	if asked != 0 {
+		t.Errorf("bad input cost %d PIN prompts", asked)
 	}
 }

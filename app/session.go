@@ -3,7 +3,7 @@ package app
 import (
 	"context"
 	"errors"
-	"strings"
+	"fmt"
 	"sync"
 	"time"
 
@@ -34,8 +34,7 @@ type session struct {
 	// neither updates the state nor lands in the current cache.
 	gen      int
 	state    SessionState
-	expires  time.Time // the real expiry of the credentials realKey names
-	realKey  string
+	expires  time.Time // the real expiry of the newest credentials
 	err      error
 	lastUsed time.Time
 	fetches  int
@@ -48,10 +47,43 @@ func newSession(inner aws.CredentialsProvider, now func() time.Time, onChange fu
 }
 
 func (s *session) newCache(gen int) *aws.CredentialsCache {
-	return aws.NewCredentialsCache(aws.CredentialsProviderFunc(func(ctx context.Context) (aws.Credentials, error) {
-		return s.fetch(ctx, gen)
-	}), func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = refreshWindow })
+	return aws.NewCredentialsCache(cacheSource{s, gen}, func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = refreshWindow })
 }
+
+// cacheSource is what a session's CredentialsCache refreshes from. It
+// implements the cache's AdjustExpiresBy hook itself, so the early expiry the
+// cache keeps is exactly refreshWindow before the real one, and Retrieve can
+// hand out the real expiry by undoing exactly that.
+type cacheSource struct {
+	s   *session
+	gen int
+}
+
+func (c cacheSource) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	creds, err := c.s.fetch(ctx, c.gen)
+	if err != nil {
+		return aws.Credentials{}, fetchError{err}
+	}
+	return creds, nil
+}
+
+// AdjustExpiresBy moves the expiry the cache checks by d (-refreshWindow).
+func (cacheSource) AdjustExpiresBy(creds aws.Credentials, d time.Duration) (aws.Credentials, error) {
+	if d != -refreshWindow {
+		return creds, fmt.Errorf("credential cache asked for an expiry window of %s, configured %s", -d, refreshWindow)
+	}
+	if creds.CanExpire && !creds.Expires.IsZero() {
+		creds.Expires = creds.Expires.Add(d)
+	}
+	return creds, nil
+}
+
+// fetchError marks a failure of the session's own provider, so Retrieve can
+// hand the cause to the person without the cache's wrapping.
+type fetchError struct{ err error }
+
+func (e fetchError) Error() string { return e.err.Error() }
+func (e fetchError) Unwrap() error { return e.err }
 
 // Retrieve returns cached credentials, refreshing them when fewer than
 // refreshWindow remain.
@@ -62,21 +94,19 @@ func (s *session) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	s.mu.Unlock()
 	creds, err := cache.Retrieve(ctx)
 	if err != nil {
-		// The cache wraps failures in "failed to refresh cached credentials";
-		// the person needs the cause in plain words, not that.
-		if inner := errors.Unwrap(err); inner != nil && strings.HasPrefix(err.Error(), "failed to refresh cached credentials") {
-			err = inner
+		// The cache wraps failures of the provider in its own words; the
+		// person needs the cause in plain words, not that.
+		var fe fetchError
+		if errors.As(err, &fe) {
+			err = fe.err
 		}
 		return aws.Credentials{}, err
 	}
-	// The cache moved Expires forward by the window so that it refreshes in
-	// time; consumers (credential_process, the SDKs) should see the real
-	// expiry and apply their own margin.
-	s.mu.Lock()
-	if creds.AccessKeyID == s.realKey {
-		creds.Expires = s.expires
+	// Consumers (credential_process, the SDKs) get the real expiry and
+	// apply their own margin.
+	if creds.CanExpire && !creds.Expires.IsZero() {
+		creds.Expires = creds.Expires.Add(refreshWindow)
 	}
-	s.mu.Unlock()
 	return creds, nil
 }
 
@@ -91,7 +121,7 @@ func (s *session) fetch(ctx context.Context, gen int) (aws.Credentials, error) {
 			s.state, s.err = StateError, err
 			return
 		}
-		s.state, s.expires, s.realKey = StateActive, creds.Expires, creds.AccessKeyID
+		s.state, s.expires = StateActive, creds.Expires
 	})
 	return creds, err
 }
@@ -118,7 +148,7 @@ func (s *session) Forget() {
 	s.mu.Lock()
 	s.gen++
 	s.cache = s.newCache(s.gen)
-	s.state, s.expires, s.realKey, s.err = StateSignedOut, time.Time{}, "", nil
+	s.state, s.expires, s.err = StateSignedOut, time.Time{}, nil
 	s.mu.Unlock()
 }
 

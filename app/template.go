@@ -3,138 +3,179 @@ package app
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"go.yaml.in/yaml/v3"
 
-	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/broker/awsname"
 )
 
 // defaultPolicy is what a connected role may do unless the person chooses.
 const defaultPolicy = "ReadOnlyAccess"
 
-var (
-	accountIDPattern  = regexp.MustCompile(`^[0-9]{12}$`)
-	roleNamePattern   = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	policyNamePattern = regexp.MustCompile(`^[\w+=,.@/-]{1,128}$`)
-	rolePathPattern   = regexp.MustCompile(`^/([\x21-\x7e]*/)?$`)
+// The CloudFormation template is built as data and marshalled, so no value
+// (a role name, an ARN, an ExternalId) can change its structure. Struct
+// fields keep the order a person reading the template expects.
+type (
+	cfnTemplate struct {
+		AWSTemplateFormatVersion string        `yaml:"AWSTemplateFormatVersion"`
+		Description              string        `yaml:"Description"`
+		Parameters               cfnParameters `yaml:"Parameters"`
+		Resources                cfnResources  `yaml:"Resources"`
+		Outputs                  cfnOutputs    `yaml:"Outputs"`
+	}
+	cfnParameters struct {
+		RoleName   cfnParameter `yaml:"RoleName"`
+		ExternalID cfnParameter `yaml:"ExternalId"`
+	}
+	cfnParameter struct {
+		Type           string `yaml:"Type"`
+		NoEcho         bool   `yaml:"NoEcho,omitempty"`
+		MinLength      int    `yaml:"MinLength,omitempty"`
+		MaxLength      int    `yaml:"MaxLength,omitempty"`
+		AllowedPattern string `yaml:"AllowedPattern,omitempty"`
+		Default        string `yaml:"Default"`
+	}
+	cfnResources struct {
+		Role cfnRole `yaml:"LanyardRole"`
+	}
+	cfnRole struct {
+		Type       string            `yaml:"Type"`
+		Properties cfnRoleProperties `yaml:"Properties"`
+	}
+	cfnRoleProperties struct {
+		RoleName                 cfnRef         `yaml:"RoleName"`
+		Path                     string         `yaml:"Path"`
+		MaxSessionDuration       int            `yaml:"MaxSessionDuration"`
+		AssumeRolePolicyDocument policyDocument `yaml:"AssumeRolePolicyDocument"`
+		ManagedPolicyArns        []any          `yaml:"ManagedPolicyArns"`
+	}
+	cfnOutputs struct {
+		RoleArn struct {
+			Value map[string][]string `yaml:"Value"`
+		} `yaml:"RoleArn"`
+	}
+	// cfnRef is CloudFormation's Ref intrinsic, written out in full so the
+	// template needs no YAML tags.
+	cfnRef struct {
+		Ref string `yaml:"Ref"`
+	}
 )
 
-// trustPolicy is the IAM trust policy of a connected role: only the
-// identity's hub role, only with the ExternalId, and the two extra actions a
-// Roles Anywhere session needs (it always carries a SourceIdentity, and may
-// carry tags).
-func trustPolicy(hubRoleARN, externalID string) (string, error) {
-	doc := map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []any{map[string]any{
-			"Sid":       "LanyardHubRole",
-			"Effect":    "Allow",
-			"Principal": map[string]any{"AWS": hubRoleARN},
-			"Action":    []string{"sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"},
-			"Condition": map[string]any{"StringEquals": map[string]string{"sts:ExternalId": externalID}},
-		}},
-	}
-	b, err := json.MarshalIndent(doc, "", "  ")
-	return string(b), err
+// policyDocument is an IAM policy, shared by the template and the trust
+// policy printed on its own, so the two can never disagree.
+type policyDocument struct {
+	Version   string            `json:"Version" yaml:"Version"`
+	Statement []policyStatement `json:"Statement" yaml:"Statement"`
 }
 
-// policyARN turns "ReadOnlyAccess" into a partition-neutral CloudFormation
-// expression and passes full ARNs through.
-func policyARN(p string) (string, error) {
+type policyStatement struct {
+	Sid       string                    `json:"Sid" yaml:"Sid"`
+	Effect    string                    `json:"Effect" yaml:"Effect"`
+	Principal map[string]string         `json:"Principal" yaml:"Principal"`
+	Action    []string                  `json:"Action" yaml:"Action"`
+	Condition map[string]map[string]any `json:"Condition" yaml:"Condition"`
+}
+
+// hubTrust is the IAM trust policy of a connected role: only the identity's
+// hub role, only with the ExternalId, and the two extra actions a Roles
+// Anywhere session needs (it always carries a SourceIdentity, and may carry
+// tags). externalID is the literal value or, in the template, a Ref to the
+// parameter.
+func hubTrust(hubRoleARN string, externalID any) policyDocument {
+	return policyDocument{
+		Version: "2012-10-17",
+		Statement: []policyStatement{{
+			Sid:       "LanyardHubRole",
+			Effect:    "Allow",
+			Principal: map[string]string{"AWS": hubRoleARN},
+			Action:    []string{"sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"},
+			Condition: map[string]map[string]any{"StringEquals": {"sts:ExternalId": externalID}},
+		}},
+	}
+}
+
+// policyARN turns "ReadOnlyAccess" into a partition-neutral Fn::Sub and
+// passes full ARNs through.
+func policyARN(p string) (any, error) {
 	if strings.HasPrefix(p, "arn:") {
 		if _, err := arn.Parse(p); err != nil {
-			return "", fmt.Errorf("policy %q is not a valid ARN", p)
+			return nil, fmt.Errorf("policy %q is not a valid ARN", p)
 		}
-		return fmt.Sprintf("%q", p), nil
+		return p, nil
 	}
-	if !policyNamePattern.MatchString(p) {
-		return "", fmt.Errorf("policy %q is neither an AWS managed policy name nor an ARN", p)
+	if !awsname.IsPolicyName(p) {
+		return nil, fmt.Errorf("policy %q is neither an AWS managed policy name nor an ARN", p)
 	}
-	return fmt.Sprintf("!Sub \"arn:${AWS::Partition}:iam::aws:policy/%s\"", p), nil
+	return map[string]string{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/" + p}, nil
 }
 
 // buildTemplate renders the CloudFormation template and trust policy that
 // create the connected role in the target account.
 func buildTemplate(d AccountDraft, hubRoleARN string) (Template, error) {
-	if !accountIDPattern.MatchString(d.AccountID) {
-		return Template{}, fmt.Errorf("account id %q must be 12 digits", d.AccountID)
+	if err := CheckAccountID(d.AccountID); err != nil {
+		return Template{}, fmt.Errorf("account id %q: %w", d.AccountID, err)
 	}
-	if !roleNamePattern.MatchString(d.RoleName) {
-		return Template{}, fmt.Errorf("role name %q may use only letters, digits and +=,.@_- (at most 64)", d.RoleName)
+	if err := CheckRoleName(d.RoleName); err != nil {
+		return Template{}, fmt.Errorf("role name %q: %w", d.RoleName, err)
 	}
 	if d.ExternalID == "" {
 		return Template{}, fmt.Errorf("no ExternalId: generate one first")
 	}
-	if err := config.ValidExternalID(d.ExternalID); err != nil {
-		return Template{}, err
-	}
-	trust, err := trustPolicy(hubRoleARN, d.ExternalID)
-	if err != nil {
+	if err := awsname.ValidExternalID(d.ExternalID); err != nil {
 		return Template{}, err
 	}
 	policies := d.ManagedPolicyARNs
 	if len(policies) == 0 {
 		policies = []string{defaultPolicy}
 	}
-	var pl strings.Builder
+	var policyARNs []any
 	for _, p := range policies {
-		expr, err := policyARN(p)
+		v, err := policyARN(p)
 		if err != nil {
 			return Template{}, err
 		}
-		fmt.Fprintf(&pl, "        - %s\n", expr)
+		policyARNs = append(policyARNs, v)
 	}
 	path := d.RolePath
 	if path == "" {
 		path = "/"
 	}
-	if !rolePathPattern.MatchString(path) {
+	if !awsname.IsRolePath(path) {
 		return Template{}, fmt.Errorf("role path %q must start and end with / (like /ops/)", path)
 	}
-	var t strings.Builder
-	fmt.Fprintf(&t, `AWSTemplateFormatVersion: "2010-09-09"
-Description: >-
-  Role %s, assumed through Lanyard by the IAM Roles Anywhere session of
-  %s, guarded by an ExternalId.
-Parameters:
-  RoleName:
-    Type: String
-    Default: %q
-  ExternalId:
-    Type: String
-    NoEcho: true
-    MinLength: 2
-    MaxLength: 1224
-    AllowedPattern: '[\w+=,.@:/-]*'
-    Default: %q
-Resources:
-  LanyardRole:
-    Type: AWS::IAM::Role
-    Properties:
-      RoleName: !Ref RoleName
-      Path: %q
-      # Role chaining caps the session at one hour whatever is set here.
-      MaxSessionDuration: 3600
-      AssumeRolePolicyDocument:
-        Version: "2012-10-17"
-        Statement:
-          - Sid: LanyardHubRole
-            Effect: Allow
-            Principal:
-              AWS: %q
-            Action:
-              - sts:AssumeRole
-              - sts:SetSourceIdentity
-              - sts:TagSession
-            Condition:
-              StringEquals:
-                sts:ExternalId: !Ref ExternalId
-      ManagedPolicyArns:
-%sOutputs:
-  RoleArn:
-    Value: !GetAtt LanyardRole.Arn
-`, d.RoleName, hubRoleARN, d.RoleName, d.ExternalID, path, hubRoleARN, pl.String())
-	return Template{CloudFormation: t.String(), TrustPolicy: trust}, nil
+
+	tpl := cfnTemplate{
+		AWSTemplateFormatVersion: "2010-09-09",
+		Description: fmt.Sprintf("Role %s, assumed through Lanyard by the IAM Roles Anywhere session of %s, guarded by an ExternalId. "+
+			"Role chaining caps its sessions at one hour, so MaxSessionDuration is 3600.", d.RoleName, hubRoleARN),
+		Parameters: cfnParameters{
+			RoleName: cfnParameter{Type: "String", Default: d.RoleName},
+			ExternalID: cfnParameter{Type: "String", NoEcho: true, MinLength: 2, MaxLength: 1224,
+				AllowedPattern: awsname.ExternalIDPattern + "*", Default: d.ExternalID},
+		},
+		Resources: cfnResources{Role: cfnRole{
+			Type: "AWS::IAM::Role",
+			Properties: cfnRoleProperties{
+				RoleName:                 cfnRef{Ref: "RoleName"},
+				Path:                     path,
+				MaxSessionDuration:       3600,
+				AssumeRolePolicyDocument: hubTrust(hubRoleARN, cfnRef{Ref: "ExternalId"}),
+				ManagedPolicyArns:        policyARNs,
+			},
+		}},
+	}
+	tpl.Outputs.RoleArn.Value = map[string][]string{"Fn::GetAtt": {"LanyardRole", "Arn"}}
+	var cfn strings.Builder
+	enc := yaml.NewEncoder(&cfn)
+	enc.SetIndent(2)
+	if err := enc.Encode(tpl); err != nil {
+		return Template{}, err
+	}
+	trust, err := json.MarshalIndent(hubTrust(hubRoleARN, d.ExternalID), "", "  ")
+	if err != nil {
+		return Template{}, err
+	}
+	return Template{CloudFormation: cfn.String(), TrustPolicy: string(trust)}, nil
 }

@@ -132,8 +132,6 @@ type Template struct {
 	CloudFormation string
 	// TrustPolicy is the role's trust policy JSON.
 	TrustPolicy string
-	// QuickCreateURL opens the CloudFormation console with the template, when a template URL is configured.
-	QuickCreateURL string
 }
 
 // VerifyResult is what `account verify` proved.

@@ -145,9 +145,6 @@ func (u *UI) Stop() {
 	}
 }
 
-// Prompter is the PIN prompter to hand to the backend.
-func (u *UI) Prompter() *PINPrompter { return u.prompter }
-
 // notifyChanged asks for a re-read; many calls while one is pending coalesce.
 func (u *UI) notifyChanged() {
 	select {

@@ -3,8 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"regexp"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -16,27 +14,20 @@ import (
 	"github.com/lanyard-app/lanyard/app"
 )
 
-var (
-	accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
-	// roleNamePattern is IAM's role name alphabet and length.
-	roleNamePattern = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
-)
+// fieldProblem turns app's verdict on a field into the sentence shown under it.
+func fieldProblem(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg := err.Error()
+	return strings.ToUpper(msg[:1]) + msg[1:] + "."
+}
 
 // validateAccountID explains what is wrong with an account id field.
-func validateAccountID(s string) string {
-	if accountIDPattern.MatchString(s) {
-		return ""
-	}
-	return "An AWS account id is exactly 12 digits, e.g. 123456789012 (no dashes)."
-}
+func validateAccountID(s string) string { return fieldProblem(app.CheckAccountID(s)) }
 
 // validateRoleName explains what is wrong with a role name field.
-func validateRoleName(s string) string {
-	if roleNamePattern.MatchString(s) {
-		return ""
-	}
-	return "A role name is 1–64 characters of letters, digits and + = , . @ _ - (no spaces or slashes)."
-}
+func validateRoleName(s string) string { return fieldProblem(app.CheckRoleName(s)) }
 
 // wizardWindow connects an account: details → template to deploy →
 // verify → saved. Every backend step runs off the UI goroutine and its
@@ -110,12 +101,12 @@ func (w *wizardWindow) showDetails() {
 	}
 	w.accountIDErr, w.roleNameErr, w.detailsErr = errorLabel(), errorLabel(), errorLabel()
 	w.accountID.OnChanged = func(s string) {
-		if accountIDPattern.MatchString(strings.TrimSpace(s)) {
+		if app.CheckAccountID(strings.TrimSpace(s)) == nil {
 			showError(w.accountIDErr, "")
 		}
 	}
 	w.roleName.OnChanged = func(s string) {
-		if roleNamePattern.MatchString(strings.TrimSpace(s)) {
+		if app.CheckRoleName(strings.TrimSpace(s)) == nil {
 			showError(w.roleNameErr, "")
 		}
 	}
@@ -189,11 +180,6 @@ func (w *wizardWindow) showTemplate() {
 		container.NewTabItem("Trust policy", container.NewBorder(nil, w.fileButtons(w.tmpl.TrustPolicy, "lanyard-"+w.draft.AccountID+"-trust.json"), nil, nil, trust)),
 	)
 	top := container.NewVBox(heading)
-	if w.tmpl.QuickCreateURL != "" {
-		if link, err := url.Parse(w.tmpl.QuickCreateURL); err == nil {
-			top.Add(widget.NewHyperlink("Open the CloudFormation quick-create page", link))
-		}
-	}
 	back := widget.NewButtonWithIcon("Back", theme.NavigateBackIcon(), w.showDetails)
 	next := widget.NewButtonWithIcon("Next: verify", theme.NavigateNextIcon(), w.showVerify)
 	next.Importance = widget.HighImportance

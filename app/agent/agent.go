@@ -2,6 +2,11 @@
 // app (or headless `lanyard agent`) serves every CLI command, so one hardware
 // login serves every terminal, credential_process and SDK on the desktop.
 //
+// An agent belongs to exactly one configuration directory: its socket is
+// named after it (PathFor), and every request names the client's
+// configuration (ConfigKey), which the agent checks, so a command never
+// receives another configuration's accounts.
+//
 // The wire is HTTP/1.1 with JSON bodies: simple to debug with curl. On Linux
 // and macOS it runs over a Unix socket in a 0700 directory owned by the user,
 // the socket is 0600, and every connection's peer uid is checked against ours
@@ -17,7 +22,10 @@ package agent
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -42,6 +50,9 @@ type Backend interface {
 	Status(ctx context.Context) (any, error)
 	// Lock forgets the PIN and every session.
 	Lock()
+	// ConfigDir is the configuration directory the backend serves: an agent
+	// belongs to exactly one configuration, and refuses clients of another.
+	ConfigDir() string
 }
 
 // Error codes sent with every error.
@@ -56,6 +67,9 @@ const (
 	CodeDenied = "denied"
 	// CodeBadRequest: the request itself was malformed.
 	CodeBadRequest = "bad-request"
+	// CodeOtherConfig: the agent serves another configuration than the
+	// client's; the client must not use it.
+	CodeOtherConfig = "other-config"
 	// CodeTimeout: the backend gave up waiting.
 	CodeTimeout = "timeout"
 	// CodeFailed: any other failure; the message says what happened.
@@ -126,5 +140,24 @@ var ErrNoAgent = errors.New("no Lanyard agent is running")
 var ErrAlreadyRunning = errors.New("an agent is already running")
 
 // EnvSocket overrides the channel's location (the socket path; on Windows the
-// endpoint file).
+// pipe name).
 const EnvSocket = "LANYARD_AGENT_SOCKET"
+
+// ConfigKey names a configuration directory on the channel: a short hash of
+// its absolute, symlink-resolved path, so that two spellings of one
+// directory meet the same agent and two directories never do.
+func ConfigKey(configDir string) string {
+	sum := sha256.Sum256([]byte(canonicalDir(configDir)))
+	return hex.EncodeToString(sum[:8])
+}
+
+func canonicalDir(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return filepath.Clean(dir)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real
+	}
+	return abs
+}

@@ -75,6 +75,11 @@ func (b *testBackend) Status(context.Context) (any, error) {
 
 func (b *testBackend) Lock() { b.locked.Store(true) }
 
+// testConfigDir is the configuration the test agents serve.
+const testConfigDir = "/nonexistent/lanyard-test/config"
+
+func (b *testBackend) ConfigDir() string { return testConfigDir }
+
 func newBackend() *testBackend { return &testBackend{cancelled: make(chan struct{})} }
 
 // socketPath returns a socket path in a fresh private directory.
@@ -100,7 +105,7 @@ func serve(t *testing.T, b Backend, path string) *Server {
 
 func dial(t *testing.T, path string) *Client {
 	t.Helper()
-	c, err := DialPath(context.Background(), path)
+	c, err := DialPath(context.Background(), path, testConfigDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +205,7 @@ func TestClientCancellationReachesBackend(t *testing.T) {
 
 func TestNoAgent(t *testing.T) {
 	path := socketPath(t)
-	_, err := DialPath(context.Background(), path)
+	_, err := DialPath(context.Background(), path, testConfigDir)
 	if !errors.Is(err, ErrNoAgent) {
 		t.Fatalf("no socket: %v", err)
 	}
@@ -212,13 +217,13 @@ func TestNoAgent(t *testing.T) {
 	os.MkdirAll(filepath.Dir(path), 0o700)
 	leaveStaleSocket(t, path)
 	start := time.Now()
-	if _, err := DialPath(context.Background(), path); !errors.Is(err, ErrNoAgent) {
+	if _, err := DialPath(context.Background(), path, testConfigDir); !errors.Is(err, ErrNoAgent) {
 		t.Fatalf("stale socket: %v", err)
 	}
 	t.Logf("stale socket detected in %v", time.Since(start))
 
 	t.Setenv(EnvSocket, path)
-	if _, err := Dial(context.Background()); !errors.Is(err, ErrNoAgent) {
+	if _, err := Dial(context.Background(), testConfigDir); !errors.Is(err, ErrNoAgent) {
 		t.Fatalf("Dial via %s: %v", EnvSocket, err)
 	}
 }
@@ -300,7 +305,7 @@ func TestServeStopsWithContext(t *testing.T) {
 	}
 	cancel()
 	<-s.Done()
-	if _, err := DialPath(context.Background(), path); !errors.Is(err, ErrNoAgent) {
+	if _, err := DialPath(context.Background(), path, testConfigDir); !errors.Is(err, ErrNoAgent) {
 		t.Fatalf("agent still reachable after its context ended: %v", err)
 	}
 }
@@ -326,24 +331,61 @@ func TestRefusesLooseDirectory(t *testing.T) {
 	}
 }
 
-func TestDefaultPath(t *testing.T) {
+func TestPathFor(t *testing.T) {
 	t.Setenv(EnvSocket, "")
 	t.Setenv("XDG_RUNTIME_DIR", "/run/user/1000")
-	p, err := DefaultPath()
+	p, err := PathFor(testConfigDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p != "/run/user/1000/lanyard/agent.sock" {
-		t.Errorf("with XDG_RUNTIME_DIR: %s", p)
+	want := "/run/user/1000/lanyard/agent-" + ConfigKey(testConfigDir) + ".sock"
+	if p != want {
+		t.Errorf("with XDG_RUNTIME_DIR: %s, want %s", p, want)
+	}
+	if other, _ := PathFor(testConfigDir + "-other"); other == p {
+		t.Errorf("two configurations share the socket %s", p)
+	}
+	// Two spellings of one directory meet one agent.
+	dir := t.TempDir()
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := PathFor(dir)
+	b, _ := PathFor(link + "/")
+	if a != b {
+		t.Errorf("a directory and a symlink to it get different agents: %s, %s", a, b)
 	}
 	t.Setenv("XDG_RUNTIME_DIR", "")
-	p, _ = DefaultPath()
-	if want := filepath.Join(os.TempDir(), fmt.Sprintf("lanyard-%d", os.Geteuid()), "agent.sock"); p != want {
+	p, _ = PathFor(testConfigDir)
+	if want := filepath.Join(os.TempDir(), fmt.Sprintf("lanyard-%d", os.Geteuid()), "agent-"+ConfigKey(testConfigDir)+".sock"); p != want {
 		t.Errorf("without XDG_RUNTIME_DIR: %s, want %s", p, want)
 	}
 	t.Setenv(EnvSocket, "/somewhere/else.sock")
-	if p, _ := DefaultPath(); p != "/somewhere/else.sock" {
+	if p, _ := PathFor(testConfigDir); p != "/somewhere/else.sock" {
 		t.Errorf("override ignored: %s", p)
+	}
+}
+
+// TestOtherConfigurationRefused: a client of another configuration gets
+// nothing from the agent, whether it checks the handshake (Dial) or speaks
+// to the channel directly, and the refusal names both configurations.
+func TestOtherConfigurationRefused(t *testing.T) {
+	b := newBackend()
+	path := socketPath(t)
+	serve(t, b, path)
+	_, err := DialPath(context.Background(), path, "/home/alice/other-config")
+	if CodeOf(err) != CodeOtherConfig || !strings.Contains(err.Error(), testConfigDir) || !strings.Contains(err.Error(), "/home/alice/other-config") {
+		t.Fatalf("dial for another configuration: %v (code %s)", err, CodeOf(err))
+	}
+	// A client that skips the handshake is refused on every call.
+	c := dial(t, path)
+	c.configKey = ConfigKey("/home/alice/other-config")
+	if _, err := c.Credentials(context.Background(), "prod"); CodeOf(err) != CodeOtherConfig {
+		t.Fatalf("credentials for another configuration: %v", err)
+	}
+	if n := b.credentialsCalls.Load(); n != 0 {
+		t.Fatalf("the backend served %d calls of another configuration", n)
 	}
 }
 
@@ -386,7 +428,7 @@ func BenchmarkCredentials(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	c, err := DialPath(context.Background(), path)
+	c, err := DialPath(context.Background(), path, testConfigDir)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -408,7 +450,7 @@ func BenchmarkDialAndCredentials(b *testing.B) {
 	}
 	defer s.Close()
 	for b.Loop() {
-		c, err := DialPath(context.Background(), path)
+		c, err := DialPath(context.Background(), path, testConfigDir)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -440,7 +482,7 @@ func TestHungAgentIsNoAgent(t *testing.T) {
 	saved := pingTimeout
 	pingTimeout = 200 * time.Millisecond
 	t.Cleanup(func() { pingTimeout = saved })
-	if _, err := DialPath(context.Background(), path); !errors.Is(err, ErrNoAgent) || !strings.Contains(err.Error(), "did not answer") {
+	if _, err := DialPath(context.Background(), path, testConfigDir); !errors.Is(err, ErrNoAgent) || !strings.Contains(err.Error(), "did not answer") {
 		t.Fatalf("hung agent: %v", err)
 	}
 }

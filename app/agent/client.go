@@ -21,25 +21,28 @@ var pingTimeout = 3 * time.Second
 
 // Client talks to a running agent. It is safe for concurrent use.
 type Client struct {
-	http  *http.Client
-	token string
+	http      *http.Client
+	token     string
+	configKey string
 	// PID is the agent's process id, Version its build version.
 	PID     int
 	Version string
 }
 
-// Dial connects to the agent at DefaultPath. It returns an error wrapping
-// ErrNoAgent, quickly, when none runs there.
-func Dial(ctx context.Context) (*Client, error) {
-	path, err := DefaultPath()
+// Dial connects to the agent of the configuration in configDir. It returns
+// an error wrapping ErrNoAgent, quickly, when none runs.
+func Dial(ctx context.Context, configDir string) (*Client, error) {
+	path, err := PathFor(configDir)
 	if err != nil {
 		return nil, err
 	}
-	return DialPath(ctx, path)
+	return DialPath(ctx, path, configDir)
 }
 
-// DialPath connects to the agent at path (see Options.Path).
-func DialPath(ctx context.Context, path string) (*Client, error) {
+// DialPath connects to the agent at path (see Options.Path), which must
+// serve the configuration in configDir: an agent of another configuration
+// is refused with an error naming both (code CodeOtherConfig).
+func DialPath(ctx context.Context, path, configDir string) (*Client, error) {
 	dial, token, err := dialEndpoint(path)
 	if err != nil {
 		return nil, err
@@ -52,7 +55,7 @@ func DialPath(ctx context.Context, path string) (*Client, error) {
 		// The agent is local: never send its traffic to a proxy.
 		Proxy: nil,
 	}
-	c := &Client{http: &http.Client{Transport: transport}, token: token}
+	c := &Client{http: &http.Client{Transport: transport}, token: token, configKey: ConfigKey(configDir)}
 	// The ping's connection stays open for the first real call.
 	var ping pingResponse
 	probeCtx, cancel := context.WithTimeout(ctx, pingTimeout)
@@ -62,14 +65,29 @@ func DialPath(ctx context.Context, path string) (*Client, error) {
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 			return nil, fmt.Errorf("%w: the agent at %s did not answer within %v", ErrNoAgent, path, pingTimeout)
 		}
+		if CodeOf(err) == CodeOtherConfig {
+			return nil, otherConfig(path, err.Error(), configDir)
+		}
 		return nil, err
 	}
 	if ping.PID == 0 {
 		c.Close()
 		return nil, errNotAgent
 	}
+	if ConfigKey(ping.ConfigDir) != c.configKey {
+		c.Close()
+		return nil, otherConfig(path, "it serves the configuration in "+ping.ConfigDir, configDir)
+	}
 	c.PID, c.Version = ping.PID, ping.Version
 	return c, nil
+}
+
+// otherConfig is the refusal of an agent that serves another configuration.
+func otherConfig(path, detail, configDir string) error {
+	return &Error{Code: CodeOtherConfig, Message: fmt.Sprintf(
+		"refusing the Lanyard agent at %s: %s, but this command uses the configuration in %s; "+
+			"unset %s (or point it at this configuration's agent) or set LANYARD_CONFIG_DIR to the agent's configuration",
+		path, detail, configDir, EnvSocket)}
 }
 
 // Close releases idle connections.
@@ -140,6 +158,7 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
+	req.Header.Set(headerConfig, c.configKey)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {

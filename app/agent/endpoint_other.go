@@ -13,13 +13,15 @@ import (
 // and the agent never serves without them.
 var errUnsupported = errors.New("the Lanyard agent channel is not supported on this operating system")
 
-// DefaultPath reports that the channel is unsupported here.
-func DefaultPath() (string, error) { return "", errUnsupported }
+// PathFor reports that the channel is unsupported here.
+func PathFor(string) (string, error) { return "", errUnsupported }
 
-type endpoint struct{ listener net.Listener }
+type endpoint struct{}
 
-func (e *endpoint) authorize(*http.Request) bool { return false }
-func (e *endpoint) close() error                 { return nil }
+func (e *endpoint) authorize(*http.Request) bool           { return false }
+func (e *endpoint) close() error                           { return nil }
+func (e *endpoint) listener() net.Listener                 { return nil }
+func (e *endpoint) recheck() (net.Listener, func(), error) { return nil, nil, nil }
 
 func openEndpoint(string, func(string, ...any)) (*endpoint, error) { return nil, errUnsupported }
 

@@ -22,9 +22,9 @@ import (
 	"time"
 )
 
-// DefaultPath is the endpoint file: $LANYARD_AGENT_SOCKET, else
-// %LOCALAPPDATA%\lanyard\agent.json.
-func DefaultPath() (string, error) {
+// PathFor is the endpoint file of the configuration in configDir:
+// $LANYARD_AGENT_SOCKET, else %LOCALAPPDATA%\lanyard\agent-<ConfigKey>.json.
+func PathFor(configDir string) (string, error) {
 	if p := os.Getenv(EnvSocket); p != "" {
 		return p, nil
 	}
@@ -32,7 +32,7 @@ func DefaultPath() (string, error) {
 	if base == "" {
 		return "", errors.New("LOCALAPPDATA is not set: cannot place the agent endpoint file")
 	}
-	return filepath.Join(base, "lanyard", "agent.json"), nil
+	return filepath.Join(base, "lanyard", "agent-"+ConfigKey(configDir)+".json"), nil
 }
 
 // endpointFile is what the agent publishes for its clients.
@@ -43,17 +43,22 @@ type endpointFile struct {
 }
 
 type endpoint struct {
-	listener net.Listener
-	path     string
-	token    string
+	ln    net.Listener
+	path  string
+	token string
 }
+
+func (e *endpoint) listener() net.Listener { return e.ln }
+
+// recheck has nothing to do: the endpoint file is only read when dialing.
+func (e *endpoint) recheck() (net.Listener, func(), error) { return nil, nil, nil }
 
 func (e *endpoint) authorize(r *http.Request) bool {
 	return subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+e.token)) == 1
 }
 
 func (e *endpoint) close() error {
-	err := ignoreClosed(e.listener.Close())
+	err := ignoreClosed(e.ln.Close())
 	// Remove the file only while it still names us.
 	if f, readErr := readEndpointFile(e.path); readErr == nil && f.Token == e.token {
 		os.Remove(e.path)
@@ -110,7 +115,7 @@ func openEndpoint(path string, logf func(string, ...any)) (*endpoint, error) {
 		ln.Close()
 		return nil, fmt.Errorf("cannot write the agent endpoint file %s: %w", path, err)
 	}
-	return &endpoint{listener: ln, path: path, token: token}, nil
+	return &endpoint{ln: ln, path: path, token: token}, nil
 }
 
 func dialEndpoint(path string) (func(ctx context.Context) (net.Conn, error), string, error) {

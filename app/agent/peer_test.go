@@ -4,6 +4,7 @@ package agent
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,7 +39,7 @@ func rawPing(path string) string {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(5 * time.Second))
-	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: lanyard-agent\r\n\r\n", pathPing)
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: lanyard-agent\r\n%s: %s\r\n\r\n", pathPing, headerConfig, ConfigKey(testConfigDir))
 	line, err := bufio.NewReader(conn).ReadString('\n')
 	if err == io.EOF || (err != nil && strings.Contains(err.Error(), "reset")) {
 		return "refused"
@@ -75,7 +77,17 @@ func TestPeerOfAnotherUserRefused(t *testing.T) {
 	}
 
 	path := socketPath(t)
-	serve(t, newBackend(), path)
+	var logMu sync.Mutex
+	var logged strings.Builder
+	s, err := Serve(context.Background(), newBackend(), Options{Path: path, Logf: func(f string, a ...any) {
+		logMu.Lock()
+		fmt.Fprintf(&logged, f+"\n", a...)
+		logMu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
 	// Loosen what Serve set up, as a careless admin might: from here on the
 	// peer credential check is the only thing standing in the way.
 	os.Chmod(filepath.Dir(filepath.Dir(path)), 0o711)
@@ -97,5 +109,10 @@ func TestPeerOfAnotherUserRefused(t *testing.T) {
 	}
 	if got := run(&syscall.Credential{Uid: nobody, Gid: nobody}); got != "refused" {
 		t.Fatalf("client of uid %d: %s, want refused", nobody, got)
+	}
+	logMu.Lock()
+	defer logMu.Unlock()
+	if want := fmt.Sprintf("refused a connection from uid %d", nobody); !strings.Contains(logged.String(), want) {
+		t.Errorf("the refusal was not logged: %q", logged.String())
 	}
 }

@@ -18,12 +18,16 @@ const (
 	pathLock        = "/v1/lock"
 )
 
+// headerConfig carries the client's ConfigKey on every request.
+const headerConfig = "Lanyard-Config"
+
 // maxBody bounds request and response bodies: all are small.
 const maxBody = 1 << 20
 
 type pingResponse struct {
-	PID     int    `json:"pid"`
-	Version string `json:"version"`
+	PID       int    `json:"pid"`
+	Version   string `json:"version"`
+	ConfigDir string `json:"configDir"`
 }
 
 type accountRequest struct {

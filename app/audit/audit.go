@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/lanyard-app/lanyard/app/fileperm"
 )
 
 // FileName is the conventional audit log name inside Lanyard's directory.
@@ -62,11 +64,24 @@ type Log struct {
 	size int64
 }
 
+// A log that others can change could hide what was done or feed the
+// review false entries.
+var (
+	dirRule  = fileperm.Rule{What: "audit log directory", Dir: true, Closed: 0o022, Instead: elsewhere}
+	fileRule = fileperm.Rule{What: "audit log", Closed: 0o022, Instead: elsewhere}
+)
+
+// elsewhere is the way round a bad log: it lives beside the config.
+const elsewhere = "set LANYARD_CONFIG_DIR to a directory of your own"
+
 // Open opens (creating it, mode 0600, in a 0700 directory) the audit log at
 // path for appending.
 func Open(path string) (*Log, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	if err := dirRule.CheckPath(filepath.Dir(path)); err != nil {
+		return nil, err
 	}
 	l := &Log{path: path}
 	if err := l.reopen(); err != nil {
@@ -88,6 +103,10 @@ func (l *Log) reopen() error {
 	if err != nil {
 		f.Close()
 		return fmt.Errorf("audit log: %w", err)
+	}
+	if err := fileRule.Check(l.path, st); err != nil {
+		f.Close()
+		return err
 	}
 	// An existing file keeps its mode on open; an audit log is private.
 	if st.Mode().Perm() != 0o600 {
@@ -203,6 +222,9 @@ func Read(path string, limit int) ([]Entry, error) {
 }
 
 func readFile(path string) ([]Entry, error) {
+	if err := fileRule.CheckPath(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

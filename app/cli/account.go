@@ -16,7 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/lanyard-app/lanyard/app"
-	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/broker/awsname"
 	"github.com/lanyard-app/lanyard/broker/p11"
 )
 
@@ -71,7 +71,7 @@ func (d *draft) complete(r *runner, a *app.App) error {
 		d.ExternalID = ext
 	}
 	if d.ExternalID != "" {
-		if err := config.ValidExternalID(d.ExternalID); err != nil {
+		if err := awsname.ValidExternalID(d.ExternalID); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/demo"
 	"github.com/lanyard-app/lanyard/app/secrets"
+	"github.com/lanyard-app/lanyard/broker/awsname"
 	"github.com/lanyard-app/lanyard/broker/emulator"
 )
 
@@ -79,7 +80,7 @@ func TestAccountAddGeneratesExternalIDThenTemplateAndVerify(t *testing.T) {
 		t.Fatalf("no generated ExternalId in the keyring: %v", err)
 	}
 	w.secrets = append(w.secrets, ext)
-	if err := config.ValidExternalID(ext); err != nil || len(ext) > 64 {
+	if err := awsname.ValidExternalID(ext); err != nil || len(ext) > 64 {
 		t.Fatalf("generated ExternalId of %d characters: %v", len(ext), err)
 	}
 	if !strings.Contains(res.stdout, "`lanyard account template fresh`") || !strings.Contains(res.stdout, "`lanyard account verify fresh`") {
@@ -99,7 +100,7 @@ func TestAccountAddGeneratesExternalIDThenTemplateAndVerify(t *testing.T) {
 	}
 
 	tpl := w.mustRun(t, "account", "template", "fresh")
-	for _, want := range []string{"AWSTemplateFormatVersion", "AWS::IAM::Role", `"LanyardFresh"`, w.HubRoleARN, ext,
+	for _, want := range []string{"AWSTemplateFormatVersion", "AWS::IAM::Role", `Default: LanyardFresh`, w.HubRoleARN, ext,
 		"sts:ExternalId", "sts:SetSourceIdentity", "sts:TagSession", "ReadOnlyAccess", "MaxSessionDuration: 3600", "# Trust policy"} {
 		if !strings.Contains(tpl.stdout, want) {
 			t.Errorf("template lacks %q:\n%s", want, tpl.stdout)

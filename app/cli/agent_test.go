@@ -358,3 +358,72 @@ func TestLockThroughTheAgentForgetsSessions(t *testing.T) {
 		t.Errorf("token: %d logins, %d signatures; want 2 and 2 (one each side of the lock)", st.Logins, st.Signatures)
 	}
 }
+
+// TestAnAgentServesOnlyItsOwnConfiguration has two configurations, each
+// with an account "sandbox" in a world of its own. The agent of the first
+// serves its own commands; a command of the second never gets the first's
+// credentials: it finds no agent of its own configuration, and an explicit
+// LANYARD_AGENT_SOCKET to the first's agent is refused, naming both.
+func TestAnAgentServesOnlyItsOwnConfiguration(t *testing.T) {
+	first := newWorld(t, demo.Options{})
+	t.Setenv("XDG_RUNTIME_DIR", shortTempDir(t))
+	t.Setenv(agent.EnvSocket, "")
+	a, err := app.New(app.Options{ConfigDir: first.ConfigDir, Store: first.store, Resolver: first.Resolver, Prompter: first.prompt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	// The tray app and `lanyard agent` both serve at the default place.
+	srv, err := agent.Serve(context.Background(), a.AgentBackend(), agent.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	if want, _ := agent.PathFor(first.ConfigDir); srv.Path() != want {
+		t.Fatalf("agent at %s, want %s", srv.Path(), want)
+	}
+	firstAgent := &agentWorld{world: first, app: a}
+	if res := firstAgent.viaAgent(t, "credential-process", "--account", "sandbox"); res.code != 0 {
+		t.Fatalf("the first configuration's own command: %s", res)
+	}
+	if n := first.Emulator.Count("CreateSession"); n != 1 {
+		t.Fatalf("%d CreateSession in the first world, want 1", n)
+	}
+
+	t.Run("second", func(t *testing.T) {
+		second := newWorld(t, demo.Options{})
+		t.Setenv(agent.EnvSocket, "")
+		res := second.runEnv(t, cli.Env{}, "credential-process", "--account", "sandbox")
+		if res.code != 0 {
+			t.Fatalf("credential-process in the second configuration: %s", res)
+		}
+		var out struct {
+			AccessKeyID, SecretAccessKey, SessionToken string
+		}
+		if err := json.Unmarshal([]byte(res.stdout), &out); err != nil {
+			t.Fatal(err)
+		}
+		creds := aws.Credentials{AccessKeyID: out.AccessKeyID, SecretAccessKey: out.SecretAccessKey, SessionToken: out.SessionToken}
+		if got := second.callerAccount(t, creds); got != second.Accounts[0].AccountID {
+			t.Fatalf("credentials for account %s, want the second configuration's sandbox", got)
+		}
+		if n := first.Emulator.Count("CreateSession") + first.assumeRoles()[first.Accounts[0].RoleARN]; n != 2 {
+			t.Fatalf("the first world saw %d sign-in calls, want only its own 2", n)
+		}
+		if st := second.runEnv(t, cli.Env{}, "status"); strings.Contains(st.stdout, fmt.Sprintf("pid %d", os.Getpid())) || strings.Contains(st.stdout, first.ConfigDir) {
+			t.Fatalf("status of the second configuration shows the first's agent: %s", st)
+		}
+
+		// Pointed at the first configuration's agent, the command refuses.
+		t.Setenv(agent.EnvSocket, srv.Path())
+		before := first.Emulator.Requests()
+		res = second.runEnv(t, cli.Env{}, "env", "--account", "sandbox")
+		if res.code != 1 || res.stdout != "" || !strings.Contains(res.stderr, first.ConfigDir) || !strings.Contains(res.stderr, second.ConfigDir) {
+			t.Fatalf("a command of another configuration used the agent: %s", res)
+		}
+		if after := first.Emulator.Requests(); len(after) != len(before) {
+			t.Fatalf("the refused command still cost %d calls to the first world", len(after)-len(before))
+		}
+		t.Logf("refusal: %s", res.stderr)
+	})
+}

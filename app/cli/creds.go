@@ -182,6 +182,9 @@ func cmdConsole(ctx context.Context, r *runner, args []string) error {
 		return ctx.Err()
 	}
 	if !redirect.Used() {
+		if why := redirect.Refused(); why != nil {
+			return fmt.Errorf("the sign-in link was not handed out: %w; the browser must run as your own user", why)
+		}
 		return errors.New("the browser did not open the sign-in link in time; run the command again or use --print")
 	}
 	return nil

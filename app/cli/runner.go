@@ -11,6 +11,7 @@ import (
 
 	"github.com/lanyard-app/lanyard/app"
 	"github.com/lanyard-app/lanyard/app/agent"
+	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/broker/p11"
 )
 
@@ -63,7 +64,11 @@ func (r *runner) agent(ctx context.Context) (*agent.Client, error) {
 	}
 	if !r.tried {
 		r.tried = true
-		c, err := agent.Dial(ctx)
+		dir, err := config.Dir()
+		if err != nil {
+			return nil, err
+		}
+		c, err := agent.Dial(ctx, dir)
 		switch {
 		case errors.Is(err, agent.ErrNoAgent):
 			return nil, nil

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lanyard-app/lanyard/broker/awsname"
 )
 
 const (
@@ -398,25 +400,25 @@ func TestExternalID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(id) != 48 || ValidExternalID(id) != nil || seen[id] {
+		if len(id) != 48 || awsname.ValidExternalID(id) != nil || seen[id] {
 			t.Fatalf("bad or repeated ExternalId %q", id)
 		}
 		seen[id] = true
 	}
 	for _, ok := range []string{"ab", "customer-42:prod/role=x,y.z@corp+1", strings.Repeat("a", 1224)} {
-		if err := ValidExternalID(ok); err != nil {
+		if err := awsname.ValidExternalID(ok); err != nil {
 			t.Errorf("%q refused: %v", ok, err)
 		}
 	}
 	for _, bad := range []string{"", "a", strings.Repeat("a", 1225), "has space", "semi;colon", "ünïcode"} {
-		err := ValidExternalID(bad)
+		err := awsname.ValidExternalID(bad)
 		if err == nil {
 			t.Errorf("%q accepted", bad)
 		} else if len(bad) > 2 && strings.Contains(err.Error(), bad) {
 			t.Errorf("error repeats the secret: %v", err)
 		}
 	}
-	if ValidRoleSessionName("alice@example.com") != nil || ValidRoleSessionName("a:b") == nil || ValidRoleSessionName(strings.Repeat("a", 65)) == nil {
+	if awsname.ValidRoleSessionName("alice@example.com") != nil || awsname.ValidRoleSessionName("a:b") == nil || awsname.ValidRoleSessionName(strings.Repeat("a", 65)) == nil {
 		t.Error("role session name rules")
 	}
 }

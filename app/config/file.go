@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/lanyard-app/lanyard/app/fileperm"
 )
 
 // FileName is the config file inside the config directory.
@@ -83,6 +85,9 @@ var ErrWontOverwrite = errors.New("refusing to overwrite it")
 // reported in one *Error that lists every problem.
 func Load(dir string) (*Config, error) {
 	path := filepath.Join(dir, FileName)
+	if err := checkOwnership(dir); err != nil {
+		return nil, err
+	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Config{Version: SchemaVersion}, nil
@@ -126,6 +131,30 @@ func Load(dir string) (*Config, error) {
 		cfg.Version = SchemaVersion
 	}
 	return cfg, nil
+}
+
+// Others may read the config (it holds no secret) but never change it: its
+// browser_command and credential sources run as the user.
+var (
+	dirRule  = fileperm.Rule{What: "config directory", Dir: true, Closed: 0o022, Instead: elsewhere}
+	fileRule = fileperm.Rule{What: "config file", Closed: 0o022, Instead: elsewhere}
+)
+
+const elsewhere = "set LANYARD_CONFIG_DIR to a directory of your own"
+
+// checkOwnership refuses a config directory or file that another user owns
+// or can write; either may be missing yet.
+func checkOwnership(dir string) error {
+	if err := dirRule.CheckPath(dir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	if err := fileRule.CheckPath(filepath.Join(dir, FileName)); !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // decode parses data and refuses a file written by a newer Lanyard; it does

@@ -17,6 +17,10 @@ func Update(dir string, change func(*Config) error) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating the config directory: %w", err)
 	}
+	// Before the lock file is opened in it.
+	if err := checkOwnership(dir); err != nil {
+		return err
+	}
 	lock, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("locking the config: %w", err)

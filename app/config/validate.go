@@ -12,15 +12,12 @@ import (
 
 	"github.com/lanyard-app/lanyard/app/export"
 	"github.com/lanyard-app/lanyard/broker/awsenv"
+	"github.com/lanyard-app/lanyard/broker/awsname"
 )
 
 var (
-	namePattern      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-	accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
-	regionPattern    = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
-	colourPattern    = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
-	// IAM role paths and names: path segments and the name use [\w+=,.@-].
-	roleResource = regexp.MustCompile(`^role(/[\w+=,.@-]+)*/[\w+=,.@-]{1,64}$`)
+	namePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	colourPattern = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
 	// Roles Anywhere ids, with the pattern the API enforces.
 	trustAnchorResource = regexp.MustCompile(`^trust-anchor/[a-f0-9]{8}-([a-z0-9]{4}-){3}[a-z0-9]{12}$`)
 	profileResource     = regexp.MustCompile(`^profile/[a-f0-9]{8}-([a-z0-9]{4}-){3}[a-z0-9]{12}$`)
@@ -106,31 +103,42 @@ func (v *validator) preferences(p Preferences) {
 			v.add(at, "preferences: shell_format %q: use one of %s", p.ShellFormat, strings.Join(export.Formats, ", "))
 		}
 	}
-	if p.DefaultRegion != "" && !regionPattern.MatchString(p.DefaultRegion) {
+	if p.DefaultRegion != "" && !awsname.IsRegion(p.DefaultRegion) {
 		at.key = "default_region"
 		v.add(at, "preferences: default_region %q is not an AWS region name like eu-central-1", p.DefaultRegion)
 	}
 }
 
+// isRoleResource reports whether an IAM ARN's resource is a role: "role",
+// an optional path, and a role name.
+func isRoleResource(resource string) bool {
+	rest, ok := strings.CutPrefix(resource, "role/")
+	if !ok {
+		return false
+	}
+	i := strings.LastIndex(rest, "/")
+	return awsname.IsRoleName(rest[i+1:]) && awsname.IsRolePath("/"+rest[:i+1])
+}
+
 // parsedARN parses s and checks its service and resource type; it reports a
 // problem and returns false when s is not such an ARN.
-func (v *validator) parsedARN(at ref, label, key, s, service, what string, resource *regexp.Regexp) (arn.ARN, bool) {
+func (v *validator) parsedARN(at ref, label, key, s, service, what string, validResource func(string) bool) (arn.ARN, bool) {
 	at.key = key
 	if s == "" {
 		v.add(at, "%s: %s is missing", label, key)
 		return arn.ARN{}, false
 	}
 	a, err := arn.Parse(s)
-	if err == nil && (a.Service != service || !resource.MatchString(a.Resource)) {
+	if err == nil && (a.Service != service || !validResource(a.Resource)) {
 		err = fmt.Errorf("wrong service or resource type")
 	}
 	if err == nil && service == "iam" && a.Region != "" {
 		err = fmt.Errorf("IAM ARNs have no region")
 	}
-	if err == nil && service != "iam" && !regionPattern.MatchString(a.Region) {
+	if err == nil && service != "iam" && !awsname.IsRegion(a.Region) {
 		err = fmt.Errorf("bad region")
 	}
-	if err == nil && !accountIDPattern.MatchString(a.AccountID) {
+	if err == nil && !awsname.IsAccountID(a.AccountID) {
 		err = fmt.Errorf("bad account")
 	}
 	if err != nil {
@@ -147,11 +155,11 @@ func (v *validator) identity(at ref, label string, id *Identity) {
 	v.keyLocation(ref{at.table, at.index, "certificate"}, label, "certificate", id.Certificate)
 	v.keyLocation(ref{at.table, at.index, "private_key"}, label, "private_key", id.PrivateKey)
 	ta, taOK := v.parsedARN(at, label, "trust_anchor_arn", id.TrustAnchorARN, "rolesanywhere",
-		"Roles Anywhere trust anchor ARN (arn:aws:rolesanywhere:REGION:ACCOUNT:trust-anchor/ID)", trustAnchorResource)
+		"Roles Anywhere trust anchor ARN (arn:aws:rolesanywhere:REGION:ACCOUNT:trust-anchor/ID)", trustAnchorResource.MatchString)
 	prof, profOK := v.parsedARN(at, label, "profile_arn", id.ProfileARN, "rolesanywhere",
-		"Roles Anywhere profile ARN (arn:aws:rolesanywhere:REGION:ACCOUNT:profile/ID)", profileResource)
+		"Roles Anywhere profile ARN (arn:aws:rolesanywhere:REGION:ACCOUNT:profile/ID)", profileResource.MatchString)
 	role, roleOK := v.parsedARN(at, label, "role_arn", id.RoleARN, "iam",
-		"IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", roleResource)
+		"IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", isRoleResource)
 	if taOK && profOK {
 		if ta.Region != prof.Region {
 			v.add(ref{at.table, at.index, "profile_arn"}, "%s: the profile is in %s but the trust anchor in %s; they must be in the same region", label, prof.Region, ta.Region)
@@ -175,7 +183,7 @@ func (v *validator) identity(at ref, label string, id *Identity) {
 		}
 	}
 	if id.Region != "" {
-		if !regionPattern.MatchString(id.Region) {
+		if !awsname.IsRegion(id.Region) {
 			v.add(ref{at.table, at.index, "region"}, "%s: region %q is not an AWS region name like eu-central-1", label, id.Region)
 		} else if taOK && awsenv.PartitionForRegion(id.Region).ID != ta.Partition {
 			v.add(ref{at.table, at.index, "region"}, "%s: region %s is not in the trust anchor's partition %s", label, id.Region, ta.Partition)
@@ -185,15 +193,15 @@ func (v *validator) identity(at ref, label string, id *Identity) {
 		v.add(ref{at.table, at.index, "session_duration"}, "%s: session_duration %s must be between 15m and 12h", label, d)
 	}
 	if id.RoleSessionName != "" {
-		if err := ValidRoleSessionName(id.RoleSessionName); err != nil {
-			v.add(ref{at.table, at.index, "role_session_name"}, "%s: %v", label, err)
+		if err := awsname.ValidRoleSessionName(id.RoleSessionName); err != nil {
+			v.add(ref{at.table, at.index, "role_session_name"}, "%s: role_session_name: %v", label, err)
 		}
 	}
 }
 
 func (v *validator) account(at ref, label string, a *Account, identities map[string]*Identity) {
 	key := func(k string) ref { return ref{at.table, at.index, k} }
-	if !accountIDPattern.MatchString(a.AccountID) {
+	if !awsname.IsAccountID(a.AccountID) {
 		v.add(key("account_id"), "%s: account_id %q must be 12 digits", label, a.AccountID)
 	}
 	id := identities[a.Identity]
@@ -206,9 +214,9 @@ func (v *validator) account(at ref, label string, a *Account, identities map[str
 	var role arn.ARN
 	roleOK := false
 	if a.RoleARN != "" || !a.Direct {
-		role, roleOK = v.parsedARN(at, label, "role_arn", a.RoleARN, "iam", "IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", roleResource)
+		role, roleOK = v.parsedARN(at, label, "role_arn", a.RoleARN, "iam", "IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", isRoleResource)
 	}
-	if roleOK && accountIDPattern.MatchString(a.AccountID) && role.AccountID != a.AccountID {
+	if roleOK && awsname.IsAccountID(a.AccountID) && role.AccountID != a.AccountID {
 		v.add(key("role_arn"), "%s: role_arn is in account %s but account_id is %s", label, role.AccountID, a.AccountID)
 	}
 	partition := ""
@@ -219,7 +227,7 @@ func (v *validator) account(at ref, label string, a *Account, identities map[str
 		if a.Direct && a.RoleARN != "" && a.RoleARN != id.RoleARN {
 			v.add(key("role_arn"), "%s: a direct account uses its identity's role %s; leave role_arn empty or set it to that", label, id.RoleARN)
 		}
-		if idRole, err := arn.Parse(id.RoleARN); err == nil && a.Direct && accountIDPattern.MatchString(a.AccountID) && idRole.AccountID != a.AccountID {
+		if idRole, err := arn.Parse(id.RoleARN); err == nil && a.Direct && awsname.IsAccountID(a.AccountID) && idRole.AccountID != a.AccountID {
 			v.add(key("account_id"), "%s: a direct account is the account of its identity's role (%s), not %s", label, idRole.AccountID, a.AccountID)
 		}
 	}
@@ -227,7 +235,7 @@ func (v *validator) account(at ref, label string, a *Account, identities map[str
 		v.add(key("role_arn"), "%s: the role is in partition %s but identity %q in %s", label, role.Partition, a.Identity, partition)
 	}
 	if a.Region != "" {
-		if !regionPattern.MatchString(a.Region) {
+		if !awsname.IsRegion(a.Region) {
 			v.add(key("region"), "%s: region %q is not an AWS region name like eu-central-1", label, a.Region)
 		} else if partition != "" && awsenv.PartitionForRegion(a.Region).ID != partition {
 			v.add(key("region"), "%s: region %s is not in partition %s", label, a.Region, partition)

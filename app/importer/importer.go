@@ -29,6 +29,7 @@ import (
 
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/secrets"
+	"github.com/lanyard-app/lanyard/broker/awsname"
 )
 
 // Plan is what an import would do. Build it with BuildPlan, show it with
@@ -422,7 +423,7 @@ func roleAccount(p *profile, byName map[string]*profile, usable map[string]bool)
 	}
 	externalID := p.keys["external_id"]
 	if externalID != "" {
-		if err := config.ValidExternalID(externalID); err != nil {
+		if err := awsname.ValidExternalID(externalID); err != nil {
 			return config.Account{}, "", "its external_id is not valid: " + err.Error()
 		}
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/lanyard-app/lanyard/broker/awsenv"
+	"github.com/lanyard-app/lanyard/broker/awsname"
 )
 
 // Session length limits for a role-chained AssumeRole. Lanyard's source is
@@ -39,8 +40,6 @@ const (
 const CredentialSource = "LanyardAssumeRole"
 
 var (
-	externalIDPattern  = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
-	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 	// tagChars is the session tag alphabet. Lengths are checked apart:
 	// a bounded repeat of Unicode classes ({1,128}) compiles into a program
 	// that costs every process start over 10 ms.
@@ -112,12 +111,12 @@ func New(source aws.CredentialsProvider, o Options) (*Provider, error) {
 		return nil, err
 	}
 	if o.ExternalID != "" {
-		if err := ValidateExternalID(o.ExternalID); err != nil {
+		if err := awsname.ValidExternalID(o.ExternalID); err != nil {
 			return nil, err
 		}
 	}
-	if !sessionNamePattern.MatchString(o.RoleSessionName) {
-		return nil, fmt.Errorf("role session name %q is not valid: use 2 to 64 letters, digits or +=,.@_- characters", o.RoleSessionName)
+	if err := awsname.ValidRoleSessionName(o.RoleSessionName); err != nil {
+		return nil, err
 	}
 	switch {
 	case o.Duration == 0:
@@ -171,6 +170,13 @@ func (p *Provider) Assume(ctx context.Context) (*Session, error) {
 	if out.Credentials == nil || out.AssumedRoleUser == nil {
 		return nil, &Error{Op: "assume " + p.opts.RoleARN, Reason: "STS answered without credentials"}
 	}
+	if out.Credentials.Expiration == nil {
+		return nil, &Error{Op: "assume " + p.opts.RoleARN, Reason: "STS answered with credentials that never expire, which it never does: check AWS_ENDPOINT_URL_STS and any proxy in between"}
+	}
+	if now := time.Now(); !out.Credentials.Expiration.After(now) {
+		expired := &awsenv.ExpiredCredentialsError{Service: "STS", Endpoint: p.endpoint, Expires: *out.Credentials.Expiration, Now: now}
+		return nil, &Error{Op: "assume " + p.opts.RoleARN, Reason: expired.Error(), Err: expired}
+	}
 	assumed := aws.ToString(out.AssumedRoleUser.Arn)
 	account := p.role.AccountID
 	if a, err := arn.Parse(assumed); err == nil && a.AccountID != "" {
@@ -183,7 +189,7 @@ func (p *Provider) Assume(ctx context.Context) (*Session, error) {
 			SecretAccessKey: aws.ToString(c.SecretAccessKey),
 			SessionToken:    aws.ToString(c.SessionToken),
 			Source:          CredentialSource,
-			CanExpire:       c.Expiration != nil,
+			CanExpire:       true,
 			Expires:         aws.ToTime(c.Expiration),
 			AccountID:       account,
 		},
@@ -280,6 +286,8 @@ func NewSTSClient(creds aws.CredentialsProvider, region string, resolver awsenv.
 		if client, err = resolver.HTTPClient(); err != nil {
 			return nil, "", err
 		}
+	} else {
+		client = awsenv.Guard(client)
 	}
 	c := sts.New(sts.Options{
 		Region:       region,
@@ -287,19 +295,22 @@ func NewSTSClient(creds aws.CredentialsProvider, region string, resolver awsenv.
 		BaseEndpoint: aws.String(endpoint),
 		HTTPClient:   client,
 		Retryer: retry.NewStandard(func(so *retry.StandardOptions) {
-			so.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(certificateErrorsAreFinal)}, so.Retryables...)
+			so.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(finalErrors)}, so.Retryables...)
 		}),
 	})
 	return c, endpoint, nil
 }
 
-// certificateErrorsAreFinal stops the SDK from retrying a TLS verification
-// failure: the answer will not change, and the user waits for nothing.
-func certificateErrorsAreFinal(err error) aws.Ternary {
+// finalErrors stops the SDK from retrying a TLS verification failure, a
+// redirect or an oversized answer: the answer will not change, and the user
+// waits for nothing.
+func finalErrors(err error) aws.Ternary {
 	var unknownCA x509.UnknownAuthorityError
 	var host x509.HostnameError
 	var invalid x509.CertificateInvalidError
-	if errors.As(err, &unknownCA) || errors.As(err, &host) || errors.As(err, &invalid) {
+	var redirect *awsenv.RedirectError
+	var tooLarge *awsenv.ResponseTooLargeError
+	if errors.As(err, &unknownCA) || errors.As(err, &host) || errors.As(err, &invalid) || errors.As(err, &redirect) || errors.As(err, &tooLarge) {
 		return aws.FalseTernary
 	}
 	return aws.UnknownTernary
@@ -314,30 +325,10 @@ func ParseRoleARN(s string) (arn.ARN, error) {
 	if a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") || len(a.Resource) <= len("role/") {
 		return arn.ARN{}, fmt.Errorf("%q is not an IAM role ARN: expected arn:%s:iam::ACCOUNT:role/NAME", s, a.Partition)
 	}
-	if !isAccountID(a.AccountID) {
+	if !awsname.IsAccountID(a.AccountID) {
 		return arn.ARN{}, fmt.Errorf("role ARN %q has no valid 12-digit account id", s)
 	}
 	return a, nil
-}
-
-// ValidateExternalID checks an ExternalId's form without revealing it.
-func ValidateExternalID(id string) error {
-	if len(id) < 2 || len(id) > 1224 || !externalIDPattern.MatchString(id) {
-		return fmt.Errorf("the ExternalId (%d characters) is not valid: AWS accepts 2 to 1224 letters, digits or +=,.@:/-_ characters", len(id))
-	}
-	return nil
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 func validateTags(tags map[string]string) error {

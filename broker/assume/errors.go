@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/smithy-go"
+
+	"github.com/lanyard-app/lanyard/broker/awsenv"
 )
 
 // Error is an STS failure explained in the user's words. Err keeps the SDK's
@@ -116,6 +118,14 @@ func hubFromMessage(msg string) string {
 // or untrusted endpoint, expired or unknown source credentials, a disabled
 // region — and reports whether err was one of them.
 func CommonReason(err error, endpoint, region string) (string, bool) {
+	var redirect *awsenv.RedirectError
+	if errors.As(err, &redirect) {
+		return "STS: " + redirect.Error(), true
+	}
+	var tooLarge *awsenv.ResponseTooLargeError
+	if errors.As(err, &tooLarge) {
+		return "STS: " + tooLarge.Error(), true
+	}
 	var unknownCA x509.UnknownAuthorityError
 	if errors.As(err, &unknownCA) {
 		return fmt.Sprintf("cannot reach STS at %s: its TLS certificate is signed by an unknown authority; if a proxy or emulator uses its own CA, point AWS_CA_BUNDLE at that CA's PEM file", endpoint), true

@@ -125,7 +125,8 @@ func (r Resolver) Endpoint(service, region string, fips bool) (string, error) {
 }
 
 // HTTPClient returns a client that trusts the system roots plus the PEM file
-// named by AWS_CA_BUNDLE, and honours HTTPS_PROXY/NO_PROXY.
+// named by AWS_CA_BUNDLE, honours HTTPS_PROXY/NO_PROXY, refuses redirects
+// and bounds response bodies (see Guard).
 func (r Resolver) HTTPClient() (*http.Client, error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.Proxy = http.ProxyFromEnvironment
@@ -143,5 +144,5 @@ func (r Resolver) HTTPClient() (*http.Client, error) {
 		}
 		transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
-	return &http.Client{Transport: transport, Timeout: 60 * time.Second}, nil
+	return &http.Client{Transport: &guardedTransport{base: transport, maxBody: MaxResponseBytes}, Timeout: 60 * time.Second}, nil
 }

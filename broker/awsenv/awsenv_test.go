@@ -90,7 +90,7 @@ func TestCABundleIsTrusted(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if tr := trusting.Transport.(*http.Transport); tr.TLSClientConfig.MinVersion < tls.VersionTLS12 {
+	if tr := trusting.Transport.(*guardedTransport).base.(*http.Transport); tr.TLSClientConfig.MinVersion < tls.VersionTLS12 {
 		t.Error("TLS below 1.2 allowed")
 	}
 	if _, err := env(map[string]string{"AWS_CA_BUNDLE": filepath.Join(t.TempDir(), "missing.pem")}).HTTPClient(); err == nil ||

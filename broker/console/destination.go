@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lanyard-app/lanyard/broker/awsenv"
+	"github.com/lanyard-app/lanyard/broker/awsname"
 )
 
 // consolePage is where a service's console lives.
@@ -93,8 +94,7 @@ var aliases = map[string]string{
 }
 
 var (
-	regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
-	labelPattern  = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	labelPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 )
 
 // Services lists the short destination names Destination accepts.
@@ -201,7 +201,7 @@ func isConsoleHost(p awsenv.Partition, host string) bool {
 }
 
 func checkRegion(region string) error {
-	if !regionPattern.MatchString(region) {
+	if !awsname.IsRegion(region) {
 		return fmt.Errorf("region %q is not an AWS region name such as us-east-1 or eu-west-2", region)
 	}
 	return nil

@@ -77,6 +77,10 @@ func TestEmulatorConsoleSignIn(t *testing.T) {
 		}
 	})
 
+	t.Run("another user reading the browser's command line gets nothing", func(t *testing.T) {
+		otherUserLoopbackAttack(t, h, creds, o, role)
+	})
+
 	t.Run("session duration with chained credentials", func(t *testing.T) {
 		unchained := o
 		unchained.Chained = false
@@ -112,5 +116,64 @@ func waitForFile(t *testing.T, path string) string {
 			t.Fatalf("the browser wrote no page: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// otherUserLoopbackAttack replays the attack on the loopback redirect: a
+// process of another uid (nobody, through setpriv) finds the loopback URL
+// on the browser's command line in /proc and requests it before the
+// browser does. It must get a refusal and no sign-in, and the user's own
+// browser, which waits for the attempt, must still land on the console.
+func otherUserLoopbackAttack(t *testing.T, h *emulatortest.Hub, creds aws.Credentials, o Options, role string) {
+	if os.Geteuid() != 0 {
+		t.Fatal("this test starts a process of another uid with setpriv and must run as root, as in CI")
+	}
+	dir := t.TempDir()
+	page, proceed := filepath.Join(dir, "page.html"), filepath.Join(dir, "proceed")
+	marker := fmt.Sprintf("lanyard-browser-%d", time.Now().UnixNano())
+	browser := fmt.Sprintf(`sh -c 'until [ -e "%s" ]; do sleep 0.05; done; exec curl -sS -L --noproxy "*" --max-redirs 4 --cacert "%s" -o "%s" "$1"' %s {url}`,
+		proceed, h.Emulator.CABundlePath(), page, marker)
+	before := len(h.Emulator.ConsoleLogins())
+	r, err := Launch(context.Background(), creds, o, Browser{Command: browser, TTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+
+	attack := `for f in /proc/[0-9]*/cmdline; do
+  if tr '\0' '\n' <"$f" 2>/dev/null | grep -qx "$1" && u=$(tr '\0' '\n' <"$f" | grep '^http://127.0.0.1:'); then url=$u; fi
+done
+[ -n "$url" ] || { echo "no loopback URL on any command line"; exit 3; }
+curl -sS -i -k -L --noproxy '*' --max-redirs 4 "$url"`
+	out, err := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", attack, "attacker", marker).CombinedOutput()
+	if err != nil {
+		t.Fatalf("the other user's attempt did not run: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "HTTP/1.1 403") || !strings.Contains(string(out), "belongs to another user") {
+		t.Errorf("the other user was not refused:\n%s", out)
+	}
+	if strings.Contains(string(out), "Location:") || strings.Contains(string(out), "SigninToken") || r.Used() {
+		t.Errorf("the other user got the sign-in link (used=%v):\n%s", r.Used(), out)
+	}
+	if got := len(h.Emulator.ConsoleLogins()); got != before {
+		t.Fatalf("the other user signed in to the console (%d logins, want %d)", got, before)
+	}
+
+	if err := os.WriteFile(proceed, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-r.Done():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the user's browser never followed the loopback redirect")
+	}
+	if !r.Used() {
+		t.Fatalf("the user's browser was turned away: %v", r.Refused())
+	}
+	if html := waitForFile(t, page); !strings.Contains(html, `<dd id="role">`+role+`</dd>`) {
+		t.Errorf("the user's browser did not reach the console page:\n%s", html)
+	}
+	if got := len(h.Emulator.ConsoleLogins()); got != before+1 {
+		t.Errorf("%d console logins, want %d", got, before+1)
 	}
 }

@@ -22,7 +22,10 @@ const DefaultRedirectTTL = 2 * time.Minute
 // unguessable URL answers 302 to the target, every other request gets 404
 // or 410, and the server stops after that answer or after its TTL. The
 // browser is given only the loopback URL, so the sign-in URL stays out of
-// argv, shell history and process listings.
+// argv, shell history and process listings. Because any local user can read
+// the loopback URL from the browser's command line, a request is served only
+// when its connection belongs to the user running Lanyard (see checkPeer);
+// where that cannot be checked, the URL is handed over in a private file.
 type Redirect struct {
 	url  string
 	path string
@@ -33,10 +36,11 @@ type Redirect struct {
 	done    chan struct{}
 	stopped chan struct{}
 
-	mu     sync.Mutex
-	timer  *time.Timer
-	target string
-	used   bool
+	mu      sync.Mutex
+	timer   *time.Timer
+	target  string
+	used    bool
+	refused error
 
 	// final is the last hop of a chain (the login redirect after a logout
 	// hop); it decides Used and Done, and stops with this one on expiry.
@@ -137,6 +141,20 @@ func (r *Redirect) Used() bool {
 	return r.final.used
 }
 
+// Refused is why the last connection turned away came from another user or
+// could not be checked, or nil: when the redirect ends unused, it tells the
+// user why their browser got nothing.
+func (r *Redirect) Refused() error {
+	for hop := r; ; hop = hop.final {
+		hop.mu.Lock()
+		err := hop.refused
+		hop.mu.Unlock()
+		if err != nil || hop.final == hop {
+			return err
+		}
+	}
+}
+
 // Close stops the redirect (and the rest of its chain) and waits until the
 // port is released.
 func (r *Redirect) Close() error {
@@ -163,6 +181,16 @@ func (r *Redirect) serve(w http.ResponseWriter, req *http.Request) {
 	if req.Method != http.MethodGet {
 		h.Set("Allow", http.MethodGet)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if err := checkPeer(req); err != nil {
+		// Left unspent: the user's own browser may still come.
+		r.mu.Lock()
+		r.refused = err
+		r.mu.Unlock()
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprintf(w, "Lanyard refused to hand out this sign-in link: %v.\nOnly a browser running as the user who asked for the console gets it.\n", err)
 		return
 	}
 	r.mu.Lock()

@@ -104,6 +104,8 @@ func SigninURL(ctx context.Context, creds aws.Credentials, o Options) (string, e
 		if client, err = o.Resolver.HTTPClient(); err != nil {
 			return "", fmt.Errorf("console sign-in: %w", err)
 		}
+	} else {
+		client = awsenv.Guard(client)
 	}
 	token, err := signinToken(ctx, client, endpoint, form)
 	if err != nil {
@@ -206,7 +208,23 @@ func Show(signin string, o Options, b Browser) (*Redirect, error) {
 	} else if r, err = NewRedirect(signin, b.TTL); err != nil {
 		return nil, err
 	}
-	if err := Open(r.URL(), b.Command); err != nil {
+	if !handOffByFile {
+		if err := Open(r.URL(), b.Command); err != nil {
+			r.Close()
+			return nil, err
+		}
+		return r, nil
+	}
+	page, remove, err := handOffFile(r.URL())
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	go func() {
+		<-r.Done()
+		remove()
+	}()
+	if err := openBrowser(page, b.Command); err != nil {
 		r.Close()
 		return nil, err
 	}

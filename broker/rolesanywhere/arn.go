@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/lanyard-app/lanyard/broker/awsenv"
+	"github.com/lanyard-app/lanyard/broker/awsname"
 )
 
 // ARNKind says which of the three CreateSession ARNs a string should be.
@@ -47,13 +48,7 @@ func (k ARNKind) example() string {
 }
 
 var (
-	partitionPattern  = regexp.MustCompile(`^aws(-[a-z]+)*$`)
-	regionPattern     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-	accountPattern    = regexp.MustCompile(`^[0-9]{12}$`)
 	resourceIDPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
-	// IAM role names are [\w+=,.@-]{1,64}; paths are /…/ of printable ASCII.
-	roleNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	rolePathPattern = regexp.MustCompile(`^/([\x21-\x7e]+/)?$`)
 )
 
 // ParseARN checks that s is a well-formed ARN of the given kind and returns
@@ -72,10 +67,10 @@ func ParseARN(kind ARNKind, s string) (arn.ARN, error) {
 	bad := func(format string, args ...any) (arn.ARN, error) {
 		return arn.ARN{}, fmt.Errorf("the %s %s %s (expected %s)", kind, quoteARN(s), fmt.Sprintf(format, args...), kind.example())
 	}
-	if !partitionPattern.MatchString(a.Partition) {
+	if !awsname.IsPartition(a.Partition) {
 		return bad("has an unknown partition %s", quoteARN(a.Partition))
 	}
-	if !accountPattern.MatchString(a.AccountID) {
+	if !awsname.IsAccountID(a.AccountID) {
 		return bad("has account %s, which is not a 12-digit account ID", quoteARN(a.AccountID))
 	}
 	resourceType, resourceID, hasID := strings.Cut(a.Resource, "/")
@@ -91,7 +86,7 @@ func ParseARN(kind ARNKind, s string) (arn.ARN, error) {
 		}
 		i := strings.LastIndex(a.Resource, "/")
 		path, name := a.Resource[len("role"):i+1], a.Resource[i+1:]
-		if !roleNamePattern.MatchString(name) || !rolePathPattern.MatchString(path) {
+		if !awsname.IsRoleName(name) || !awsname.IsRolePath(path) {
 			return bad("has an invalid role name or path")
 		}
 		return a, nil
@@ -100,7 +95,7 @@ func ParseARN(kind ARNKind, s string) (arn.ARN, error) {
 	if a.Service != "rolesanywhere" {
 		return bad("is a %s resource, not an IAM Roles Anywhere %s", quoteARN(a.Service), wantType)
 	}
-	if !regionPattern.MatchString(a.Region) {
+	if !awsname.IsRegion(a.Region) {
 		return bad("has no valid region (%s)", quoteARN(a.Region))
 	}
 	if p := awsenv.PartitionForRegion(a.Region).ID; isKnownPartition(a.Partition) && p != a.Partition {

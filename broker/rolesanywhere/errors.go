@@ -13,6 +13,8 @@ import (
 	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+
+	"github.com/lanyard-app/lanyard/broker/awsenv"
 )
 
 // Codes this client assigns itself for a 201 response it cannot use.
@@ -239,8 +241,14 @@ func (e *EndpointError) Error() string {
 	var unknownAuthority x509.UnknownAuthorityError
 	var hostnameErr x509.HostnameError
 	var certInvalid x509.CertificateInvalidError
+	var redirect *awsenv.RedirectError
+	var tooLarge *awsenv.ResponseTooLargeError
 	var hint string
 	switch {
+	case errors.As(e.Err, &redirect):
+		return "IAM Roles Anywhere CreateSession: " + redirect.Error()
+	case errors.As(e.Err, &tooLarge):
+		return "IAM Roles Anywhere CreateSession: " + tooLarge.Error()
 	case errors.As(e.Err, &dnsErr):
 		hint = "the host name does not resolve: check the network, the region, and AWS_ENDPOINT_URL_ROLESANYWHERE / AWS_ENDPOINT_URL if set"
 	case errors.Is(e.Err, syscall.ECONNREFUSED):

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -23,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
 	"github.com/lanyard-app/lanyard/broker/awsenv"
+	"github.com/lanyard-app/lanyard/broker/awsname"
 	"github.com/lanyard-app/lanyard/broker/keys"
 )
 
@@ -39,11 +39,6 @@ const ClockSkewWindow = 5 * time.Minute
 
 // CredentialsSource is aws.Credentials.Source for credentials from here.
 const CredentialsSource = "IAMRolesAnywhere"
-
-// maxResponseBody bounds what is read from a CreateSession response.
-const maxResponseBody = 1 << 20
-
-var roleSessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 
 // KeyFunc returns the key pair to sign with. It is called once per
 // CreateSession, just before the first signature, so a token (and its PIN
@@ -110,7 +105,7 @@ func NewProvider(cfg Config, key KeyFunc) (*Provider, error) {
 	region := cfg.Region
 	if region == "" {
 		region = arns.trustAnchor.Region
-	} else if !regionPattern.MatchString(region) {
+	} else if !awsname.IsRegion(region) {
 		return nil, fmt.Errorf("the region %s is not an AWS region name (like eu-west-1)", quoteARN(region))
 	}
 	if cfg.DurationSeconds == 0 {
@@ -120,8 +115,10 @@ func NewProvider(cfg Config, key KeyFunc) (*Provider, error) {
 		return nil, fmt.Errorf("the session duration %d seconds is outside %d–%d (15 minutes to 12 hours)",
 			cfg.DurationSeconds, MinDurationSeconds, MaxDurationSeconds)
 	}
-	if cfg.RoleSessionName != "" && !roleSessionNamePattern.MatchString(cfg.RoleSessionName) {
-		return nil, fmt.Errorf("the role session name %s must be 2–64 characters of letters, digits and +=,.@_-", quoteARN(cfg.RoleSessionName))
+	if cfg.RoleSessionName != "" {
+		if err := awsname.ValidRoleSessionName(cfg.RoleSessionName); err != nil {
+			return nil, err
+		}
 	}
 	base, err := cfg.Resolver.Endpoint(awsenv.RolesAnywhere, region, cfg.FIPS)
 	if err != nil {
@@ -140,6 +137,8 @@ func NewProvider(cfg Config, key KeyFunc) (*Provider, error) {
 		if client, err = cfg.Resolver.HTTPClient(); err != nil {
 			return nil, err
 		}
+	} else {
+		client = awsenv.Guard(client)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
@@ -210,8 +209,10 @@ type Session struct {
 // MaxAttempts); authentication and validation errors are not. When a
 // response's Date header shows the local clock more than ClockSkewWindow
 // off, the signing clock is corrected and a failed request is retried once;
-// if it still fails the error is a *ClockSkewError. Other failures are
-// *Error (the service said no) or *EndpointError (no answer).
+// if it still fails the error is a *ClockSkewError. Credentials that have
+// already expired are refused with an *awsenv.ExpiredCredentialsError.
+// Other failures are *Error (the service said no) or *EndpointError (no
+// answer).
 func (p *Provider) CreateSession(ctx context.Context) (*Session, error) {
 	kp, err := p.key(ctx)
 	if err != nil {
@@ -297,13 +298,20 @@ func (p *Provider) attempt(ctx context.Context, kp keys.KeyPair) (*Session, erro
 		return nil, &EndpointError{URL: p.endpointURL(), Err: err}
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
+	body, err := io.ReadAll(resp.Body) // bounded by the awsenv transport
 	if err != nil {
 		return nil, &EndpointError{URL: p.endpointURL(), Err: err}
 	}
 	newOffset, measured := p.measureSkew(resp.Header.Get("Date"))
 	if resp.StatusCode == http.StatusCreated {
-		return parseSession(body, p.arns.role)
+		session, err := parseSession(body, p.arns.role)
+		if err != nil {
+			return nil, err
+		}
+		if now := p.cfg.Clock().Add(p.ClockOffset()); !session.Expiration.After(now) {
+			return nil, &awsenv.ExpiredCredentialsError{Service: "IAM Roles Anywhere", Endpoint: p.endpointURL(), Expires: session.Expiration, Now: now}
+		}
+		return session, nil
 	}
 	apiErr := parseErrorResponse(resp.StatusCode, resp.Header, body)
 	if measured && newOffset != signedOffset && resp.StatusCode < 500 && !apiErr.retryable() {
@@ -338,7 +346,8 @@ func (p *Provider) measureSkew(date string) (time.Duration, bool) {
 
 // isTransientTransport reports transport failures worth another attempt: a
 // dropped or reset connection, a timeout. A name that does not resolve, a
-// refused connection or a TLS trust problem will not fix itself.
+// refused connection, a TLS trust problem, a redirect or an oversized answer
+// will not fix itself.
 func isTransientTransport(err error) bool {
 	var ee *EndpointError
 	if !errors.As(err, &ee) {
@@ -349,8 +358,11 @@ func isTransientTransport(err error) bool {
 	var recordErr tls.RecordHeaderError
 	var unknownAuthority x509.UnknownAuthorityError
 	var hostnameErr x509.HostnameError
+	var redirect *awsenv.RedirectError
+	var tooLarge *awsenv.ResponseTooLargeError
 	switch {
-	case errors.As(ee.Err, &dnsErr) && !dnsErr.IsTemporary,
+	case errors.As(ee.Err, &redirect), errors.As(ee.Err, &tooLarge),
+		errors.As(ee.Err, &dnsErr) && !dnsErr.IsTemporary,
 		errors.Is(ee.Err, syscall.ECONNREFUSED),
 		errors.As(ee.Err, &certErr), errors.As(ee.Err, &recordErr),
 		errors.As(ee.Err, &unknownAuthority), errors.As(ee.Err, &hostnameErr):

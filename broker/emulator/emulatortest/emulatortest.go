@@ -47,6 +47,10 @@ type Hub struct {
 	// Source yields the hub role's credentials from a signed CreateSession,
 	// cached as the SDK would.
 	Source aws.CredentialsProvider
+	// Identity and Key are what Source was built from, for tests that
+	// build their own provider (against another endpoint, say).
+	Identity rolesanywhere.Config
+	Key      rolesanywhere.KeyFunc
 }
 
 // NewHub starts an emulator, registers a fresh CA as trust anchor, a hub role
@@ -86,9 +90,9 @@ func NewHub(t testing.TB) *Hub {
 	h.RoleARN = e.AddRole(emulator.RoleSpec{Name: "lanyard-hub", TrustRolesAnywhere: true})
 	profile := e.AddProfile(emulator.ProfileSpec{Name: "lanyard-test", RoleARNs: []string{h.RoleARN}, Enabled: true})
 	kp := keys.KeyPair{Certificate: leaf, Signer: signer}
-	ra, err := rolesanywhere.NewProvider(rolesanywhere.Config{
-		TrustAnchorARN: anchor, ProfileARN: profile, RoleARN: h.RoleARN, Resolver: h.Resolver,
-	}, func(context.Context) (keys.KeyPair, error) { return kp, nil })
+	h.Identity = rolesanywhere.Config{TrustAnchorARN: anchor, ProfileARN: profile, RoleARN: h.RoleARN, Resolver: h.Resolver}
+	h.Key = func(context.Context) (keys.KeyPair, error) { return kp, nil }
+	ra, err := rolesanywhere.NewProvider(h.Identity, h.Key)
 	if err != nil {
 		t.Fatal(err)
 	}

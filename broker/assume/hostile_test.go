@@ -1,0 +1,124 @@
+package assume
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/lanyard-app/lanyard/broker/awsenv"
+	"github.com/lanyard-app/lanyard/broker/emulator/emulatortest"
+)
+
+// hopAt is the hop into role with its STS endpoint moved to url.
+func hopAt(t *testing.T, h *emulatortest.Hub, role, url string) *Provider {
+	t.Helper()
+	p, err := New(h.Source, Options{
+		RoleARN: role, ExternalID: emulatortest.ExternalID, RoleSessionName: "alice", Region: h.Emulator.Region(),
+		Resolver: emulatortest.HostileResolver(t, url),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestHostileSTS attacks AssumeRole from the STS endpoint's side; after the
+// attacks the same hop still works against the real endpoint.
+func TestHostileSTS(t *testing.T) {
+	h := emulatortest.NewHub(t)
+	role := h.AddTarget("lanyard-hostile", true)
+	t.Run("RedirectsAreNeverFollowed", func(t *testing.T) { stsRedirectsAreNeverFollowed(t, h, role) })
+	t.Run("AnswersAreBounded", func(t *testing.T) { stsAnswersAreBounded(t, h, role) })
+	t.Run("ExpiredCredentialsAreRefused", func(t *testing.T) { stsExpiredCredentialsAreRefused(t, h, role) })
+	if _, err := hop(t, h, role, emulatortest.ExternalID).Assume(context.Background()); err != nil {
+		t.Fatalf("the real endpoint: %v", err)
+	}
+}
+
+// stsRedirectsAreNeverFollowed: the signed AssumeRole, which carries the
+// ExternalId, is never re-sent where a redirect points, nor retried.
+func stsRedirectsAreNeverFollowed(t *testing.T, h *emulatortest.Hub, role string) {
+	trap := emulatortest.NewTrap(t)
+	for _, tc := range []struct {
+		name, target string
+		status       int
+	}{
+		{"another host", trap.TLS.URL, http.StatusTemporaryRedirect},
+		{"https to http", trap.Plain.URL, http.StatusPermanentRedirect},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var hits atomic.Int32
+			hostile := emulatortest.Redirector(t, tc.status, tc.target, &hits)
+			_, err := hopAt(t, h, role, hostile.URL).Assume(context.Background())
+			var redirect *awsenv.RedirectError
+			if !errors.As(err, &redirect) || !strings.Contains(err.Error(), "does not follow") {
+				t.Fatalf("got %v, want a refused redirect", err)
+			}
+			if strings.Contains(err.Error(), emulatortest.ExternalID) {
+				t.Error("the error shows the ExternalId")
+			}
+			if trap.Hits() != 0 {
+				t.Fatalf("the redirect was followed: %d requests reached %s", trap.Hits(), tc.target)
+			}
+			if n := hits.Load(); n != 1 {
+				t.Errorf("%d attempts at the redirecting endpoint, want 1", n)
+			}
+		})
+	}
+}
+
+// stsAnswersAreBounded: a 2 GiB AssumeRole answer, declared or streamed, is
+// refused after at most MaxResponseBytes, and not asked for again.
+func stsAnswersAreBounded(t *testing.T, h *emulatortest.Hub, role string) {
+	for _, declared := range []bool{false, true} {
+		t.Run(map[bool]string{false: "streamed", true: "declared"}[declared], func(t *testing.T) {
+			var sent atomic.Int64
+			hostile := emulatortest.Flood(t, http.StatusOK,
+				`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><SessionToken>`, declared, &sent)
+			_, err := hopAt(t, h, role, hostile.URL).Assume(context.Background())
+			var tooLarge *awsenv.ResponseTooLargeError
+			if !errors.As(err, &tooLarge) {
+				t.Fatalf("got %v, want a refused oversized answer", err)
+			}
+			hostile.CloseClientConnections()
+			if n := sent.Load(); n > awsenv.MaxResponseBytes+16<<20 {
+				t.Errorf("the client took %d MiB of the answer", n>>20)
+			}
+		})
+	}
+}
+
+// stsExpiredCredentialsAreRefused: an AssumeRole answer whose credentials
+// expired two hours ago (or never expire) hands out nothing.
+func stsExpiredCredentialsAreRefused(t *testing.T, h *emulatortest.Hub, role string) {
+	for name, expiration := range map[string]string{
+		"two hours ago": "<Expiration>" + time.Now().Add(-2*time.Hour).UTC().Format(time.RFC3339) + "</Expiration>",
+		"never":         "",
+	} {
+		t.Run(name, func(t *testing.T) {
+			var hits atomic.Int32
+			hostile := emulatortest.Answer(t, http.StatusOK, `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>`+
+				`<Credentials><AccessKeyId>ASIAHOSTILE</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken>`+expiration+`</Credentials>`+
+				`<AssumedRoleUser><Arn>arn:aws:sts::222233334444:assumed-role/lanyard-hostile/alice</Arn><AssumedRoleId>AROA:alice</AssumedRoleId></AssumedRoleUser>`+
+				`</AssumeRoleResult></AssumeRoleResponse>`, &hits)
+			p := hopAt(t, h, role, hostile.URL)
+			creds, err := aws.NewCredentialsCache(p).Retrieve(context.Background())
+			if err == nil || !strings.Contains(err.Error(), "AWS_ENDPOINT_URL_STS") && !strings.Contains(err.Error(), "clock") {
+				t.Fatalf("got %v, want the credentials refused with a clock/endpoint message", err)
+			}
+			var stale *awsenv.ExpiredCredentialsError
+			if expiration != "" && !errors.As(err, &stale) {
+				t.Errorf("got %T, want an ExpiredCredentialsError inside", err)
+			}
+			if creds.AccessKeyID != "" || p.Last() != nil || hits.Load() != 1 {
+				t.Errorf("handed out %q after %d attempts", creds.AccessKeyID, hits.Load())
+			}
+		})
+	}
+}
