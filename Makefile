@@ -14,6 +14,9 @@ FUZZTIME  ?= 5s
 
 .PHONY: all deps build lint-tools vet test bench demo emulator package package-test clean
 
+# The token tests and benchmarks also run on tpm2-pkcs11 (see .ci/install-deps).
+test bench: export WITH_TPM = 1
+
 all: build
 
 deps:

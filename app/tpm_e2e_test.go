@@ -1,11 +1,17 @@
 package app_test
 
 import (
+	"context"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/lanyard-app/lanyard/app"
+	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/app/secrets"
 	"github.com/lanyard-app/lanyard/broker/p11/p11test"
 	"github.com/lanyard-app/lanyard/broker/p11/p11test/shim"
 	"github.com/lanyard-app/lanyard/broker/p11/p11test/tpm"
@@ -133,5 +139,103 @@ func setShim(t *testing.T, s *shim.Shim, state string) {
 	t.Helper()
 	if err := s.Set(state); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestStalePINFileAcrossProcessesReachesTheTPMOnce runs `lanyard
+// credential-process` (this test binary in CLI mode) three times against a
+// tpm2-pkcs11 token whose pin-source holds a wrong PIN. The token reports
+// no PIN flags, so only the marker a process leaves keeps the next ones
+// from sending the same PIN: the TPM must count one failure, not three
+// (three would lock it out). A corrected file then works unattended.
+func TestStalePINFileAcrossProcessesReachesTheTPMOnce(t *testing.T) {
+	b := newTokenBed(t)
+	bed, tok := tpmToken(t)
+	pinFile := filepath.Join(t.TempDir(), "pin")
+	writePIN := func(v string) {
+		if err := os.WriteFile(pinFile, []byte(v+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writePIN("86420975")
+	dir := t.TempDir()
+	a, err := app.New(app.Options{ConfigDir: dir, Store: secrets.NewMemory(), Resolver: demoResolver(b.emu)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AddIdentity(config.Identity{Name: "tpm", Certificate: tok.URI("ec") + "&pin-source=file:" + pinFile,
+		Intermediates: b.bundle, TrustAnchorARN: b.anchor, ProfileARN: b.profile, RoleARN: b.hub}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AddDirectAccount("tpm-hub", "tpm", ""); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func() (stdout, stderr string, err error) {
+		cmd := exec.Command(exe, "credential-process", "--account", "tpm-hub")
+		cmd.Env = append(os.Environ(), "LANYARD_TEST_AS_CLI=1", "LANYARD_CONFIG_DIR="+dir)
+		for k, v := range b.emu.Env() {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		var o, e strings.Builder
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err = cmd.Run()
+		return o.String(), e.String(), err
+	}
+	before, err := bed.LockoutCounter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		_, stderr, err := run()
+		if err == nil || !strings.Contains(stderr, "pin-source") || strings.Contains(stderr, "86420975") {
+			t.Fatalf("run %d: %v, stderr %q; want a failure naming the pin-source, without the PIN", i+1, err, stderr)
+		}
+	}
+	after, err := bed.LockoutCounter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bed.ClearLockout(); err != nil {
+		t.Fatal(err)
+	}
+	if after != before+1 {
+		t.Fatalf("the TPM counted %d wrong PINs over three processes, want 1", after-before)
+	}
+	writePIN(tok.PIN)
+	if stdout, stderr, err := run(); err != nil || !strings.Contains(stdout, "AccessKeyId") {
+		t.Fatalf("with the corrected pin-source: %v\n%s\n%s", err, stdout, stderr)
+	}
+}
+
+// TestIdentityCheckOnATPM: tpm2-pkcs11 reports no PIN state, so the check
+// claims none and says how a TPM lockout clears; it never asks for a PIN.
+func TestIdentityCheckOnATPM(t *testing.T) {
+	b := newTokenBed(t)
+	_, tok := tpmToken(t)
+	prompter := &recordingPIN{}
+	a := b.app(t, tok.URI("ec"), prompter)
+	findings, err := a.CheckIdentity(context.Background(), "id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pinMsg string
+	for _, f := range findings {
+		if f.Check == "pin" {
+			pinMsg = f.Message
+		}
+		if strings.Contains(f.Message, "\x00") || strings.Contains(f.Message, "%00") {
+			t.Errorf("padding in %q", f.Message)
+		}
+	}
+	if !strings.Contains(pinMsg, "PIN state: not reported by this token") || !strings.Contains(pinMsg, "dictionary-attack") || strings.Contains(pinMsg, "not locked") {
+		t.Fatalf("PIN finding %q; findings %+v", pinMsg, findings)
+	}
+	if n := len(prompter.got()); n != 0 {
+		t.Fatalf("the check asked for the PIN %d times", n)
 	}
 }

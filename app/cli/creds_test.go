@@ -385,13 +385,17 @@ func TestTouchNoticeOnStderr(t *testing.T) {
 	if uri == "" {
 		t.Fatalf("no certificate of this world's token (%s) through the shim:\n%s", token, res.stdout)
 	}
+	label, err := url.PathUnescape(strings.TrimPrefix(token, "token="))
+	if err != nil {
+		t.Fatal(err)
+	}
 	w.mustRun(t, "identity", "add", "touchy", "--certificate", uri, "--intermediates", w.Intermediates,
 		"--trust-anchor-arn", w.TrustAnchorARN, "--profile-arn", w.ProfileARN, "--role-arn", w.HubRoleARN, "--account", "touchy-hub")
 	if err := s.Set("touch 900"); err != nil {
 		t.Fatal(err)
 	}
 	res = w.mustRun(t, "credential-process", "--account", "touchy-hub")
-	if !strings.Contains(res.stderr, "Touch your security key") || !strings.Contains(res.stderr, "Lanyard Demo") {
+	if !strings.Contains(res.stderr, "Touch your security key") || !strings.Contains(res.stderr, label) {
 		t.Fatalf("no touch notice naming the token on stderr: %s", res)
 	}
 	if strings.Contains(res.stdout, "Touch") || !strings.Contains(res.stdout, "AccessKeyId") {

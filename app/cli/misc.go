@@ -55,6 +55,8 @@ func cmdTokens(ctx context.Context, r *runner, args []string) error {
 			fmt.Fprintf(out, "  Token %q (%s %s, serial %s)\n    %s\n", t.Label, t.Manufacturer, t.Model, t.Serial, t.URI)
 			if w := t.Retry.String(); w != "" {
 				fmt.Fprintf(out, "    PIN: %s\n", w)
+			} else if !t.Family.ReportsPINState() {
+				fmt.Fprintln(out, "    PIN state: not reported by this token")
 			}
 			if len(t.Certificates) == 0 {
 				fmt.Fprintln(out, "    no certificates")

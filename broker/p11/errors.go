@@ -53,9 +53,9 @@ func (e *TokenError) Error() string {
 	if e.Detail != "" {
 		msg += ": " + e.Detail
 	}
-	// A vanished token is said in words; the module's return value (kept
-	// for errors.Is) would only puzzle.
-	if e.Cause != nil && e.Kind != ErrTokenNotPresent {
+	// A vanished or untouched token is said in words; the module's return
+	// value (kept for errors.Is) would only puzzle.
+	if e.Cause != nil && e.Kind != ErrTokenNotPresent && e.Kind != ErrNotTouched {
 		msg += fmt.Sprintf(" (%v)", e.Cause)
 	}
 	return msg

@@ -31,7 +31,7 @@ type Manager struct {
 }
 
 // NewManager returns a Manager. moduleOverride (from the config, may be
-// empty) names the module to use for every URI; see FindModule.
+// empty) names the module to use for every URI; see FindModules.
 func NewManager(moduleOverride string) *Manager {
 	return &Manager{override: moduleOverride, mods: map[string]*module{}, tokens: map[tokenKey]*token{},
 		rejected: &rejectedPINs{dir: defaultStateDir()}, touch: &touchNotifier{}}
@@ -152,9 +152,11 @@ func (m *Manager) locate(cu *URI, paths []string) (*token, tokenCert, string, er
 			skipped = append(skipped, err)
 		}
 	}
-	return nil, tokenCert{}, "", &TokenError{Kind: ErrTokenNotPresent, Token: cu.describeToken(),
-		Detail: "insert it (or check that one of the modules " + strings.Join(paths, ", ") + " sees it) and try again",
-		Cause:  errors.Join(skipped...)}
+	detail := "insert it (or check that one of the modules " + strings.Join(paths, ", ") + " sees it) and try again"
+	for _, err := range skipped {
+		detail += "; " + err.Error()
+	}
+	return nil, tokenCert{}, "", &TokenError{Kind: ErrTokenNotPresent, Token: cu.describeToken(), Detail: detail}
 }
 
 // locateCertificate finds the token and the leaf certificate a URI names.

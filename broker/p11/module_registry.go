@@ -3,6 +3,7 @@ package p11
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/miekg/pkcs11"
@@ -18,6 +19,8 @@ var registry = struct {
 
 type module struct {
 	path string
+	// key is the resolved path the registry knows the module by.
+	key  string
 	ctx  *pkcs11.Ctx
 	refs int
 	// owned is false when someone else in the process had already
@@ -35,16 +38,6 @@ type module struct {
 	// CKR_GENERAL_ERROR, even once the device is back, until they are
 	// finalized and initialized again.
 	stale bool
-}
-
-// usable re-initialises the module if an earlier reset could not.
-func (m *module) usable() error {
-	m.state.Lock()
-	defer m.state.Unlock()
-	if m.ready {
-		return nil
-	}
-	return m.initLocked()
 }
 
 func (m *module) initLocked() error {
@@ -89,13 +82,19 @@ func (m *module) resetIfIdleLocked() {
 	m.stale = false
 	_ = m.ctx.Finalize()
 	m.ready = false
-	_ = m.initLocked() // on failure usable() tries again at the next use
+	_ = m.initLocked() // on failure the next listing of its tokens tries again
 }
 
 func acquireModule(path string) (*module, error) {
 	registry.Lock()
 	defer registry.Unlock()
-	if m, ok := registry.mods[path]; ok {
+	// One library reached by two paths (a symbolic link, p11-kit's module
+	// folder) is one module: the dynamic loader shares its state.
+	key := path
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		key = real
+	}
+	if m, ok := registry.mods[key]; ok {
 		m.refs++
 		return m, nil
 	}
@@ -112,8 +111,8 @@ func acquireModule(path string) (*module, error) {
 		}
 		owned = false
 	}
-	m := &module{path: path, ctx: ctx, refs: 1, owned: owned, ready: true}
-	registry.mods[path] = m
+	m := &module{path: path, key: key, ctx: ctx, refs: 1, owned: owned, ready: true}
+	registry.mods[key] = m
 	return m, nil
 }
 
@@ -124,7 +123,7 @@ func (m *module) release() {
 	if m.refs > 0 {
 		return
 	}
-	delete(registry.mods, m.path)
+	delete(registry.mods, m.key)
 	if m.owned {
 		_ = m.ctx.Finalize()
 	}

@@ -223,3 +223,26 @@ func TestMissingKeyReportedBeforePINOnPIVLikeToken(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestOpenWithoutAModuleLooksInEveryModule: a URI that names no module is
+// resolved through every discovered module (SoftHSM2 is registered with
+// p11-kit by its Debian package), and one that matches no token says where
+// it looked.
+func TestOpenWithoutAModuleLooksInEveryModule(t *testing.T) {
+	tok := ecToken(t)
+	m := p11.NewManager("")
+	defer m.Close()
+	uri := "pkcs11:token=" + url.PathEscape(tok.Label) + ";object=ec"
+	kp := open(t, m, uri, answer(userPIN))
+	if err := signAndVerify(t, kp, []byte("discovered")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := m.Status(context.Background(), uri)
+	if err != nil || !strings.HasSuffix(st.Module, "libsofthsm2.so") {
+		t.Fatalf("status module %q, %v; want SoftHSM2's", st.Module, err)
+	}
+	_, err = m.Open(context.Background(), "pkcs11:token=nowhere-to-be-found", "", nil)
+	if !errors.Is(err, p11.ErrTokenNotPresent) || !strings.Contains(err.Error(), st.Module) {
+		t.Fatalf("got %v; want not present, naming the modules looked in", err)
+	}
+}

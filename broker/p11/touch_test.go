@@ -52,7 +52,7 @@ func TestTouchNotice(t *testing.T) {
 
 	setShim(t, stateFile, "untouched 700")
 	err := sign(kp.Signer)
-	if !errors.Is(err, p11.ErrNotTouched) || !strings.Contains(err.Error(), "not touched") || !strings.Contains(err.Error(), tok.Label) {
+	if !errors.Is(err, p11.ErrNotTouched) || !strings.Contains(err.Error(), "not touched") || !strings.Contains(err.Error(), tok.Label) || strings.Contains(err.Error(), "CKR_") {
 		t.Fatalf("got %v; want ErrNotTouched naming the token", err)
 	}
 	if ev := got(); len(ev) != 2 || !ev[0].Waiting || ev[1].Waiting || !ev[1].NotTouched {

@@ -450,11 +450,5 @@ func (b *URIBuilder) Type(t string) *URIBuilder { b.u.Type = t; return b }
 // ModulePath names the module by absolute path.
 func (b *URIBuilder) ModulePath(p string) *URIBuilder { b.u.ModulePath = p; return b }
 
-// ModuleName names the module by file name.
-func (b *URIBuilder) ModuleName(n string) *URIBuilder { b.u.ModuleName = n; return b }
-
-// URI returns a copy of the URI built so far.
-func (b *URIBuilder) URI() *URI { u := b.u; u.ID = append([]byte(nil), b.u.ID...); return &u }
-
 // String formats the URI.
 func (b *URIBuilder) String() string { return b.u.String() }

@@ -5,8 +5,8 @@
 // lives in a directory of the caller's; every daemon is stopped by Stop.
 //
 // tpm2-pkcs11 reads TPM2_PKCS11_TCTI and TPM2_PKCS11_STORE when it is
-// loaded, so Start sets them in the process environment, and a process
-// loads the module only after Start.
+// loaded, so Start sets them in the process environment (which child
+// processes inherit), and a process loads the module only after Start.
 package tpm
 
 import (
@@ -71,7 +71,7 @@ func Start(dir string) (*Bed, error) {
 		missing = append(missing, Module)
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("tpm: missing %s: install swtpm swtpm-tools tpm2-tools tpm2-abrmd libtss2-tcti-swtpm0 libtss2-tcti-tabrmd0 libtpm2-pkcs11-1 libtpm2-pkcs11-tools dbus (.ci/install-deps)", strings.Join(missing, ", "))
+		return nil, fmt.Errorf("tpm: missing %s: install swtpm swtpm-tools tpm2-tools tpm2-abrmd libtss2-tcti-swtpm0 libtss2-tcti-tabrmd0 libtpm2-pkcs11-1 libtpm2-pkcs11-tools dbus (WITH_TPM=1 .ci/install-deps, as make test does)", strings.Join(missing, ", "))
 	}
 	b := &Bed{dir: dir, busName: fmt.Sprintf("com.intel.tss2.Tabrmd.lanyard%d", os.Getpid())}
 	for _, sub := range []string{"tpm", "store"} {
@@ -124,15 +124,6 @@ func (b *Bed) startBus() error {
 	b.dbus = cmd
 	b.env["DBUS_SESSION_BUS_ADDRESS"] = strings.TrimSpace(string(buf[:n]))
 	return nil
-}
-
-// Env is the environment a child process needs to reach the bed's TPM.
-func (b *Bed) Env() []string {
-	var out []string
-	for k, v := range b.env {
-		out = append(out, k+"="+v)
-	}
-	return out
 }
 
 // freePorts finds a port nobody listens on whose successor is free too:
