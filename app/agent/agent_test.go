@@ -21,6 +21,9 @@ import (
 // testBackend stands in for the application (*app.App), which has its own
 // tests; here only the channel is under test.
 type testBackend struct {
+	// opened is the context of the request that opened the key, which a
+	// token's signer keeps and later prompts under (as broker/p11 does).
+	opened           atomic.Pointer[context.Context]
 	credentialsCalls atomic.Int64
 	locked           atomic.Bool
 	cancelled        chan struct{}
@@ -37,6 +40,14 @@ func (b *testBackend) Credentials(ctx context.Context, account string) (aws.Cred
 		return aws.Credentials{}, fmt.Errorf("account %q: %w", account, pin.ErrCancelled)
 	case "plain-error":
 		return aws.Credentials{}, errors.New("the token YubiKey 5 is not plugged in")
+	case "stale-context":
+		ctx := context.WithoutCancel(ctx)
+		b.opened.CompareAndSwap(nil, &ctx)
+		p, err := RequestPrompter{}.PIN(*b.opened.Load(), pin.Request{TokenLabel: "token"})
+		if err != nil {
+			return aws.Credentials{}, err
+		}
+		return aws.Credentials{AccessKeyID: "ASIAPIN", SecretAccessKey: "signed-with-" + p}, nil
 	case "needs-pin":
 		p, err := RequestPrompter{}.PIN(ctx, pin.Request{TokenLabel: "token-" + account})
 		if err != nil {
@@ -620,8 +631,8 @@ func TestSecondLaunchShowsTheRunningApp(t *testing.T) {
 	}
 	defer first.Close()
 	select {
-	case <-background.Done():
-	default:
+	case <-background.Done(): // its lock is released just before
+	case <-time.After(5 * time.Second):
 		t.Fatal("the background agent still runs beside the app")
 	}
 
@@ -638,5 +649,22 @@ func TestSecondLaunchShowsTheRunningApp(t *testing.T) {
 	// The first app still serves.
 	if _, err := dial(t, path).Credentials(context.Background(), "prod"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPINAskedUnderAnEarlierRequestsContext: a key opened by a request
+// whose client could not ask keeps that request's context, and prompts
+// under it later; the prompt then goes to the client waiting now.
+func TestPINAskedUnderAnEarlierRequestsContext(t *testing.T) {
+	path := socketPath(t)
+	serve(t, newBackend(), path)
+	c := dial(t, path)
+	if _, err := c.Credentials(context.Background(), "stale-context"); err == nil || !strings.Contains(err.Error(), ErrNoPrompt.Error()) {
+		t.Fatalf("a client that cannot ask: %v", err)
+	}
+	c.Prompter = pin.PrompterFunc(func(context.Context, pin.Request) (string, error) { return "4729", nil })
+	creds, err := c.Credentials(context.Background(), "stale-context")
+	if err != nil || creds.SecretAccessKey != "signed-with-4729" {
+		t.Fatalf("the waiting client was not asked: %+v, %v", creds, err)
 	}
 }

@@ -50,12 +50,12 @@ func StartBackground(ctx context.Context, configDir string, command []string) (*
 		}
 		select {
 		case waitErr := <-exited:
-			// An agent that lost the race to another exits at once; that
-			// one serves.
-			if c, err := Dial(ctx, configDir); err == nil {
-				return c, nil
+			// An agent that lost the race to another's lock exits at once
+			// with success: keep waiting for that one to answer.
+			if waitErr != nil {
+				return nil, fmt.Errorf("the background agent stopped at once (%v): %s", waitErr, logSince(logPath, start))
 			}
-			return nil, fmt.Errorf("the background agent stopped at once (%v): %s", waitErr, logSince(logPath, start))
+			exited = nil
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-time.After(25 * time.Millisecond):

@@ -24,12 +24,103 @@ import (
 // another uid on its own).
 const peerChildEnv = "LANYARD_AGENT_TEST_PEER_SOCKET"
 
+// squatChildEnv makes the test binary listen on the socket it names, as a
+// process of another user squatting the agent's place would, and report
+// how many bytes the first client sent it.
+const squatChildEnv = "LANYARD_AGENT_TEST_SQUAT_SOCKET"
+
 func TestMain(m *testing.M) {
 	if path := os.Getenv(peerChildEnv); path != "" {
 		fmt.Println(rawPing(path))
 		os.Exit(0)
 	}
+	if path := os.Getenv(squatChildEnv); path != "" {
+		fmt.Println(squat(path))
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
+}
+
+func squat(path string) string {
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return "listen failed: " + err.Error()
+	}
+	defer ln.Close()
+	os.Chmod(path, 0o666)
+	fmt.Println("listening")
+	conn, err := ln.Accept()
+	if err != nil {
+		return "accept failed: " + err.Error()
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	n, _ := io.Copy(io.Discard, conn)
+	return fmt.Sprintf("received %d bytes", n)
+}
+
+// otherUserBinary copies this test binary where uid 65534 can run it.
+func otherUserBinary(t *testing.T) (shared, bin string) {
+	t.Helper()
+	shared, err := os.MkdirTemp("", "lanyard-agent-peer-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(shared) })
+	os.Chmod(shared, 0o755)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin = filepath.Join(shared, "agent.test")
+	data, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return shared, bin
+}
+
+// TestSquattedSocketGetsNothing: another user's process listens where the
+// client looks for its agent (a planted socket). The client checks who
+// serves it before sending: it refuses, naming the uid, and the squatter
+// receives not one byte of a request.
+func TestSquattedSocketGetsNothing(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("running a server as another uid needs root")
+	}
+	const nobody = 65534
+	shared, bin := otherUserBinary(t)
+	dir := filepath.Join(shared, "run")
+	if err := os.Mkdir(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o777)
+	path := filepath.Join(dir, "agent.sock")
+	cmd := exec.Command(bin, "-test.run=^$")
+	cmd.Env = append(os.Environ(), squatChildEnv+"="+path)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	lines := bufio.NewScanner(stdout)
+	if !lines.Scan() || lines.Text() != "listening" {
+		t.Fatalf("the squatter did not start: %q", lines.Text())
+	}
+	_, err = DialPath(context.Background(), path, testConfigDir)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("served by uid %d", nobody)) {
+		t.Fatalf("the client used a socket of uid %d: %v", nobody, err)
+	}
+	if !lines.Scan() || lines.Text() != "received 0 bytes" {
+		t.Fatalf("the squatter got: %q", lines.Text())
+	}
 }
 
 func rawPing(path string) string {
@@ -57,24 +148,7 @@ func TestPeerOfAnotherUserRefused(t *testing.T) {
 	const nobody = 65534
 	// Everything the other user touches must be reachable by it: a copy of
 	// this test binary and, deliberately, the socket itself.
-	shared, err := os.MkdirTemp("", "lanyard-agent-peer-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(shared) })
-	os.Chmod(shared, 0o755)
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(shared, "agent.test")
-	data, err := os.ReadFile(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	_, bin := otherUserBinary(t)
 
 	path := socketPath(t)
 	var logMu sync.Mutex

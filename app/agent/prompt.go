@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/lanyard-app/lanyard/broker/pin"
@@ -39,10 +40,16 @@ type RequestPrompter struct {
 	Fallback pin.Prompter
 }
 
-// PIN implements pin.Prompter.
+// PIN implements pin.Prompter. It asks the client of the request in ctx
+// when that client can ask and still waits; otherwise the most recent
+// waiting client that can ask: a token login serves every request, and
+// the context a key source asks under may be that of an earlier request
+// (one that opened the key, then ended).
 func (p RequestPrompter) PIN(ctx context.Context, req pin.Request) (string, error) {
-	if st, ok := ctx.Value(streamKey{}).(*stream); ok {
-		return st.prompt(ctx, req)
+	if r, ok := ctx.Value(requestKey{}).(*request); ok {
+		if st := r.server.promptTarget(r.stream); st != nil {
+			return st.prompt(ctx, req)
+		}
 	}
 	if p.Fallback != nil {
 		return p.Fallback.PIN(ctx, req)
@@ -50,7 +57,39 @@ func (p RequestPrompter) PIN(ctx context.Context, req pin.Request) (string, erro
 	return "", ErrNoPrompt
 }
 
-type streamKey struct{}
+// request is what a request's context carries for RequestPrompter.
+type request struct {
+	server *Server
+	stream *stream // nil when the client cannot ask
+}
+
+type requestKey struct{}
+
+// promptTarget is preferred while its request runs, else the latest
+// running request whose client can ask, else nil.
+func (s *Server) promptTarget(preferred *stream) *stream {
+	s.liveMu.Lock()
+	defer s.liveMu.Unlock()
+	if preferred != nil && slices.Contains(s.live, preferred) {
+		return preferred
+	}
+	if n := len(s.live); n > 0 {
+		return s.live[n-1]
+	}
+	return nil
+}
+
+// track adds a stream to the running ones until the returned func is called.
+func (s *Server) track(st *stream) (untrack func()) {
+	s.liveMu.Lock()
+	s.live = append(s.live, st)
+	s.liveMu.Unlock()
+	return func() {
+		s.liveMu.Lock()
+		s.live = slices.DeleteFunc(s.live, func(x *stream) bool { return x == st })
+		s.liveMu.Unlock()
+	}
+}
 
 // frame is one line of a stream.
 type frame struct {

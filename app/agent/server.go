@@ -67,6 +67,11 @@ type Server struct {
 	stop        func()
 	showWindow  func() error
 
+	// live are the running requests whose clients can ask for a PIN,
+	// oldest first.
+	liveMu sync.Mutex
+	live   []*stream
+
 	// pending are the PIN prompts waiting for their client's answer.
 	pendingMu sync.Mutex
 	pending   map[string]chan pinAnswer
@@ -75,10 +80,12 @@ type Server struct {
 	// started or ended (UnixNano), for IdleExit.
 	active     atomic.Int64
 	lastActive atomic.Int64
-	done       chan struct{}
 
-	closeOnce sync.Once
-	closeErr  error
+	done chan struct{}
+	// closing tells the watcher to stop; watching is closed once it has.
+	closing, watching chan struct{}
+	closeOnce         sync.Once
+	closeErr          error
 }
 
 // Serve opens the channel at opts.Path (or the backend configuration's
@@ -104,7 +111,8 @@ func Serve(ctx context.Context, backend Backend, opts Options) (*Server, error) 
 	}
 	s := &Server{
 		backend: backend, ep: ep, path: path, configKey: ConfigKey(backend.ConfigDir()), logf: logf,
-		slots: make(chan struct{}, maxConns), bodyTimeout: bodyTimeout, stop: opts.Stop, showWindow: opts.Show, done: make(chan struct{}),
+		slots: make(chan struct{}, maxConns), bodyTimeout: bodyTimeout, stop: opts.Stop, showWindow: opts.Show,
+		done: make(chan struct{}), closing: make(chan struct{}), watching: make(chan struct{}),
 		pending: map[string]chan pinAnswer{},
 	}
 	s.lastActive.Store(time.Now().UnixNano())
@@ -130,15 +138,18 @@ func Serve(ctx context.Context, backend Backend, opts Options) (*Server, error) 
 	}
 	current := s.serve(ep.listener())
 	interval := watchInterval
+	// The watcher is the only one to touch the endpoint while it runs;
+	// Close stops it first, so that it never makes again what Close removes.
 	go func() {
+		defer close(s.watching)
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for {
 			select {
 			case <-ctx.Done():
-				s.Close()
+				go s.Close()
 				return
-			case <-s.done:
+			case <-s.closing:
 				return
 			case <-tick.C:
 				if s.idleFor(opts.IdleExit) {
@@ -193,6 +204,8 @@ func (s *Server) Done() <-chan struct{} { return s.done }
 // Close stops serving, cuts off requests in flight and removes the socket.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		close(s.closing)
+		<-s.watching
 		err := s.http.Close()
 		s.closeErr = errors.Join(err, s.ep.close())
 		close(s.done)
@@ -248,11 +261,14 @@ func (s *Server) handle(fn func(ctx context.Context, r *http.Request) (any, erro
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		var st *stream
+		untrack := func() {}
 		if r.Header.Get(headerPrompt) != "" {
 			st = &stream{s: s, w: w, gone: ctx.Done()}
-			ctx = context.WithValue(ctx, streamKey{}, st)
+			untrack = s.track(st)
 		}
+		ctx = context.WithValue(ctx, requestKey{}, &request{server: s, stream: st})
 		v, err := fn(ctx, r)
+		untrack()
 		if st != nil && st.finish(v, err) {
 			return
 		}

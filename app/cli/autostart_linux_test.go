@@ -149,3 +149,158 @@ func TestColdStartAsksThePINOnceForTwentyCommands(t *testing.T) {
 		t.Fatalf("status after the stop: %s", text)
 	}
 }
+
+// startX starts a private Xvfb and returns its DISPLAY.
+func startX(t *testing.T) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	x := exec.Command("Xvfb", "-displayfd", "3", "-nolisten", "tcp")
+	x.ExtraFiles = []*os.File{w}
+	if err := x.Start(); err != nil {
+		t.Fatalf("Xvfb (make test installs it): %v", err)
+	}
+	w.Close()
+	t.Cleanup(func() { x.Process.Kill(); x.Wait() })
+	var n int
+	if _, err := fmt.Fscan(r, &n); err != nil {
+		t.Fatalf("Xvfb did not say its display: %v", err)
+	}
+	return fmt.Sprintf(":%d", n)
+}
+
+// detachedCLI runs the CLI as a program started without a terminal (as an
+// SDK or an IDE runs credential_process).
+func detachedCLI(t *testing.T, exe string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(exe, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, &stdout, &stderr
+}
+
+// TestWithoutATerminal: a command without a terminal asks for the PIN in a
+// native dialog when there is a display (typed into zenity here), and with
+// neither fails at once saying what to do; once signed in, commands
+// without either are served.
+func TestWithoutATerminal(t *testing.T) {
+	w := newWorld(t, demo.Options{})
+	if !w.OnToken {
+		t.Fatal("the demo world should put the key on SoftHSM here")
+	}
+	t.Setenv("XDG_RUNTIME_DIR", shortTempDir(t))
+	t.Setenv(agent.EnvSocket, "")
+	t.Setenv(envAsCLI, "1")
+	for k, v := range w.Emulator.Env() {
+		t.Setenv(k, v)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd, _, _ := detachedCLI(t, exe, "agent", "--stop")
+		cmd.Wait()
+	})
+	display := startX(t)
+	t.Setenv("WAYLAND_DISPLAY", "")
+	t.Setenv("NO_AT_BRIDGE", "1") // zenity would start accessibility services
+
+	// Neither a terminal nor a display: a clear refusal, at once.
+	t.Setenv("DISPLAY", "")
+	start := time.Now()
+	cmd, _, stderr := detachedCLI(t, exe, "credential-process", "--account", "sandbox")
+	if err := cmd.Wait(); err == nil || !strings.Contains(stderr.String(), "no terminal or display to ask on") {
+		t.Fatalf("without terminal and display: %v: %s", err, stderr)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the refusal took %v; an SDK waits 60 s at most", took)
+	}
+	t.Logf("refused in %v: %s", time.Since(start), stderr)
+
+	// A display: the PIN dialog.
+	t.Setenv("DISPLAY", display)
+	cmd, stdout, stderr := detachedCLI(t, exe, "credential-process", "--account", "staging")
+	var win string
+	deadline := time.Now().Add(time.Minute)
+	for win == "" {
+		out, _ := exec.Command("xdotool", "search", "--name", "^Lanyard$").Output()
+		win = strings.TrimSpace(string(out))
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no PIN dialog appeared: %s", stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	win = strings.Fields(win)[0]
+	if out, err := exec.Command("xdotool", "windowfocus", "--sync", win, "type", "--delay", "20", demo.PIN).CombinedOutput(); err != nil {
+		t.Fatalf("typing into the dialog: %v: %s", err, out)
+	}
+	if out, err := exec.Command("xdotool", "key", "Return").CombinedOutput(); err != nil {
+		t.Fatalf("xdotool key: %v: %s", err, out)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("credential-process with a dialog: %v: %s", err, stderr)
+	}
+	var out struct{ AccessKeyId string }
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || out.AccessKeyId == "" {
+		t.Fatalf("credential-process printed %q", stdout)
+	}
+
+	// Signed in: neither is needed any more.
+	t.Setenv("DISPLAY", "")
+	cmd, stdout, stderr = detachedCLI(t, exe, "credential-process", "--account", "sandbox")
+	if err := cmd.Wait(); err != nil || !strings.Contains(stdout.String(), "AccessKeyId") {
+		t.Fatalf("after the sign-in, without terminal or display: %v: %s", err, stderr)
+	}
+	if n := w.Emulator.Count("CreateSession"); n != 1 {
+		t.Errorf("%d CreateSession, want 1", n)
+	}
+}
+
+// TestConcurrentColdStartsShareOneAgent starts many commands at once with
+// no agent running: each may start one, one wins, and every command is
+// served by it with a single sign-in.
+func TestConcurrentColdStartsShareOneAgent(t *testing.T) {
+	w := newWorld(t, demo.Options{PINFile: true})
+	t.Setenv("XDG_RUNTIME_DIR", shortTempDir(t))
+	t.Setenv(agent.EnvSocket, "")
+	t.Setenv(envAsCLI, "1")
+	for k, v := range w.Emulator.Env() {
+		t.Setenv(k, v)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd, _, _ := detachedCLI(t, exe, "agent", "--stop")
+		cmd.Wait()
+	})
+	const commands = 12
+	type run struct {
+		cmd            *exec.Cmd
+		stdout, stderr *bytes.Buffer
+	}
+	runs := make([]run, commands)
+	for i := range runs {
+		account := w.Accounts[i%len(w.Accounts)].Name
+		cmd, stdout, stderr := detachedCLI(t, exe, "credential-process", "--account", account)
+		runs[i] = run{cmd, stdout, stderr}
+	}
+	for i, r := range runs {
+		if err := r.cmd.Wait(); err != nil || !strings.Contains(r.stdout.String(), "AccessKeyId") {
+			t.Errorf("command %d: %v: %s", i, err, r.stderr)
+		}
+	}
+	if n := w.Emulator.Count("CreateSession"); n != 1 {
+		t.Errorf("%d commands started at once cost %d CreateSession, want 1 (one agent)", commands, n)
+	}
+}

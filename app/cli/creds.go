@@ -371,7 +371,10 @@ func cmdStatus(ctx context.Context, r *runner, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(st)
 	}
-	agentLine := "no agent running: commands work on their own and ask for the PIN on the terminal"
+	agentLine := "no agent running: the next command that needs the token starts one"
+	if r.env.NoAgent || os.Getenv("LANYARD_NO_AGENT") != "" {
+		agentLine = "no agent running (LANYARD_NO_AGENT): commands work on their own and ask for the PIN each time"
+	}
 	if c != nil {
 		agentLine = fmt.Sprintf("agent running (pid %d, %s)", c.PID, c.Version)
 	}

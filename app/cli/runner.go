@@ -39,8 +39,11 @@ func (r *runner) local() (*app.App, error) {
 		return r.app, nil
 	}
 	prompter := r.env.Prompter
+	if prompter == nil && !hasTerminal() {
+		prompter = newDialogPrompter()
+	}
 	if prompter == nil {
-		prompter = newTerminalPrompter()
+		prompter = newTerminalPrompter() // says there is no terminal
 	}
 	a, err := app.New(app.Options{Store: r.env.Store, Resolver: r.env.Resolver, Prompter: prompter})
 	if err != nil {
@@ -103,16 +106,18 @@ func (r *runner) agentCommand() []string {
 }
 
 // remotePrompter is how this command answers an agent's PIN requests: the
-// given prompter, else the terminal when there is one; nil when nobody
-// can be asked, so the agent refuses at once rather than wait.
+// given prompter, else the terminal when there is one, else a dialog when
+// there is a display; nil when nobody can be asked, so the agent refuses
+// at once rather than wait.
 func (r *runner) remotePrompter() pin.Prompter {
-	if r.env.Prompter != nil {
+	switch {
+	case r.env.Prompter != nil:
 		return r.env.Prompter
-	}
-	if hasTerminal() {
+	case hasTerminal():
 		return newTerminalPrompter()
+	default:
+		return newDialogPrompter()
 	}
-	return nil
 }
 
 // broker is the agent when one runs (started if need be), else the local App.
