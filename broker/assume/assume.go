@@ -95,6 +95,7 @@ type Provider struct {
 	opts     Options
 	role     arn.ARN
 	client   *sts.Client
+	http     *http.Client
 	endpoint string
 
 	mu   sync.Mutex
@@ -135,11 +136,12 @@ func New(source aws.CredentialsProvider, o Options) (*Provider, error) {
 	if p := awsenv.PartitionForRegion(o.Region); p.ID != role.Partition {
 		return nil, fmt.Errorf("role %s is in partition %s but region %s is in partition %s: pick a region of the role's partition", o.RoleARN, role.Partition, o.Region, p.ID)
 	}
-	client, endpoint, err := NewSTSClient(&sourceProvider{source}, o.Region, o.Resolver, o.HTTPClient)
+	httpClient, endpoint, err := stsHTTP(o.Region, o.Resolver, o.HTTPClient)
 	if err != nil {
 		return nil, err
 	}
-	return &Provider{opts: o, role: role, client: client, endpoint: endpoint}, nil
+	client := stsClient(&sourceProvider{source}, o.Region, endpoint, httpClient)
+	return &Provider{opts: o, role: role, client: client, http: httpClient, endpoint: endpoint}, nil
 }
 
 // Retrieve assumes the role and returns its credentials.
@@ -163,6 +165,9 @@ func (p *Provider) Assume(ctx context.Context) (*Session, error) {
 	if p.opts.ExternalID != "" {
 		in.ExternalId = aws.String(p.opts.ExternalID)
 	}
+	// Connect to STS while the source credentials are fetched: on a cold
+	// start that is a whole CreateSession.
+	awsenv.Prewarm(p.http, p.endpoint)
 	out, err := p.client.AssumeRole(ctx, in)
 	if err != nil {
 		return nil, p.explain(err)
@@ -275,6 +280,15 @@ func credentialsOf(c aws.Credentials) aws.CredentialsProvider {
 // some operations, such as GetWebIdentityToken, do not exist on the global
 // one). It returns the endpoint too, for error messages.
 func NewSTSClient(creds aws.CredentialsProvider, region string, resolver awsenv.Resolver, client *http.Client) (*sts.Client, string, error) {
+	httpClient, endpoint, err := stsHTTP(region, resolver, client)
+	if err != nil {
+		return nil, "", err
+	}
+	return stsClient(creds, region, endpoint, httpClient), endpoint, nil
+}
+
+// stsHTTP resolves the STS endpoint of a region and the HTTP client for it.
+func stsHTTP(region string, resolver awsenv.Resolver, client *http.Client) (*http.Client, string, error) {
 	if region == "" {
 		return nil, "", errors.New("no region for STS")
 	}
@@ -289,7 +303,11 @@ func NewSTSClient(creds aws.CredentialsProvider, region string, resolver awsenv.
 	} else {
 		client = resolver.Guard(client)
 	}
-	c := sts.New(sts.Options{
+	return client, endpoint, nil
+}
+
+func stsClient(creds aws.CredentialsProvider, region, endpoint string, client *http.Client) *sts.Client {
+	return sts.New(sts.Options{
 		Region:       region,
 		Credentials:  creds,
 		BaseEndpoint: aws.String(endpoint),
@@ -298,7 +316,6 @@ func NewSTSClient(creds aws.CredentialsProvider, region string, resolver awsenv.
 			so.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(finalErrors)}, so.Retryables...)
 		}),
 	})
-	return c, endpoint, nil
 }
 
 // finalErrors stops the SDK from retrying a TLS verification failure, a

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -128,25 +129,56 @@ func (r Resolver) Endpoint(service, region string, fips bool) (string, error) {
 	return "", fmt.Errorf("unknown service %q", service)
 }
 
-// HTTPClient returns a client that trusts the system roots plus the PEM file
-// named by AWS_CA_BUNDLE, honours HTTPS_PROXY/NO_PROXY, refuses redirects
-// bounds response bodies and gives each attempt AttemptTimeout.
+// HTTPClient returns a client that trusts the system roots, or only the PEM
+// file named by AWS_CA_BUNDLE when it is set (as the AWS SDKs do), honours
+// HTTPS_PROXY/NO_PROXY, refuses redirects, bounds response bodies and gives
+// each attempt AttemptTimeout. Clients with the same trust and timeout
+// share one transport, so every call of the process reuses its connections.
 func (r Resolver) HTTPClient() (*http.Client, error) {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.Proxy = http.ProxyFromEnvironment
-	if path := r.getenv("AWS_CA_BUNDLE"); path != "" {
-		pemBytes, err := os.ReadFile(path)
-		if err != nil {
+	var bundle []byte
+	path := r.getenv("AWS_CA_BUNDLE")
+	if path != "" {
+		var err error
+		if bundle, err = os.ReadFile(path); err != nil {
 			return nil, fmt.Errorf("AWS_CA_BUNDLE: %w", err)
 		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pemBytes) {
-			return nil, fmt.Errorf("AWS_CA_BUNDLE %s holds no PEM certificate", path)
-		}
-		transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
-	return &http.Client{Transport: r.guard(transport)}, nil
+	key := transportKey{bundle: string(bundle), timeout: r.attemptTimeout()}
+	transports.mu.Lock()
+	defer transports.mu.Unlock()
+	t, ok := transports.byKey[key]
+	if !ok {
+		config := &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
+		if path != "" {
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(bundle) {
+				return nil, fmt.Errorf("AWS_CA_BUNDLE %s holds no PEM certificate", path)
+			}
+			config.RootCAs = pool
+		}
+		base := http.DefaultTransport.(*http.Transport).Clone()
+		base.Proxy = http.ProxyFromEnvironment
+		// The transport adjusts its own copy on first use; the dialer's
+		// must not change under it.
+		base.TLSClientConfig = config.Clone()
+		dialer := newWarmDialer(config, base.IdleConnTimeout, key.timeout)
+		base.DialTLSContext = dialer.DialTLSContext
+		t = r.guard(base)
+		t.dialer = dialer
+		transports.byKey[key] = t
+	}
+	return &http.Client{Transport: t}, nil
+}
+
+// transports are the shared transports of HTTPClient.
+var transports = struct {
+	mu    sync.Mutex
+	byKey map[transportKey]*guardedTransport
+}{byKey: map[transportKey]*guardedTransport{}}
+
+// transportKey is what makes transports differ: the trusted roots (the
+// bundle's bytes; empty for the system roots) and the attempt bound.
+type transportKey struct {
+	bundle  string
+	timeout time.Duration
 }

@@ -2,14 +2,17 @@ package awsenv
 
 import (
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
-
-	"encoding/pem"
+	"time"
 )
 
 func env(m map[string]string) Resolver {
@@ -96,5 +99,94 @@ func TestCABundleIsTrusted(t *testing.T) {
 	if _, err := env(map[string]string{"AWS_CA_BUNDLE": filepath.Join(t.TempDir(), "missing.pem")}).HTTPClient(); err == nil ||
 		!strings.Contains(err.Error(), "AWS_CA_BUNDLE") {
 		t.Errorf("a missing bundle gave %v", err)
+	}
+}
+
+// bundleFor writes the certificate of an httptest TLS server as a PEM bundle.
+func bundleFor(t *testing.T, srv *httptest.Server) string {
+	t.Helper()
+	bundle := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return bundle
+}
+
+// countingServer is a TLS server that counts the connections opened to it.
+func countingServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv, &conns
+}
+
+func TestCABundleReplacesTheSystemRoots(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	c, err := env(map[string]string{"AWS_CA_BUNDLE": bundleFor(t, srv)}).HTTPClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	only := x509.NewCertPool()
+	only.AddCert(srv.Certificate())
+	if roots := c.Transport.(*guardedTransport).dialer.tls.RootCAs; roots == nil || !roots.Equal(only) {
+		t.Error("the client trusts more than the bundle")
+	}
+}
+
+func TestClientsShareConnections(t *testing.T) {
+	srv, conns := countingServer(t)
+	r := env(map[string]string{"AWS_CA_BUNDLE": bundleFor(t, srv)})
+	for range 3 {
+		c, err := r.HTTPClient()
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := c.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("3 requests from 3 clients opened %d connections, want 1", n)
+	}
+}
+
+func TestPrewarmOpensTheNextRequestsConnection(t *testing.T) {
+	srv, conns := countingServer(t)
+	c, err := env(map[string]string{"AWS_CA_BUNDLE": bundleFor(t, srv)}).HTTPClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.CloseIdleConnections()
+	Prewarm(c, srv.URL)
+	for deadline := time.Now().Add(5 * time.Second); conns.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("Prewarm opened no connection")
+		}
+	}
+	Prewarm(c, srv.URL)
+	for range 2 {
+		resp, err := c.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	Prewarm(c, srv.URL) // a connection is idle in the pool: nothing to do
+	resp, err := c.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if n := conns.Load(); n != 1 {
+		t.Errorf("prewarming and 3 requests opened %d connections, want 1", n)
 	}
 }

@@ -97,11 +97,14 @@ func (r Resolver) Guard(c *http.Client) *http.Client {
 }
 
 func (r Resolver) guard(base http.RoundTripper) *guardedTransport {
-	timeout := r.AttemptTimeout
-	if timeout <= 0 {
-		timeout = DefaultAttemptTimeout
+	return &guardedTransport{base: base, maxBody: MaxResponseBytes, timeout: r.attemptTimeout()}
+}
+
+func (r Resolver) attemptTimeout() time.Duration {
+	if r.AttemptTimeout <= 0 {
+		return DefaultAttemptTimeout
 	}
-	return &guardedTransport{base: base, maxBody: MaxResponseBytes, timeout: timeout}
+	return r.AttemptTimeout
 }
 
 // guardedTransport refuses redirects below the client, so no caller (the
@@ -111,6 +114,8 @@ type guardedTransport struct {
 	base    http.RoundTripper
 	maxBody int64
 	timeout time.Duration
+	// dialer opens base's connections when it is HTTPClient's own.
+	dialer *warmDialer
 }
 
 // RoundTrip sends one request within the attempt's time and turns a
@@ -139,6 +144,9 @@ func (t *guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		return nil, tooLarge
 	}
 	resp.Body = &boundedBody{body: resp.Body, remaining: t.maxBody, tooLarge: tooLarge, ctx: ctx, cancel: cancel, timedOut: timedOut}
+	if t.dialer != nil {
+		t.dialer.used(hostPort(req.URL))
+	}
 	return resp, nil
 }
 
@@ -185,10 +193,13 @@ func (b *boundedBody) Close() error {
 	return err
 }
 
-// CloseIdleConnections passes on to the base transport, for
-// http.Client.CloseIdleConnections.
+// CloseIdleConnections closes the base transport's idle connections and
+// any opened ahead of need, for http.Client.CloseIdleConnections.
 func (t *guardedTransport) CloseIdleConnections() {
 	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
+	}
+	if t.dialer != nil {
+		t.dialer.closeIdle()
 	}
 }

@@ -214,6 +214,8 @@ type Session struct {
 // Other failures are *Error (the service said no) or *EndpointError (no
 // answer).
 func (p *Provider) CreateSession(ctx context.Context) (*Session, error) {
+	// Connect while the key opens, which may wait for a PIN.
+	awsenv.Prewarm(p.client, p.endpoint.String())
 	kp, err := p.key(ctx)
 	if err != nil {
 		return nil, err
