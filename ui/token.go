@@ -79,7 +79,7 @@ func (t *tokenWindow) submit(u *UI, account string) {
 	var tok app.Token
 	u.background(func(ctx context.Context) error {
 		var err error
-		tok, err = u.backend.Token(ctx, account, opts)
+		tok, err = u.backend.Token(withPurpose(ctx, "get a token for "+account), account, opts)
 		if err != nil {
 			return fmt.Errorf("token for %s: %w", account, err)
 		}

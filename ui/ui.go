@@ -244,20 +244,32 @@ func (u *UI) reportError(failed string) func(error) {
 	}
 }
 
-// background runs work off the UI goroutine, then done with its error on it.
+// pinTries bounds how often an action is tried again after a wrong PIN;
+// the token locks itself sooner.
+const pinTries = 5
+
+// background runs work off the UI goroutine, then done with its error on
+// it. A wrong PIN runs work again, which asks for the PIN again (the key
+// code says the last one was wrong), so work must be safe to repeat.
 func (u *UI) background(work func(ctx context.Context) error, done func(error)) {
 	go func() {
 		err := work(u.ctx)
+		for try := 1; try < pinTries && app.IsWrongPIN(err) && u.ctx.Err() == nil; try++ {
+			err = work(u.ctx)
+		}
 		if u.ctx.Err() != nil {
 			return
 		}
-		u.do(func() { done(err) })
+		u.do(func() {
+			u.prompter.settle()
+			done(err)
+		})
 	}()
 }
 
 func (u *UI) signIn(identity string, done func(error)) {
 	u.background(func(ctx context.Context) error {
-		if err := u.backend.SignIn(ctx, identity); err != nil {
+		if err := u.backend.SignIn(withPurpose(ctx, "sign in to "+identity), identity); err != nil {
 			return fmt.Errorf("signing in %s: %w", identity, err)
 		}
 		return nil
@@ -266,7 +278,7 @@ func (u *UI) signIn(identity string, done func(error)) {
 
 func (u *UI) openConsole(account string, done func(error)) {
 	u.background(func(ctx context.Context) error {
-		if _, err := u.backend.OpenConsole(ctx, account, app.ConsoleOptions{}); err != nil {
+		if _, err := u.backend.OpenConsole(withPurpose(ctx, "open the console for "+account), account, app.ConsoleOptions{}); err != nil {
 			return fmt.Errorf("console for %s: %w", account, err)
 		}
 		return nil
@@ -285,7 +297,7 @@ func (u *UI) copyEnv(account string, done func(error)) {
 			format = "sh"
 		}
 		var err error
-		text, err = u.backend.EnvText(ctx, account, format)
+		text, err = u.backend.EnvText(withPurpose(ctx, "copy env vars for "+account), account, format)
 		if err != nil {
 			return fmt.Errorf("env vars for %s: %w", account, err)
 		}
