@@ -174,7 +174,7 @@ func BenchmarkSearchKeystroke5000(b *testing.B) {
 func rowFor(t *testing.T, content fyne.CanvasObject, name string) *accountRow {
 	t.Helper()
 	for _, o := range visibleObjects(content) {
-		if row, ok := o.(*accountRow); ok && row.name.Text == name {
+		if row, ok := o.(*accountRow); ok && row.fullName == name {
 			return row
 		}
 	}
