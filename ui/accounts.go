@@ -254,7 +254,9 @@ func (w *accountWindow) openConsole(name string) {
 
 func (w *accountWindow) copyEnv(name string) {
 	w.setStatus("Copying env vars for " + name + "…")
-	w.u.copyEnv(name, w.doneStatus("Copied env vars for "+name+"; the clipboard is cleared again shortly.", "Could not copy env vars for "+name+"."))
+	w.u.copyEnv(name, func(copied string, err error) {
+		w.doneStatus(copied, "Could not copy env vars for "+name+".")(err)
+	})
 }
 
 func (w *accountWindow) setFavourite(name string, fav bool) {
@@ -339,6 +341,7 @@ func (w *accountWindow) rowMenu(a app.AccountStatus) *fyne.Menu {
 	items = append(items,
 		fyne.NewMenuItem("Open console", func() { w.openConsole(name) }),
 		fyne.NewMenuItem("Copy env vars", func() { w.copyEnv(name) }),
+		fyne.NewMenuItem("Copy token…", func() { w.u.showTokenWindow(name, w.setStatus) }),
 		fyne.NewMenuItemSeparator(),
 		copyValue("name", a.Name),
 		copyValue("account id", a.AccountID),

@@ -217,9 +217,16 @@ func (u *UI) runMenuEntry(e menuEntry) {
 	case actOpenConsole:
 		u.openConsole(e.Target, u.reportError("Could not open the console for "+e.Target))
 	case actCopyEnv:
-		u.copyEnv(e.Target, u.reportError("Could not copy env vars for "+e.Target))
+		failed := u.reportError("Could not copy env vars for " + e.Target)
+		u.copyEnv(e.Target, func(copied string, err error) {
+			if err != nil {
+				failed(err)
+				return
+			}
+			u.confirmCopy(copied)
+		})
 	case actCopyToken:
-		u.showTokenWindow(e.Target)
+		u.showTokenWindow(e.Target, u.confirmCopy)
 	case actAllAccounts:
 		u.showAccounts()
 	case actConnect:
@@ -286,13 +293,14 @@ func (u *UI) openConsole(account string, done func(error)) {
 }
 
 // copyEnv puts the account's environment, in the preferred shell's syntax,
-// on the clipboard for the configured time.
-func (u *UI) copyEnv(account string, done func(error)) {
-	var text string
+// on the clipboard for the configured time; done gets what to tell the
+// person on success.
+func (u *UI) copyEnv(account string, done func(copied string, err error)) {
+	var text, format string
 	var prefs config.Preferences
 	u.background(func(ctx context.Context) error {
 		prefs = u.backend.Preferences()
-		format := prefs.ShellFormat
+		format = prefs.ShellFormat
 		if format == "" {
 			format = "sh"
 		}
@@ -303,11 +311,28 @@ func (u *UI) copyEnv(account string, done func(error)) {
 		}
 		return nil
 	}, func(err error) {
-		if err == nil {
-			u.clip.copySecret(text, clipboardClearAfter(prefs))
+		if err != nil {
+			done("", err)
+			return
 		}
-		done(err)
+		after := clipboardClearAfter(prefs)
+		u.clip.copySecret(text, after)
+		done("Copied env vars for "+account+" ("+format+")."+clipboardNote(after), nil)
 	})
+}
+
+// clipboardNote says when a copied secret leaves the clipboard again.
+func clipboardNote(after time.Duration) string {
+	if after <= 0 {
+		return ""
+	}
+	return " The clipboard is cleared in " + app.HumanDuration(after) + "."
+}
+
+// confirmCopy tells the person, with a notification since the tray has no
+// window, that a copy from the tray worked.
+func (u *UI) confirmCopy(copied string) {
+	u.notes.confirm("copied", "Lanyard: copied", copied)
 }
 
 // lock forgets the PIN and every session; the window's status line, which
