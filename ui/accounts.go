@@ -28,7 +28,7 @@ type accountWindow struct {
 	win        fyne.Window
 	identities *fyne.Container
 	search     *searchEntry
-	list       *widget.List
+	list       *accountList
 	widths     *columnWidths
 	header     *fyne.Container
 	count      *widget.Label
@@ -79,7 +79,7 @@ func newAccountWindow(u *UI) *accountWindow {
 	w.widths = &columnWidths{}
 	proto := newAccountRow(w.widths)
 	*w.widths = *measureColumns(proto.lead, proto.actions)
-	w.list = widget.NewList(
+	w.list = newAccountList(
 		func() int { return len(w.result.rows) },
 		func() fyne.CanvasObject { return newAccountRow(w.widths) },
 		func(id widget.ListItemID, o fyne.CanvasObject) { w.bindRow(id, o.(*accountRow)) },
@@ -113,7 +113,7 @@ func newAccountWindow(u *UI) *accountWindow {
 	w.empty.Wrapping = fyne.TextWrapWord
 	w.empty.Hide()
 	w.win.SetContent(container.NewBorder(top, container.NewBorder(nil, nil, nil, w.details, w.status), nil, nil,
-		container.NewStack(w.list, container.NewVBox(w.empty))))
+		container.NewStack(w.list, w.list.ring, container.NewVBox(w.empty))))
 	w.win.Resize(fyne.NewSize(900, 600))
 	if u.tray != nil {
 		// With a tray the app lives on when the window closes.

@@ -77,6 +77,7 @@ type snapshot struct {
 // once; the caller then runs the Fyne app (a.Run()) and calls Stop after.
 // It must be called on the UI goroutine (before a.Run(), main's goroutine).
 func Start(a fyne.App, b Backend, opts Options) *UI {
+	a.Settings().SetTheme(lanyardTheme{a.Settings().Theme()})
 	u := newUI(a, b, fyne.Do, time.Now, opts.Prompter)
 	u.notes.send = desktopNotifications(a)
 	probe := opts.TrayAvailable
