@@ -70,3 +70,23 @@ func TestACancelledSessionShowsSignedOut(t *testing.T) {
 		t.Error("other states are shown as they are")
 	}
 }
+
+func TestPINWarningSaysItOnce(t *testing.T) {
+	cases := []struct {
+		req  pin.Request
+		want string
+	}{
+		{pin.Request{}, ""},
+		{pin.Request{PreviousFailed: true}, "Wrong PIN. This token does not report how many tries are left."},
+		{pin.Request{PreviousFailed: true, Retry: pin.RetryCountLow}, "Wrong PIN. Few tries are left before the token locks."},
+		{pin.Request{Retry: pin.RetryCountLow}, "A previous PIN was wrong: few tries are left before the token locks."},
+		{pin.Request{PreviousFailed: true, Retry: pin.RetryFinalTry}, "Wrong PIN. This is the last try: one more wrong PIN locks the token."},
+		{pin.Request{PreviousFailed: true, Retry: pin.RetryLocked}, "The PIN is locked: unblock it with the token's PUK or admin tool."},
+		{pin.Request{PreviousFailed: true, KeyFile: "/k.pem"}, "Wrong passphrase: try again."},
+	}
+	for _, c := range cases {
+		if got := PINWarning(c.req); got != c.want {
+			t.Errorf("PINWarning(%+v) = %q, want %q", c.req, got, c.want)
+		}
+	}
+}

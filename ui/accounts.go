@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image/color"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -27,11 +28,13 @@ type accountWindow struct {
 	win        fyne.Window
 	identities *fyne.Container
 	search     *searchEntry
-	list       *widget.List
+	list       *accountList
 	widths     *columnWidths
 	header     *fyne.Container
 	count      *widget.Label
 	status     *widget.Label
+	// empty says why the list is empty, over it.
+	empty *widget.Label
 	// details shows the full error behind the status line's sentence.
 	details *widget.Button
 	// failure is the error the status line explains, nil when it shows none.
@@ -57,7 +60,7 @@ func (u *UI) showAccounts() {
 
 func newAccountWindow(u *UI) *accountWindow {
 	w := &accountWindow{u: u, selected: -1, listSelected: -1, now: u.now()}
-	w.index = newSearchIndex(nil)
+	w.index = newSearchIndex(nil, nil)
 	w.result = filterAccounts(w.index, "", nil)
 	w.win = u.app.NewWindow("Lanyard — accounts")
 
@@ -76,7 +79,7 @@ func newAccountWindow(u *UI) *accountWindow {
 	w.widths = &columnWidths{}
 	proto := newAccountRow(w.widths)
 	*w.widths = *measureColumns(proto.lead, proto.actions)
-	w.list = widget.NewList(
+	w.list = newAccountList(
 		func() int { return len(w.result.rows) },
 		func() fyne.CanvasObject { return newAccountRow(w.widths) },
 		func(id widget.ListItemID, o fyne.CanvasObject) { w.bindRow(id, o.(*accountRow)) },
@@ -106,7 +109,11 @@ func newAccountWindow(u *UI) *accountWindow {
 	top.Add(container.NewBorder(nil, nil, nil, w.count, w.search))
 	w.header = newColumnHeader(w.widths)
 	top.Add(w.header)
-	w.win.SetContent(container.NewBorder(top, container.NewBorder(nil, nil, nil, w.details, w.status), nil, nil, w.list))
+	w.empty = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
+	w.empty.Wrapping = fyne.TextWrapWord
+	w.empty.Hide()
+	w.win.SetContent(container.NewBorder(top, container.NewBorder(nil, nil, nil, w.details, w.status), nil, nil,
+		container.NewStack(w.list, w.list.ring, container.NewVBox(w.empty))))
 	w.win.Resize(fyne.NewSize(900, 600))
 	if u.tray != nil {
 		// With a tray the app lives on when the window closes.
@@ -155,10 +162,10 @@ func (w *accountWindow) update(s snapshot, now time.Time) {
 			w.identities.Add(line)
 		}
 	}
-	w.index = newSearchIndex(s.accounts)
+	w.index = newSearchIndex(s.accounts, s.recent)
 	roles := make([]string, len(s.accounts))
 	for i, a := range s.accounts {
-		roles[i] = roleName(a.RoleARN)
+		roles[i] = app.RoleName(a.RoleARN)
 	}
 	if w.widths.fitRoles(roles) {
 		w.header.Refresh()
@@ -188,6 +195,7 @@ func (w *accountWindow) refilter(typed bool) {
 		w.selected = 0
 	}
 	w.count.SetText(fmt.Sprintf("%d of %d", len(w.result.rows), len(w.index.accounts)))
+	w.showEmpty()
 	// Each of these redraws the visible rows once; do only one per keystroke.
 	switch {
 	case w.selected == w.listSelected:
@@ -197,6 +205,21 @@ func (w *accountWindow) refilter(typed bool) {
 	default:
 		w.list.Select(w.selected)
 	}
+}
+
+// showEmpty explains an empty list, or hides the explanation.
+func (w *accountWindow) showEmpty() {
+	query := strings.TrimSpace(w.search.Text)
+	switch {
+	case len(w.result.rows) > 0:
+		w.empty.Hide()
+		return
+	case len(w.index.accounts) == 0:
+		w.empty.SetText("No accounts yet: Connect account… adds one.")
+	default:
+		w.empty.SetText("No account matches “" + query + "”. Try fewer letters, or part of the account id, role, region or a tag; Esc clears the search.")
+	}
+	w.empty.Show()
 }
 
 // move shifts the selection by delta rows, staying within the matches.
@@ -231,7 +254,9 @@ func (w *accountWindow) openConsole(name string) {
 
 func (w *accountWindow) copyEnv(name string) {
 	w.setStatus("Copying env vars for " + name + "…")
-	w.u.copyEnv(name, w.doneStatus("Copied env vars for "+name+"; the clipboard is cleared again shortly.", "Could not copy env vars for "+name+"."))
+	w.u.copyEnv(name, func(copied string, err error) {
+		w.doneStatus(copied, "Could not copy env vars for "+name+".")(err)
+	})
 }
 
 func (w *accountWindow) setFavourite(name string, fav bool) {
@@ -316,6 +341,7 @@ func (w *accountWindow) rowMenu(a app.AccountStatus) *fyne.Menu {
 	items = append(items,
 		fyne.NewMenuItem("Open console", func() { w.openConsole(name) }),
 		fyne.NewMenuItem("Copy env vars", func() { w.copyEnv(name) }),
+		fyne.NewMenuItem("Copy token…", func() { w.u.showTokenWindow(name, w.setStatus) }),
 		fyne.NewMenuItemSeparator(),
 		copyValue("name", a.Name),
 		copyValue("account id", a.AccountID),
@@ -397,6 +423,9 @@ type accountRow struct {
 	generation int
 	// onMenu opens the row's menu at a position on the canvas.
 	onMenu func(at fyne.Position)
+	// fullName, fullRole and fullRegion are the values the labels show
+	// as much of as fits.
+	fullName, fullRole, fullRegion string
 }
 
 func newAccountRow(widths *columnWidths) *accountRow {
@@ -414,11 +443,11 @@ func newAccountRow(widths *columnWidths) *accountRow {
 		widths:    widths,
 	}
 	r.mark.SetMinSize(fyne.NewSize(6, 1))
-	for _, l := range []*widget.Label{r.name, r.role, r.region} {
-		l.Truncation = fyne.TextTruncateEllipsis
+	// The labels get text that fits (fit); clipping only guards against
+	// a rounding pixel. The account id column is always 12 digits wide.
+	for _, l := range []*widget.Label{r.name, r.id, r.role, r.region} {
+		l.Truncation = fyne.TextTruncateClip
 	}
-	// The account id column is always as wide as 12 digits.
-	r.id.Truncation = fyne.TextTruncateClip
 	for _, b := range []*widget.Button{r.favourite, r.console, r.copy, r.more} {
 		b.Importance = widget.LowImportance
 	}
@@ -435,9 +464,33 @@ func newAccountRow(widths *columnWidths) *accountRow {
 	return r
 }
 
-// CreateRenderer draws the row's fixed layout.
+// CreateRenderer draws the row's columns, fitting their text to them.
 func (r *accountRow) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(r.content)
+	return &accountRowRenderer{r}
+}
+
+type accountRowRenderer struct{ r *accountRow }
+
+func (rr *accountRowRenderer) Layout(size fyne.Size) {
+	rr.r.content.Resize(size)
+	rr.r.fit()
+}
+
+func (rr *accountRowRenderer) MinSize() fyne.Size { return rr.r.content.MinSize() }
+
+func (rr *accountRowRenderer) Refresh() { rr.r.content.Refresh() }
+
+func (rr *accountRowRenderer) Objects() []fyne.CanvasObject {
+	return []fyne.CanvasObject{rr.r.content}
+}
+
+func (rr *accountRowRenderer) Destroy() {}
+
+// fit shows as much of each value as its column holds.
+func (r *accountRow) fit() {
+	fitLabel(r.name, r.fullName)
+	fitLabel(r.role, r.fullRole)
+	fitLabel(r.region, r.fullRegion)
 }
 
 // TappedSecondary opens the row's menu where the row was right-clicked.
@@ -467,9 +520,8 @@ func (r *accountRow) set(a app.AccountStatus, now time.Time) {
 			r.favourite.SetIcon(theme.CheckButtonIcon())
 		}
 	}
-	r.name.SetText(a.Name)
+	r.fullName, r.fullRole, r.fullRegion = a.Name, app.RoleName(a.RoleARN), a.Region
+	r.fit()
 	r.id.SetText(a.AccountID)
-	r.role.SetText(roleName(a.RoleARN))
-	r.region.SetText(a.Region)
 	r.state.set(app.ShownState(a.State, a.Err), a.Expires, now)
 }

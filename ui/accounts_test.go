@@ -194,7 +194,7 @@ func TestShowWindowFromAnotherGoroutine(t *testing.T) {
 func rowFor(t *testing.T, content fyne.CanvasObject, name string) *accountRow {
 	t.Helper()
 	for _, o := range visibleObjects(content) {
-		if row, ok := o.(*accountRow); ok && row.name.Text == name {
+		if row, ok := o.(*accountRow); ok && row.fullName == name {
 			return row
 		}
 	}

@@ -40,7 +40,9 @@ type stateBadge struct {
 
 func newStateBadge() *stateBadge {
 	b := &stateBadge{pill: canvas.NewRectangle(color.Transparent), label: widget.NewLabel("")}
-	b.label.Truncation = fyne.TextTruncateEllipsis
+	// The column is as wide as the longest state: clipping only guards
+	// against a rounding pixel in a narrow window.
+	b.label.Truncation = fyne.TextTruncateClip
 	b.ExtendBaseWidget(b)
 	return b
 }

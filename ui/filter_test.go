@@ -5,7 +5,10 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
+
+	"fyne.io/fyne/v2"
 
 	"github.com/lanyard-app/lanyard/app"
 )
@@ -43,7 +46,7 @@ func TestFilterMatchesEveryFieldCaseInsensitively(t *testing.T) {
 	ix := newSearchIndex([]app.AccountStatus{
 		{Name: "Payments-Prod", AccountID: "111122223333", RoleARN: "arn:aws:iam::111122223333:role/ops/BreakGlass", Region: "eu-west-1", Tags: []string{"pci"}},
 		{Name: "search-dev", AccountID: "444455556666", RoleARN: "arn:aws:iam::444455556666:role/ReadOnly", Region: "us-east-1", Tags: []string{"team:search"}},
-	})
+	}, nil)
 	cases := map[string][]string{
 		"":                  {"Payments-Prod", "search-dev"},
 		"payments":          {"Payments-Prod"},
@@ -73,7 +76,7 @@ func TestFilterMatchesEveryFieldCaseInsensitively(t *testing.T) {
 // checks that narrowing from the previous result never differs from a fresh
 // scan.
 func TestIncrementalFilterEqualsFullScan(t *testing.T) {
-	ix := newSearchIndex(manyAccounts(2000))
+	ix := newSearchIndex(manyAccounts(2000), nil)
 	alphabet := []rune("abcdeilmnoprstuy-0123 :")
 	rng := rand.New(rand.NewPCG(1, 2))
 	var prev filterResult
@@ -97,9 +100,9 @@ func TestIncrementalFilterEqualsFullScan(t *testing.T) {
 }
 
 func TestFilterDoesNotNarrowFromAnotherIndex(t *testing.T) {
-	old := newSearchIndex([]app.AccountStatus{{Name: "alpha"}})
+	old := newSearchIndex([]app.AccountStatus{{Name: "alpha"}}, nil)
 	prev := filterAccounts(old, "a", nil)
-	cur := newSearchIndex([]app.AccountStatus{{Name: "alpha"}, {Name: "alpine"}})
+	cur := newSearchIndex([]app.AccountStatus{{Name: "alpha"}, {Name: "alpine"}}, nil)
 	if got := names(cur, filterAccounts(cur, "al", &prev)); len(got) != 2 {
 		t.Fatalf("a new account list must be searched in full, got %v", got)
 	}
@@ -109,7 +112,7 @@ func TestFilterDoesNotNarrowFromAnotherIndex(t *testing.T) {
 // 5,000 accounts: each iteration types "payments prod eu" one key at a
 // time, each key narrowing the previous result as the window does.
 func BenchmarkFilter5000(b *testing.B) {
-	ix := newSearchIndex(manyAccounts(5000))
+	ix := newSearchIndex(manyAccounts(5000), nil)
 	query := "payments prod eu"
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -125,7 +128,7 @@ func BenchmarkFilter5000(b *testing.B) {
 // BenchmarkFilter5000FirstKey is the worst single keystroke: a full scan of
 // 5,000 accounts with a one-letter query that matches most of them.
 func BenchmarkFilter5000FirstKey(b *testing.B) {
-	ix := newSearchIndex(manyAccounts(5000))
+	ix := newSearchIndex(manyAccounts(5000), nil)
 	b.ReportAllocs()
 	for b.Loop() {
 		filterAccounts(ix, "e", nil)
@@ -137,6 +140,92 @@ func BenchmarkSearchIndex5000(b *testing.B) {
 	accounts := manyAccounts(5000)
 	b.ReportAllocs()
 	for b.Loop() {
-		newSearchIndex(accounts)
+		newSearchIndex(accounts, nil)
+	}
+}
+
+func TestFuzzySearchFindsWordsByTheirLetters(t *testing.T) {
+	ix := newSearchIndex(manyAccounts(5000), nil)
+	res := filterAccounts(ix, "prd", nil)
+	if len(res.rows) != 1000 {
+		t.Fatalf(`"prd" matched %d accounts, want the 1000 prod ones`, len(res.rows))
+	}
+	for _, name := range names(ix, res) {
+		if !strings.Contains(name, "-prod-") {
+			t.Fatalf(`"prd" matched %q`, name)
+		}
+	}
+	// Word prefixes of several fields narrow together.
+	res = filterAccounts(ix, "pay prd eu-w", nil)
+	if len(res.rows) == 0 {
+		t.Fatal("no match for word prefixes")
+	}
+	for _, i := range res.rows {
+		if a := ix.accounts[i]; !strings.HasPrefix(a.Name, "payments-prod-") || a.Region != "eu-west-1" {
+			t.Fatalf("pay prd eu-w matched %s in %s", a.Name, a.Region)
+		}
+	}
+}
+
+func TestSearchRanksByMatchThenPinning(t *testing.T) {
+	accounts := []app.AccountStatus{
+		{Name: "old-prod"},
+		{Name: "prod-eu"},
+		{Name: "recent-prod"},
+		{Name: "fav-prod", Favourite: true},
+		{Name: "payroll-dev"},
+		{Name: "other"},
+	}
+	ix := newSearchIndex(accounts, []string{"other", "recent-prod"})
+	cases := map[string][]string{
+		// Without a query: favourites, then recent (newest first), then the rest.
+		"": {"fav-prod", "other", "recent-prod", "old-prod", "prod-eu", "payroll-dev"},
+		// The start of the name beats a later word; equal matches go by
+		// pinning; letters spread over words come last.
+		"prod": {"prod-eu", "fav-prod", "recent-prod", "old-prod", "payroll-dev"},
+		// Letters in one word beat letters spread over words.
+		"prd": {"prod-eu", "fav-prod", "recent-prod", "old-prod", "payroll-dev"},
+	}
+	for q, want := range cases {
+		if got := names(ix, filterAccounts(ix, q, nil)); !reflect.DeepEqual(got, want) {
+			t.Errorf("%q ranked %v, want %v", q, got, want)
+		}
+	}
+}
+
+func TestWindowRanksPinsAndExplainsAnEmptyResult(t *testing.T) {
+	b := trayBackend()
+	b.accounts = manyAccounts(5000)
+	b.accounts[4321].Favourite = true
+	b.recent = []string{b.accounts[777].Name}
+	u, _ := newTestUI(t, b, &fakeTray{})
+	u.showAccounts()
+	w := u.accounts
+	w.win.Resize(fyne.NewSize(900, 600))
+	c := w.win.Canvas()
+	content := w.win.Content()
+
+	// Without a query the favourite and the recent account come first.
+	if got := names(w.index, w.result)[:2]; !reflect.DeepEqual(got, []string{b.accounts[4321].Name, b.accounts[777].Name}) {
+		t.Errorf("top of the list %v, want the favourite then the recent account", got)
+	}
+	typeFocused(c, "prd")
+	if w.count.Text != "1000 of 5000" {
+		t.Errorf("count %q after prd", w.count.Text)
+	}
+	first, _ := w.selectedAccount()
+	if !strings.Contains(first.Name, "-prod-") || !hasText(content, first.Name) {
+		t.Errorf("prd selected %q", first.Name)
+	}
+
+	press(c, fyne.KeyEscape)
+	typeFocused(c, "zzqx")
+	want := "No account matches “zzqx”. Try fewer letters, or part of the account id, role, region or a tag; Esc clears the search."
+	if !hasText(content, want) {
+		t.Errorf("no explanation for an empty result:\n%s", visibleText(content))
+	}
+	press(c, fyne.KeyEscape)
+	if hasText(content, "No account matches") {
+		t.Error("the explanation should go with the empty result")
 	}
 }

@@ -66,17 +66,6 @@ func canSignIn(id app.IdentityStatus) bool {
 	return state == app.StateSignedOut || state == app.StateError
 }
 
-// roleName is the last path segment of a role ARN ("arn:aws:iam::1:role/ops/Admin" → "Admin").
-func roleName(roleARN string) string {
-	if i := strings.LastIndexByte(roleARN, '/'); i >= 0 {
-		return roleARN[i+1:]
-	}
-	if i := strings.LastIndexByte(roleARN, ':'); i >= 0 {
-		return roleARN[i+1:]
-	}
-	return roleARN
-}
-
 // shorten cuts s to at most n runes, marking the cut.
 func shorten(s string, n int) string {
 	r := []rune(s)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/lanyard-app/lanyard/app"
 	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/broker/p11"
+	"github.com/lanyard-app/lanyard/broker/pin"
 )
 
 // testLoop stands in for Fyne's UI goroutine: functions handed to do are
@@ -77,9 +79,15 @@ type testBackend struct {
 	envText    string
 	consoleErr error
 	signInErr  error
-	saveErr    error
-	verifyErr  error
-	tokenJWT   string
+	// prompter, when set, is asked for a PIN on sign-in as the key code
+	// does: a PIN other than rightPIN is rejected, and the next prompt
+	// says so.
+	prompter  pin.Prompter
+	rightPIN  string
+	failedPIN bool
+	saveErr   error
+	verifyErr error
+	tokenJWT  string
 }
 
 func newTestBackend() *testBackend {
@@ -174,10 +182,23 @@ func (b *testBackend) Token(_ context.Context, account string, opts app.TokenOpt
 	return app.Token{JWT: b.tokenJWT, Expires: testNow.Add(opts.Duration)}, nil
 }
 
-func (b *testBackend) SignIn(_ context.Context, identity string) error {
+func (b *testBackend) SignIn(ctx context.Context, identity string) error {
 	b.record("SignIn %s", identity)
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.prompter != nil {
+		req := pin.Request{TokenLabel: "card", PreviousFailed: b.failedPIN}
+		b.mu.Unlock()
+		v, err := b.prompter.PIN(ctx, req)
+		b.mu.Lock()
+		if err != nil {
+			return fmt.Errorf("identity %q: %w", identity, err)
+		}
+		b.failedPIN = v != b.rightPIN
+		if b.failedPIN {
+			return fmt.Errorf("identity %q: signing: %w", identity, &p11.TokenError{Kind: p11.ErrWrongPIN, Token: `token "card"`})
+		}
+	}
 	return b.signInErr
 }
 

@@ -79,6 +79,12 @@ func (n *notifier) say(title, content string) {
 	n.notify("said:"+title+"\n"+content, "Lanyard: "+title, content, n.now())
 }
 
+// confirm tells the outcome of something the person just did, every time
+// (each is a new fact); the key lets it replace the previous one.
+func (n *notifier) confirm(key, title, content string) {
+	n.send(key, fyne.NewNotification(title, content))
+}
+
 func (n *notifier) notify(key, title, content string, now time.Time) {
 	if t, ok := n.last[key]; ok && now.Sub(t) < notifyEvery {
 		return

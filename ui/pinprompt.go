@@ -3,14 +3,21 @@ package ui
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard-app/lanyard/app"
 	"github.com/lanyard-app/lanyard/broker/pin"
 )
+
+// pinLinger is how long a dialog stays open, checking, after a PIN was
+// given: a wrong PIN comes back well within it as the next prompt, which
+// then reuses the window instead of closing and opening another.
+const pinLinger = 2 * time.Second
 
 // PINPrompter asks for a token PIN in a window of its own (the tray app
 // may have no other window open). It implements pin.Prompter. PIN is
@@ -23,6 +30,8 @@ type PINPrompter struct {
 	turn chan struct{}
 	// current is the dialog on screen (UI goroutine only).
 	current *pinDialog
+	// linger is pinLinger; tests shorten it.
+	linger time.Duration
 }
 
 // NewPINPrompter makes the GUI's PIN prompter for the Fyne app, before the
@@ -30,7 +39,7 @@ type PINPrompter struct {
 func NewPINPrompter(a fyne.App) *PINPrompter { return newPINPrompter(a, fyne.Do) }
 
 func newPINPrompter(a fyne.App, do func(func())) *PINPrompter {
-	return &PINPrompter{app: a, do: do, turn: make(chan struct{}, 1)}
+	return &PINPrompter{app: a, do: do, turn: make(chan struct{}, 1), linger: pinLinger}
 }
 
 var _ pin.Prompter = (*PINPrompter)(nil)
@@ -40,11 +49,21 @@ type pinAnswer struct {
 	err error
 }
 
-// PIN shows the prompt and waits for the answer. Cancel (or closing the
-// window) returns pin.ErrCancelled; a locked token gets an explanation and
-// an error wrapping pin.ErrCancelled, since there is nothing to retry; a
-// cancelled ctx closes the prompt and returns ctx's error. It must not be
-// called on the UI goroutine.
+// purposeKey carries, in the context of a request the GUI starts, what the
+// PIN is needed for.
+type purposeKey struct{}
+
+// withPurpose says in ctx what a PIN asked for under it is needed for, as
+// the end of "Lanyard needs the PIN to …" ("sign in to work").
+func withPurpose(ctx context.Context, purpose string) context.Context {
+	return context.WithValue(ctx, purposeKey{}, purpose)
+}
+
+// PIN shows the prompt and waits for the answer. Cancel (or Esc, or
+// closing the window) returns pin.ErrCancelled; a locked token gets an
+// explanation and an error wrapping pin.ErrCancelled, since there is
+// nothing to retry; a cancelled ctx closes the prompt and returns ctx's
+// error. It must not be called on the UI goroutine.
 func (p *PINPrompter) PIN(ctx context.Context, req pin.Request) (string, error) {
 	select {
 	case p.turn <- struct{}{}:
@@ -53,34 +72,57 @@ func (p *PINPrompter) PIN(ctx context.Context, req pin.Request) (string, error) 
 	}
 	defer func() { <-p.turn }()
 
+	purpose, _ := ctx.Value(purposeKey{}).(string)
 	answer := make(chan pinAnswer, 1)
 	// d is only touched on the UI goroutine, inside p.do.
 	var d *pinDialog
 	p.do(func() {
-		d = newPINDialog(p.app, req, answer)
-		p.current = d
+		// A dialog still checking the last PIN asks again in place.
+		if p.current == nil || p.current.closed {
+			p.current = newPINDialog(p, req)
+		}
+		d = p.current
+		d.ask(req, purpose, answer)
 	})
 	select {
 	case a := <-answer:
 		return a.pin, a.err
 	case <-ctx.Done():
-		p.do(func() { d.finish(pinAnswer{err: ctx.Err()}) })
+		p.do(func() {
+			d.finish(pinAnswer{err: ctx.Err()})
+			d.close()
+		})
 		return "", ctx.Err()
 	}
 }
 
-// pinDialogWidth fits the longest retry warning on one line.
-const pinDialogWidth = 460
+// settle closes a dialog left checking a PIN: the request it was for is
+// over. UI goroutine.
+func (p *PINPrompter) settle() {
+	if p.current != nil && p.current.checking {
+		p.current.close()
+	}
+}
 
-// pinDialog is one prompt; it answers exactly once.
+// pinDialogWidth fits the longest retry warning on one line.
+const pinDialogWidth = 500
+
+// pinDialog is the PIN window; each ask is answered exactly once.
 type pinDialog struct {
-	w       fyne.Window
-	entry   *widget.Entry
-	ok      *widget.Button
-	cancel  *widget.Button
-	answer  chan<- pinAnswer
-	done    bool
-	closed  bool
+	p      *PINPrompter
+	w      fyne.Window
+	entry  *pinEntry
+	ok     *widget.Button
+	cancel *widget.Button
+	answer chan<- pinAnswer
+	// done is true once the current ask is answered; checking while the
+	// given PIN is being tried; closed once the window is gone.
+	done     bool
+	checking bool
+	closed   bool
+	// asks counts the questions, so a linger timer knows whether its
+	// question is still the last one.
+	asks    int
 	content fyne.CanvasObject
 }
 
@@ -94,9 +136,32 @@ func pinTitle(req pin.Request) string {
 	return "Token PIN"
 }
 
-func newPINDialog(a fyne.App, req pin.Request, answer chan<- pinAnswer) *pinDialog {
-	d := &pinDialog{answer: answer}
-	d.w = a.NewWindow("Lanyard — " + pinTitle(req))
+func newPINDialog(p *PINPrompter, req pin.Request) *pinDialog {
+	d := &pinDialog{p: p}
+	d.w = p.app.NewWindow("Lanyard — " + pinTitle(req))
+	// Closing the window any way other than the buttons is a cancel.
+	d.w.SetOnClosed(func() {
+		d.closed = true
+		d.finish(pinAnswer{err: pin.ErrCancelled})
+		if p.current == d {
+			p.current = nil
+		}
+	})
+	// Esc cancels also when nothing has the focus (the locked dialog).
+	d.w.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
+		if k.Name == fyne.KeyEscape {
+			d.cancelled()
+		}
+	})
+	d.w.SetFixedSize(true)
+	return d
+}
+
+// ask shows req's question in the window and opens it if need be.
+func (d *pinDialog) ask(req pin.Request, purpose string, answer chan<- pinAnswer) {
+	d.answer, d.done, d.checking = answer, false, false
+	d.asks++
+	d.w.SetTitle("Lanyard — " + pinTitle(req))
 
 	token := req.TokenLabel
 	if token == "" {
@@ -107,6 +172,13 @@ func newPINDialog(a fyne.App, req pin.Request, answer chan<- pinAnswer) *pinDial
 	}
 	heading := widget.NewLabelWithStyle(pinTitle(req), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	lines := container.NewVBox(heading)
+	secret := "the PIN"
+	if req.KeyFile != "" {
+		secret = "the key file's passphrase"
+	}
+	if purpose != "" {
+		lines.Add(wrapped("Lanyard needs " + secret + " to " + purpose + "."))
+	}
 	if req.ContextSpecific {
 		lines.Add(wrapped("The token asks for its PIN again to approve this signature."))
 	}
@@ -118,22 +190,25 @@ func newPINDialog(a fyne.App, req pin.Request, answer chan<- pinAnswer) *pinDial
 	if req.Certificate != "" {
 		lines.Add(wrapped("Certificate: " + req.Certificate))
 	}
-	if req.PreviousFailed && req.Retry != pin.RetryLocked {
-		lines.Add(warning("The previous PIN was wrong."))
-	}
-	if s := req.Retry.String(); s != "" {
+	if s := app.PINWarning(req); s != "" {
 		lines.Add(warning(s))
 	}
 
 	if req.Retry == pin.RetryLocked {
 		lines.Add(wrapped("Lanyard will not ask for this PIN until the token is unblocked."))
+		d.entry, d.ok = nil, nil
 		d.cancel = widget.NewButton("Close", func() {
 			d.finish(pinAnswer{err: fmt.Errorf("%w: the PIN of %s is locked", pin.ErrCancelled, token)})
+			d.close()
 		})
 		d.content = container.NewVBox(lines, container.NewHBox(layoutSpacer(), d.cancel))
 	} else {
-		d.entry = widget.NewPasswordEntry()
-		d.entry.SetPlaceHolder("PIN")
+		d.entry = newPINEntry(d.cancelled)
+		if req.KeyFile != "" {
+			d.entry.SetPlaceHolder("Passphrase")
+		} else {
+			d.entry.SetPlaceHolder("PIN")
+		}
 		d.ok = widget.NewButtonWithIcon("OK", theme.ConfirmIcon(), d.submit)
 		d.ok.Importance = widget.HighImportance
 		d.ok.Disable()
@@ -145,38 +220,53 @@ func newPINDialog(a fyne.App, req pin.Request, answer chan<- pinAnswer) *pinDial
 			}
 		}
 		d.entry.OnSubmitted = func(string) { d.submit() }
-		d.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() {
-			d.finish(pinAnswer{err: pin.ErrCancelled})
-		})
+		d.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), d.cancelled)
 		d.content = container.NewVBox(lines, d.entry, container.NewHBox(layoutSpacer(), d.cancel, d.ok))
 	}
-
 	d.w.SetContent(container.NewPadded(d.content))
 	fitWidth(d.w, pinDialogWidth)
-	d.w.SetFixedSize(true)
-	// Closing the window any way other than the buttons is a cancel.
-	d.w.SetOnClosed(func() {
-		d.closed = true
-		d.finish(pinAnswer{err: pin.ErrCancelled})
-	})
-	d.w.CenterOnScreen()
+	if d.asks == 1 {
+		d.w.CenterOnScreen()
+	}
 	d.w.Show()
 	d.w.RequestFocus()
 	if d.entry != nil {
 		d.w.Canvas().Focus(d.entry)
 	}
-	return d
 }
 
 // submit answers with the typed PIN, once; an empty PIN is not an answer.
+// The window stays, checking, in case the PIN is wrong and asked again.
 func (d *pinDialog) submit() {
 	if d.done || d.entry == nil || d.entry.Text == "" {
 		return
 	}
 	d.finish(pinAnswer{pin: d.entry.Text})
+	d.checking = true
+	d.entry.Disable()
+	d.ok.Disable()
+	d.ok.SetText("Checking…")
+	ask := d.asks
+	time.AfterFunc(d.p.linger, func() {
+		d.p.do(func() {
+			if d.checking && d.asks == ask {
+				d.close()
+			}
+		})
+	})
 }
 
-// finish sends the one answer and closes the window; later calls do nothing.
+// cancelled answers pin.ErrCancelled and closes the window.
+func (d *pinDialog) cancelled() {
+	if d.checking {
+		d.close()
+		return
+	}
+	d.finish(pinAnswer{err: pin.ErrCancelled})
+	d.close()
+}
+
+// finish sends the one answer to the current ask; later calls do nothing.
 func (d *pinDialog) finish(a pinAnswer) {
 	if d.done {
 		return
@@ -187,8 +277,38 @@ func (d *pinDialog) finish(a pinAnswer) {
 		d.entry.SetText("")
 	}
 	d.answer <- a
+}
+
+// close takes the window away; later calls do nothing.
+func (d *pinDialog) close() {
+	d.checking = false
+	if d.p.current == d {
+		d.p.current = nil
+	}
 	if !d.closed {
 		d.closed = true
 		d.w.Close()
 	}
+}
+
+// pinEntry is the masked PIN field; Esc in it cancels the prompt.
+type pinEntry struct {
+	widget.Entry
+	onEscape func()
+}
+
+func newPINEntry(onEscape func()) *pinEntry {
+	e := &pinEntry{onEscape: onEscape}
+	e.Password, e.Wrapping = true, fyne.TextWrap(fyne.TextTruncateClip)
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedKey cancels on Escape and leaves every other key to the entry.
+func (e *pinEntry) TypedKey(k *fyne.KeyEvent) {
+	if k.Name == fyne.KeyEscape {
+		e.onEscape()
+		return
+	}
+	e.Entry.TypedKey(k)
 }

@@ -3,7 +3,9 @@ package ui
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -21,13 +23,18 @@ type pinResult struct {
 // until the dialog is on screen.
 func askPIN(t *testing.T, p *PINPrompter, loop *testLoop, ctx context.Context, req pin.Request) (<-chan pinResult, *pinDialog) {
 	t.Helper()
-	before := p.current
+	before, asks := p.current, 0
+	if before != nil {
+		asks = before.asks
+	}
 	out := make(chan pinResult, 1)
 	go func() {
 		s, err := p.PIN(ctx, req)
 		out <- pinResult{s, err}
 	}()
-	loop.waitFor(t, "PIN dialog", func() bool { return p.current != nil && p.current != before })
+	loop.waitFor(t, "PIN dialog", func() bool {
+		return p.current != nil && !p.current.done && (p.current != before || p.current.asks != asks)
+	})
 	return out, p.current
 }
 
@@ -85,25 +92,33 @@ func TestPINDialogSubmitsTheTypedPINOnce(t *testing.T) {
 	if d.entry.Text != "" {
 		t.Error("the PIN stayed in the entry after submit")
 	}
-	if windowOpen(a, "Lanyard — Token PIN") {
-		t.Error("the dialog stayed open")
+	// The dialog waits, checking, in case the PIN is wrong.
+	if !windowOpen(a, "Lanyard — Token PIN") || !d.entry.Disabled() || d.ok.Text != "Checking…" {
+		t.Error("the dialog should stay open, checking the PIN")
 	}
 
-	// The next prompt is a fresh question: nothing is re-submitted.
+	// The next prompt is a fresh question in the same window: nothing is re-submitted.
 	out2, d2 := askPIN(t, p, loop, context.Background(), pin.Request{TokenLabel: "YubiKey PIV #1234", PreviousFailed: true, Retry: pin.RetryCountLow})
+	if d2 != d {
+		t.Error("a PIN asked again right after a wrong one should reuse the window")
+	}
 	loop.drain()
 	select {
 	case r := <-out2:
 		t.Fatalf("second prompt answered by itself: %+v", r)
 	default:
 	}
-	if d2.entry.Text != "" {
-		t.Fatal("the second prompt was pre-filled")
+	if d2.entry.Text != "" || d2.entry.Disabled() || d2.w.Canvas().Focused() != d2.entry {
+		t.Fatal("the second prompt should be empty, enabled and focused")
 	}
-	for _, want := range []string{"The previous PIN was wrong.", pin.RetryCountLow.String()} {
-		if !hasText(d2.w.Content(), want) {
-			t.Errorf("missing %q in:\n%s", want, visibleText(d2.w.Content()))
+	var aboutWrong []string
+	for _, o := range visibleObjects(d2.w.Content()) {
+		if l, ok := o.(*widget.Label); ok && strings.Contains(strings.ToLower(l.Text), "wrong") {
+			aboutWrong = append(aboutWrong, l.Text)
 		}
+	}
+	if len(aboutWrong) != 1 || aboutWrong[0] != "Wrong PIN. Few tries are left before the token locks." {
+		t.Errorf("want one message about the wrong PIN and the tries left, got %q", aboutWrong)
 	}
 	test.Tap(d2.cancel)
 	if r := answer(t, loop, out2); !errors.Is(r.err, pin.ErrCancelled) || r.pin != "" {
@@ -114,7 +129,7 @@ func TestPINDialogSubmitsTheTypedPINOnce(t *testing.T) {
 func TestPINDialogRetryWarnings(t *testing.T) {
 	p, loop, _ := newTestPrompter(t)
 	out, d := askPIN(t, p, loop, context.Background(), pin.Request{TokenLabel: "card", Retry: pin.RetryFinalTry, ContextSpecific: true})
-	for _, want := range []string{"PIN for this signature", "last try: one more wrong PIN locks the token", "approve this signature"} {
+	for _, want := range []string{"PIN for this signature", "This is the last try: one more wrong PIN locks the token.", "approve this signature"} {
 		if !hasText(d.w.Content(), want) {
 			t.Errorf("missing %q in:\n%s", want, visibleText(d.w.Content()))
 		}
@@ -140,7 +155,7 @@ func TestPINDialogLockedShowsNoEntry(t *testing.T) {
 			t.Fatal("locked dialog has an entry")
 		}
 	}
-	if !hasText(d.w.Content(), pin.RetryLocked.String()) {
+	if !hasText(d.w.Content(), "The PIN is locked: unblock it with the token's PUK or admin tool.") {
 		t.Errorf("locked state not explained:\n%s", visibleText(d.w.Content()))
 	}
 	test.Tap(button(t, d.w.Content(), "Close"))
@@ -166,4 +181,68 @@ func TestPINDialogMarkup(t *testing.T) {
 	test.AssertRendersToMarkup(t, "pin_final_try.xml", d.w.Canvas())
 	test.Tap(d.cancel)
 	answer(t, loop, out)
+}
+
+func TestPINDialogEscCancels(t *testing.T) {
+	p, loop, a := newTestPrompter(t)
+	out, d := askPIN(t, p, loop, context.Background(), yubikey)
+	test.Type(d.entry, "1234")
+	d.w.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if r := answer(t, loop, out); !errors.Is(r.err, pin.ErrCancelled) || r.pin != "" {
+		t.Fatalf("Esc returned %q, %v", r.pin, r.err)
+	}
+	if windowOpen(a, "Lanyard — Token PIN") {
+		t.Error("Esc should close the dialog")
+	}
+}
+
+func TestPINDialogNamesTheActionAndClosesWhenDone(t *testing.T) {
+	p, loop, a := newTestPrompter(t)
+	p.linger = 20 * time.Millisecond
+	out, d := askPIN(t, p, loop, withPurpose(context.Background(), "open the console for prod"), pin.Request{TokenLabel: "card", PreviousFailed: true})
+	for _, want := range []string{"Lanyard needs the PIN to open the console for prod.", "Wrong PIN. This token does not report how many tries are left."} {
+		if !hasText(d.w.Content(), want) {
+			t.Errorf("missing %q in:\n%s", want, visibleText(d.w.Content()))
+		}
+	}
+	test.Type(d.entry, "1234")
+	test.Tap(d.ok)
+	answer(t, loop, out)
+	// Nobody asks again: the checking dialog goes away by itself.
+	loop.waitFor(t, "dialog closed", func() bool { return !windowOpen(a, "Lanyard — Token PIN") })
+}
+
+func TestWrongPINAsksAgainInTheSameWindow(t *testing.T) {
+	b := trayBackend()
+	b.rightPIN = "1234"
+	u, loop := newTestUI(t, b, nil)
+	b.mu.Lock()
+	b.prompter = u.prompter
+	b.mu.Unlock()
+	p := u.prompter
+	w := u.accounts
+	test.Tap(button(t, w.win.Content(), "Sign in"))
+	loop.waitFor(t, "PIN dialog", func() bool { return p.current != nil && !p.current.done })
+	d := p.current
+	if !hasText(d.w.Content(), "Lanyard needs the PIN to sign in to work.") {
+		t.Errorf("the dialog should name the action and identity:\n%s", visibleText(d.w.Content()))
+	}
+	test.Type(d.entry, "0000")
+	test.Tap(d.ok)
+	loop.waitFor(t, "asked again", func() bool { return p.current != nil && !p.current.done && p.current.asks == 2 })
+	if p.current != d {
+		t.Fatal("a wrong PIN should ask again in the same window")
+	}
+	if !hasText(d.w.Content(), "Wrong PIN. This token does not report how many tries are left.") {
+		t.Errorf("the dialog should say the PIN was wrong:\n%s", visibleText(d.w.Content()))
+	}
+	if w.status.Importance == widget.DangerImportance {
+		t.Error("a wrong PIN that is being asked again is not yet a failure")
+	}
+	test.Type(d.entry, "1234")
+	test.Tap(d.ok)
+	loop.waitFor(t, "signed in", func() bool { return w.status.Text == "Signed in work." })
+	if windowOpen(u.app, "Lanyard — Token PIN") {
+		t.Error("the dialog should close once the sign-in is done")
+	}
 }

@@ -35,7 +35,9 @@ type tokenWindow struct {
 	errs      *widget.Label
 }
 
-func (u *UI) showTokenWindow(account string) {
+// showTokenWindow asks for a token's details; copied is told what was
+// copied (in the window's status line, or a notification from the tray).
+func (u *UI) showTokenWindow(account string, copied func(string)) {
 	t := &tokenWindow{}
 	t.w = u.app.NewWindow("Lanyard — token for " + account)
 	t.audience = widget.NewEntry()
@@ -45,9 +47,9 @@ func (u *UI) showTokenWindow(account string) {
 	t.duration = widget.NewSelect(tokenDurationLabels(), nil)
 	t.duration.SetSelectedIndex(1)
 	t.errs = errorLabel()
-	t.copyBtn = widget.NewButton("Copy token", func() { t.submit(u, account) })
+	t.copyBtn = widget.NewButton("Copy token", func() { t.submit(u, account, copied) })
 	t.copyBtn.Importance = widget.HighImportance
-	t.audience.OnSubmitted = func(string) { t.submit(u, account) }
+	t.audience.OnSubmitted = func(string) { t.submit(u, account, copied) }
 	form := widget.NewForm(
 		widget.NewFormItem("Audience", t.audience),
 		widget.NewFormItem("Algorithm", t.algorithm),
@@ -61,7 +63,7 @@ func (u *UI) showTokenWindow(account string) {
 	t.w.Canvas().Focus(t.audience)
 }
 
-func (t *tokenWindow) submit(u *UI, account string) {
+func (t *tokenWindow) submit(u *UI, account string, copied func(string)) {
 	var audiences []string
 	for _, a := range strings.Split(t.audience.Text, ",") {
 		if a = strings.TrimSpace(a); a != "" {
@@ -79,18 +81,23 @@ func (t *tokenWindow) submit(u *UI, account string) {
 	var tok app.Token
 	u.background(func(ctx context.Context) error {
 		var err error
-		tok, err = u.backend.Token(ctx, account, opts)
+		tok, err = u.backend.Token(withPurpose(ctx, "get a token for "+account), account, opts)
 		if err != nil {
 			return fmt.Errorf("token for %s: %w", account, err)
 		}
 		return nil
 	}, func(err error) {
 		t.copyBtn.Enable()
-		if err != nil {
-			showError(t.errs, err.Error())
+		switch {
+		case app.IsCancelled(err):
+			return
+		case err != nil:
+			showError(t.errs, app.Explain(err))
 			return
 		}
-		u.clip.copySecret(tok.JWT, clipboardClearAfter(u.snap.prefs))
+		after := clipboardClearAfter(u.snap.prefs)
+		u.clip.copySecret(tok.JWT, after)
 		t.w.Close()
+		copied("Copied a token for " + account + ", valid for " + app.HumanDuration(d) + "." + clipboardNote(after))
 	})
 }

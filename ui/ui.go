@@ -77,6 +77,7 @@ type snapshot struct {
 // once; the caller then runs the Fyne app (a.Run()) and calls Stop after.
 // It must be called on the UI goroutine (before a.Run(), main's goroutine).
 func Start(a fyne.App, b Backend, opts Options) *UI {
+	a.Settings().SetTheme(lanyardTheme{a.Settings().Theme()})
 	u := newUI(a, b, fyne.Do, time.Now, opts.Prompter)
 	u.notes.send = desktopNotifications(a)
 	probe := opts.TrayAvailable
@@ -214,9 +215,16 @@ func (u *UI) runMenuEntry(e menuEntry) {
 	case actOpenConsole:
 		u.openConsole(e.Target, u.reportError("Could not open the console for "+e.Target))
 	case actCopyEnv:
-		u.copyEnv(e.Target, u.reportError("Could not copy env vars for "+e.Target))
+		failed := u.reportError("Could not copy env vars for " + e.Target)
+		u.copyEnv(e.Target, func(copied string, err error) {
+			if err != nil {
+				failed(err)
+				return
+			}
+			u.confirmCopy(copied)
+		})
 	case actCopyToken:
-		u.showTokenWindow(e.Target)
+		u.showTokenWindow(e.Target, u.confirmCopy)
 	case actAllAccounts:
 		u.showAccounts()
 	case actConnect:
@@ -241,20 +249,32 @@ func (u *UI) reportError(failed string) func(error) {
 	}
 }
 
-// background runs work off the UI goroutine, then done with its error on it.
+// pinTries bounds how often an action is tried again after a wrong PIN;
+// the token locks itself sooner.
+const pinTries = 5
+
+// background runs work off the UI goroutine, then done with its error on
+// it. A wrong PIN runs work again, which asks for the PIN again (the key
+// code says the last one was wrong), so work must be safe to repeat.
 func (u *UI) background(work func(ctx context.Context) error, done func(error)) {
 	go func() {
 		err := work(u.ctx)
+		for try := 1; try < pinTries && app.IsWrongPIN(err) && u.ctx.Err() == nil; try++ {
+			err = work(u.ctx)
+		}
 		if u.ctx.Err() != nil {
 			return
 		}
-		u.do(func() { done(err) })
+		u.do(func() {
+			u.prompter.settle()
+			done(err)
+		})
 	}()
 }
 
 func (u *UI) signIn(identity string, done func(error)) {
 	u.background(func(ctx context.Context) error {
-		if err := u.backend.SignIn(ctx, identity); err != nil {
+		if err := u.backend.SignIn(withPurpose(ctx, "sign in to "+identity), identity); err != nil {
 			return fmt.Errorf("signing in %s: %w", identity, err)
 		}
 		return nil
@@ -263,7 +283,7 @@ func (u *UI) signIn(identity string, done func(error)) {
 
 func (u *UI) openConsole(account string, done func(error)) {
 	u.background(func(ctx context.Context) error {
-		if _, err := u.backend.OpenConsole(ctx, account, app.ConsoleOptions{}); err != nil {
+		if _, err := u.backend.OpenConsole(withPurpose(ctx, "open the console for "+account), account, app.ConsoleOptions{}); err != nil {
 			return fmt.Errorf("console for %s: %w", account, err)
 		}
 		return nil
@@ -271,28 +291,46 @@ func (u *UI) openConsole(account string, done func(error)) {
 }
 
 // copyEnv puts the account's environment, in the preferred shell's syntax,
-// on the clipboard for the configured time.
-func (u *UI) copyEnv(account string, done func(error)) {
-	var text string
+// on the clipboard for the configured time; done gets what to tell the
+// person on success.
+func (u *UI) copyEnv(account string, done func(copied string, err error)) {
+	var text, format string
 	var prefs config.Preferences
 	u.background(func(ctx context.Context) error {
 		prefs = u.backend.Preferences()
-		format := prefs.ShellFormat
+		format = prefs.ShellFormat
 		if format == "" {
 			format = "sh"
 		}
 		var err error
-		text, err = u.backend.EnvText(ctx, account, format)
+		text, err = u.backend.EnvText(withPurpose(ctx, "copy env vars for "+account), account, format)
 		if err != nil {
 			return fmt.Errorf("env vars for %s: %w", account, err)
 		}
 		return nil
 	}, func(err error) {
-		if err == nil {
-			u.clip.copySecret(text, clipboardClearAfter(prefs))
+		if err != nil {
+			done("", err)
+			return
 		}
-		done(err)
+		after := clipboardClearAfter(prefs)
+		u.clip.copySecret(text, after)
+		done("Copied env vars for "+account+" ("+format+")."+clipboardNote(after), nil)
 	})
+}
+
+// clipboardNote says when a copied secret leaves the clipboard again.
+func clipboardNote(after time.Duration) string {
+	if after <= 0 {
+		return ""
+	}
+	return " The clipboard is cleared in " + app.HumanDuration(after) + "."
+}
+
+// confirmCopy tells the person, with a notification since the tray has no
+// window, that a copy from the tray worked.
+func (u *UI) confirmCopy(copied string) {
+	u.notes.confirm("copied", "Lanyard: copied", copied)
 }
 
 // lock forgets the PIN and every session; the window's status line, which

@@ -246,7 +246,7 @@ func (w *wizardWindow) verify() {
 	var res app.VerifyResult
 	w.u.background(func(ctx context.Context) error {
 		var err error
-		res, err = w.u.backend.VerifyAccount(ctx, d)
+		res, err = w.u.backend.VerifyAccount(withPurpose(ctx, "verify the account "+d.Name), d)
 		return err
 	}, func(err error) {
 		w.progress.Stop()
