@@ -71,7 +71,7 @@ func runGUI(args []string) error {
 			u.ShowWindow()
 			return nil
 		}
-		return errors.New("Lanyard is still starting")
+		return errors.New("the running Lanyard is still starting")
 	}
 	srv, err := agent.ServeApp(ctx, core.AgentBackend(), agent.Options{Path: agentPath, Show: show})
 	if errors.Is(err, agent.ErrAppRunning) {
