@@ -28,7 +28,7 @@ type Options struct {
 	Store secrets.Store
 	// Resolver supplies endpoints and the HTTP client (default: the process environment).
 	Resolver awsenv.Resolver
-	// Prompter asks for PINs interactively; it may also be set later with SetPINPrompter.
+	// Prompter asks for PINs interactively (the tray's dialog, the terminal).
 	Prompter pin.Prompter
 	// Tokens is the PKCS #11 manager (default: a new one, closed by Close).
 	Tokens *p11.Manager
@@ -179,13 +179,6 @@ func (a *App) Close() error {
 
 // ConfigDir is where the configuration and audit log live.
 func (a *App) ConfigDir() string { return a.dir }
-
-// SetPINPrompter sets who is asked for PINs (the tray's dialog, the terminal).
-func (a *App) SetPINPrompter(p pin.Prompter) {
-	a.mu.Lock()
-	a.pinPrompt = p
-	a.mu.Unlock()
-}
 
 func (a *App) prompter() pin.Prompter {
 	a.mu.Lock()

@@ -620,16 +620,6 @@ func (a *App) SignIn(ctx context.Context, identity string) error {
 	return err
 }
 
-// CreateSessionCount is how many Roles Anywhere sessions an identity made
-// in this process (for benchmarks and diagnostics).
-func (a *App) CreateSessionCount(identity string) int {
-	e, err := a.identity(identity)
-	if err != nil {
-		return 0
-	}
-	return e.sess.fetchCount()
-}
-
 func errText(err error) string {
 	if err == nil {
 		return ""

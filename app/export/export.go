@@ -248,26 +248,3 @@ func CredentialProcess(creds aws.Credentials) ([]byte, error) {
 		Expiration:      expiration(creds),
 	})
 }
-
-// containerOutput is the body the SDKs expect from a container credentials
-// endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI).
-type containerOutput struct {
-	AccessKeyID     string `json:"AccessKeyId"`
-	SecretAccessKey string
-	Token           string `json:",omitempty"`
-	Expiration      string `json:",omitempty"`
-}
-
-// ContainerCredentials renders creds as the JSON body of a container
-// credentials endpoint response.
-func ContainerCredentials(creds aws.Credentials) ([]byte, error) {
-	if creds.AccessKeyID == "" || creds.SecretAccessKey == "" {
-		return nil, errors.New("no credentials to export: the access key id or secret access key is empty")
-	}
-	return json.Marshal(containerOutput{
-		AccessKeyID:     creds.AccessKeyID,
-		SecretAccessKey: creds.SecretAccessKey,
-		Token:           creds.SessionToken,
-		Expiration:      expiration(creds),
-	})
-}

@@ -317,25 +317,6 @@ func TestCredentialProcess(t *testing.T) {
 	}
 }
 
-func TestContainerCredentials(t *testing.T) {
-	c := realisticCreds()
-	b, err := ContainerCredentials(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got map[string]any
-	if err := json.Unmarshal(b, &got); err != nil {
-		t.Fatal(err)
-	}
-	assertJSON(t, got, map[string]any{
-		"AccessKeyId": c.AccessKeyID, "SecretAccessKey": c.SecretAccessKey,
-		"Token": c.SessionToken, "Expiration": "2026-11-22T03:05:06Z",
-	})
-	if _, err := ContainerCredentials(aws.Credentials{}); err == nil {
-		t.Error("empty credentials accepted")
-	}
-}
-
 func assertJSON(t *testing.T, got, want map[string]any) {
 	t.Helper()
 	if len(got) != len(want) {
