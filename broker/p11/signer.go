@@ -412,7 +412,7 @@ func (s *signer) uriPINNotRetried(retry pin.Retry, cause error) error {
 		detail = "the token reports that an earlier PIN was wrong, so the PIN from the URI's " + s.pinSourceName() +
 			" is not tried automatically (a stale PIN would lock the token)"
 	}
-	detail += "; correct it, then enter the PIN once where Lanyard can ask for it (the tray app or a terminal) so the token clears its failed-attempt count"
+	detail += "; correct it, then enter the PIN once interactively so the token clears its failed-attempt count"
 	return &TokenError{Kind: ErrWrongPIN, Token: s.tok.describe(), Retry: retry, Detail: detail, Cause: cause}
 }
 

@@ -66,7 +66,7 @@ func (e *Error) Explain() string {
 	case strings.Contains(msg, "invalid signature"):
 		return "The signature did not verify: the private key may not belong to the certificate, " +
 			"the signing algorithm may not match the key type, or this computer's clock may be wrong. " +
-			"Run `lanyard identity check` and compare the clock with an accurate time source"
+			"Check that the key pair belongs to the certificate, and compare the clock with an accurate time source"
 	case strings.Contains(msg, "untrusted signing certificate") || strings.Contains(msg, "untrusted certificate"):
 		return "IAM Roles Anywhere could not build a chain from your certificate to the trust anchor's CA: " +
 			"an intermediate certificate may be missing (add the bundle), the trust anchor may hold a different CA, " +
