@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -57,8 +56,10 @@ func (a *App) newIdentityEntry(id config.Identity) (*identityEntry, error) {
 		Region:          id.Region,
 		DurationSeconds: int32(id.Duration() / time.Second),
 		RoleSessionName: id.RoleSessionName,
-		FIPS:            id.FIPS,
-		Resolver:        a.opts.Resolver,
+		// CloudTrail names the person for a direct account too.
+		NameSessionsAfterPerson: true,
+		FIPS:                    id.FIPS,
+		Resolver:                a.opts.Resolver,
 	}, e.keyPair)
 	if err != nil {
 		return nil, fmt.Errorf("identity %q: %w", id.Name, err)
@@ -234,23 +235,6 @@ func (e *identityEntry) status() IdentityStatus {
 	}
 	e.mu.Unlock()
 	return st
-}
-
-// sessionNameInvalid matches what STS refuses in a RoleSessionName.
-var sessionNameInvalid = regexp.MustCompile(`[^\w+=,.@-]+`)
-
-// roleSessionName identifies the person in CloudTrail: the certificate's
-// common name, cut to what STS accepts.
-func roleSessionName(cn string) string {
-	s := sessionNameInvalid.ReplaceAllString(cn, "-")
-	s = strings.Trim(s, "-")
-	if len(s) > 64 {
-		s = s[:64]
-	}
-	if len(s) < 2 {
-		s = "lanyard"
-	}
-	return s
 }
 
 func outcomeOf(err error) string {
