@@ -301,6 +301,11 @@ func (a *App) consoleSetup(ctx context.Context, account string, opts ConsoleOpti
 	if err != nil {
 		return aws.Credentials{}, console.Options{}, console.Browser{}, err
 	}
+	region := opts.Region
+	if region == "" {
+		region = a.Config().EffectiveRegion(&e.cfg)
+	}
+	console.Prewarm(region, a.opts.Resolver)
 	creds, err := a.Credentials(ctx, account)
 	if err != nil {
 		return aws.Credentials{}, console.Options{}, console.Browser{}, err
@@ -318,10 +323,6 @@ func (a *App) consoleSetup(ctx context.Context, account string, opts ConsoleOpti
 	acct := cfg.Account(account)
 	if acct == nil {
 		return aws.Credentials{}, console.Options{}, console.Browser{}, fmt.Errorf("%w %q", ErrUnknownAccount, account)
-	}
-	region := opts.Region
-	if region == "" {
-		region = cfg.EffectiveRegion(acct)
 	}
 	dest := opts.Destination
 	if dest == "" {
