@@ -11,6 +11,7 @@ import (
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/secrets"
 	"github.com/lanyard-app/lanyard/broker/assume"
+	"github.com/lanyard-app/lanyard/broker/rolesanywhere"
 )
 
 // accountEntry is a connected account's session: the identity's session,
@@ -146,13 +147,15 @@ func (e *accountEntry) assumeProvider(ctx context.Context) (*assume.Provider, er
 		}
 	}
 	hop, err := assume.New(e.ident.sess, assume.Options{
-		RoleARN:         e.cfg.RoleARN,
-		ExternalID:      externalID,
-		RoleSessionName: roleSessionName(kp.Certificate.Subject.CommonName),
-		Duration:        e.cfg.SessionDuration.Duration,
-		Region:          e.region(),
-		HubRoleARN:      e.ident.cfg.RoleARN,
-		Resolver:        e.app.opts.Resolver,
+		RoleARN:           e.cfg.RoleARN,
+		ExternalID:        externalID,
+		RoleSessionName:   rolesanywhere.SessionName(kp.Certificate.Subject.CommonName),
+		Tags:              e.cfg.SessionTags,
+		TransitiveTagKeys: e.cfg.TransitiveTags,
+		Duration:          e.cfg.SessionDuration.Duration,
+		Region:            e.region(),
+		HubRoleARN:        e.ident.cfg.RoleARN,
+		Resolver:          e.app.opts.Resolver,
 	})
 	if err != nil {
 		return nil, err

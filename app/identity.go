@@ -14,7 +14,6 @@ import (
 
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/secrets"
-	"github.com/lanyard-app/lanyard/broker/awsname"
 	"github.com/lanyard-app/lanyard/broker/keys"
 	"github.com/lanyard-app/lanyard/broker/p11"
 	"github.com/lanyard-app/lanyard/broker/pin"
@@ -57,8 +56,10 @@ func (a *App) newIdentityEntry(id config.Identity) (*identityEntry, error) {
 		Region:          id.Region,
 		DurationSeconds: int32(id.Duration() / time.Second),
 		RoleSessionName: id.RoleSessionName,
-		FIPS:            id.FIPS,
-		Resolver:        a.opts.Resolver,
+		// CloudTrail names the person for a direct account too.
+		NameSessionsAfterPerson: true,
+		FIPS:                    id.FIPS,
+		Resolver:                a.opts.Resolver,
 	}, e.keyPair)
 	if err != nil {
 		return nil, fmt.Errorf("identity %q: %w", id.Name, err)
@@ -236,15 +237,6 @@ func (e *identityEntry) status() IdentityStatus {
 	}
 	e.mu.Unlock()
 	return st
-}
-
-// roleSessionName identifies the person in CloudTrail: the certificate's
-// common name, cut to what STS accepts, or "lanyard" when nothing of it is.
-func roleSessionName(cn string) string {
-	if s := awsname.RoleSessionNameFrom(cn); s != "" {
-		return s
-	}
-	return "lanyard"
 }
 
 func outcomeOf(err error) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,6 +22,7 @@ import (
 	"github.com/lanyard-app/lanyard/broker/assume"
 	"github.com/lanyard-app/lanyard/broker/awsname"
 	"github.com/lanyard-app/lanyard/broker/console"
+	"github.com/lanyard-app/lanyard/broker/rolesanywhere"
 	"github.com/lanyard-app/lanyard/broker/webtoken"
 )
 
@@ -31,6 +33,8 @@ func cloneConfig(c *config.Config) *config.Config {
 	n.Accounts = slices.Clone(c.Accounts)
 	for i := range n.Accounts {
 		n.Accounts[i].Tags = slices.Clone(n.Accounts[i].Tags)
+		n.Accounts[i].SessionTags = maps.Clone(n.Accounts[i].SessionTags)
+		n.Accounts[i].TransitiveTags = slices.Clone(n.Accounts[i].TransitiveTags)
 	}
 	n.Preferences.Recent = slices.Clone(c.Preferences.Recent)
 	return &n
@@ -78,10 +82,17 @@ type accountKey struct {
 	roleARN, identity, region string
 	direct, externalID        bool
 	duration                  time.Duration
+	// tags are the session tags and transitive keys, written out.
+	tags string
 }
 
 func keyOf(c *config.Config, acct *config.Account) accountKey {
-	return accountKey{acct.RoleARN, acct.Identity, c.EffectiveRegion(acct), acct.Direct, acct.HasExternalID, acct.SessionDuration.Duration}
+	tags := slices.Sorted(maps.Keys(acct.SessionTags))
+	for i, k := range tags {
+		tags[i] = k + "=" + acct.SessionTags[k]
+	}
+	written := strings.Join(tags, "\x00") + "\x01" + strings.Join(slices.Sorted(slices.Values(acct.TransitiveTags)), "\x00")
+	return accountKey{acct.RoleARN, acct.Identity, c.EffectiveRegion(acct), acct.Direct, acct.HasExternalID, acct.SessionDuration.Duration, written}
 }
 
 // applyLocked makes cfg current, forgetting the sessions it invalidates.
@@ -295,6 +306,11 @@ func (a *App) consoleSetup(ctx context.Context, account string, opts ConsoleOpti
 	if err != nil {
 		return aws.Credentials{}, console.Options{}, console.Browser{}, err
 	}
+	region := opts.Region
+	if region == "" {
+		region = a.Config().EffectiveRegion(&e.cfg)
+	}
+	console.Prewarm(region, a.opts.Resolver)
 	creds, err := a.Credentials(ctx, account)
 	if err != nil {
 		return aws.Credentials{}, console.Options{}, console.Browser{}, err
@@ -312,10 +328,6 @@ func (a *App) consoleSetup(ctx context.Context, account string, opts ConsoleOpti
 	acct := cfg.Account(account)
 	if acct == nil {
 		return aws.Credentials{}, console.Options{}, console.Browser{}, fmt.Errorf("%w %q", ErrUnknownAccount, account)
-	}
-	region := opts.Region
-	if region == "" {
-		region = cfg.EffectiveRegion(acct)
 	}
 	dest := opts.Destination
 	if dest == "" {
@@ -398,7 +410,7 @@ func (a *App) VerifyAccount(ctx context.Context, d AccountDraft) (VerifyResult, 
 	if region == "" {
 		region = a.Config().EffectiveRegion(&config.Account{Identity: id.Name})
 	}
-	return a.verifyRole(ctx, d.Name, id.Name, roleARN, d.AccountID, d.ExternalID, region)
+	return a.verifyRole(ctx, d.Name, id.Name, roleARN, d.AccountID, d.ExternalID, region, d.SessionTags, d.TransitiveTags)
 }
 
 // VerifySaved proves a saved account works: the AssumeRole hop with its
@@ -431,10 +443,10 @@ func (a *App) VerifySaved(ctx context.Context, account string) (VerifyResult, er
 	if err != nil {
 		return VerifyResult{}, err
 	}
-	return a.verifyRole(ctx, account, acct.Identity, acct.RoleARN, acct.AccountID, ext, region)
+	return a.verifyRole(ctx, account, acct.Identity, acct.RoleARN, acct.AccountID, ext, region, acct.SessionTags, acct.TransitiveTags)
 }
 
-func (a *App) verifyRole(ctx context.Context, name, identity, roleARN, accountID, externalID, region string) (VerifyResult, error) {
+func (a *App) verifyRole(ctx context.Context, name, identity, roleARN, accountID, externalID, region string, tags map[string]string, transitive []string) (VerifyResult, error) {
 	ident, err := a.identity(identity)
 	if err != nil {
 		return VerifyResult{}, err
@@ -445,8 +457,9 @@ func (a *App) verifyRole(ctx context.Context, name, identity, roleARN, accountID
 	}
 	hop, err := assume.New(ident.sess, assume.Options{
 		RoleARN: roleARN, ExternalID: externalID, Region: region,
-		RoleSessionName: roleSessionName(kp.Certificate.Subject.CommonName),
-		HubRoleARN:      ident.cfg.RoleARN, Resolver: a.opts.Resolver,
+		RoleSessionName: rolesanywhere.SessionName(kp.Certificate.Subject.CommonName),
+		Tags:            tags, TransitiveTagKeys: transitive,
+		HubRoleARN: ident.cfg.RoleARN, Resolver: a.opts.Resolver,
 	})
 	if err != nil {
 		return VerifyResult{}, err
@@ -502,7 +515,8 @@ func (a *App) AddAccount(d AccountDraft) error {
 	if d.Name == "" {
 		return errors.New("the account needs a name")
 	}
-	acct := config.Account{Name: d.Name, AccountID: d.AccountID, RoleARN: roleARN, Identity: d.Identity, Region: d.Region}
+	acct := config.Account{Name: d.Name, AccountID: d.AccountID, RoleARN: roleARN, Identity: d.Identity, Region: d.Region,
+		SessionTags: maps.Clone(d.SessionTags), TransitiveTags: slices.Clone(d.TransitiveTags)}
 	if d.ExternalID != "" {
 		if err := awsname.ValidExternalID(d.ExternalID); err != nil {
 			return err

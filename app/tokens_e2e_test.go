@@ -70,7 +70,9 @@ func newTokenBed(t testing.TB) *tokenBed {
 	}
 	b.anchor = emu.AddTrustAnchor("tokens", b.region, root.Certificate)
 	b.hub = emu.AddRole(emulator.RoleSpec{Name: "Hub", TrustRolesAnywhere: true})
-	b.profile = emu.AddProfile(emulator.ProfileSpec{Name: "tokens", RoleARNs: []string{b.hub}, Enabled: true})
+	// The profile accepts session names, as a Lanyard setup should: sessions
+	// are named after the person, with one signature each.
+	b.profile = emu.AddProfile(emulator.ProfileSpec{Name: "tokens", RoleARNs: []string{b.hub}, AcceptRoleSessionName: true, Enabled: true})
 	return b
 }
 

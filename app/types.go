@@ -124,6 +124,10 @@ type AccountDraft struct {
 	ExternalID string
 	// ManagedPolicyARNs are the permissions the template grants (default ReadOnlyAccess).
 	ManagedPolicyARNs []string
+	// SessionTags are sent with every AssumeRole into the account;
+	// TransitiveTags name those kept through further role chaining.
+	SessionTags    map[string]string
+	TransitiveTags []string
 }
 
 // Template is what to deploy in the target account.

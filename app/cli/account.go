@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/lanyard-app/lanyard/app"
+	"github.com/lanyard-app/lanyard/broker/assume"
 	"github.com/lanyard-app/lanyard/broker/awsname"
 	"github.com/lanyard-app/lanyard/broker/p11"
 )
@@ -37,7 +38,9 @@ const externalIDHelp = "the ExternalId `ID` of a role that exists already, or - 
 // only the flags that mean something to it, so none is silently ignored.
 type draft struct {
 	app.AccountDraft
-	policies stringList
+	policies   stringList
+	tags       stringList
+	transitive stringList
 }
 
 // declare adds the flags every draft has.
@@ -52,6 +55,11 @@ func (d *draft) declareRegion(fs *flag.FlagSet) {
 	fs.StringVar(&d.Region, "region", "", "the account's default `region`")
 }
 
+func (d *draft) declareTags(fs *flag.FlagSet) {
+	fs.Var(&d.tags, "session-tag", "session tag `KEY=VALUE` sent with every AssumeRole into the account, shown in CloudTrail (repeatable; the role must allow sts:TagSession)")
+	fs.Var(&d.transitive, "transitive-tag", "session tag `KEY` that stays through further role chaining (repeatable)")
+}
+
 func (d *draft) declarePolicy(fs *flag.FlagSet) {
 	fs.Var(&d.policies, "policy", "managed `policy` name or ARN the template grants (repeatable; default ReadOnlyAccess)")
 }
@@ -60,6 +68,20 @@ func (d *draft) declarePolicy(fs *flag.FlagSet) {
 // only identity, and the ExternalId from stdin for `--external-id -`.
 func (d *draft) complete(r *runner, a *app.App) error {
 	d.ManagedPolicyARNs = d.policies
+	for _, t := range d.tags {
+		k, v, ok := strings.Cut(t, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("--session-tag %q: want KEY=VALUE", t)
+		}
+		if d.SessionTags == nil {
+			d.SessionTags = map[string]string{}
+		}
+		d.SessionTags[k] = v
+	}
+	d.TransitiveTags = d.transitive
+	if err := assume.ValidateTags(d.SessionTags, d.TransitiveTags); err != nil {
+		return err
+	}
 	if d.AccountID == "" {
 		return errors.New("--account-id is required")
 	}
@@ -123,10 +145,11 @@ func savedOnly(fs *flag.FlagSet, name string, allowed ...string) error {
 }
 
 func accountAdd(ctx context.Context, r *runner, args []string) error {
-	fs := r.flags("account add", "account add NAME --account-id ID [--role NAME] [--identity NAME] [--region R] [--external-id ID|-] [--no-verify]")
+	fs := r.flags("account add", "account add NAME --account-id ID [--role NAME] [--identity NAME] [--region R] [--external-id ID|-] [--session-tag K=V…] [--transitive-tag K…] [--no-verify]")
 	var d draft
 	d.declare(fs)
 	d.declareRegion(fs)
+	d.declareTags(fs)
 	noVerify := fs.Bool("no-verify", false, "save without proving the role can be assumed (deploy the template first, then run account verify)")
 	pos, err := parse(fs, args)
 	if err != nil {

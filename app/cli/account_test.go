@@ -177,3 +177,37 @@ func TestAccountRemoveDeletesTheExternalIDAndSaysHowToRevoke(t *testing.T) {
 		t.Fatalf("another account's ExternalId went too: %v", err)
 	}
 }
+
+func TestAccountAddWithSessionTags(t *testing.T) {
+	w := newWorld(t, demo.Options{PINFile: true})
+	_, ext := w.existingRole(t)
+	w.forget(t, "tagged")
+	for _, bad := range [][]string{
+		{"--session-tag", "team"},
+		{"--session-tag", "team=a", "--transitive-tag", "owner"},
+		{"--session-tag", "aws:team=a"},
+	} {
+		args := append([]string{"account", "add", "tagged", "--account-id", "444444444444", "--role", "Existing", "--external-id", ext}, bad...)
+		if res := w.run(t, args...); res.code == 0 || !strings.Contains(res.stderr, "tag") {
+			t.Errorf("%v: %s", bad, res)
+		}
+	}
+	if n := w.Emulator.Count("AssumeRole"); n != 0 {
+		t.Fatalf("refused flags still cost %d AssumeRole", n)
+	}
+	w.mustRun(t, "account", "add", "tagged", "--account-id", "444444444444", "--role", "Existing", "--external-id", ext,
+		"--session-tag", "team=payments", "--session-tag", "cost-centre=4711", "--transitive-tag", "team")
+	cfg, err := config.Load(w.ConfigDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := cfg.Account("tagged"); a == nil || a.SessionTags["team"] != "payments" || a.SessionTags["cost-centre"] != "4711" ||
+		len(a.TransitiveTags) != 1 || a.TransitiveTags[0] != "team" {
+		t.Fatalf("saved account: %+v", a)
+	}
+	w.mustRun(t, "credential-process", "--account", "tagged")
+	rec, _ := w.Emulator.Last("AssumeRole")
+	if !rec.Allowed || rec.Tags["team"] != "payments" || rec.Tags["cost-centre"] != "4711" || len(rec.TransitiveTagKeys) != 1 {
+		t.Fatalf("the hop's session tags: %v (transitive %v)", rec.Tags, rec.TransitiveTagKeys)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/demo"
 	"github.com/lanyard-app/lanyard/broker/pki"
+	"github.com/lanyard-app/lanyard/broker/rolesanywhere"
 )
 
 // pemIdentity writes a certificate and key issued by ca, valid from
@@ -83,8 +84,10 @@ func TestIdentityAddPEMMakesPathsAbsoluteAndWorks(t *testing.T) {
 	if !strings.Contains(res.stdout, `"AccessKeyId"`) {
 		t.Fatalf("credential-process: %s", res)
 	}
-	// Roles Anywhere names the session after the certificate's serial.
-	if rec, _ := w.Emulator.Last("CreateSession"); !rec.Allowed || !strings.HasSuffix(rec.Principal, "/"+cert.SerialNumber.Text(16)) {
+	// The session carries the certificate's subject, and is named after the
+	// person (the demo profile accepts session names).
+	if rec, _ := w.Emulator.Last("CreateSession"); !rec.Allowed || rec.SourceIdentity != cert.Subject.CommonName ||
+		!strings.HasSuffix(rec.Principal, "/"+rolesanywhere.SessionName(cert.Subject.CommonName)) {
 		t.Fatalf("CreateSession was not made with the new identity's certificate: %+v", rec)
 	}
 }

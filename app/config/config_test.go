@@ -31,7 +31,8 @@ func validConfig() *Config {
 		}},
 		Accounts: []Account{
 			{Name: "prod", AccountID: "444455556666", RoleARN: "arn:aws:iam::444455556666:role/path/ops", Identity: "yubikey",
-				HasExternalID: true, Region: "eu-west-1", SessionDuration: Duration{time.Hour}, Colour: "#cc0000", Tags: []string{"customer-a"}},
+				HasExternalID: true, Region: "eu-west-1", SessionDuration: Duration{time.Hour}, Colour: "#cc0000", Tags: []string{"customer-a"},
+				SessionTags: map[string]string{"team": "payments", "cost-centre": "4711"}, TransitiveTags: []string{"team"}},
 			{Name: "hub", AccountID: "111122223333", Identity: "yubikey", Direct: true, SessionDuration: Duration{8 * time.Hour}},
 		},
 	}
@@ -230,6 +231,13 @@ func TestValidationRules(t *testing.T) {
 		{"short identity session", func(c *Config) { c.Identities[0].SessionDuration = Duration{10 * time.Minute} }, "between 15m and 12h"},
 		{"direct over 12h", func(c *Config) { c.Accounts[1].SessionDuration = Duration{13 * time.Hour} }, "between 15m and 12h"},
 		{"session name", func(c *Config) { c.Identities[0].RoleSessionName = "a b" }, "role_session_name"},
+		{"session tag aws:", func(c *Config) { c.Accounts[0].SessionTags["aws:team"] = "x" }, "no aws: prefix"},
+		{"session tag value", func(c *Config) { c.Accounts[0].SessionTags = map[string]string{"team": "a;b"} }, "a value AWS refuses"},
+		{"transitive not a tag", func(c *Config) {
+			c.Accounts[0].SessionTags, c.Accounts[0].TransitiveTags = map[string]string{"team": "x"}, []string{"owner"}
+		}, `transitive session tag "owner" is not one of the session tags`},
+		{"transitive without tags", func(c *Config) { c.Accounts[0].SessionTags = nil }, "session_tags is empty"},
+		{"direct with session tags", func(c *Config) { c.Accounts[1].SessionTags = map[string]string{"team": "x"} }, "a direct account has no AssumeRole hop to tag"},
 		{"default region", func(c *Config) { c.Preferences.DefaultRegion = "moon-1" }, "default_region"},
 		{"pin in a URI", func(c *Config) { c.Identities[0].PrivateKey = "pkcs11:token=PIV?pin-value=123456" }, "holds a pin-value"},
 		{"malformed URI", func(c *Config) { c.Identities[0].Certificate = "pkcs11:token" }, "not a valid pkcs11: URI"},

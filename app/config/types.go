@@ -74,6 +74,11 @@ type Account struct {
 	Colour         string   `toml:"colour,omitempty"`
 	Favourite      bool     `toml:"favourite,omitempty"`
 	Tags           []string `toml:"tags,omitempty"`
+	// SessionTags are sent with the AssumeRole hop (CloudTrail shows them;
+	// the role's trust policy must allow sts:TagSession). TransitiveTags
+	// name those that stay through further role chaining.
+	SessionTags    map[string]string `toml:"session_tags,omitempty"`
+	TransitiveTags []string          `toml:"transitive_tags,omitempty"`
 }
 
 // Preferences are the user's settings.

@@ -12,6 +12,7 @@ import (
 	pkcs11uri "github.com/stefanberger/go-pkcs11uri"
 
 	"github.com/lanyard-app/lanyard/app/export"
+	"github.com/lanyard-app/lanyard/broker/assume"
 	"github.com/lanyard-app/lanyard/broker/awsenv"
 	"github.com/lanyard-app/lanyard/broker/awsname"
 )
@@ -257,6 +258,16 @@ func (v *validator) account(at ref, label string, a *Account, identities map[str
 	}
 	if a.Colour != "" && !colourPattern().MatchString(a.Colour) {
 		v.add(key("colour"), "%s: colour %q must be #RRGGBB", label, a.Colour)
+	}
+	switch {
+	case a.Direct && (len(a.SessionTags) > 0 || len(a.TransitiveTags) > 0):
+		v.add(key("session_tags"), "%s: a direct account has no AssumeRole hop to tag; its session's tags come from the certificate", label)
+	case len(a.TransitiveTags) > 0 && len(a.SessionTags) == 0:
+		v.add(key("transitive_tags"), "%s: transitive_tags names tags, but session_tags is empty", label)
+	default:
+		if err := assume.ValidateTags(a.SessionTags, a.TransitiveTags); err != nil {
+			v.add(key("session_tags"), "%s: %v", label, err)
+		}
 	}
 }
 

@@ -127,7 +127,8 @@ func (w *World) build(opts Options) (err error) {
 	region := w.Emulator.Region()
 	w.TrustAnchorARN = w.Emulator.AddTrustAnchor("lanyard-demo", region, root.Certificate)
 	w.HubRoleARN = w.Emulator.AddRole(emulator.RoleSpec{Name: "LanyardHub", TrustRolesAnywhere: true, MaxSessionDuration: 43200})
-	w.ProfileARN = w.Emulator.AddProfile(emulator.ProfileSpec{Name: "lanyard-demo", RoleARNs: []string{w.HubRoleARN}, DurationSeconds: 43200, Enabled: true})
+	w.ProfileARN = w.Emulator.AddProfile(emulator.ProfileSpec{Name: "lanyard-demo", RoleARNs: []string{w.HubRoleARN}, DurationSeconds: 43200,
+		AcceptRoleSessionName: true, Enabled: true})
 
 	w.Intermediates = filepath.Join(dir, "intermediates.pem")
 	if err = os.WriteFile(w.Intermediates, pki.CertPEM(issuing.Certificate), 0o600); err != nil {

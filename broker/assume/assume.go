@@ -62,6 +62,9 @@ type Options struct {
 	Region string
 	// Tags are session tags; the trust policy must then allow sts:TagSession.
 	Tags map[string]string
+	// TransitiveTagKeys name the Tags that stay on the session through any
+	// further role chaining.
+	TransitiveTagKeys []string
 	// HubRoleARN is the identity's role, named in advice about the trust
 	// policy. When empty it is read from the denial message.
 	HubRoleARN string
@@ -127,7 +130,7 @@ func New(source aws.CredentialsProvider, o Options) (*Provider, error) {
 	case o.Duration > MaxChainedDuration:
 		return nil, fmt.Errorf("session duration %s is too long: a role assumed from another role session (as every Roles Anywhere session is) lasts at most 1 hour", o.Duration)
 	}
-	if err := validateTags(o.Tags); err != nil {
+	if err := ValidateTags(o.Tags, o.TransitiveTagKeys); err != nil {
 		return nil, err
 	}
 	if o.Region == "" {
@@ -160,6 +163,9 @@ func (p *Provider) Assume(ctx context.Context) (*Session, error) {
 		RoleSessionName: aws.String(p.opts.RoleSessionName),
 		DurationSeconds: aws.Int32(int32(p.opts.Duration / time.Second)),
 		Tags:            stsTags(p.opts.Tags),
+	}
+	if len(p.opts.TransitiveTagKeys) > 0 {
+		in.TransitiveTagKeys = slices.Sorted(slices.Values(p.opts.TransitiveTagKeys))
 	}
 	// STS refuses an empty ExternalId; a role without the condition gets none.
 	if p.opts.ExternalID != "" {
@@ -350,7 +356,15 @@ func ParseRoleARN(s string) (arn.ARN, error) {
 	return a, nil
 }
 
-func validateTags(tags map[string]string) error {
+// ValidateTags checks session tags as STS would: at most 50, keys of 1 to
+// 128 and values of at most 256 characters from AWS's alphabet, no aws:
+// prefix; and every transitive key must name one of the tags.
+func ValidateTags(tags map[string]string, transitive []string) error {
+	for _, k := range transitive {
+		if _, ok := tags[k]; !ok {
+			return fmt.Errorf("transitive session tag %q is not one of the session tags", k)
+		}
+	}
 	if len(tags) > 50 {
 		return fmt.Errorf("%d session tags: AWS accepts at most 50", len(tags))
 	}

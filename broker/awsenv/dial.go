@@ -12,7 +12,7 @@ import (
 
 // warmTTL is how long a connection opened ahead of need waits to be used
 // before it is closed.
-const warmTTL = 30 * time.Second
+const warmTTL = 15 * time.Second
 
 // warmDialer opens the TLS connections of a transport, and can open one
 // ahead of need: a sign-in into a connected account connects to STS while

@@ -121,6 +121,20 @@ func SigninURL(ctx context.Context, creds aws.Credentials, o Options) (string, e
 		"&SigninToken=" + url.QueryEscape(token), nil
 }
 
+// Prewarm starts connecting to the sign-in service of region in the
+// background, so that a sign-in whose credentials are still being fetched
+// does not then wait for TCP and TLS handshakes too. Failures are left to
+// the sign-in itself to report.
+func Prewarm(region string, resolver awsenv.Resolver) {
+	endpoint, err := SigninEndpoint(region, resolver)
+	if err != nil {
+		return
+	}
+	if client, err := resolver.HTTPClient(); err == nil {
+		awsenv.Prewarm(client, endpoint)
+	}
+}
+
 // signinToken POSTs the session, which keeps the credentials out of URLs and
 // proxy logs, and returns the token from the answer.
 func signinToken(ctx context.Context, client *http.Client, endpoint string, form url.Values) (string, error) {

@@ -44,6 +44,10 @@ type session struct {
 	assumedRoleID  string
 	sourceIdentity string
 	chained        bool // obtained by AssumeRole with role credentials
+	// tags are the session tags; the keys in transitive pass on to
+	// sessions assumed from this one.
+	tags       map[string]string
+	transitive []string
 }
 
 // ProfileSpec describes a Roles Anywhere profile.

@@ -102,6 +102,15 @@ type Record struct {
 	// Detail explains the refusal for test failures and logs; it never
 	// holds a secret.
 	Detail string
+
+	// What CloudTrail would show of a session that was granted
+	// (CreateSession, AssumeRole): its role session name, its source
+	// identity, its session tags (inherited transitive ones included) and
+	// which of them are transitive, sorted.
+	SessionName       string
+	SourceIdentity    string
+	Tags              map[string]string
+	TransitiveTagKeys []string
 }
 
 func (e *Emulator) record(rec Record) {
@@ -117,6 +126,12 @@ func (e *Emulator) record(rec Record) {
 	}
 	if !rec.Allowed {
 		attrs = append(attrs, "code", rec.Code, "reason", string(rec.Reason), "detail", rec.Detail)
+	}
+	if rec.SessionName != "" {
+		attrs = append(attrs, "session_name", rec.SessionName, "source_identity", rec.SourceIdentity)
+	}
+	if len(rec.Tags) > 0 {
+		attrs = append(attrs, "tags", rec.Tags, "transitive_tag_keys", rec.TransitiveTagKeys)
 	}
 	e.log.Info("request", attrs...)
 }

@@ -182,6 +182,7 @@ func (c *call) createSession() {
 	sourceIdentity := leaf.Subject.CommonName
 	e.mu.Lock()
 	s := e.newSessionLocked(rl, sessionName, sourceIdentity, time.Duration(duration)*time.Second, false)
+	c.rec.SessionName, c.rec.SourceIdentity = sessionName, sourceIdentity
 	creds := s.credentials()
 	assumedARN, assumedID := s.assumedRoleARN, s.assumedRoleID
 	e.mu.Unlock()

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -427,8 +428,31 @@ func (c *call) assumeRole(caller *session) {
 		return
 	}
 
+	// Transitive tags of the caller's session carry over; a tag of the
+	// same key cannot replace one.
+	allTags, allTransitive := map[string]string{}, slices.Clone(caller.transitive)
+	for _, k := range caller.transitive {
+		allTags[k] = caller.tags[k]
+	}
+	for k, v := range sessionTags {
+		if slices.Contains(caller.transitive, k) {
+			c.validationError("Session tag "+k+" conflicts with a transitive tag of the calling session", ReasonInvalidParameter)
+			return
+		}
+		allTags[k] = v
+	}
+	for _, k := range transitive {
+		if _, ok := sessionTags[k]; !ok {
+			c.validationError("Transitive tag key "+k+" is not one of the session tags", ReasonInvalidParameter)
+			return
+		}
+		allTransitive = append(allTransitive, k)
+	}
+	slices.Sort(allTransitive)
+
 	c.e.mu.Lock()
 	s := c.e.newSessionLocked(target, sessionName[0], newSourceIdentity, time.Duration(duration)*time.Second, true)
+	s.tags, s.transitive = allTags, allTransitive
 	creds := s.credentials()
 	assumedARN, assumedID := s.assumedRoleARN, s.assumedRoleID
 	c.e.mu.Unlock()
@@ -469,6 +493,10 @@ func (c *call) assumeRole(caller *session) {
 		res.PackedPolicySize = &size
 	}
 	c.rec.Detail = "assumed " + assumedARN
+	c.rec.SessionName, c.rec.SourceIdentity = sessionName[0], newSourceIdentity
+	if len(allTags) > 0 {
+		c.rec.Tags, c.rec.TransitiveTagKeys = allTags, allTransitive
+	}
 	c.writeXML(http.StatusOK, response{Result: res, Metadata: responseMetadata{RequestID: c.reqID}})
 	c.finish(http.StatusOK, true)
 }

@@ -103,6 +103,14 @@ func (e *Error) Explain() string {
 	return ""
 }
 
+// sessionNameRefused reports the service refusing a role session name: the
+// profile does not accept one (acceptRoleSessionName is off).
+func (e *Error) sessionNameRefused() bool {
+	msg := strings.ToLower(e.Message)
+	return e.StatusCode >= 400 && e.StatusCode < 500 &&
+		(strings.Contains(msg, "rolesessionname") || strings.Contains(msg, "role session name"))
+}
+
 // isThrottleCode reports the error codes AWS uses for "slow down"
 // (ThrottlingException, TooManyRequestsException and kin).
 func isThrottleCode(code string) bool {

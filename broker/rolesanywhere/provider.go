@@ -57,6 +57,12 @@ type Config struct {
 	DurationSeconds int32
 	// RoleSessionName is sent only when set; the profile must accept it.
 	RoleSessionName string
+	// NameSessionsAfterPerson asks, when RoleSessionName is empty, for a
+	// session named after the certificate's subject CN (SessionName), so
+	// CloudTrail names the person rather than the certificate serial. A
+	// profile that does not accept session names is asked once more
+	// without one, and from then on never with one.
+	NameSessionsAfterPerson bool
 	// FIPS selects the rolesanywhere-fips endpoint.
 	FIPS bool
 	// Resolver finds the endpoint and, when HTTPClient is nil, builds the
@@ -85,7 +91,9 @@ type Provider struct {
 	endpoint *url.URL
 	client   *http.Client
 	key      KeyFunc
-	body     []byte
+	// nameRefused is set once the profile refused a session name that
+	// NameSessionsAfterPerson asked for.
+	nameRefused atomic.Bool
 	// clockOffset is the service clock minus the local clock, in
 	// nanoseconds, applied when signing; zero unless the local clock was
 	// measured to be off by more than ClockSkewWindow.
@@ -149,19 +157,12 @@ func NewProvider(cfg Config, key KeyFunc) (*Provider, error) {
 	if cfg.Backoff == nil {
 		cfg.Backoff = retry.NewExponentialJitterBackoff(retry.DefaultMaxBackoff)
 	}
-	body, err := json.Marshal(struct {
-		DurationSeconds int32  `json:"durationSeconds"`
-		RoleSessionName string `json:"roleSessionName,omitempty"`
-	}{cfg.DurationSeconds, cfg.RoleSessionName})
-	if err != nil {
-		return nil, err
-	}
 	endpoint.RawQuery = canonicalQuery(url.Values{
 		"profileArn":     {arns.profile.String()},
 		"roleArn":        {arns.role.String()},
 		"trustAnchorArn": {arns.trustAnchor.String()},
 	})
-	return &Provider{cfg: cfg, arns: arns, region: region, endpoint: endpoint, client: client, key: key, body: body}, nil
+	return &Provider{cfg: cfg, arns: arns, region: region, endpoint: endpoint, client: client, key: key}, nil
 }
 
 // Region is the region sessions are requested in.
@@ -222,13 +223,18 @@ func (p *Provider) CreateSession(ctx context.Context) (*Session, error) {
 	}
 	skewRetried := false
 	for attempt := 1; ; attempt++ {
-		session, err := p.attempt(ctx, kp)
+		name := p.sessionName(kp)
+		session, err := p.attempt(ctx, kp, name)
 		if err == nil {
 			return session, nil
 		}
 		var apiErr *Error
 		var skewed *skewDetected
 		switch {
+		case name != p.cfg.RoleSessionName && errors.As(err, &apiErr) && apiErr.sessionNameRefused():
+			p.nameRefused.Store(true)
+			attempt--
+			continue
 		case errors.As(err, &skewed) && !skewRetried:
 			skewRetried = true
 			attempt--
@@ -263,6 +269,10 @@ type skewDetected struct {
 
 func (s *skewDetected) Error() string { return s.err.Error() }
 
+// Unwrap returns the failure, which may be worth acting on by itself (a
+// refused session name).
+func (s *skewDetected) Unwrap() error { return s.err }
+
 func (p *Provider) wait(ctx context.Context, attempt int, cause error) error {
 	delay, err := p.cfg.Backoff.BackoffDelay(attempt, cause)
 	if err != nil {
@@ -278,14 +288,29 @@ func (p *Provider) wait(ctx context.Context, attempt int, cause error) error {
 	}
 }
 
+// sessionName is the roleSessionName to ask for, "" for none.
+func (p *Provider) sessionName(kp keys.KeyPair) string {
+	if p.cfg.RoleSessionName != "" || !p.cfg.NameSessionsAfterPerson || p.nameRefused.Load() || kp.Certificate == nil {
+		return p.cfg.RoleSessionName
+	}
+	return SessionName(kp.Certificate.Subject.CommonName)
+}
+
 // attempt signs and sends one request.
-func (p *Provider) attempt(ctx context.Context, kp keys.KeyPair) (*Session, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.endpoint.String(), bytes.NewReader(p.body))
+func (p *Provider) attempt(ctx context.Context, kp keys.KeyPair, sessionName string) (*Session, error) {
+	body, err := json.Marshal(struct {
+		DurationSeconds int32  `json:"durationSeconds"`
+		RoleSessionName string `json:"roleSessionName,omitempty"`
+	}{p.cfg.DurationSeconds, sessionName})
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.endpoint.String(), bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
 	signedOffset := p.ClockOffset()
-	if err := SignRequest(req, p.body, kp, p.region, p.cfg.Clock().Add(signedOffset)); err != nil {
+	if err := SignRequest(req, body, kp, p.region, p.cfg.Clock().Add(signedOffset)); err != nil {
 		return nil, err
 	}
 	resp, err := p.client.Do(req)
@@ -300,13 +325,13 @@ func (p *Provider) attempt(ctx context.Context, kp keys.KeyPair) (*Session, erro
 		return nil, &EndpointError{URL: p.endpointURL(), Err: err}
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body) // bounded by the awsenv transport
+	answer, err := io.ReadAll(resp.Body) // bounded by the awsenv transport
 	if err != nil {
 		return nil, &EndpointError{URL: p.endpointURL(), Err: err}
 	}
 	newOffset, measured := p.measureSkew(resp.Header.Get("Date"))
 	if resp.StatusCode == http.StatusCreated {
-		session, err := parseSession(body, p.arns.role)
+		session, err := parseSession(answer, p.arns.role)
 		if err != nil {
 			return nil, err
 		}
@@ -315,7 +340,7 @@ func (p *Provider) attempt(ctx context.Context, kp keys.KeyPair) (*Session, erro
 		}
 		return session, nil
 	}
-	apiErr := parseErrorResponse(resp.StatusCode, resp.Header, body)
+	apiErr := parseErrorResponse(resp.StatusCode, resp.Header, answer)
 	if measured && newOffset != signedOffset && resp.StatusCode < 500 && !apiErr.retryable() {
 		return nil, &skewDetected{offset: newOffset, err: apiErr}
 	}
@@ -443,4 +468,14 @@ func parseSession(body []byte, role arn.ARN) (*Session, error) {
 		AccountID:        account,
 		PackedPolicySize: set.PackedPolicySize,
 	}, nil
+}
+
+// SessionName turns a person's name (a certificate's common name) into a
+// role session name AWS accepts, which is what CloudTrail shows, or
+// "lanyard" when nothing of it is usable.
+func SessionName(cn string) string {
+	if s := awsname.RoleSessionNameFrom(cn); s != "" {
+		return s
+	}
+	return "lanyard"
 }

@@ -515,8 +515,8 @@ func TestNewProviderDefaultsAndEndpoints(t *testing.T) {
 	cfg := Config{TrustAnchorARN: testTrustAnchor, ProfileARN: testProfile, RoleARN: testRole,
 		Resolver: envResolver(nil), HTTPClient: http.DefaultClient}
 	p := mustProvider(t, cfg, key)
-	if p.Region() != "eu-west-1" || p.endpoint.Host != "rolesanywhere.eu-west-1.amazonaws.com" || string(p.body) != `{"durationSeconds":3600}` {
-		t.Errorf("defaults: region %s, endpoint %s, body %s", p.Region(), p.endpoint, p.body)
+	if p.Region() != "eu-west-1" || p.endpoint.Host != "rolesanywhere.eu-west-1.amazonaws.com" || p.cfg.DurationSeconds != 3600 {
+		t.Errorf("defaults: region %s, endpoint %s, duration %d", p.Region(), p.endpoint, p.cfg.DurationSeconds)
 	}
 	cfg.FIPS = true
 	if p := mustProvider(t, cfg, key); p.endpoint.String() != "https://rolesanywhere-fips.eu-west-1.amazonaws.com/sessions?"+wantQuery {
