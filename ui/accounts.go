@@ -32,11 +32,14 @@ type accountWindow struct {
 	widths     *columnWidths
 	header     *fyne.Container
 	count      *widget.Label
+	searchBar  *fyne.Container
 	status     *widget.Label
 	// empty says why the list is empty, over it.
 	empty *widget.Label
-	// details shows the full error behind the status line's sentence.
-	details *widget.Button
+	// details shows the full error behind the status line's sentence;
+	// statusBar holds both.
+	details   *widget.Button
+	statusBar *fyne.Container
 	// failure is the error the status line explains, nil when it shows none.
 	failure error
 
@@ -106,13 +109,15 @@ func newAccountWindow(u *UI) *accountWindow {
 	if notice := w.trayNotice(); notice != nil {
 		top.Add(notice)
 	}
-	top.Add(container.NewBorder(nil, nil, nil, w.count, w.search))
+	w.searchBar = container.NewBorder(nil, nil, nil, w.count, w.search)
+	top.Add(w.searchBar)
 	w.header = newColumnHeader(w.widths)
 	top.Add(w.header)
 	w.empty = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
 	w.empty.Wrapping = fyne.TextWrapWord
 	w.empty.Hide()
-	w.win.SetContent(container.NewBorder(top, container.NewBorder(nil, nil, nil, w.details, w.status), nil, nil,
+	w.statusBar = container.NewBorder(nil, nil, nil, w.details, w.status)
+	w.win.SetContent(container.NewBorder(top, w.statusBar, nil, nil,
 		container.NewStack(w.list, w.list.ring, container.NewVBox(w.empty))))
 	w.win.Resize(fyne.NewSize(900, 600))
 	if u.tray != nil {
@@ -194,7 +199,12 @@ func (w *accountWindow) refilter(typed bool) {
 	if w.selected < 0 && len(w.result.rows) > 0 {
 		w.selected = 0
 	}
-	w.count.SetText(fmt.Sprintf("%d of %d", len(w.result.rows), len(w.index.accounts)))
+	count := fmt.Sprintf("%d of %d", len(w.result.rows), len(w.index.accounts))
+	if len(count) != len(w.count.Text) {
+		// The count's width changes: the search box gives or takes room.
+		defer w.searchBar.Refresh()
+	}
+	w.count.SetText(count)
 	w.showEmpty()
 	// Each of these redraws the visible rows once; do only one per keystroke.
 	switch {
@@ -271,6 +281,9 @@ func (w *accountWindow) setStatus(s string) {
 	w.details.Hide()
 	w.status.Importance = widget.MediumImportance
 	w.status.SetText(s)
+	// A border lays out only what is visible: showing or hiding Details
+	// needs a new layout.
+	w.statusBar.Refresh()
 }
 
 // setFailure shows what failed and why in plain words; the error's full
@@ -280,6 +293,7 @@ func (w *accountWindow) setFailure(failed string, err error) {
 	w.details.Show()
 	w.status.Importance = widget.DangerImportance
 	w.status.SetText(failed + " " + app.Explain(err))
+	w.statusBar.Refresh()
 }
 
 // doneStatus reports an action's outcome in the status line: ok on success,
