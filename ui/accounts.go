@@ -156,7 +156,10 @@ func (w *accountWindow) update(s snapshot, now time.Time) {
 	w.now = now
 	w.identities.RemoveAll()
 	for _, id := range s.identities {
-		line := widget.NewLabel(identityText(id, now))
+		line := wrapped(identityText(id, now))
+		if identityNeedsCare(id, now) {
+			line.Importance = widget.WarningImportance
+		}
 		if canSignIn(id) {
 			name := id.Name
 			w.identities.Add(container.NewBorder(nil, nil, nil, widget.NewButtonWithIcon("Sign in", theme.LoginIcon(), func() {
