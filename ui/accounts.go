@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard-app/lanyard/app"
+	"github.com/lanyard-app/lanyard/app/export"
 )
 
 // trayNoticeShown is the Fyne preference that records the no-tray notice
@@ -75,7 +76,7 @@ func newAccountWindow(u *UI) *accountWindow {
 	w.search.onEscape = func() { w.search.SetText("") }
 	w.search.onCopyEnv = func() {
 		if a, ok := w.selectedAccount(); ok {
-			w.copyEnv(a.Name)
+			w.copyEnv(a.Name, "")
 		}
 	}
 
@@ -265,9 +266,11 @@ func (w *accountWindow) openConsole(name string) {
 	w.u.openConsole(name, w.doneStatus("Opened the console for "+name+".", "Could not open the console for "+name+"."))
 }
 
-func (w *accountWindow) copyEnv(name string) {
+// copyEnv copies an account's env vars in a shell's syntax (format, or the
+// preferred one when empty).
+func (w *accountWindow) copyEnv(name, format string) {
 	w.setStatus("Copying env vars for " + name + "…")
-	w.u.copyEnv(name, func(copied string, err error) {
+	w.u.copyEnv(name, format, func(copied string, err error) {
 		w.doneStatus(copied, "Could not copy env vars for "+name+".")(err)
 	})
 }
@@ -330,12 +333,23 @@ func (w *accountWindow) bindRow(id widget.ListItemID, row *accountRow) {
 	row.set(a, w.now)
 	name := a.Name
 	row.console.OnTapped = func() { w.openConsole(name) }
-	row.copy.OnTapped = func() { w.copyEnv(name) }
+	row.copy.OnTapped = func() { w.copyEnv(name, "") }
 	fav := a.Favourite
 	row.favourite.OnTapped = func() { w.setFavourite(name, !fav) }
 	row.onMenu = func(at fyne.Position) {
 		widget.ShowPopUpMenuAtPosition(w.rowMenu(a), w.win.Canvas(), at)
 	}
+}
+
+// copyEnvAsMenu offers the env vars in each shell format Lanyard writes.
+func (w *accountWindow) copyEnvAsMenu(name string) *fyne.MenuItem {
+	formats := make([]*fyne.MenuItem, len(export.Formats))
+	for i, f := range export.Formats {
+		formats[i] = fyne.NewMenuItem(f, func() { w.copyEnv(name, f) })
+	}
+	item := fyne.NewMenuItem("Copy env vars as", nil)
+	item.ChildMenu = fyne.NewMenu("", formats...)
+	return item
 }
 
 // rowMenu is what a row offers beyond its buttons, with the full values
@@ -357,7 +371,8 @@ func (w *accountWindow) rowMenu(a app.AccountStatus) *fyne.Menu {
 	}
 	items = append(items,
 		fyne.NewMenuItem("Open console", func() { w.openConsole(name) }),
-		fyne.NewMenuItem("Copy env vars", func() { w.copyEnv(name) }),
+		fyne.NewMenuItem("Copy env vars", func() { w.copyEnv(name, "") }),
+		w.copyEnvAsMenu(name),
 		fyne.NewMenuItem("Copy token…", func() { w.u.showTokenWindow(name, w.setStatus) }),
 		fyne.NewMenuItemSeparator(),
 		copyValue("name", a.Name),

@@ -58,3 +58,17 @@ func TestTokenWindowFromTheAccountWindow(t *testing.T) {
 		t.Error("the token window should close once the token is copied")
 	}
 }
+
+func TestRowMenuCopiesEnvInAnotherShellFormat(t *testing.T) {
+	b := trayBackend()
+	u, loop := newTestUI(t, b, nil)
+	w := u.accounts
+	w.win.Resize(fyne.NewSize(900, 500))
+	test.Tap(rowFor(t, w.win.Content(), "dev").more)
+	hoverMenuItem(t, w.win.Canvas(), "Copy env vars as")
+	tapMenuItem(t, w.win.Canvas(), "json")
+	loop.waitFor(t, "json copied", func() bool { return b.called("EnvText dev json") })
+	loop.waitFor(t, "status", func() bool {
+		return w.status.Text == "Copied env vars for dev (json). The clipboard is cleared in 1 h."
+	})
+}

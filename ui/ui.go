@@ -219,7 +219,7 @@ func (u *UI) runMenuEntry(e menuEntry) {
 		u.openConsole(e.Target, u.reportError("Could not open the console for "+e.Target))
 	case actCopyEnv:
 		failed := u.reportError("Could not copy env vars for " + e.Target)
-		u.copyEnv(e.Target, func(copied string, err error) {
+		u.copyEnv(e.Target, "", func(copied string, err error) {
 			if err != nil {
 				failed(err)
 				return
@@ -293,15 +293,17 @@ func (u *UI) openConsole(account string, done func(error)) {
 	}, done)
 }
 
-// copyEnv puts the account's environment, in the preferred shell's syntax,
-// on the clipboard for the configured time; done gets what to tell the
-// person on success.
-func (u *UI) copyEnv(account string, done func(copied string, err error)) {
-	var text, format string
+// copyEnv puts the account's environment in a shell's syntax (format, or
+// the preferred one when empty) on the clipboard for the configured time;
+// done gets what to tell the person on success.
+func (u *UI) copyEnv(account, format string, done func(copied string, err error)) {
+	var text string
 	var prefs config.Preferences
 	u.background(func(ctx context.Context) error {
 		prefs = u.backend.Preferences()
-		format = prefs.ShellFormat
+		if format == "" {
+			format = prefs.ShellFormat
+		}
 		if format == "" {
 			format = "sh"
 		}
