@@ -122,8 +122,14 @@ func newAccountWindow(u *UI) *accountWindow {
 		container.NewStack(w.list, w.list.ring, container.NewVBox(w.empty))))
 	w.win.Resize(fyne.NewSize(900, 600))
 	if u.tray != nil {
-		// With a tray the app lives on when the window closes.
-		w.win.SetCloseIntercept(w.win.Hide)
+		// With a tray the app lives on when the window closes (Fyne keeps
+		// a hidden window for the tray), and closing frees what the window
+		// held: All accounts… builds it again from the last status.
+		w.win.SetOnClosed(func() {
+			if u.accounts == w {
+				u.accounts = nil
+			}
+		})
 	} else {
 		w.win.SetMaster()
 	}
