@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -268,8 +269,13 @@ func (w *accountWindow) openSelected() {
 }
 
 func (w *accountWindow) openConsole(name string) {
+	w.openConsoleWith(name, app.ConsoleOptions{})
+}
+
+// openConsoleWith opens the console in another region or at a service.
+func (w *accountWindow) openConsoleWith(name string, opts app.ConsoleOptions) {
 	w.setStatus("Opening the console for " + name + "…")
-	w.u.openConsole(name, w.doneStatus("Opened the console for "+name+".", "Could not open the console for "+name+"."))
+	w.u.openConsole(name, opts, w.doneStatus("Opened the console for "+name+".", "Could not open the console for "+name+"."))
 }
 
 // copyEnv copies an account's env vars in a shell's syntax (format, or the
@@ -347,6 +353,32 @@ func (w *accountWindow) bindRow(id widget.ListItemID, row *accountRow) {
 	}
 }
 
+// askConsole asks for a region and a destination, then opens the console there.
+func (w *accountWindow) askConsole(a app.AccountStatus) {
+	region := widget.NewEntry()
+	region.SetPlaceHolder(a.Region)
+	destination := widget.NewEntry()
+	destination.SetPlaceHolder("s3, ec2, cloudwatch… or a console URL")
+	items := []*widget.FormItem{
+		widget.NewFormItem("Region", region),
+		widget.NewFormItem("Open at", destination),
+	}
+	items[0].HintText = "empty: the account's region"
+	items[1].HintText = "empty: the console's home page"
+	name := a.Name
+	d := dialog.NewForm("Open the console of "+name, "Open", "Cancel", items, func(ok bool) {
+		if ok {
+			w.openConsoleWith(name, app.ConsoleOptions{
+				Region:      strings.TrimSpace(region.Text),
+				Destination: strings.TrimSpace(destination.Text),
+			})
+		}
+	}, w.win)
+	d.Resize(fyne.NewSize(460, d.MinSize().Height))
+	d.Show()
+	w.win.Canvas().Focus(region)
+}
+
 // copyEnvAsMenu offers the env vars in each shell format Lanyard writes.
 func (w *accountWindow) copyEnvAsMenu(name string) *fyne.MenuItem {
 	formats := make([]*fyne.MenuItem, len(export.Formats))
@@ -377,6 +409,7 @@ func (w *accountWindow) rowMenu(a app.AccountStatus) *fyne.Menu {
 	}
 	items = append(items,
 		fyne.NewMenuItem("Open console", func() { w.openConsole(name) }),
+		fyne.NewMenuItem("Open console in…", func() { w.askConsole(a) }),
 		fyne.NewMenuItem("Copy env vars", func() { w.copyEnv(name, "") }),
 		w.copyEnvAsMenu(name),
 		fyne.NewMenuItem("Copy token…", func() { w.u.showTokenWindow(name, w.setStatus) }),

@@ -72,3 +72,23 @@ func TestRowMenuCopiesEnvInAnotherShellFormat(t *testing.T) {
 		return w.status.Text == "Copied env vars for dev (json). The clipboard is cleared in 1 h."
 	})
 }
+
+func TestRowMenuOpensTheConsoleInAnotherRegionAndPlace(t *testing.T) {
+	b := trayBackend()
+	u, loop := newTestUI(t, b, nil)
+	w := u.accounts
+	w.win.Resize(fyne.NewSize(900, 500))
+	c := w.win.Canvas()
+	test.Tap(rowFor(t, w.win.Content(), "dev").more)
+	tapMenuItem(t, c, "Open console in…")
+	form := c.Overlays().Top()
+	if !hasText(form, "Open the console of dev") {
+		t.Fatalf("no console form:\n%s", visibleText(form))
+	}
+	typeFocused(c, "us-east-1")
+	c.FocusNext()
+	typeFocused(c, "s3")
+	test.Tap(button(t, form, "Open"))
+	loop.waitFor(t, "console", func() bool { return b.called(`OpenConsole dev at "s3" in "us-east-1"`) })
+	loop.waitFor(t, "status", func() bool { return w.status.Text == "Opened the console for dev." })
+}

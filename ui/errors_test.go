@@ -96,7 +96,7 @@ func TestTrayFailureIsNotifiedOnce(t *testing.T) {
 	u.notes.send = func(_ string, n *fyne.Notification) { sent = append(sent, n) }
 	for range 2 {
 		done := make(chan struct{})
-		u.openConsole("prod", func(err error) { u.reportError("Could not open the console for prod")(err); close(done) })
+		u.openConsole("prod", app.ConsoleOptions{}, func(err error) { u.reportError("Could not open the console for prod")(err); close(done) })
 		loop.waitFor(t, "console", func() bool {
 			select {
 			case <-done:

@@ -216,7 +216,7 @@ func (u *UI) runMenuEntry(e menuEntry) {
 	case actSignIn:
 		u.signIn(e.Target, u.reportError("Could not sign in "+e.Target))
 	case actOpenConsole:
-		u.openConsole(e.Target, u.reportError("Could not open the console for "+e.Target))
+		u.openConsole(e.Target, app.ConsoleOptions{}, u.reportError("Could not open the console for "+e.Target))
 	case actCopyEnv:
 		failed := u.reportError("Could not copy env vars for " + e.Target)
 		u.copyEnv(e.Target, "", func(copied string, err error) {
@@ -284,9 +284,11 @@ func (u *UI) signIn(identity string, done func(error)) {
 	}, done)
 }
 
-func (u *UI) openConsole(account string, done func(error)) {
+// openConsole signs in to the account's console: its own region and home
+// page, or those of opts.
+func (u *UI) openConsole(account string, opts app.ConsoleOptions, done func(error)) {
 	u.background(func(ctx context.Context) error {
-		if _, err := u.backend.OpenConsole(withPurpose(ctx, "open the console for "+account), account, app.ConsoleOptions{}); err != nil {
+		if _, err := u.backend.OpenConsole(withPurpose(ctx, "open the console for "+account), account, opts); err != nil {
 			return fmt.Errorf("console for %s: %w", account, err)
 		}
 		return nil
