@@ -94,7 +94,7 @@ func newAccountWindow(u *UI) *accountWindow {
 
 	w.identities = container.NewVBox()
 	w.count = widget.NewLabel("")
-	w.status = widget.NewLabel("Type to search · ↑↓ select · Enter opens the console · Ctrl+Shift+C copies env vars · Esc clears")
+	w.status = widget.NewLabel("Type to search · ↑↓ select · Enter opens the console · Ctrl+Shift+C copies env vars · Esc clears · ⋮ or a right click: more")
 	w.status.Wrapping = fyne.TextWrapWord
 	w.details = widget.NewButton("Details", func() {
 		if w.failure != nil {

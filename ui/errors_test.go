@@ -14,14 +14,14 @@ import (
 	"github.com/lanyard-app/lanyard/broker/pin"
 )
 
-// wrongPINChain is an error as the key code reports a wrong PIN, wrapped
+// errLockedPINChain is an error as the key code reports a wrong PIN, wrapped
 // in the contexts it passes through.
-var wrongPINChain = fmt.Errorf("identity %q: signing the request with the private key: %w", "work",
+var errLockedPINChain = fmt.Errorf("identity %q: signing the request with the private key: %w", "work",
 	&p11.TokenError{Kind: p11.ErrPINLocked, Token: `token "SoftHSM" (serial 99)`, Cause: fmt.Errorf("CKR_PIN_LOCKED")})
 
 func TestWindowErrorIsOneSentenceWithDetails(t *testing.T) {
 	b := trayBackend()
-	b.signInErr = wrongPINChain
+	b.signInErr = errLockedPINChain
 	u, loop := newTestUI(t, b, nil)
 	w := u.accounts
 	content := w.win.Content()
@@ -36,7 +36,7 @@ func TestWindowErrorIsOneSentenceWithDetails(t *testing.T) {
 	}
 	test.Tap(button(t, content, "Details"))
 	overlay := w.win.Canvas().Overlays().Top()
-	if overlay == nil || !hasText(overlay, wrongPINChain.Error()) {
+	if overlay == nil || !hasText(overlay, errLockedPINChain.Error()) {
 		t.Fatalf("Details should show the full error")
 	}
 	test.Tap(button(t, overlay, "Close"))
