@@ -379,6 +379,16 @@ func (w *accountWindow) askConsole(a app.AccountStatus) {
 	w.win.Canvas().Focus(region)
 }
 
+// favouriteMenuItem says in words what the row's check box does.
+func (w *accountWindow) favouriteMenuItem(a app.AccountStatus) *fyne.MenuItem {
+	name, fav := a.Name, a.Favourite
+	label := "Favourite: pin to the tray menu"
+	if fav {
+		label = "Unpin from the tray menu"
+	}
+	return fyne.NewMenuItem(label, func() { w.setFavourite(name, !fav) })
+}
+
 // copyEnvAsMenu offers the env vars in each shell format Lanyard writes.
 func (w *accountWindow) copyEnvAsMenu(name string) *fyne.MenuItem {
 	formats := make([]*fyne.MenuItem, len(export.Formats))
@@ -413,6 +423,7 @@ func (w *accountWindow) rowMenu(a app.AccountStatus) *fyne.Menu {
 		fyne.NewMenuItem("Copy env vars", func() { w.copyEnv(name, "") }),
 		w.copyEnvAsMenu(name),
 		fyne.NewMenuItem("Copy token…", func() { w.u.showTokenWindow(name, w.setStatus) }),
+		w.favouriteMenuItem(a),
 		fyne.NewMenuItemSeparator(),
 		copyValue("name", a.Name),
 		copyValue("account id", a.AccountID),

@@ -92,3 +92,17 @@ func TestRowMenuOpensTheConsoleInAnotherRegionAndPlace(t *testing.T) {
 	loop.waitFor(t, "console", func() bool { return b.called(`OpenConsole dev at "s3" in "us-east-1"`) })
 	loop.waitFor(t, "status", func() bool { return w.status.Text == "Opened the console for dev." })
 }
+
+func TestRowMenuNamesTheFavouriteBox(t *testing.T) {
+	b := trayBackend()
+	u, loop := newTestUI(t, b, nil)
+	w := u.accounts
+	w.win.Resize(fyne.NewSize(900, 500))
+	test.Tap(rowFor(t, w.win.Content(), "prod").more)
+	tapMenuItem(t, w.win.Canvas(), "Unpin from the tray menu")
+	loop.waitFor(t, "unpinned", func() bool { return b.called("SetFavourite prod false") })
+	test.Tap(rowFor(t, w.win.Content(), "dev").more)
+	tapMenuItem(t, w.win.Canvas(), "Favourite: pin to the tray menu")
+	loop.waitFor(t, "pinned", func() bool { return b.called("SetFavourite dev true") })
+	loop.waitFor(t, "status", func() bool { return w.status.Text == "dev is a favourite: it is pinned in the tray menu." })
+}
