@@ -45,9 +45,13 @@ type accountWindow struct {
 	// failure is the error the status line explains, nil when it shows none.
 	failure error
 
-	index    *searchIndex
-	result   filterResult
-	selected int
+	index  *searchIndex
+	result filterResult
+	// view is what the list shows: result, grouped when there is no query.
+	view listView
+	// collapsed are the groups shown as their heading only.
+	collapsed map[string]bool
+	selected  int
 	// listSelected is the row the list widget shows as selected.
 	listSelected int
 	now          time.Time
@@ -85,11 +89,11 @@ func newAccountWindow(u *UI) *accountWindow {
 	proto := newAccountRow(w.widths)
 	*w.widths = *measureColumns(proto.lead, proto.actions)
 	w.list = newAccountList(
-		func() int { return len(w.result.rows) },
+		func() int { return len(w.view.rows) },
 		func() fyne.CanvasObject { return newAccountRow(w.widths) },
 		func(id widget.ListItemID, o fyne.CanvasObject) { w.bindRow(id, o.(*accountRow)) },
 	)
-	w.list.OnSelected = func(id widget.ListItemID) { w.selected, w.listSelected = id, id }
+	w.list.OnSelected = w.listSelect
 	w.list.OnUnselected = func(widget.ListItemID) { w.listSelected = -1 }
 
 	w.identities = container.NewVBox()
@@ -193,22 +197,27 @@ func (w *accountWindow) update(s snapshot, now time.Time) {
 // query changed (so the selection returns to the first match).
 func (w *accountWindow) refilter(typed bool) {
 	var keep string
-	if !typed && w.selected >= 0 && w.selected < len(w.result.rows) {
-		keep = w.result.index.accounts[w.result.rows[w.selected]].Name
+	if a, ok := w.selectedAccount(); ok && !typed {
+		keep = a.Name
 	}
 	prev := w.result
 	w.result = filterAccounts(w.index, w.search.Text, &prev)
+	if len(w.result.words) == 0 {
+		w.view = groupedView(w.index, w.collapsed)
+	} else {
+		w.view = listView{rows: w.result.rows}
+	}
 	w.selected = -1
 	if keep != "" {
-		for i, r := range w.result.rows {
-			if w.index.accounts[r].Name == keep {
+		for i, r := range w.view.rows {
+			if r >= 0 && w.index.accounts[r].Name == keep {
 				w.selected = i
 				break
 			}
 		}
 	}
-	if w.selected < 0 && len(w.result.rows) > 0 {
-		w.selected = 0
+	if w.selected < 0 {
+		w.selected = w.nearestAccount(0, 1)
 	}
 	count := fmt.Sprintf("%d of %d", len(w.result.rows), len(w.index.accounts))
 	if len(count) != len(w.count.Text) {
@@ -228,6 +237,32 @@ func (w *accountWindow) refilter(typed bool) {
 	}
 }
 
+// nearestAccount is the first account row from row from on, going in
+// direction dir (1 or -1), or -1 when there is none.
+func (w *accountWindow) nearestAccount(from, dir int) int {
+	for i := from; i >= 0 && i < len(w.view.rows); i += dir {
+		if w.view.rows[i] >= 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// listSelect follows the list widget's selection: an account is selected;
+// a heading opens or closes its group, and the selection stays where it was.
+func (w *accountWindow) listSelect(id widget.ListItemID) {
+	if h, ok := w.view.heading(id); ok {
+		if w.collapsed == nil {
+			w.collapsed = map[string]bool{}
+		}
+		w.collapsed[h.group] = !w.collapsed[h.group]
+		w.listSelected = -1
+		w.refilter(false)
+		return
+	}
+	w.selected, w.listSelected = id, id
+}
+
 // showEmpty explains an empty list, or hides the explanation.
 func (w *accountWindow) showEmpty() {
 	query := strings.TrimSpace(w.search.Text)
@@ -243,23 +278,35 @@ func (w *accountWindow) showEmpty() {
 	w.empty.Show()
 }
 
-// move shifts the selection by delta rows, staying within the matches.
+// move shifts the selection by delta rows, over headings, staying within
+// the list.
 func (w *accountWindow) move(delta int) {
-	n := len(w.result.rows)
-	if n == 0 {
+	if len(w.view.rows) == 0 || delta == 0 {
 		return
 	}
-	next := min(max(w.selected+delta, 0), n-1)
+	dir := 1
+	if delta < 0 {
+		dir = -1
+	}
+	target := min(max(w.selected+delta, 0), len(w.view.rows)-1)
+	next := w.nearestAccount(target, dir)
+	if next < 0 {
+		next = w.nearestAccount(target, -dir)
+	}
+	if next < 0 {
+		return
+	}
 	w.list.Select(next)
 	w.selected = next
 }
 
 // selectedAccount is the account under the selection, if any.
 func (w *accountWindow) selectedAccount() (app.AccountStatus, bool) {
-	if w.selected < 0 || w.selected >= len(w.result.rows) {
+	i, ok := w.view.account(w.selected)
+	if !ok {
 		return app.AccountStatus{}, false
 	}
-	return w.index.accounts[w.result.rows[w.selected]], true
+	return w.index.accounts[i], true
 }
 
 func (w *accountWindow) openSelected() {
@@ -338,10 +385,16 @@ func favouriteText(name string, fav bool) string {
 }
 
 func (w *accountWindow) bindRow(id widget.ListItemID, row *accountRow) {
-	if id < 0 || id >= len(w.result.rows) {
+	if h, ok := w.view.heading(id); ok {
+		row.setHeading(h.title, w.collapsed[h.group])
+		row.onMenu = nil
 		return
 	}
-	a := w.index.accounts[w.result.rows[id]]
+	i, ok := w.view.account(id)
+	if !ok {
+		return
+	}
+	a := w.index.accounts[i]
 	row.set(a, w.now)
 	name := a.Name
 	row.console.OnTapped = func() { w.openConsole(name) }
@@ -508,6 +561,11 @@ type accountRow struct {
 	// fullName, fullRole and fullRegion are the values the labels show
 	// as much of as fits.
 	fullName, fullRole, fullRegion string
+	// heading replaces the columns when the row heads a group; its icon
+	// says whether the group is open.
+	heading      *fyne.Container
+	headingIcon  *widget.Icon
+	headingTitle *widget.Label
 }
 
 func newAccountRow(widths *columnWidths) *accountRow {
@@ -539,6 +597,10 @@ func newAccountRow(widths *columnWidths) *accountRow {
 			r.onMenu(d.AbsolutePositionForObject(r.more).AddXY(0, r.more.Size().Height))
 		}
 	}
+	r.headingIcon = widget.NewIcon(theme.MenuDropDownIcon())
+	r.headingTitle = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	r.heading = container.NewHBox(r.headingIcon, r.headingTitle)
+	r.heading.Hide()
 	r.lead = container.NewHBox(r.mark, r.favourite)
 	r.actions = container.NewHBox(r.console, r.copy, r.more)
 	r.content = container.New(columnsLayout{widths}, r.lead, r.name, r.id, r.role, r.region, r.state, r.actions)
@@ -555,15 +617,19 @@ type accountRowRenderer struct{ r *accountRow }
 
 func (rr *accountRowRenderer) Layout(size fyne.Size) {
 	rr.r.content.Resize(size)
+	rr.r.heading.Resize(size)
 	rr.r.fit()
 }
 
 func (rr *accountRowRenderer) MinSize() fyne.Size { return rr.r.content.MinSize() }
 
-func (rr *accountRowRenderer) Refresh() { rr.r.content.Refresh() }
+func (rr *accountRowRenderer) Refresh() {
+	rr.r.content.Refresh()
+	rr.r.heading.Refresh()
+}
 
 func (rr *accountRowRenderer) Objects() []fyne.CanvasObject {
-	return []fyne.CanvasObject{rr.r.content}
+	return []fyne.CanvasObject{rr.r.content, rr.r.heading}
 }
 
 func (rr *accountRowRenderer) Destroy() {}
@@ -582,7 +648,24 @@ func (r *accountRow) TappedSecondary(e *fyne.PointEvent) {
 	}
 }
 
+// setHeading makes the row a group's heading; a tap opens or closes it.
+func (r *accountRow) setHeading(title string, collapsed bool) {
+	r.content.Hide()
+	r.heading.Show()
+	r.fullName = ""
+	r.headingTitle.SetText(title)
+	if collapsed {
+		r.headingIcon.SetResource(theme.MenuExpandIcon())
+	} else {
+		r.headingIcon.SetResource(theme.MenuDropDownIcon())
+	}
+}
+
 func (r *accountRow) set(a app.AccountStatus, now time.Time) {
+	if !r.content.Visible() {
+		r.heading.Hide()
+		r.content.Show()
+	}
 	if r.generation != r.widths.generation {
 		r.generation = r.widths.generation
 		r.content.Refresh()
