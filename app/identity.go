@@ -39,6 +39,9 @@ type identityEntry struct {
 	pendingPIN string
 	// keyringPINUsed is set when the stored PIN was offered to the token.
 	keyringPINUsed bool
+	// rememberChosen is set when the person chose, in a PIN prompt, to
+	// keep the PIN although the identity's setting does not say so.
+	rememberChosen bool
 	// fileCert is the certificate read from its file for the status line,
 	// before the key is opened; read once, as status is polled often.
 	fileCert     *x509.Certificate
@@ -175,11 +178,14 @@ func (e *identityEntry) settlePIN(err error) {
 		} else {
 			e.app.record(e.cfg.Name, "", "forget-pin", "ok", "the stored PIN was rejected and deleted")
 		}
-	case err == nil && pending != "" && e.cfg.RememberPIN:
+	case err == nil && pending != "" && e.remembers():
 		if serr := store.Set(key, pending); serr != nil {
 			e.app.record(e.cfg.Name, "", "remember-pin", "error", serr.Error())
 		} else {
 			e.app.record(e.cfg.Name, "", "remember-pin", "ok", "")
+		}
+		if !e.cfg.RememberPIN {
+			e.saveRememberChoice()
 		}
 	}
 }

@@ -45,7 +45,7 @@ type keyringPIN struct{ e *identityEntry }
 
 func (k keyringPIN) PIN(ctx context.Context, req pin.Request) (string, error) {
 	e := k.e
-	if e.cfg.RememberPIN && !req.ContextSpecific && !req.PreviousFailed && req.Retry == pin.RetryUnknown {
+	if e.remembers() && !req.ContextSpecific && !req.PreviousFailed && req.Retry == pin.RetryUnknown {
 		if v, err := e.app.store.Get(secrets.PINKey(e.cfg.Name)); err == nil && v != "" {
 			e.mu.Lock()
 			e.keyringPINUsed = true
@@ -57,8 +57,8 @@ func (k keyringPIN) PIN(ctx context.Context, req pin.Request) (string, error) {
 	if p == nil {
 		return "", ErrPINNeeded
 	}
-	v, err := p.PIN(ctx, req)
-	if err == nil && e.cfg.RememberPIN && !req.ContextSpecific {
+	v, err := p.PIN(withPINOffer(ctx, e, req), req)
+	if err == nil && e.remembers() && !req.ContextSpecific {
 		e.mu.Lock()
 		e.pendingPIN, e.keyringPINUsed = v, false
 		e.mu.Unlock()

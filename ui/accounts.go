@@ -10,11 +10,13 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lanyard-app/lanyard/app"
+	"github.com/lanyard-app/lanyard/app/export"
 )
 
 // trayNoticeShown is the Fyne preference that records the no-tray notice
@@ -32,17 +34,24 @@ type accountWindow struct {
 	widths     *columnWidths
 	header     *fyne.Container
 	count      *widget.Label
+	searchBar  *fyne.Container
 	status     *widget.Label
 	// empty says why the list is empty, over it.
 	empty *widget.Label
-	// details shows the full error behind the status line's sentence.
-	details *widget.Button
+	// details shows the full error behind the status line's sentence;
+	// statusBar holds both.
+	details   *widget.Button
+	statusBar *fyne.Container
 	// failure is the error the status line explains, nil when it shows none.
 	failure error
 
-	index    *searchIndex
-	result   filterResult
-	selected int
+	index  *searchIndex
+	result filterResult
+	// view is what the list shows: result, grouped when there is no query.
+	view listView
+	// collapsed are the groups shown as their heading only.
+	collapsed map[string]bool
+	selected  int
 	// listSelected is the row the list widget shows as selected.
 	listSelected int
 	now          time.Time
@@ -72,7 +81,7 @@ func newAccountWindow(u *UI) *accountWindow {
 	w.search.onEscape = func() { w.search.SetText("") }
 	w.search.onCopyEnv = func() {
 		if a, ok := w.selectedAccount(); ok {
-			w.copyEnv(a.Name)
+			w.copyEnv(a.Name, "")
 		}
 	}
 
@@ -80,16 +89,16 @@ func newAccountWindow(u *UI) *accountWindow {
 	proto := newAccountRow(w.widths)
 	*w.widths = *measureColumns(proto.lead, proto.actions)
 	w.list = newAccountList(
-		func() int { return len(w.result.rows) },
+		func() int { return len(w.view.rows) },
 		func() fyne.CanvasObject { return newAccountRow(w.widths) },
 		func(id widget.ListItemID, o fyne.CanvasObject) { w.bindRow(id, o.(*accountRow)) },
 	)
-	w.list.OnSelected = func(id widget.ListItemID) { w.selected, w.listSelected = id, id }
+	w.list.OnSelected = w.listSelect
 	w.list.OnUnselected = func(widget.ListItemID) { w.listSelected = -1 }
 
 	w.identities = container.NewVBox()
 	w.count = widget.NewLabel("")
-	w.status = widget.NewLabel("Type to search · ↑↓ select · Enter opens the console · Ctrl+Shift+C copies env vars · Esc clears")
+	w.status = widget.NewLabel("Type to search · ↑↓ select · Enter opens the console · Ctrl+Shift+C copies env vars · Esc clears · ⋮ or a right click: more")
 	w.status.Wrapping = fyne.TextWrapWord
 	w.details = widget.NewButton("Details", func() {
 		if w.failure != nil {
@@ -106,18 +115,26 @@ func newAccountWindow(u *UI) *accountWindow {
 	if notice := w.trayNotice(); notice != nil {
 		top.Add(notice)
 	}
-	top.Add(container.NewBorder(nil, nil, nil, w.count, w.search))
+	w.searchBar = container.NewBorder(nil, nil, nil, w.count, w.search)
+	top.Add(w.searchBar)
 	w.header = newColumnHeader(w.widths)
 	top.Add(w.header)
 	w.empty = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
 	w.empty.Wrapping = fyne.TextWrapWord
 	w.empty.Hide()
-	w.win.SetContent(container.NewBorder(top, container.NewBorder(nil, nil, nil, w.details, w.status), nil, nil,
+	w.statusBar = container.NewBorder(nil, nil, nil, w.details, w.status)
+	w.win.SetContent(container.NewBorder(top, w.statusBar, nil, nil,
 		container.NewStack(w.list, w.list.ring, container.NewVBox(w.empty))))
 	w.win.Resize(fyne.NewSize(900, 600))
 	if u.tray != nil {
-		// With a tray the app lives on when the window closes.
-		w.win.SetCloseIntercept(w.win.Hide)
+		// With a tray the app lives on when the window closes (Fyne keeps
+		// a hidden window for the tray), and closing frees what the window
+		// held: All accounts… builds it again from the last status.
+		w.win.SetOnClosed(func() {
+			if u.accounts == w {
+				u.accounts = nil
+			}
+		})
 	} else {
 		w.win.SetMaster()
 	}
@@ -151,7 +168,10 @@ func (w *accountWindow) update(s snapshot, now time.Time) {
 	w.now = now
 	w.identities.RemoveAll()
 	for _, id := range s.identities {
-		line := widget.NewLabel(identityText(id, now))
+		line := wrapped(identityText(id, now))
+		if identityNeedsCare(id, now) {
+			line.Importance = widget.WarningImportance
+		}
 		if canSignIn(id) {
 			name := id.Name
 			w.identities.Add(container.NewBorder(nil, nil, nil, widget.NewButtonWithIcon("Sign in", theme.LoginIcon(), func() {
@@ -177,24 +197,34 @@ func (w *accountWindow) update(s snapshot, now time.Time) {
 // query changed (so the selection returns to the first match).
 func (w *accountWindow) refilter(typed bool) {
 	var keep string
-	if !typed && w.selected >= 0 && w.selected < len(w.result.rows) {
-		keep = w.result.index.accounts[w.result.rows[w.selected]].Name
+	if a, ok := w.selectedAccount(); ok && !typed {
+		keep = a.Name
 	}
 	prev := w.result
 	w.result = filterAccounts(w.index, w.search.Text, &prev)
+	if len(w.result.words) == 0 {
+		w.view = groupedView(w.index, w.collapsed)
+	} else {
+		w.view = listView{rows: w.result.rows}
+	}
 	w.selected = -1
 	if keep != "" {
-		for i, r := range w.result.rows {
-			if w.index.accounts[r].Name == keep {
+		for i, r := range w.view.rows {
+			if r >= 0 && w.index.accounts[r].Name == keep {
 				w.selected = i
 				break
 			}
 		}
 	}
-	if w.selected < 0 && len(w.result.rows) > 0 {
-		w.selected = 0
+	if w.selected < 0 {
+		w.selected = w.nearestAccount(0, 1)
 	}
-	w.count.SetText(fmt.Sprintf("%d of %d", len(w.result.rows), len(w.index.accounts)))
+	count := fmt.Sprintf("%d of %d", len(w.result.rows), len(w.index.accounts))
+	if len(count) != len(w.count.Text) {
+		// The count's width changes: the search box gives or takes room.
+		defer w.searchBar.Refresh()
+	}
+	w.count.SetText(count)
 	w.showEmpty()
 	// Each of these redraws the visible rows once; do only one per keystroke.
 	switch {
@@ -205,6 +235,32 @@ func (w *accountWindow) refilter(typed bool) {
 	default:
 		w.list.Select(w.selected)
 	}
+}
+
+// nearestAccount is the first account row from row from on, going in
+// direction dir (1 or -1), or -1 when there is none.
+func (w *accountWindow) nearestAccount(from, dir int) int {
+	for i := from; i >= 0 && i < len(w.view.rows); i += dir {
+		if w.view.rows[i] >= 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// listSelect follows the list widget's selection: an account is selected;
+// a heading opens or closes its group, and the selection stays where it was.
+func (w *accountWindow) listSelect(id widget.ListItemID) {
+	if h, ok := w.view.heading(id); ok {
+		if w.collapsed == nil {
+			w.collapsed = map[string]bool{}
+		}
+		w.collapsed[h.group] = !w.collapsed[h.group]
+		w.listSelected = -1
+		w.refilter(false)
+		return
+	}
+	w.selected, w.listSelected = id, id
 }
 
 // showEmpty explains an empty list, or hides the explanation.
@@ -222,23 +278,35 @@ func (w *accountWindow) showEmpty() {
 	w.empty.Show()
 }
 
-// move shifts the selection by delta rows, staying within the matches.
+// move shifts the selection by delta rows, over headings, staying within
+// the list.
 func (w *accountWindow) move(delta int) {
-	n := len(w.result.rows)
-	if n == 0 {
+	if len(w.view.rows) == 0 || delta == 0 {
 		return
 	}
-	next := min(max(w.selected+delta, 0), n-1)
+	dir := 1
+	if delta < 0 {
+		dir = -1
+	}
+	target := min(max(w.selected+delta, 0), len(w.view.rows)-1)
+	next := w.nearestAccount(target, dir)
+	if next < 0 {
+		next = w.nearestAccount(target, -dir)
+	}
+	if next < 0 {
+		return
+	}
 	w.list.Select(next)
 	w.selected = next
 }
 
 // selectedAccount is the account under the selection, if any.
 func (w *accountWindow) selectedAccount() (app.AccountStatus, bool) {
-	if w.selected < 0 || w.selected >= len(w.result.rows) {
+	i, ok := w.view.account(w.selected)
+	if !ok {
 		return app.AccountStatus{}, false
 	}
-	return w.index.accounts[w.result.rows[w.selected]], true
+	return w.index.accounts[i], true
 }
 
 func (w *accountWindow) openSelected() {
@@ -248,13 +316,20 @@ func (w *accountWindow) openSelected() {
 }
 
 func (w *accountWindow) openConsole(name string) {
-	w.setStatus("Opening the console for " + name + "…")
-	w.u.openConsole(name, w.doneStatus("Opened the console for "+name+".", "Could not open the console for "+name+"."))
+	w.openConsoleWith(name, app.ConsoleOptions{})
 }
 
-func (w *accountWindow) copyEnv(name string) {
+// openConsoleWith opens the console in another region or at a service.
+func (w *accountWindow) openConsoleWith(name string, opts app.ConsoleOptions) {
+	w.setStatus("Opening the console for " + name + "…")
+	w.u.openConsole(name, opts, w.doneStatus("Opened the console for "+name+".", "Could not open the console for "+name+"."))
+}
+
+// copyEnv copies an account's env vars in a shell's syntax (format, or the
+// preferred one when empty).
+func (w *accountWindow) copyEnv(name, format string) {
 	w.setStatus("Copying env vars for " + name + "…")
-	w.u.copyEnv(name, func(copied string, err error) {
+	w.u.copyEnv(name, format, func(copied string, err error) {
 		w.doneStatus(copied, "Could not copy env vars for "+name+".")(err)
 	})
 }
@@ -271,6 +346,9 @@ func (w *accountWindow) setStatus(s string) {
 	w.details.Hide()
 	w.status.Importance = widget.MediumImportance
 	w.status.SetText(s)
+	// A border lays out only what is visible: showing or hiding Details
+	// needs a new layout.
+	w.statusBar.Refresh()
 }
 
 // setFailure shows what failed and why in plain words; the error's full
@@ -280,6 +358,7 @@ func (w *accountWindow) setFailure(failed string, err error) {
 	w.details.Show()
 	w.status.Importance = widget.DangerImportance
 	w.status.SetText(failed + " " + app.Explain(err))
+	w.statusBar.Refresh()
 }
 
 // doneStatus reports an action's outcome in the status line: ok on success,
@@ -306,19 +385,72 @@ func favouriteText(name string, fav bool) string {
 }
 
 func (w *accountWindow) bindRow(id widget.ListItemID, row *accountRow) {
-	if id < 0 || id >= len(w.result.rows) {
+	if h, ok := w.view.heading(id); ok {
+		row.setHeading(h.title, w.collapsed[h.group])
+		row.onMenu = nil
 		return
 	}
-	a := w.index.accounts[w.result.rows[id]]
+	i, ok := w.view.account(id)
+	if !ok {
+		return
+	}
+	a := w.index.accounts[i]
 	row.set(a, w.now)
 	name := a.Name
 	row.console.OnTapped = func() { w.openConsole(name) }
-	row.copy.OnTapped = func() { w.copyEnv(name) }
+	row.copy.OnTapped = func() { w.copyEnv(name, "") }
 	fav := a.Favourite
 	row.favourite.OnTapped = func() { w.setFavourite(name, !fav) }
 	row.onMenu = func(at fyne.Position) {
 		widget.ShowPopUpMenuAtPosition(w.rowMenu(a), w.win.Canvas(), at)
 	}
+}
+
+// askConsole asks for a region and a destination, then opens the console there.
+func (w *accountWindow) askConsole(a app.AccountStatus) {
+	region := widget.NewEntry()
+	region.SetPlaceHolder(a.Region)
+	destination := widget.NewEntry()
+	destination.SetPlaceHolder("s3, ec2, cloudwatch… or a console URL")
+	items := []*widget.FormItem{
+		widget.NewFormItem("Region", region),
+		widget.NewFormItem("Open at", destination),
+	}
+	items[0].HintText = "empty: the account's region"
+	items[1].HintText = "empty: the console's home page"
+	name := a.Name
+	d := dialog.NewForm("Open the console of "+name, "Open", "Cancel", items, func(ok bool) {
+		if ok {
+			w.openConsoleWith(name, app.ConsoleOptions{
+				Region:      strings.TrimSpace(region.Text),
+				Destination: strings.TrimSpace(destination.Text),
+			})
+		}
+	}, w.win)
+	d.Resize(fyne.NewSize(460, d.MinSize().Height))
+	d.Show()
+	w.win.Canvas().Focus(region)
+}
+
+// favouriteMenuItem says in words what the row's check box does.
+func (w *accountWindow) favouriteMenuItem(a app.AccountStatus) *fyne.MenuItem {
+	name, fav := a.Name, a.Favourite
+	label := "Favourite: pin to the tray menu"
+	if fav {
+		label = "Unpin from the tray menu"
+	}
+	return fyne.NewMenuItem(label, func() { w.setFavourite(name, !fav) })
+}
+
+// copyEnvAsMenu offers the env vars in each shell format Lanyard writes.
+func (w *accountWindow) copyEnvAsMenu(name string) *fyne.MenuItem {
+	formats := make([]*fyne.MenuItem, len(export.Formats))
+	for i, f := range export.Formats {
+		formats[i] = fyne.NewMenuItem(f, func() { w.copyEnv(name, f) })
+	}
+	item := fyne.NewMenuItem("Copy env vars as", nil)
+	item.ChildMenu = fyne.NewMenu("", formats...)
+	return item
 }
 
 // rowMenu is what a row offers beyond its buttons, with the full values
@@ -340,8 +472,11 @@ func (w *accountWindow) rowMenu(a app.AccountStatus) *fyne.Menu {
 	}
 	items = append(items,
 		fyne.NewMenuItem("Open console", func() { w.openConsole(name) }),
-		fyne.NewMenuItem("Copy env vars", func() { w.copyEnv(name) }),
+		fyne.NewMenuItem("Open console in…", func() { w.askConsole(a) }),
+		fyne.NewMenuItem("Copy env vars", func() { w.copyEnv(name, "") }),
+		w.copyEnvAsMenu(name),
 		fyne.NewMenuItem("Copy token…", func() { w.u.showTokenWindow(name, w.setStatus) }),
+		w.favouriteMenuItem(a),
 		fyne.NewMenuItemSeparator(),
 		copyValue("name", a.Name),
 		copyValue("account id", a.AccountID),
@@ -426,6 +561,11 @@ type accountRow struct {
 	// fullName, fullRole and fullRegion are the values the labels show
 	// as much of as fits.
 	fullName, fullRole, fullRegion string
+	// heading replaces the columns when the row heads a group; its icon
+	// says whether the group is open.
+	heading      *fyne.Container
+	headingIcon  *widget.Icon
+	headingTitle *widget.Label
 }
 
 func newAccountRow(widths *columnWidths) *accountRow {
@@ -457,6 +597,10 @@ func newAccountRow(widths *columnWidths) *accountRow {
 			r.onMenu(d.AbsolutePositionForObject(r.more).AddXY(0, r.more.Size().Height))
 		}
 	}
+	r.headingIcon = widget.NewIcon(theme.MenuDropDownIcon())
+	r.headingTitle = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	r.heading = container.NewHBox(r.headingIcon, r.headingTitle)
+	r.heading.Hide()
 	r.lead = container.NewHBox(r.mark, r.favourite)
 	r.actions = container.NewHBox(r.console, r.copy, r.more)
 	r.content = container.New(columnsLayout{widths}, r.lead, r.name, r.id, r.role, r.region, r.state, r.actions)
@@ -473,15 +617,19 @@ type accountRowRenderer struct{ r *accountRow }
 
 func (rr *accountRowRenderer) Layout(size fyne.Size) {
 	rr.r.content.Resize(size)
+	rr.r.heading.Resize(size)
 	rr.r.fit()
 }
 
 func (rr *accountRowRenderer) MinSize() fyne.Size { return rr.r.content.MinSize() }
 
-func (rr *accountRowRenderer) Refresh() { rr.r.content.Refresh() }
+func (rr *accountRowRenderer) Refresh() {
+	rr.r.content.Refresh()
+	rr.r.heading.Refresh()
+}
 
 func (rr *accountRowRenderer) Objects() []fyne.CanvasObject {
-	return []fyne.CanvasObject{rr.r.content}
+	return []fyne.CanvasObject{rr.r.content, rr.r.heading}
 }
 
 func (rr *accountRowRenderer) Destroy() {}
@@ -500,7 +648,24 @@ func (r *accountRow) TappedSecondary(e *fyne.PointEvent) {
 	}
 }
 
+// setHeading makes the row a group's heading; a tap opens or closes it.
+func (r *accountRow) setHeading(title string, collapsed bool) {
+	r.content.Hide()
+	r.heading.Show()
+	r.fullName = ""
+	r.headingTitle.SetText(title)
+	if collapsed {
+		r.headingIcon.SetResource(theme.MenuExpandIcon())
+	} else {
+		r.headingIcon.SetResource(theme.MenuDropDownIcon())
+	}
+}
+
 func (r *accountRow) set(a app.AccountStatus, now time.Time) {
+	if !r.content.Visible() {
+		r.heading.Hide()
+		r.content.Show()
+	}
 	if r.generation != r.widths.generation {
 		r.generation = r.widths.generation
 		r.content.Refresh()

@@ -201,3 +201,27 @@ func rowFor(t *testing.T, content fyne.CanvasObject, name string) *accountRow {
 	t.Fatalf("no visible row for %q:\n%s", name, visibleText(content))
 	return nil
 }
+
+func TestClosingTheWindowWithATrayFreesIt(t *testing.T) {
+	b := trayBackend()
+	b.accounts = manyAccounts(100)
+	u, loop := newTestUI(t, b, &fakeTray{})
+	u.showAccounts()
+	first := u.accounts
+	typeFocused(first.win.Canvas(), "prod")
+	first.win.Close()
+	if u.accounts != nil {
+		t.Fatal("a closed window should be let go of, not kept hidden")
+	}
+	// Status changes while it is closed go nowhere, and reopening builds
+	// a fresh window from the last status.
+	b.set(func(b *testBackend) { b.accounts[0].State = app.StateActive })
+	loop.waitFor(t, "status applied", func() bool { return u.snap.accounts[0].State == app.StateActive })
+	u.showAccounts()
+	if u.accounts == nil || u.accounts == first || u.accounts.count.Text != "100 of 100" {
+		t.Fatalf("reopened window: %+v", u.accounts)
+	}
+	if !windowOpen(u.app, "Lanyard — accounts") {
+		t.Error("the reopened window is not shown")
+	}
+}

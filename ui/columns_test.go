@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -109,6 +110,23 @@ func TestStateBadgesAreColoured(t *testing.T) {
 			t.Errorf("row %d badge %q in %v, want %q in %s", i, badge.label.Text, badge.pill.StrokeColor, want.text, want.colour)
 		}
 	}
+}
+
+// hoverMenuItem points at the item of the open pop-up menu whose label
+// starts with prefix, which opens its submenu as on a desktop.
+func hoverMenuItem(t *testing.T, c fyne.Canvas, prefix string) {
+	t.Helper()
+	for _, o := range visibleObjects(c.Overlays().Top()) {
+		switch o.(type) {
+		case *widget.PopUpMenu, *widget.Menu:
+			continue
+		}
+		if h, ok := o.(desktop.Hoverable); ok && strings.HasPrefix(visibleText(o), prefix) {
+			h.MouseIn(&desktop.MouseEvent{})
+			return
+		}
+	}
+	t.Fatalf("no menu item %q in:\n%s", prefix, visibleText(c.Overlays().Top()))
 }
 
 // tapMenuItem taps the item of the open pop-up menu whose label starts with prefix.

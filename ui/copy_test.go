@@ -58,3 +58,51 @@ func TestTokenWindowFromTheAccountWindow(t *testing.T) {
 		t.Error("the token window should close once the token is copied")
 	}
 }
+
+func TestRowMenuCopiesEnvInAnotherShellFormat(t *testing.T) {
+	b := trayBackend()
+	u, loop := newTestUI(t, b, nil)
+	w := u.accounts
+	w.win.Resize(fyne.NewSize(900, 500))
+	test.Tap(rowFor(t, w.win.Content(), "dev").more)
+	hoverMenuItem(t, w.win.Canvas(), "Copy env vars as")
+	tapMenuItem(t, w.win.Canvas(), "json")
+	loop.waitFor(t, "json copied", func() bool { return b.called("EnvText dev json") })
+	loop.waitFor(t, "status", func() bool {
+		return w.status.Text == "Copied env vars for dev (json). The clipboard is cleared in 1 h."
+	})
+}
+
+func TestRowMenuOpensTheConsoleInAnotherRegionAndPlace(t *testing.T) {
+	b := trayBackend()
+	u, loop := newTestUI(t, b, nil)
+	w := u.accounts
+	w.win.Resize(fyne.NewSize(900, 500))
+	c := w.win.Canvas()
+	test.Tap(rowFor(t, w.win.Content(), "dev").more)
+	tapMenuItem(t, c, "Open console in…")
+	form := c.Overlays().Top()
+	if !hasText(form, "Open the console of dev") {
+		t.Fatalf("no console form:\n%s", visibleText(form))
+	}
+	typeFocused(c, "us-east-1")
+	c.FocusNext()
+	typeFocused(c, "s3")
+	test.Tap(button(t, form, "Open"))
+	loop.waitFor(t, "console", func() bool { return b.called(`OpenConsole dev at "s3" in "us-east-1"`) })
+	loop.waitFor(t, "status", func() bool { return w.status.Text == "Opened the console for dev." })
+}
+
+func TestRowMenuNamesTheFavouriteBox(t *testing.T) {
+	b := trayBackend()
+	u, loop := newTestUI(t, b, nil)
+	w := u.accounts
+	w.win.Resize(fyne.NewSize(900, 500))
+	test.Tap(rowFor(t, w.win.Content(), "prod").more)
+	tapMenuItem(t, w.win.Canvas(), "Unpin from the tray menu")
+	loop.waitFor(t, "unpinned", func() bool { return b.called("SetFavourite prod false") })
+	test.Tap(rowFor(t, w.win.Content(), "dev").more)
+	tapMenuItem(t, w.win.Canvas(), "Favourite: pin to the tray menu")
+	loop.waitFor(t, "pinned", func() bool { return b.called("SetFavourite dev true") })
+	loop.waitFor(t, "status", func() bool { return w.status.Text == "dev is a favourite: it is pinned in the tray menu." })
+}

@@ -14,14 +14,14 @@ import (
 	"github.com/lanyard-app/lanyard/broker/pin"
 )
 
-// errWrongPINChain is an error as the key code reports a wrong PIN, wrapped
+// errLockedPINChain is an error as the key code reports a wrong PIN, wrapped
 // in the contexts it passes through.
-var errWrongPINChain = fmt.Errorf("identity %q: signing the request with the private key: %w", "work",
+var errLockedPINChain = fmt.Errorf("identity %q: signing the request with the private key: %w", "work",
 	&p11.TokenError{Kind: p11.ErrPINLocked, Token: `token "SoftHSM" (serial 99)`, Cause: fmt.Errorf("CKR_PIN_LOCKED")})
 
 func TestWindowErrorIsOneSentenceWithDetails(t *testing.T) {
 	b := trayBackend()
-	b.signInErr = errWrongPINChain
+	b.signInErr = errLockedPINChain
 	u, loop := newTestUI(t, b, nil)
 	w := u.accounts
 	content := w.win.Content()
@@ -36,7 +36,7 @@ func TestWindowErrorIsOneSentenceWithDetails(t *testing.T) {
 	}
 	test.Tap(button(t, content, "Details"))
 	overlay := w.win.Canvas().Overlays().Top()
-	if overlay == nil || !hasText(overlay, errWrongPINChain.Error()) {
+	if overlay == nil || !hasText(overlay, errLockedPINChain.Error()) {
 		t.Fatalf("Details should show the full error")
 	}
 	test.Tap(button(t, overlay, "Close"))
@@ -96,7 +96,7 @@ func TestTrayFailureIsNotifiedOnce(t *testing.T) {
 	u.notes.send = func(_ string, n *fyne.Notification) { sent = append(sent, n) }
 	for range 2 {
 		done := make(chan struct{})
-		u.openConsole("prod", func(err error) { u.reportError("Could not open the console for prod")(err); close(done) })
+		u.openConsole("prod", app.ConsoleOptions{}, func(err error) { u.reportError("Could not open the console for prod")(err); close(done) })
 		loop.waitFor(t, "console", func() bool {
 			select {
 			case <-done:

@@ -51,10 +51,22 @@ func identityText(id app.IdentityStatus, now time.Time) string {
 		return id.Name + ": " + shorten(app.ExplainClause(id.Err), 90)
 	case !id.CertNotAfter.IsZero() && !now.Before(id.CertNotAfter):
 		return id.Name + ": certificate expired"
-	case id.Warning != "":
-		return id.Name + ": " + sessionText(id.State, id.Expires, now) + " · " + shorten(id.Warning, 60)
 	}
-	return id.Name + ": " + sessionText(id.State, id.Expires, now)
+	line := id.Name + ": " + sessionText(id.State, id.Expires, now)
+	if cert, _ := app.CertificateWarning(id.CertNotAfter, now); cert != "" {
+		line += " · " + cert
+	}
+	if id.Warning != "" {
+		line += " · " + shorten(id.Warning, 60)
+	}
+	return line
+}
+
+// identityNeedsCare reports whether an identity's line carries a warning:
+// a certificate close to its expiry or a wrong clock.
+func identityNeedsCare(id app.IdentityStatus, now time.Time) bool {
+	cert, _ := app.CertificateWarning(id.CertNotAfter, now)
+	return cert != "" || id.Warning != ""
 }
 
 // canSignIn reports whether offering "sign in" for the identity makes sense.

@@ -163,8 +163,11 @@ func (b *testBackend) Subscribe(f func()) func() {
 	}
 }
 
-func (b *testBackend) OpenConsole(_ context.Context, account string, _ app.ConsoleOptions) (string, error) {
+func (b *testBackend) OpenConsole(_ context.Context, account string, opts app.ConsoleOptions) (string, error) {
 	b.record("OpenConsole %s", account)
+	if opts != (app.ConsoleOptions{}) {
+		b.record("OpenConsole %s at %q in %q", account, opts.Destination, opts.Region)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return "", b.consoleErr

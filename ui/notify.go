@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -29,10 +30,13 @@ type notifier struct {
 	// seen is the previous status, to notice transitions.
 	seenIdentity map[string]app.IdentityStatus
 	seenAccount  map[string]app.SessionState
+	// certStep is, per identity, the last certificate-expiry step
+	// announced (14, 7 or 1 days): each step is said once.
+	certStep map[string]int
 }
 
 func newNotifier(send func(key string, n *fyne.Notification), now func() time.Time) *notifier {
-	return &notifier{send: send, now: now, last: map[string]time.Time{}, seenIdentity: map[string]app.IdentityStatus{}, seenAccount: map[string]app.SessionState{}}
+	return &notifier{send: send, now: now, last: map[string]time.Time{}, seenIdentity: map[string]app.IdentityStatus{}, seenAccount: map[string]app.SessionState{}, certStep: map[string]int{}}
 }
 
 // update compares the new statuses with the previous ones and notifies.
@@ -46,6 +50,11 @@ func (n *notifier) update(identities []app.IdentityStatus, accounts []app.Accoun
 				msg = app.Explain(id.Err)
 			}
 			n.notify("identity-error:"+id.Name, "Lanyard: "+id.Name+" needs attention", msg, now)
+		}
+		if text, step := app.CertificateWarning(id.CertNotAfter, now); step > 0 && (n.certStep[id.Name] == 0 || step < n.certStep[id.Name]) {
+			n.certStep[id.Name] = step
+			n.notify(fmt.Sprintf("cert-expiry:%s:%d", id.Name, step), "Lanyard: "+id.Name+"'s certificate expires soon",
+				"The "+strings.TrimPrefix(text, "the ")+".", now)
 		}
 		if id.State == app.StateActive && !id.Expires.IsZero() && id.Expires.Sub(now) <= expiryWarning && id.Expires.After(now) {
 			n.notify("identity-expiry:"+id.Name+id.Expires.String(), "Lanyard: "+id.Name+" session ends soon",

@@ -17,7 +17,9 @@ const notificationTimeout = 10_000
 // dbusNotifications sends freedesktop notifications that expire, and
 // replace the one shown before about the same subject instead of stacking.
 type dbusNotifications struct {
-	conn    *dbus.Conn
+	// connect gives the session bus, on the first notification: an app
+	// that never notifies never connects (nor autolaunches a bus).
+	connect func() (*dbus.Conn, error)
 	appName string
 	// fallback sends when the bus fails (no notification daemon, say).
 	fallback func(*fyne.Notification)
@@ -30,15 +32,11 @@ type dbusNotifications struct {
 // desktopNotifications is the app's notification sender: over the session
 // bus where there is one, else Fyne's.
 func desktopNotifications(a fyne.App) func(key string, n *fyne.Notification) {
-	conn, err := dbus.SessionBus()
-	if err != nil {
-		return func(_ string, n *fyne.Notification) { a.SendNotification(n) }
-	}
-	return newDBusNotifications(conn, "Lanyard", a.SendNotification).send
+	return newDBusNotifications(dbus.SessionBus, "Lanyard", a.SendNotification).send
 }
 
-func newDBusNotifications(conn *dbus.Conn, appName string, fallback func(*fyne.Notification)) *dbusNotifications {
-	return &dbusNotifications{conn: conn, appName: appName, fallback: fallback, ids: map[string]uint32{}}
+func newDBusNotifications(connect func() (*dbus.Conn, error), appName string, fallback func(*fyne.Notification)) *dbusNotifications {
+	return &dbusNotifications{connect: connect, appName: appName, fallback: fallback, ids: map[string]uint32{}}
 }
 
 // send shows n off the calling goroutine: a slow daemon must not stall the UI.
@@ -46,9 +44,14 @@ func (d *dbusNotifications) send(key string, n *fyne.Notification) {
 	go func() {
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		obj := d.conn.Object("org.freedesktop.Notifications", "/org/freedesktop/Notifications")
+		conn, err := d.connect()
+		if err != nil {
+			d.fallback(n)
+			return
+		}
+		obj := conn.Object("org.freedesktop.Notifications", "/org/freedesktop/Notifications")
 		var id uint32
-		err := obj.Call("org.freedesktop.Notifications.Notify", 0, d.appName, d.ids[key], "",
+		err = obj.Call("org.freedesktop.Notifications.Notify", 0, d.appName, d.ids[key], "",
 			n.Title, n.Content, []string{}, map[string]dbus.Variant{}, int32(notificationTimeout)).Store(&id)
 		if err != nil {
 			d.fallback(n)

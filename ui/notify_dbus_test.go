@@ -3,6 +3,7 @@
 package ui
 
 import (
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -66,7 +67,7 @@ func TestNotificationsExpireAndReplaceTheirSubject(t *testing.T) {
 	}
 	defer client.Close()
 	var fellBack []*fyne.Notification
-	d := newDBusNotifications(client, "Lanyard", func(n *fyne.Notification) { fellBack = append(fellBack, n) })
+	d := newDBusNotifications(func() (*dbus.Conn, error) { return client, nil }, "Lanyard", func(n *fyne.Notification) { fellBack = append(fellBack, n) })
 
 	wait := func(n int) []notifyCall {
 		t.Helper()
@@ -102,5 +103,20 @@ func TestNotificationsExpireAndReplaceTheirSubject(t *testing.T) {
 	}
 	if len(fellBack) != 0 {
 		t.Errorf("fell back to Fyne's notifications: %v", fellBack)
+	}
+}
+
+func TestNotificationsWithoutABusUseFynes(t *testing.T) {
+	fellBack := make(chan *fyne.Notification, 1)
+	d := newDBusNotifications(func() (*dbus.Conn, error) { return nil, errors.New("no bus") }, "Lanyard",
+		func(n *fyne.Notification) { fellBack <- n })
+	d.send("k", fyne.NewNotification("Lanyard: copied", "Copied."))
+	select {
+	case n := <-fellBack:
+		if n.Content != "Copied." {
+			t.Errorf("fell back with %q", n.Content)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("without a bus the notification was lost")
 	}
 }

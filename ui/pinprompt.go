@@ -73,6 +73,7 @@ func (p *PINPrompter) PIN(ctx context.Context, req pin.Request) (string, error) 
 	defer func() { <-p.turn }()
 
 	purpose, _ := ctx.Value(purposeKey{}).(string)
+	offer, _ := app.PINOfferFrom(ctx)
 	answer := make(chan pinAnswer, 1)
 	// d is only touched on the UI goroutine, inside p.do.
 	var d *pinDialog
@@ -82,7 +83,7 @@ func (p *PINPrompter) PIN(ctx context.Context, req pin.Request) (string, error) 
 			p.current = newPINDialog(p, req)
 		}
 		d = p.current
-		d.ask(req, purpose, answer)
+		d.ask(req, purpose, offer, answer)
 	})
 	select {
 	case a := <-answer:
@@ -114,7 +115,11 @@ type pinDialog struct {
 	entry  *pinEntry
 	ok     *widget.Button
 	cancel *widget.Button
-	answer chan<- pinAnswer
+	// remember offers to keep the PIN in the keyring (nil when the
+	// identity cannot, or already does); offer is what it accepts.
+	remember *widget.Check
+	offer    app.PINOffer
+	answer   chan<- pinAnswer
 	// done is true once the current ask is answered; checking while the
 	// given PIN is being tried; closed once the window is gone.
 	done     bool
@@ -158,8 +163,8 @@ func newPINDialog(p *PINPrompter, req pin.Request) *pinDialog {
 }
 
 // ask shows req's question in the window and opens it if need be.
-func (d *pinDialog) ask(req pin.Request, purpose string, answer chan<- pinAnswer) {
-	d.answer, d.done, d.checking = answer, false, false
+func (d *pinDialog) ask(req pin.Request, purpose string, offer app.PINOffer, answer chan<- pinAnswer) {
+	d.answer, d.done, d.checking, d.offer, d.remember = answer, false, false, offer, nil
 	d.asks++
 	d.w.SetTitle("Lanyard — " + pinTitle(req))
 
@@ -221,7 +226,13 @@ func (d *pinDialog) ask(req pin.Request, purpose string, answer chan<- pinAnswer
 		}
 		d.entry.OnSubmitted = func(string) { d.submit() }
 		d.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), d.cancelled)
-		d.content = container.NewVBox(lines, d.entry, container.NewHBox(layoutSpacer(), d.cancel, d.ok))
+		body := container.NewVBox(lines, d.entry)
+		if offer.CanRemember && offer.Remember != nil {
+			d.remember = widget.NewCheck("Remember the PIN in the keyring for "+offer.Identity, nil)
+			body.Add(d.remember)
+		}
+		body.Add(container.NewHBox(layoutSpacer(), d.cancel, d.ok))
+		d.content = body
 	}
 	d.w.SetContent(container.NewPadded(d.content))
 	fitWidth(d.w, pinDialogWidth)
@@ -240,6 +251,9 @@ func (d *pinDialog) ask(req pin.Request, purpose string, answer chan<- pinAnswer
 func (d *pinDialog) submit() {
 	if d.done || d.entry == nil || d.entry.Text == "" {
 		return
+	}
+	if d.remember != nil && d.remember.Checked {
+		d.offer.Remember()
 	}
 	d.finish(pinAnswer{pin: d.entry.Text})
 	d.checking = true

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lanyard-app/lanyard/app"
 	"github.com/lanyard-app/lanyard/broker/pin"
 )
 
@@ -244,5 +245,33 @@ func TestWrongPINAsksAgainInTheSameWindow(t *testing.T) {
 	loop.waitFor(t, "signed in", func() bool { return w.status.Text == "Signed in work." })
 	if windowOpen(u.app, "Lanyard — Token PIN") {
 		t.Error("the dialog should close once the sign-in is done")
+	}
+}
+
+func TestPINDialogOffersToRememberThePIN(t *testing.T) {
+	p, loop, _ := newTestPrompter(t)
+	out, d := askPIN(t, p, loop, context.Background(), yubikey)
+	if d.remember != nil || hasText(d.w.Content(), "Remember") {
+		t.Error("without the app's offer there is nothing to remember the PIN with")
+	}
+	test.Tap(d.cancel)
+	answer(t, loop, out)
+
+	remembered := make(chan bool, 1)
+	offer := app.PINOffer{Identity: "work", CanRemember: true, Remember: func() { remembered <- true }}
+	out, d = askPIN(t, p, loop, app.ContextWithPINOffer(context.Background(), offer), yubikey)
+	if d.remember == nil || !hasText(d.w.Content(), "Remember the PIN in the keyring for work") {
+		t.Fatalf("the offer is not shown:\n%s", visibleText(d.w.Content()))
+	}
+	test.Tap(d.remember)
+	test.Type(d.entry, "1234")
+	test.Tap(d.ok)
+	if r := answer(t, loop, out); r.pin != "1234" {
+		t.Fatalf("answer %+v", r)
+	}
+	select {
+	case <-remembered:
+	default:
+		t.Error("a ticked box should take the offer")
 	}
 }

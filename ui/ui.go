@@ -213,10 +213,10 @@ func (u *UI) runMenuEntry(e menuEntry) {
 	case actSignIn:
 		u.signIn(e.Target, u.reportError("Could not sign in "+e.Target))
 	case actOpenConsole:
-		u.openConsole(e.Target, u.reportError("Could not open the console for "+e.Target))
+		u.openConsole(e.Target, app.ConsoleOptions{}, u.reportError("Could not open the console for "+e.Target))
 	case actCopyEnv:
 		failed := u.reportError("Could not copy env vars for " + e.Target)
-		u.copyEnv(e.Target, func(copied string, err error) {
+		u.copyEnv(e.Target, "", func(copied string, err error) {
 			if err != nil {
 				failed(err)
 				return
@@ -281,24 +281,28 @@ func (u *UI) signIn(identity string, done func(error)) {
 	}, done)
 }
 
-func (u *UI) openConsole(account string, done func(error)) {
+// openConsole signs in to the account's console: its own region and home
+// page, or those of opts.
+func (u *UI) openConsole(account string, opts app.ConsoleOptions, done func(error)) {
 	u.background(func(ctx context.Context) error {
-		if _, err := u.backend.OpenConsole(withPurpose(ctx, "open the console for "+account), account, app.ConsoleOptions{}); err != nil {
+		if _, err := u.backend.OpenConsole(withPurpose(ctx, "open the console for "+account), account, opts); err != nil {
 			return fmt.Errorf("console for %s: %w", account, err)
 		}
 		return nil
 	}, done)
 }
 
-// copyEnv puts the account's environment, in the preferred shell's syntax,
-// on the clipboard for the configured time; done gets what to tell the
-// person on success.
-func (u *UI) copyEnv(account string, done func(copied string, err error)) {
-	var text, format string
+// copyEnv puts the account's environment in a shell's syntax (format, or
+// the preferred one when empty) on the clipboard for the configured time;
+// done gets what to tell the person on success.
+func (u *UI) copyEnv(account, format string, done func(copied string, err error)) {
+	var text string
 	var prefs config.Preferences
 	u.background(func(ctx context.Context) error {
 		prefs = u.backend.Preferences()
-		format = prefs.ShellFormat
+		if format == "" {
+			format = prefs.ShellFormat
+		}
 		if format == "" {
 			format = "sh"
 		}

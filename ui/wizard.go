@@ -45,13 +45,14 @@ type wizardWindow struct {
 	detailsErr                        *widget.Label
 	next                              *widget.Button
 
-	// Verify step.
-	progress  *widget.ProgressBarInfinite
-	verifyMsg *widget.Label
-	verifyErr *widget.Label
-	retry     *widget.Button
-	save      *widget.Button
-	step      string
+	// Verify step: the heading says what is being proved and how it went.
+	verifyHeading *widget.Label
+	progress      *widget.ProgressBarInfinite
+	verifyMsg     *widget.Label
+	verifyErr     *widget.Label
+	retry         *widget.Button
+	save          *widget.Button
+	step          string
 }
 
 func (u *UI) showConnect() {
@@ -85,7 +86,8 @@ func (w *wizardWindow) showDetails() {
 	w.accountID.SetPlaceHolder("123456789012")
 	w.accountID.SetText(w.draft.AccountID)
 	w.roleName = widget.NewEntry()
-	w.roleName.SetPlaceHolder("LanyardAccess")
+	// An empty role name means the default, so the placeholder is a true default.
+	w.roleName.SetPlaceHolder(app.DefaultRoleName)
 	w.roleName.SetText(w.draft.RoleName)
 	w.name = widget.NewEntry()
 	w.name.SetPlaceHolder("defaults to the account id")
@@ -129,6 +131,9 @@ func (w *wizardWindow) submitDetails() {
 	d := w.draft
 	d.AccountID = strings.TrimSpace(w.accountID.Text)
 	d.RoleName = strings.TrimSpace(w.roleName.Text)
+	if d.RoleName == "" {
+		d.RoleName = app.DefaultRoleName
+	}
 	d.Name = strings.TrimSpace(w.name.Text)
 	d.Region = strings.TrimSpace(w.region.Text)
 	d.Identity = w.identity.Selected
@@ -162,7 +167,7 @@ func (w *wizardWindow) submitDetails() {
 	}, func(err error) {
 		w.next.Enable()
 		if err != nil {
-			showError(w.detailsErr, err.Error())
+			showError(w.detailsErr, app.Explain(err))
 			return
 		}
 		w.draft, w.tmpl = d, tmpl
@@ -226,8 +231,9 @@ func (w *wizardWindow) showVerify() {
 	w.save = widget.NewButtonWithIcon("Save account", theme.DocumentSaveIcon(), w.addAccount)
 	w.save.Importance = widget.HighImportance
 	back := widget.NewButtonWithIcon("Back", theme.NavigateBackIcon(), w.showTemplate)
+	w.verifyHeading = wrapped("")
 	w.win.SetContent(container.NewPadded(container.NewVBox(
-		wrapped(fmt.Sprintf("Verifying that %s can assume %s in account %s…", w.draft.Identity, w.draft.RoleName, w.draft.AccountID)),
+		w.verifyHeading,
 		w.progress, w.verifyMsg, w.verifyErr,
 		container.NewHBox(back, layoutSpacer(), w.retry, w.save),
 	)))
@@ -241,8 +247,10 @@ func (w *wizardWindow) verify() {
 	w.retry.Disable()
 	w.save.Disable()
 	showError(w.verifyErr, "")
-	w.verifyMsg.SetText("Assuming the role…")
 	d := w.draft
+	what := fmt.Sprintf("%s can assume %s in account %s", d.Identity, d.RoleName, d.AccountID)
+	w.verifyHeading.SetText("Verifying that " + what + "…")
+	w.verifyMsg.SetText("Assuming the role…")
 	var res app.VerifyResult
 	w.u.background(func(ctx context.Context) error {
 		var err error
@@ -252,12 +260,19 @@ func (w *wizardWindow) verify() {
 		w.progress.Stop()
 		w.progress.Hide()
 		w.retry.Enable()
-		if err != nil {
+		switch {
+		case app.IsCancelled(err):
+			w.verifyHeading.SetText("Not verified yet that " + what + ".")
+			w.verifyMsg.SetText("Cancelled; verify again when ready.")
+			return
+		case err != nil:
+			w.verifyHeading.SetText("Could not verify that " + what + ".")
 			w.verifyMsg.SetText("")
-			showError(w.verifyErr, fmt.Sprintf("%v\n\nWhat to check: the stack or role in account %s finished deploying; the role is named %s; its trust policy is the one shown in the previous step (same ExternalId); and the identity %s is signed in. Then verify again.",
-				err, d.AccountID, d.RoleName, d.Identity))
+			showError(w.verifyErr, fmt.Sprintf("%s\n\nWhat to check: the stack or role in account %s finished deploying; the role is named %s; its trust policy is the one shown in the previous step (same ExternalId); and the identity %s is signed in. Then verify again.",
+				app.Explain(err), d.AccountID, d.RoleName, d.Identity))
 			return
 		}
+		w.verifyHeading.SetText("Verified that " + what + ".")
 		w.verifyMsg.SetText(fmt.Sprintf("Verified: %s in account %s.", res.CallerARN, res.AccountID))
 		w.save.Enable()
 	})
@@ -273,7 +288,7 @@ func (w *wizardWindow) addAccount() {
 		if err != nil {
 			w.retry.Enable()
 			w.save.Enable()
-			showError(w.verifyErr, "Not saved: "+err.Error())
+			showError(w.verifyErr, "Not saved: "+app.Explain(err))
 			return
 		}
 		w.step = "done"

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/test"
+
+	"github.com/lanyard-app/lanyard/app"
 )
 
 func TestConnectWizardThroughVerifyToAdd(t *testing.T) {
@@ -103,5 +105,35 @@ func TestValidateRoleName(t *testing.T) {
 		if validateRoleName(bad) == "" {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+func TestWizardRoleNameDefaultAndVerifyHeading(t *testing.T) {
+	b := trayBackend()
+	b.names = []string{"work"}
+	b.verifyErr = errDenied
+	u, loop := newTestUI(t, b, &fakeTray{})
+	u.showConnect()
+	w := u.wizard
+	loop.waitFor(t, "identity names", func() bool { return w.identity.Selected == "work" })
+	if w.roleName.PlaceHolder != app.DefaultRoleName {
+		t.Errorf("placeholder %q", w.roleName.PlaceHolder)
+	}
+	// The placeholder is what an empty field means.
+	test.Type(w.accountID, "123456789012")
+	test.Tap(w.next)
+	loop.waitFor(t, "template step", func() bool { return w.step == "template" })
+	if !b.called("Template 123456789012 " + app.DefaultRoleName + " ext-0123456789abcdef") {
+		t.Fatalf("an empty role name should mean %q: %v", app.DefaultRoleName, b.callList())
+	}
+
+	test.Tap(button(t, w.win.Content(), "Next: verify"))
+	loop.waitFor(t, "verify error", func() bool { return !w.retry.Disabled() })
+	content := visibleText(w.win.Content())
+	if strings.Contains(content, "Verifying") || !strings.Contains(content, "Could not verify that work can assume Lanyard in account 123456789012.") {
+		t.Errorf("after a failure the heading should say so:\n%s", content)
+	}
+	if !strings.Contains(content, "AccessDenied: not authorized to perform sts:AssumeRole.") {
+		t.Errorf("the reason should be one plain sentence:\n%s", content)
 	}
 }
