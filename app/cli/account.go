@@ -46,7 +46,7 @@ type draft struct {
 // declare adds the flags every draft has.
 func (d *draft) declare(fs *flag.FlagSet) {
 	fs.StringVar(&d.AccountID, "account-id", "", "the target account's 12-digit `id`")
-	fs.StringVar(&d.RoleName, "role", "Lanyard", "`name` of the role in the target account")
+	fs.StringVar(&d.RoleName, "role", app.DefaultRoleName, "`name` of the role in the target account")
 	fs.StringVar(&d.Identity, "identity", "", "`identity` whose hub role assumes it (default: the only one)")
 	fs.StringVar(&d.ExternalID, "external-id", "", externalIDHelp)
 }
