@@ -21,6 +21,7 @@ require (
 	golang.org/x/sys v0.49.0
 	golang.org/x/term v0.47.0
 	gopkg.in/ini.v1 v1.67.3
+	software.sslmate.com/src/go-pkcs12 v0.7.4
 )
 
 require (

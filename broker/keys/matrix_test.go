@@ -199,6 +199,28 @@ func (p *pki) createSession(t *testing.T, c keyCase) error {
 	return err
 }
 
+// run runs each case and checks it is accepted, or refused with its message
+// by the file loader or by the service as the case says.
+func (p *pki) run(t *testing.T, cases []keyCase) {
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := p.createSession(t, c)
+			switch {
+			case c.wantErr == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case c.wantErr != "" && err == nil:
+				t.Fatalf("accepted, want refusal %q", c.wantErr)
+			case c.wantErr != "" && !strings.Contains(err.Error(), c.wantErr):
+				t.Fatalf("refused with %q, want %q", err, c.wantErr)
+			}
+			var serviceErr *rolesanywhere.Error
+			if c.wantServiceRefusal && !errors.As(err, &serviceErr) {
+				t.Errorf("want a refusal by the service, got %T", err)
+			}
+		})
+	}
+}
+
 // TestKeyFileMatrix runs the key files the official signing helper tests
 // itself with, made by openssl, through a real CreateSession each.
 func TestKeyFileMatrix(t *testing.T) {
@@ -259,24 +281,44 @@ func TestKeyFileMatrix(t *testing.T) {
 		keyCase{name: "refused/other-key", cert: p.path("ec256-sha256.pem"), key: p.path("ec384.p8"), wantErr: "does not belong to the certificate"},
 	)
 
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			err := p.createSession(t, c)
-			switch {
-			case c.wantErr == "" && err != nil:
-				t.Fatalf("refused: %v", err)
-			case c.wantErr != "" && err == nil:
-				t.Fatalf("accepted, want refusal %q", c.wantErr)
-			case c.wantErr != "" && !strings.Contains(err.Error(), c.wantErr):
-				t.Fatalf("refused with %q, want %q", err, c.wantErr)
-			}
-			var serviceErr *rolesanywhere.Error
-			if c.wantServiceRefusal && !errors.As(err, &serviceErr) {
-				t.Errorf("want a refusal by the service, got %T", err)
-			}
-		})
-	}
+	p.run(t, cases)
 	if len(cases) < 90 {
 		t.Errorf("the matrix has %d cases, want at least the helper's 90", len(cases))
 	}
+}
+
+// TestPKCS12Matrix signs a CreateSession with PKCS #12 files as Windows,
+// macOS and openssl export them, the intermediate travelling inside.
+func TestPKCS12Matrix(t *testing.T) {
+	p := newPKI(t)
+	p.openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "chained.p8")
+	p.issue("chained.pem", "chained.p8", "matrix chained", "int", "sha256", "v3")
+	p.openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "rsa.p8")
+	p.issue("rsa.pem", "rsa.p8", "matrix rsa", "root", "sha256", "v3")
+
+	export := func(out, cert, key, pass string, extra ...string) string {
+		args := append([]string{"pkcs12", "-export", "-in", cert, "-inkey", key, "-passout", "pass:" + pass, "-out", out}, extra...)
+		p.openssl(args...)
+		return p.path(out)
+	}
+	legacy := []string{"-keypbe", "PBE-SHA1-3DES", "-certpbe", "PBE-SHA1-3DES", "-macalg", "sha1"}
+	current := []string{"-keypbe", "AES-256-CBC", "-certpbe", "AES-256-CBC", "-macalg", "sha256"}
+	withChain := []string{"-certfile", "int.pem"}
+	chainedLegacy := export("legacy.p12", "chained.pem", "chained.p8", matrixPassphrase, append(legacy, withChain...)...)
+	chainedCurrent := export("current.pfx", "chained.pem", "chained.p8", matrixPassphrase, append(current, withChain...)...)
+	cases := []keyCase{
+		{name: "legacy-3des-sha1-with-chain", cert: chainedLegacy, passphrase: matrixPassphrase},
+		{name: "aes-pbkdf2-with-chain", cert: chainedCurrent, passphrase: matrixPassphrase},
+		{name: "rsa-legacy", cert: export("rsa-legacy.p12", "rsa.pem", "rsa.p8", matrixPassphrase, legacy...), passphrase: matrixPassphrase},
+		{name: "rsa-current", cert: export("rsa-current.p12", "rsa.pem", "rsa.p8", matrixPassphrase, current...), passphrase: matrixPassphrase},
+		{name: "no-password", cert: export("open.p12", "rsa.pem", "rsa.p8", "", current...)},
+		{name: "leaf-only-with-bundle", cert: export("leaf.p12", "chained.pem", "chained.p8", matrixPassphrase, current...),
+			bundle: p.path("int.pem"), passphrase: matrixPassphrase},
+		{name: "leaf-only-missing-intermediate", cert: p.path("leaf.p12"), passphrase: matrixPassphrase,
+			wantErr: "Untrusted Signing Certificate", wantServiceRefusal: true},
+		{name: "wrong-passphrase", cert: chainedCurrent, passphrase: "not it", wantErr: keys.ErrWrongPassphrase.Error()},
+		{name: "no-passphrase", cert: chainedLegacy, wantErr: keys.ErrPassphraseRequired.Error()},
+		{name: "separate-key", cert: chainedCurrent, key: p.path("chained.p8"), passphrase: matrixPassphrase, wantErr: "holds its own private key"},
+	}
+	p.run(t, cases)
 }

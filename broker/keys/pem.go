@@ -51,7 +51,8 @@ type PEMFile struct {
 }
 
 // LoadPEM reads a certificate file (the leaf, optionally followed by
-// intermediates and optionally holding the private key too), a private key
+// intermediates and optionally holding the private key too, or a PKCS #12
+// file holding all of them), a private key
 // file (keyPath "" means the key is in the certificate file) and an optional
 // bundle of intermediates (bundlePath "" for none), and returns the matching
 // key pair. passphrase is called only when the key is encrypted; it may be nil.
@@ -94,7 +95,18 @@ func readPEMFile(what, path string) (PEMFile, error) {
 // ParsePEM is LoadPEM on contents already in memory. bundle may be empty.
 // The leaf is the certificate whose public key matches the private key;
 // every other certificate becomes an intermediate, ordered nearest first.
+// A PKCS #12 (.p12, .pfx) certificate file holds the key and chain itself:
+// then key must be empty or the same file, and passphrase opens it.
 func ParsePEM(cert, key, bundle PEMFile, passphrase PassphraseFunc) (KeyPair, error) {
+	if isPKCS12(cert.Data) {
+		if key.Name != cert.Name && len(key.Data) > 0 {
+			return KeyPair{}, fmt.Errorf("%s is a PKCS #12 file, which holds its own private key: leave the private key file (%s) out", cert.Name, key.Name)
+		}
+		return parsePKCS12(cert, bundle, passphrase)
+	}
+	if isPKCS12(key.Data) {
+		return KeyPair{}, fmt.Errorf("%s is a PKCS #12 file: give it as the certificate file, without a separate private key", key.Name)
+	}
 	certs, err := ParseCertificatesPEM(cert.Data, cert.Name)
 	if err != nil {
 		return KeyPair{}, err
