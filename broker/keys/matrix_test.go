@@ -47,10 +47,12 @@ var keyEncodings = map[string][]string{
 }
 
 // certDigests are the digests the CA signs certificates with; AWS refuses
-// MD5 and SHA-1 as "Untrusted Signing Certificate". SHA-224 is left out:
-// the emulator verifies chains with Go's x509, which does not know it.
+// MD5 and SHA-1 as "Untrusted Signing Certificate", and the hint then names
+// the weak signature rather than a missing intermediate. SHA-224 is left
+// out: the emulator verifies chains with Go's x509, which does not know it.
 var certDigests = map[string]string{
-	"md5": "Untrusted Signing Certificate", "sha1": "Untrusted Signing Certificate",
+	"md5":    "Untrusted Signing Certificate. IAM Roles Anywhere refuses certificates signed with MD5 or SHA-1, and the certificate is signed with MD5-RSA",
+	"sha1":   "Untrusted Signing Certificate. IAM Roles Anywhere refuses certificates signed with MD5 or SHA-1, and the certificate is signed with SHA1-RSA",
 	"sha256": "", "sha384": "", "sha512": "",
 }
 
