@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lanyard-app/lanyard/broker/awsenv"
 	"github.com/lanyard-app/lanyard/broker/emulator"
@@ -323,4 +324,43 @@ func TestPKCS12Matrix(t *testing.T) {
 		{name: "separate-key", cert: chainedCurrent, key: p.path("chained.p8"), passphrase: matrixPassphrase, wantErr: "holds its own private key"},
 	}
 	p.run(t, cases)
+}
+
+// TestPreflightWithoutPassphrase checks what `identity add` can tell
+// before any passphrase is known.
+func TestPreflightWithoutPassphrase(t *testing.T) {
+	p := newPKI(t)
+	p.openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "k.p8")
+	p.openssl("pkcs8", "-topk8", "-scrypt", "-in", "k.p8", "-passout", "pass:"+matrixPassphrase, "-out", "k-enc.key")
+	p.openssl("pkey", "-in", "k.p8", "-traditional", "-aes128", "-passout", "pass:"+matrixPassphrase, "-out", "k-legacy.key")
+	p.issue("sha1.pem", "k.p8", "weak", "root", "sha1", "v3")
+	p.issue("sha256.pem", "k.p8", "fine", "root", "sha256", "v3")
+
+	find := func(fs []keys.Finding, check string) keys.Finding {
+		for _, f := range fs {
+			if f.Check == check {
+				return f
+			}
+		}
+		t.Fatalf("no %s finding in %v", check, fs)
+		return keys.Finding{}
+	}
+	now := time.Now()
+	good := keys.Preflight(p.path("sha256.pem"), p.path("k-enc.key"), "", now)
+	if keys.Worst(good) != keys.Info || !strings.Contains(find(good, "key-file").Message, "encrypted") {
+		t.Errorf("encrypted key with a good certificate: %v", good)
+	}
+	weak := keys.Preflight(p.path("sha1.pem"), p.path("k-enc.key"), "", now)
+	if f := find(weak, "signature-algorithm"); f.Severity != keys.Error || !strings.Contains(f.Message, "SHA1-RSA") {
+		t.Errorf("SHA-1 certificate behind an encrypted key: %v", weak)
+	}
+	legacy := keys.Preflight(p.path("sha256.pem"), p.path("k-legacy.key"), "", now)
+	if f := find(legacy, "key-file"); f.Severity != keys.Error || !strings.Contains(f.Message, "legacy OpenSSL PEM encryption") {
+		t.Errorf("legacy-encrypted key: %v", legacy)
+	}
+	p12 := filepath.Join(p.dir, "k.p12")
+	p.openssl("pkcs12", "-export", "-in", "sha1.pem", "-inkey", "k.p8", "-passout", "pass:", "-out", p12)
+	if f := find(keys.Preflight(p12, "", "", now), "signature-algorithm"); f.Severity != keys.Error {
+		t.Errorf("SHA-1 certificate in an open PKCS #12 file: %v", f)
+	}
 }
