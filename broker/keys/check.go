@@ -86,7 +86,7 @@ func CheckCertificate(kp KeyPair, trustAnchorCA []*x509.Certificate, now time.Ti
 		}
 	}
 
-	if err := SupportedPublicKey(leaf.PublicKey); err != nil {
+	if err := SupportedPublicKey(CertificatePublicKey(leaf)); err != nil {
 		add(Error, "key-type", "%s", strings.Replace(err.Error(), "the key", "the certificate's key", 1))
 	} else {
 		add(Info, "key-type", "%s", describePublicKey(leaf))
@@ -209,6 +209,9 @@ func describePublicKey(c *x509.Certificate) string {
 		return fmt.Sprintf("RSA %d-bit key (signs with AWS4-X509-RSA-SHA256)", k.N.BitLen())
 	case *ecdsa.PublicKey:
 		return fmt.Sprintf("EC %s key (signs with AWS4-X509-ECDSA-SHA256)", k.Curve.Params().Name)
+	}
+	if s := MLDSAScheme(CertificatePublicKey(c)); s != nil {
+		return s.Name() + " key (signs with AWS4-X509-MLDSA)"
 	}
 	return c.PublicKeyAlgorithm.String()
 }

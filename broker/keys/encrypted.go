@@ -10,7 +10,6 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/subtle"
-	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
@@ -133,16 +132,12 @@ func decryptPKCS8(der []byte, passphrase PassphraseFunc) (any, error) {
 	if !ok {
 		return nil, ErrWrongPassphrase
 	}
-	parsed, err := x509.ParsePKCS8PrivateKey(plain)
-	if err != nil {
-		// Correct padding happens by chance with a wrong passphrase; a key
-		// that then fails to parse is still most likely that.
-		if !isDERSequence(plain) {
-			return nil, ErrWrongPassphrase
-		}
-		return nil, describePKCS8Failure(plain, err)
+	// Correct padding happens by chance with a wrong passphrase; what
+	// then is not even DER is still most likely that.
+	if !isDERSequence(plain) {
+		return nil, ErrWrongPassphrase
 	}
-	return parsed, nil
+	return parsePKCS8(plain)
 }
 
 // unpad strips PKCS #7 padding, reporting whether it was well formed.

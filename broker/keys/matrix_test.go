@@ -162,6 +162,16 @@ func (s *countingSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts
 	return s.Signer.Sign(r, digest, opts)
 }
 
+// SignMessage keeps keys that sign messages rather than digests (ML-DSA)
+// signing the message; others are asked through Sign, counted once.
+func (s *countingSigner) SignMessage(r io.Reader, msg []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if ms, ok := s.Signer.(crypto.MessageSigner); ok {
+		s.calls++
+		return ms.SignMessage(r, msg, opts)
+	}
+	return crypto.SignMessage(struct{ crypto.Signer }{s}, r, msg, opts)
+}
+
 // keyCase is one set of files a user might point Lanyard at.
 type keyCase struct {
 	name               string

@@ -195,7 +195,7 @@ func ParsePrivateKeyPEM(data []byte, source string, passphrase PassphraseFunc) (
 		case "OPENSSH PRIVATE KEY":
 			return nil, fmt.Errorf("%s is an OpenSSH private key; convert it to PKCS #8 with: ssh-keygen -p -m PKCS8 -f <copy of the file>", source)
 		case "DSA PRIVATE KEY":
-			return nil, fmt.Errorf("%s holds a DSA key; IAM Roles Anywhere accepts only RSA 2048–4096 and EC P-256/P-384 keys", source)
+			return nil, fmt.Errorf("%s holds a DSA key; %s", source, supportedKeys)
 		default:
 			return nil, fmt.Errorf("%s holds %s, not a private key", source, describeBlockType(block.Type))
 		}
@@ -223,11 +223,7 @@ func ParsePrivateKeyPEM(data []byte, source string, passphrase PassphraseFunc) (
 func parsePrivateKeyBlock(block *pem.Block, passphrase PassphraseFunc) (any, error) {
 	switch block.Type {
 	case "PRIVATE KEY":
-		key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-		if err != nil {
-			return nil, describePKCS8Failure(block.Bytes, err)
-		}
-		return key, nil
+		return parsePKCS8(block.Bytes)
 	case "ENCRYPTED PRIVATE KEY":
 		return decryptPKCS8(block.Bytes, passphrase)
 	case "RSA PRIVATE KEY":
@@ -243,6 +239,18 @@ func parsePrivateKeyBlock(block *pem.Block, passphrase PassphraseFunc) (any, err
 		}
 		return key, nil
 	}
+}
+
+// parsePKCS8 parses an unencrypted PKCS #8 private key, ML-DSA included.
+func parsePKCS8(der []byte) (any, error) {
+	if key, ok, err := parseMLDSAPrivateKey(der); ok {
+		return key, err
+	}
+	key, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, describePKCS8Failure(der, err)
+	}
+	return key, nil
 }
 
 // describeBlockType names a PEM block type for an error message without
