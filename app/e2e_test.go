@@ -24,6 +24,7 @@ import (
 	"github.com/lanyard-app/lanyard/broker/emulator"
 	"github.com/lanyard-app/lanyard/broker/p11/p11test"
 	"github.com/lanyard-app/lanyard/broker/pin"
+	"github.com/lanyard-app/lanyard/broker/pki"
 )
 
 // TestMain sets up a private SoftHSM2 for the process, and lets the test
@@ -387,11 +388,24 @@ func TestSecondConfigurationHasItsOwnKeyringEntries(t *testing.T) {
 	}
 }
 
-// demoIdentity is a valid PEM identity (the files exist; nothing signs).
+// demoIdentity is a valid PEM identity (a certificate and its key, which
+// pass the pre-flight of AddIdentity; nothing signs).
 func demoIdentity(t *testing.T) config.Identity {
 	dir := t.TempDir()
-	for _, f := range []string{"c.pem", "k.pem"} {
-		if err := os.WriteFile(filepath.Join(dir, f), []byte("placeholder"), 0o600); err != nil {
+	ca, err := pki.NewCA("Demo Identity CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key, err := ca.IssueWithKey(pki.LeafRequest{CommonName: "demo-user"}, pki.ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err := pki.PrivateKeyPEM(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f, data := range map[string][]byte{"c.pem": pki.CertPEM(cert), "k.pem": keyPEM} {
+		if err := os.WriteFile(filepath.Join(dir, f), data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -138,7 +139,8 @@ func (e *identityEntry) bundle(kp keys.KeyPair) ([]*x509.Certificate, error) {
 func (e *identityEntry) passphrase(ctx context.Context) keys.PassphraseFunc {
 	return func() ([]byte, error) {
 		p, err := keyringPIN{e}.PIN(ctx, pin.Request{
-			KeyFile: e.cfg.PrivateKey, Certificate: e.cfg.Certificate,
+			// A combined PEM or PKCS #12 file is its own key file.
+			KeyFile: cmp.Or(e.cfg.PrivateKey, e.cfg.Certificate), Certificate: e.cfg.Certificate,
 		})
 		return []byte(p), err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/lanyard-app/lanyard/broker/assume"
 	"github.com/lanyard-app/lanyard/broker/awsname"
 	"github.com/lanyard-app/lanyard/broker/console"
+	"github.com/lanyard-app/lanyard/broker/keys"
 	"github.com/lanyard-app/lanyard/broker/rolesanywhere"
 	"github.com/lanyard-app/lanyard/broker/webtoken"
 )
@@ -587,8 +588,9 @@ func (a *App) RemoveAccount(name string) error {
 }
 
 // AddIdentity saves an identity after checking that its files exist (paths
-// are made absolute). Nothing is signed and no PIN asked: `identity check`
-// and the first sign-in prove the rest.
+// are made absolute) and, for key files, that they can sign at all
+// (PreflightIdentity). Nothing is signed and no PIN or passphrase asked:
+// `identity check` and the first sign-in prove the rest.
 func (a *App) AddIdentity(id config.Identity) error {
 	if a.Config().Identity(id.Name) != nil {
 		return fmt.Errorf("an identity named %q exists already", id.Name)
@@ -605,11 +607,37 @@ func (a *App) AddIdentity(id config.Identity) error {
 			*p = abs
 		}
 	}
+	if _, err := a.PreflightIdentity(id); err != nil {
+		return err
+	}
 	if err := a.edit(func(c *config.Config) error { return c.AddIdentity(id) }); err != nil {
 		return err
 	}
 	a.record(id.Name, "", "identity-add", "ok", "")
 	return nil
+}
+
+// PreflightIdentity checks the files of a key-file identity (keys.Preflight)
+// without asking for any passphrase: err says what makes them unusable,
+// warnings what needs attention. Token identities are left to `identity
+// check`, which may ask for the PIN.
+func (a *App) PreflightIdentity(id config.Identity) (warnings []string, err error) {
+	if isPKCS11(id.Certificate) || isPKCS11(id.PrivateKey) {
+		return nil, nil
+	}
+	var problems []string
+	for _, f := range keys.Preflight(id.Certificate, id.PrivateKey, id.Intermediates, a.opts.Now()) {
+		switch f.Severity {
+		case keys.Error:
+			problems = append(problems, f.Message)
+		case keys.Warning:
+			warnings = append(warnings, f.Message)
+		}
+	}
+	if len(problems) > 0 {
+		return warnings, fmt.Errorf("identity %q cannot sign in with these files: %s", id.Name, strings.Join(problems, "; "))
+	}
+	return warnings, nil
 }
 
 // RemoveIdentity deletes an identity (refused while accounts use it) and its stored PIN.

@@ -257,7 +257,7 @@ func (c *Client) answer(ctx context.Context, p *promptFrame) error {
 	a := pinAnswer{ID: p.ID}
 	var err error
 	if c.Prompter == nil {
-		err = ErrNoPrompt
+		err = noPrompt(p.Request)
 	} else {
 		a.PIN, err = c.Prompter.PIN(ctx, p.Request)
 	}

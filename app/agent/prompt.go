@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"sync"
@@ -54,7 +55,27 @@ func (p RequestPrompter) PIN(ctx context.Context, req pin.Request) (string, erro
 	if p.Fallback != nil {
 		return p.Fallback.PIN(ctx, req)
 	}
-	return "", ErrNoPrompt
+	return "", noPrompt(req)
+}
+
+// keyFileNoPrompt is ErrNoPrompt for an encrypted key file, which has no
+// pin-source: it says what a key file needs instead.
+type keyFileNoPrompt struct{ file string }
+
+func (e keyFileNoPrompt) Error() string {
+	return fmt.Sprintf("the private key in %s is encrypted, and the command that asked has no terminal or display to ask its passphrase on: "+
+		"enter it once from a terminal (any `lanyard env --account NAME` there does) or start the Lanyard app; "+
+		"with remember_pin = true on the identity the OS keyring supplies it after its first entry", e.file)
+}
+
+func (e keyFileNoPrompt) Is(target error) bool { return target == ErrNoPrompt }
+
+// noPrompt is the error for a request nobody can be asked about.
+func noPrompt(req pin.Request) error {
+	if req.KeyFile != "" {
+		return keyFileNoPrompt{req.KeyFile}
+	}
+	return ErrNoPrompt
 }
 
 // request is what a request's context carries for RequestPrompter.

@@ -50,10 +50,17 @@ func identityAdd(ctx context.Context, r *runner, args []string) error {
 	if err != nil {
 		return err
 	}
+	warnings, err := a.PreflightIdentity(id)
+	if err != nil {
+		return err
+	}
 	if err := a.AddIdentity(id); err != nil {
 		return err
 	}
 	fmt.Fprintf(r.env.Stdout, "Identity %q added. Check it with `lanyard identity check %s`.\n", id.Name, id.Name)
+	for _, w := range warnings {
+		fmt.Fprintf(r.env.Stdout, "Warning: %s\n", w)
+	}
 	if *direct != "" {
 		if err := a.AddDirectAccount(*direct, id.Name, ""); err != nil {
 			return err

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"crypto/x509"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,6 +34,26 @@ func pemIdentity(t *testing.T, ca *pki.CA, dir, name string, notBefore, notAfter
 		t.Fatal(err)
 	}
 	return cert
+}
+
+// opensslCertificate makes a self-signed end-entity certificate and its key
+// with openssl, which (unlike Go) still signs with SHA-1 and makes small
+// RSA keys: dir/name.crt and dir/name.key.
+func opensslCertificate(t *testing.T, dir, name, newkey, digest string) (cert, key string) {
+	t.Helper()
+	conf := filepath.Join(dir, name+".cnf")
+	const ext = "[req]\ndistinguished_name = dn\nx509_extensions = v3\nprompt = no\n[dn]\nCN = " +
+		"openssl-user\n[v3]\nbasicConstraints = CA:FALSE\nkeyUsage = critical, digitalSignature\n"
+	if err := os.WriteFile(conf, []byte(ext), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, key = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
+	out, err := exec.Command("openssl", "req", "-x509", "-newkey", newkey, "-nodes", "-keyout", key, "-out", cert,
+		"-days", "30", digest, "-config", conf).CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl: %v\n%s", err, out)
+	}
+	return cert, key
 }
 
 // trustedCA makes a CA the world's emulator trusts through a new trust
@@ -118,6 +139,24 @@ func TestIdentityAddRefusesBadInputAndSavesNothing(t *testing.T) {
 			"--trust-anchor-arn", anchor, "--profile-arn", w.ProfileARN, "--role-arn", w.HubRoleARN},
 			[]string{"nope.key", "no such file"}},
 	}
+	// Files that can never sign in are refused when added, not at sign-in.
+	other := filepath.Join(dir, "other")
+	pemIdentity(t, ca, dir, "other", time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+	sha1Cert, sha1Key := opensslCertificate(t, dir, "sha1", "rsa:2048", "-sha1")
+	smallCert, smallKey := opensslCertificate(t, dir, "small", "rsa:1024", "-sha256")
+	arns := []string{"--trust-anchor-arn", anchor, "--profile-arn", w.ProfileARN, "--role-arn", w.HubRoleARN}
+	cases = append(cases, []struct {
+		name     string
+		args     []string
+		mentions []string
+	}{
+		{"certificate signed with SHA-1", append([]string{"--certificate", sha1Cert, "--private-key", sha1Key}, arns...),
+			[]string{"cannot sign in", "signed with SHA1-RSA", "SHA-256 or stronger"}},
+		{"RSA 1024 key", append([]string{"--certificate", smallCert, "--private-key", smallKey}, arns...),
+			[]string{"RSA 1024 bits", "accepts only RSA 2048"}},
+		{"key of another certificate", append([]string{"--certificate", cert, "--private-key", other + ".key"}, arns...),
+			[]string{"does not belong to the certificate"}},
+	}...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			res := w.run(t, append([]string{"identity", "add", "broken"}, c.args...)...)
@@ -183,8 +222,12 @@ func TestIdentityCheck(t *testing.T) {
 		dir := t.TempDir()
 		ca, anchor := trustedCA(t, w, dir)
 		pemIdentity(t, ca, dir, "old", time.Now().Add(-400*24*time.Hour), time.Now().Add(-24*time.Hour))
-		w.mustRun(t, "identity", "add", "old", "--certificate", filepath.Join(dir, "old.crt"), "--private-key", filepath.Join(dir, "old.key"),
+		// Added, since a renewal may replace the file, but with a warning.
+		added := w.mustRun(t, "identity", "add", "old", "--certificate", filepath.Join(dir, "old.crt"), "--private-key", filepath.Join(dir, "old.key"),
 			"--trust-anchor-arn", anchor, "--profile-arn", w.ProfileARN, "--role-arn", w.HubRoleARN)
+		if !strings.Contains(added.stdout, "Warning: the certificate expired on") {
+			t.Errorf("adding an expired certificate does not warn: %s", added)
+		}
 		res := w.run(t, "identity", "check", "old")
 		if res.code != 1 {
 			t.Fatalf("an expired certificate passes the check: %s", res)

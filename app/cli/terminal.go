@@ -53,6 +53,26 @@ func hasTerminal() bool {
 var ErrNoTerminal = errors.New("the token needs its PIN but there is no terminal to ask on: " +
 	"start the Lanyard tray app or `lanyard agent` in a terminal first, or give the PIN with pin-source in the key's pkcs11: URI")
 
+// keyFileNoTerminal is ErrNoTerminal for an encrypted key file, which has
+// no pin-source: it says what a key file needs instead.
+type keyFileNoTerminal struct{ file string }
+
+func (e keyFileNoTerminal) Error() string {
+	return fmt.Sprintf("the private key in %s is encrypted and there is no terminal to ask its passphrase on: "+
+		"run the command once in a terminal, or start the Lanyard tray app or `lanyard agent` in a terminal first (they ask and keep the key open); "+
+		"with remember_pin = true on the identity the OS keyring supplies the passphrase after its first entry", e.file)
+}
+
+func (e keyFileNoTerminal) Is(target error) bool { return target == ErrNoTerminal }
+
+// noTerminal is the error for a request that found no terminal to ask on.
+func noTerminal(req pin.Request) error {
+	if req.KeyFile != "" {
+		return keyFileNoTerminal{req.KeyFile}
+	}
+	return ErrNoTerminal
+}
+
 // promptText is what the terminal shows before reading the secret.
 func promptText(req pin.Request) string {
 	file, isFile := req.KeyFile, req.KeyFile != ""
@@ -91,7 +111,7 @@ func (t *terminalPrompter) PIN(ctx context.Context, req pin.Request) (string, er
 	defer t.mu.Unlock()
 	tty, err := t.open()
 	if err != nil {
-		return "", ErrNoTerminal
+		return "", noTerminal(req)
 	}
 	// Closed only after readSecret, which returns once its reader has: the
 	// descriptor is never closed (and reused) under a pending read.
@@ -102,7 +122,7 @@ func (t *terminalPrompter) PIN(ctx context.Context, req pin.Request) (string, er
 		defer signal.Stop(sigs)
 	}
 	if _, err := io.WriteString(tty, promptText(req)); err != nil {
-		return "", ErrNoTerminal
+		return "", noTerminal(req)
 	}
 	secret, err := readSecret(ctx, tty, sigs)
 	_, _ = io.WriteString(tty, "\n")

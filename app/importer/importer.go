@@ -30,6 +30,8 @@ import (
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/secrets"
 	"github.com/lanyard-app/lanyard/broker/awsname"
+	"github.com/lanyard-app/lanyard/broker/keys"
+	"github.com/lanyard-app/lanyard/broker/p11"
 )
 
 // Plan is what an import would do. Build it with BuildPlan, show it with
@@ -180,6 +182,12 @@ func BuildPlan(configText []byte, existing *config.Config) (*Plan, error) {
 				plan.skip(p.name, "the identity would be invalid: "+oneLine(err))
 				continue
 			}
+			problems, warnings := preflight(id)
+			if problems != "" {
+				plan.skip(p.name, "its key files cannot sign in: "+problems)
+				continue
+			}
+			notes = append(notes, warnings...)
 			usable[p.name] = true
 			plan.Identities = append(plan.Identities, id)
 			if pin != "" {
@@ -242,6 +250,29 @@ func (plan *Plan) addAccount(trial *config.Config, profile string, a config.Acco
 }
 
 // oneLine joins a multi-problem validation error for a one-line report.
+// preflight checks a key-file identity's files as `identity add` does
+// (keys.Preflight): problems refuse the profile, warnings become notes. A
+// configuration copied from another computer names files that are not
+// here (yet); those are checked at the first sign-in instead.
+func preflight(id config.Identity) (problems string, warnings []string) {
+	if strings.HasPrefix(id.Certificate, p11.Scheme) || strings.HasPrefix(id.PrivateKey, p11.Scheme) {
+		return "", nil
+	}
+	if _, err := os.Stat(id.Certificate); err != nil {
+		return "", nil
+	}
+	var errs []string
+	for _, f := range keys.Preflight(id.Certificate, id.PrivateKey, id.Intermediates, time.Now()) {
+		switch f.Severity {
+		case keys.Error:
+			errs = append(errs, f.Message)
+		case keys.Warning:
+			warnings = append(warnings, f.Message)
+		}
+	}
+	return strings.Join(errs, "; "), warnings
+}
+
 func oneLine(err error) string {
 	return strings.ReplaceAll(err.Error(), "\n", "; ")
 }

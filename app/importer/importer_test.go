@@ -495,3 +495,35 @@ func TestConfigPath(t *testing.T) {
 		t.Errorf("--aws-config ignored: %q", p)
 	}
 }
+
+// TestKeyFilesThatCannotSignAreSkipped runs the pre-flight of `identity
+// add` on key files that are on this computer.
+func TestKeyFilesThatCannotSignAreSkipped(t *testing.T) {
+	td, err := filepath.Abs("../../broker/keys/testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const arns = " --trust-anchor-arn " + euTrustAnchor + " --profile-arn " + euProfile + " --role-arn " + hubRole
+	text := fmt.Sprintf("[profile good]\ncredential_process = aws_signing_helper credential-process --certificate %s --private-key %s%s\n"+
+		"[profile mismatch]\ncredential_process = aws_signing_helper credential-process --certificate %s --private-key %s%s\n"+
+		"[profile small]\ncredential_process = aws_signing_helper credential-process --certificate %s --private-key %s%s\n",
+		filepath.Join(td, "rsa2048.pem"), filepath.Join(td, "rsa2048.key"), arns,
+		filepath.Join(td, "rsa2048.pem"), filepath.Join(td, "ec256.key"), arns,
+		filepath.Join(td, "rsa2048.pem"), filepath.Join(td, "rsa1024.key"), arns)
+	plan, err := BuildPlan([]byte(text), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Identities) != 1 || plan.Identities[0].Name != "good" {
+		t.Fatalf("imported %+v, want only the good identity", plan.Identities)
+	}
+	want := map[string]string{"mismatch": "does not belong to the certificate", "small": "RSA 1024 bits"}
+	for _, s := range plan.Skipped {
+		if w, ok := want[s.Profile]; ok && strings.Contains(s.Reason, "its key files cannot sign in") && strings.Contains(s.Reason, w) {
+			delete(want, s.Profile)
+		}
+	}
+	if len(want) > 0 {
+		t.Fatalf("not skipped with the reason: %v; skipped: %+v", want, plan.Skipped)
+	}
+}

@@ -17,6 +17,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/cloudflare/circl/sign"
+
+	"github.com/lanyard-app/lanyard/broker/keys"
 )
 
 // Messages Roles Anywhere sends; clients explain them to users.
@@ -248,13 +251,18 @@ func (c *call) verifyX509Signature(leaf *x509.Certificate, chainSent bool) bool 
 		return deny(ReasonMalformedAuthorization, err.Error())
 	}
 	var wantAlg string
-	switch leaf.PublicKey.(type) {
+	leafKey := keys.CertificatePublicKey(leaf)
+	mldsa := keys.MLDSAScheme(leafKey)
+	switch leafKey.(type) {
 	case *rsa.PublicKey:
 		wantAlg = algX509RSA
 	case *ecdsa.PublicKey:
 		wantAlg = algX509ECDSA
 	default:
-		return deny(ReasonAlgorithmMismatch, "certificate key is neither RSA nor EC")
+		if mldsa == nil {
+			return deny(ReasonAlgorithmMismatch, "certificate key is neither RSA, EC nor ML-DSA")
+		}
+		wantAlg = algX509MLDSA
 	}
 	if auth.Algorithm != wantAlg {
 		return deny(ReasonAlgorithmMismatch, fmt.Sprintf("algorithm %s, certificate key needs %s", auth.Algorithm, wantAlg))
@@ -286,13 +294,17 @@ func (c *call) verifyX509Signature(leaf *x509.Certificate, chainSent bool) bool 
 	if err != nil {
 		return deny(ReasonMalformedAuthorization, err.Error())
 	}
-	digest := sha256.Sum256([]byte(stringToSign(auth.Algorithm, amzDate, auth.Scope(), canonical)))
+	toSign := []byte(stringToSign(auth.Algorithm, amzDate, auth.Scope(), canonical))
+	digest := sha256.Sum256(toSign)
 	valid := false
-	switch pub := leaf.PublicKey.(type) {
+	switch pub := leafKey.(type) {
 	case *rsa.PublicKey:
 		valid = rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], auth.Signature) == nil
 	case *ecdsa.PublicKey:
 		valid = ecdsa.VerifyASN1(pub, digest[:], auth.Signature)
+	case sign.PublicKey:
+		// ML-DSA signs the string to sign itself: pure, empty context.
+		valid = mldsa.Verify(pub, toSign, auth.Signature, nil)
 	}
 	if !valid {
 		return deny(ReasonSignatureMismatch, "signature does not verify with the certificate's key over the canonical request")

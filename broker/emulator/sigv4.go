@@ -19,6 +19,7 @@ const (
 	algHMAC        = "AWS4-HMAC-SHA256"
 	algX509RSA     = "AWS4-X509-RSA-SHA256"
 	algX509ECDSA   = "AWS4-X509-ECDSA-SHA256"
+	algX509MLDSA   = "AWS4-X509-MLDSA"
 	amzDateFormat  = "20060102T150405Z"
 	scopeDateFmt   = "20060102"
 	scopeTerminal  = "aws4_request"

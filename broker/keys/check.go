@@ -86,7 +86,7 @@ func CheckCertificate(kp KeyPair, trustAnchorCA []*x509.Certificate, now time.Ti
 		}
 	}
 
-	if err := SupportedPublicKey(leaf.PublicKey); err != nil {
+	if err := SupportedPublicKey(CertificatePublicKey(leaf)); err != nil {
 		add(Error, "key-type", "%s", strings.Replace(err.Error(), "the key", "the certificate's key", 1))
 	} else {
 		add(Info, "key-type", "%s", describePublicKey(leaf))
@@ -114,10 +114,9 @@ func CheckCertificate(kp KeyPair, trustAnchorCA []*x509.Certificate, now time.Ti
 		add(Info, "basic-constraints", "end-entity certificate (not a CA)")
 	}
 
-	switch leaf.SignatureAlgorithm {
-	case x509.MD5WithRSA, x509.SHA1WithRSA, x509.ECDSAWithSHA1, x509.DSAWithSHA1, x509.MD2WithRSA:
-		add(Error, "signature-algorithm", "the certificate is signed with %s; Roles Anywhere rejects MD5 and SHA-1, it needs SHA-256 or stronger", leaf.SignatureAlgorithm)
-	default:
+	if weak := WeakSignature(kp); weak != "" {
+		add(Error, "signature-algorithm", "%s; Roles Anywhere rejects MD5 and SHA-1, it needs SHA-256 or stronger", weak)
+	} else {
 		add(Info, "signature-algorithm", "signed with %s", leaf.SignatureAlgorithm)
 	}
 
@@ -125,6 +124,26 @@ func CheckCertificate(kp KeyPair, trustAnchorCA []*x509.Certificate, now time.Ti
 		out = append(out, checkChain(kp, trustAnchorCA, now))
 	}
 	return out
+}
+
+// WeakSignature names the first certificate of kp (the leaf, then the
+// intermediates) signed with MD5 or SHA-1, which IAM Roles Anywhere refuses
+// as "Untrusted Signing Certificate", or returns "" when there is none.
+func WeakSignature(kp KeyPair) string {
+	for i, c := range append([]*x509.Certificate{kp.Certificate}, kp.Intermediates...) {
+		if c == nil {
+			continue
+		}
+		switch c.SignatureAlgorithm {
+		case x509.MD5WithRSA, x509.SHA1WithRSA, x509.ECDSAWithSHA1, x509.DSAWithSHA1, x509.MD2WithRSA:
+			what := "the certificate"
+			if i > 0 {
+				what = "intermediate " + subjectName(c)
+			}
+			return fmt.Sprintf("%s is signed with %s", what, c.SignatureAlgorithm)
+		}
+	}
+	return ""
 }
 
 func checkValidity(what string, c *x509.Certificate, now time.Time) Finding {
@@ -190,6 +209,9 @@ func describePublicKey(c *x509.Certificate) string {
 		return fmt.Sprintf("RSA %d-bit key (signs with AWS4-X509-RSA-SHA256)", k.N.BitLen())
 	case *ecdsa.PublicKey:
 		return fmt.Sprintf("EC %s key (signs with AWS4-X509-ECDSA-SHA256)", k.Curve.Params().Name)
+	}
+	if s := MLDSAScheme(CertificatePublicKey(c)); s != nil {
+		return s.Name() + " key (signs with AWS4-X509-MLDSA)"
 	}
 	return c.PublicKeyAlgorithm.String()
 }

@@ -20,12 +20,16 @@ const (
 )
 
 // supportedKeys is the sentence every refusal ends with.
-const supportedKeys = "IAM Roles Anywhere accepts only RSA 2048–4096 and EC P-256/P-384 keys"
+const supportedKeys = "IAM Roles Anywhere accepts only RSA 2048–4096, EC P-256/P-384 and ML-DSA-44/65/87 keys"
 
 // SupportedPublicKey returns nil for the key types IAM Roles Anywhere
-// accepts (RSA 2048–4096 bits, ECDSA on P-256 or P-384) and an error naming
-// the type and size otherwise. Token-backed key sources use it too.
+// accepts (RSA 2048–4096 bits, ECDSA on P-256 or P-384, ML-DSA-44/65/87)
+// and an error naming the type and size otherwise. Token-backed key
+// sources use it too.
 func SupportedPublicKey(pub crypto.PublicKey) error {
+	if MLDSAScheme(pub) != nil {
+		return nil
+	}
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
 		bits := k.N.BitLen()
@@ -52,7 +56,7 @@ func SupportedPublicKey(pub crypto.PublicKey) error {
 // cert. It compares key material, never signs: on a token every signature
 // may cost a PIN entry or a touch.
 func KeyMatchesCertificate(cert *x509.Certificate, pub crypto.PublicKey) bool {
-	certKey, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
+	certKey, ok := CertificatePublicKey(cert).(interface{ Equal(crypto.PublicKey) bool })
 	return ok && pub != nil && certKey.Equal(pub)
 }
 

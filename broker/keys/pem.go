@@ -51,7 +51,8 @@ type PEMFile struct {
 }
 
 // LoadPEM reads a certificate file (the leaf, optionally followed by
-// intermediates and optionally holding the private key too), a private key
+// intermediates and optionally holding the private key too, or a PKCS #12
+// file holding all of them), a private key
 // file (keyPath "" means the key is in the certificate file) and an optional
 // bundle of intermediates (bundlePath "" for none), and returns the matching
 // key pair. passphrase is called only when the key is encrypted; it may be nil.
@@ -94,7 +95,18 @@ func readPEMFile(what, path string) (PEMFile, error) {
 // ParsePEM is LoadPEM on contents already in memory. bundle may be empty.
 // The leaf is the certificate whose public key matches the private key;
 // every other certificate becomes an intermediate, ordered nearest first.
+// A PKCS #12 (.p12, .pfx) certificate file holds the key and chain itself:
+// then key must be empty or the same file, and passphrase opens it.
 func ParsePEM(cert, key, bundle PEMFile, passphrase PassphraseFunc) (KeyPair, error) {
+	if isPKCS12(cert.Data) {
+		if key.Name != cert.Name && len(key.Data) > 0 {
+			return KeyPair{}, fmt.Errorf("%s is a PKCS #12 file, which holds its own private key: leave the private key file (%s) out", cert.Name, key.Name)
+		}
+		return parsePKCS12(cert, bundle, passphrase)
+	}
+	if isPKCS12(key.Data) {
+		return KeyPair{}, fmt.Errorf("%s is a PKCS #12 file: give it as the certificate file, without a separate private key", key.Name)
+	}
 	certs, err := ParseCertificatesPEM(cert.Data, cert.Name)
 	if err != nil {
 		return KeyPair{}, err
@@ -183,7 +195,7 @@ func ParsePrivateKeyPEM(data []byte, source string, passphrase PassphraseFunc) (
 		case "OPENSSH PRIVATE KEY":
 			return nil, fmt.Errorf("%s is an OpenSSH private key; convert it to PKCS #8 with: ssh-keygen -p -m PKCS8 -f <copy of the file>", source)
 		case "DSA PRIVATE KEY":
-			return nil, fmt.Errorf("%s holds a DSA key; IAM Roles Anywhere accepts only RSA 2048–4096 and EC P-256/P-384 keys", source)
+			return nil, fmt.Errorf("%s holds a DSA key; %s", source, supportedKeys)
 		default:
 			return nil, fmt.Errorf("%s holds %s, not a private key", source, describeBlockType(block.Type))
 		}
@@ -211,11 +223,7 @@ func ParsePrivateKeyPEM(data []byte, source string, passphrase PassphraseFunc) (
 func parsePrivateKeyBlock(block *pem.Block, passphrase PassphraseFunc) (any, error) {
 	switch block.Type {
 	case "PRIVATE KEY":
-		key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-		if err != nil {
-			return nil, describePKCS8Failure(block.Bytes, err)
-		}
-		return key, nil
+		return parsePKCS8(block.Bytes)
 	case "ENCRYPTED PRIVATE KEY":
 		return decryptPKCS8(block.Bytes, passphrase)
 	case "RSA PRIVATE KEY":
@@ -231,6 +239,18 @@ func parsePrivateKeyBlock(block *pem.Block, passphrase PassphraseFunc) (any, err
 		}
 		return key, nil
 	}
+}
+
+// parsePKCS8 parses an unencrypted PKCS #8 private key, ML-DSA included.
+func parsePKCS8(der []byte) (any, error) {
+	if key, ok, err := parseMLDSAPrivateKey(der); ok {
+		return key, err
+	}
+	key, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, describePKCS8Failure(der, err)
+	}
+	return key, nil
 }
 
 // describeBlockType names a PEM block type for an error message without

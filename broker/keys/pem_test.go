@@ -168,7 +168,7 @@ func TestRefusedKeys(t *testing.T) {
 				t.Errorf("error %q should name %q and the file", err, tt.want)
 			}
 			if strings.HasSuffix(tt.key, ".key") && !strings.Contains(tt.want, "legacy") && !strings.Contains(tt.want, "PBES1") &&
-				!strings.Contains(err.Error(), "RSA 2048–4096 and EC P-256/P-384") {
+				!strings.Contains(err.Error(), "RSA 2048–4096, EC P-256/P-384 and ML-DSA-44/65/87") {
 				t.Errorf("error %q should say which keys are accepted", err)
 			}
 		})

@@ -34,6 +34,10 @@ type Error struct {
 	Code string
 	// Message is the service's message, e.g. "Invalid signature".
 	Message string
+	// WeakSignature, when set, names the certificate of the signing chain
+	// signed with MD5 or SHA-1 (keys.WeakSignature): the likely reason for
+	// an "Untrusted Signing Certificate".
+	WeakSignature string
 }
 
 // Error returns the code, message and the explanation in one sentence.
@@ -67,6 +71,9 @@ func (e *Error) Explain() string {
 		return "The signature did not verify: the private key may not belong to the certificate, " +
 			"the signing algorithm may not match the key type, or this computer's clock may be wrong. " +
 			"Check that the key pair belongs to the certificate, and compare the clock with an accurate time source"
+	case (strings.Contains(msg, "untrusted signing certificate") || strings.Contains(msg, "untrusted certificate")) && e.WeakSignature != "":
+		return "IAM Roles Anywhere refuses certificates signed with MD5 or SHA-1, and " + e.WeakSignature +
+			": ask your CA for a certificate signed with SHA-256 or stronger"
 	case strings.Contains(msg, "untrusted signing certificate") || strings.Contains(msg, "untrusted certificate"):
 		return "IAM Roles Anywhere could not build a chain from your certificate to the trust anchor's CA: " +
 			"an intermediate certificate may be missing (add the bundle), the trust anchor may hold a different CA, " +

@@ -341,6 +341,7 @@ func (p *Provider) attempt(ctx context.Context, kp keys.KeyPair, sessionName str
 		return session, nil
 	}
 	apiErr := parseErrorResponse(resp.StatusCode, resp.Header, answer)
+	apiErr.WeakSignature = keys.WeakSignature(kp)
 	if measured && newOffset != signedOffset && resp.StatusCode < 500 && !apiErr.retryable() {
 		return nil, &skewDetected{offset: newOffset, err: apiErr}
 	}

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudflare/circl/sign"
+
 	"github.com/lanyard-app/lanyard/broker/keys"
 	"github.com/lanyard-app/lanyard/broker/pin"
 )
@@ -25,6 +27,9 @@ import (
 const (
 	AlgorithmRSA   = "AWS4-X509-RSA-SHA256"
 	AlgorithmECDSA = "AWS4-X509-ECDSA-SHA256"
+	// AlgorithmMLDSA signs the string to sign itself (no pre-hash) with
+	// pure ML-DSA and an empty context.
+	AlgorithmMLDSA = "AWS4-X509-MLDSA"
 )
 
 // Header names the signature covers.
@@ -60,7 +65,7 @@ func SignRequest(req *http.Request, body []byte, kp keys.KeyPair, region string,
 	if err != nil {
 		return fmt.Errorf("signing the request with the private key: %w", err)
 	}
-	if err := verifySignature(kp.Certificate.PublicKey, []byte(in.stringToSign), sig); err != nil {
+	if err := verifySignature(keys.CertificatePublicKey(kp.Certificate), []byte(in.stringToSign), sig); err != nil {
 		return err
 	}
 	req.Header.Set("Authorization", fmt.Sprintf("%s Credential=%s/%s, SignedHeaders=%s, Signature=%s",
@@ -137,6 +142,9 @@ func signingAlgorithm(pub crypto.PublicKey) (string, error) {
 	case *ecdsa.PublicKey:
 		return AlgorithmECDSA, nil
 	}
+	if keys.MLDSAScheme(pub) != nil {
+		return AlgorithmMLDSA, nil
+	}
 	return "", fmt.Errorf("IAM Roles Anywhere signs only with RSA or EC keys, not %T", pub)
 }
 
@@ -149,6 +157,10 @@ func verifySignature(pub crypto.PublicKey, msg, sig []byte) error {
 		ok = rsa.VerifyPKCS1v15(k, crypto.SHA256, digest[:], sig) == nil
 	case *ecdsa.PublicKey:
 		ok = ecdsa.VerifyASN1(k, digest[:], sig)
+	default:
+		if s := keys.MLDSAScheme(pub); s != nil {
+			ok = s.Verify(pub.(sign.PublicKey), msg, sig, nil)
+		}
 	}
 	if !ok {
 		return errors.New("the signature does not verify with the certificate's public key: the private key does not belong to the certificate, or the token returned a malformed signature")
