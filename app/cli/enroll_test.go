@@ -1,0 +1,143 @@
+package cli_test
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/app/demo"
+	"github.com/lanyard-app/lanyard/broker/emulator"
+	"github.com/lanyard-app/lanyard/broker/pki"
+)
+
+// enrollWorld is a demo world on SoftHSM with a trust anchor for the
+// emulator's CA; it returns the demo token's URI (without its key).
+func enrollWorld(t *testing.T) (*world, string, string) {
+	t.Helper()
+	w := newWorld(t, demo.Options{})
+	if !w.OnToken {
+		t.Fatal("the demo world should put the key on SoftHSM here")
+	}
+	anchor := w.Emulator.AddTrustAnchor("private-ca", w.Emulator.Region(), w.Emulator.CA().Certificate)
+	return w, strings.Replace(w.Certificate, ";object=demo", "", 1), anchor
+}
+
+func (w *world) enrollArgs(name, token, anchor string, more ...string) []string {
+	return append([]string{"identity", "enroll", name, "--token", token, "--subject-name", "Ada Lovelace", "--email", "ada@example.com",
+		"--trust-anchor-arn", anchor, "--profile-arn", w.ProfileARN, "--role-arn", w.HubRoleARN}, more...)
+}
+
+func identityIn(t *testing.T, w *world, name string) *config.Identity {
+	t.Helper()
+	cfg, err := config.Load(w.ConfigDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.Identity(name)
+}
+
+// TestIdentityEnrollWithPrivateCA: a key made on the token, a certificate
+// from the Private CA stored next to it, the identity added after a real
+// CreateSession, and then usable for an account.
+func TestIdentityEnrollWithPrivateCA(t *testing.T) {
+	w, token, anchor := enrollWorld(t)
+	caARN := w.Emulator.AddPrivateCA(emulator.PrivateCASpec{AllowedRoleARNs: []string{w.Accounts[0].RoleARN}})
+	before := w.Emulator.Count("CreateSession")
+	res := w.mustRun(t, w.enrollArgs("enrolled", token, anchor, "--key-type", "ec384", "--private-ca", caARN, "--via", w.Accounts[0].Name)...)
+	if !strings.Contains(res.stdout, `Identity "enrolled" added`) {
+		t.Fatalf("output: %s", res)
+	}
+	w.noSecrets(t, "stdout of identity enroll", res.stdout)
+	id := identityIn(t, w, "enrolled")
+	if id == nil || !strings.HasPrefix(id.Certificate, "pkcs11:") || !strings.HasPrefix(id.PrivateKey, "pkcs11:") {
+		t.Fatalf("identity saved as %+v", id)
+	}
+	if n := w.Emulator.Count("IssueCertificate"); n != 1 {
+		t.Fatalf("%d IssueCertificate calls, want 1", n)
+	}
+	// The pre-flight and the sandbox account's own sign-in.
+	if n := w.Emulator.Count("CreateSession") - before; n < 2 {
+		t.Fatalf("%d CreateSession calls, want the account's and the pre-flight", n)
+	}
+	// A fresh process finds the certificate and key the identity names.
+	if res := w.mustRun(t, "identity", "check", "enrolled"); strings.Contains(res.stdout, "error:") {
+		t.Fatalf("identity check of the enrolled identity: %s", res)
+	}
+	out := w.readConfig(t)
+	w.noSecrets(t, "config.toml", out)
+}
+
+// TestIdentityEnrollRefusals: the CA denies, the certificate does not
+// chain to the trust anchor, bad flags: each says what to do and adds no
+// identity.
+func TestIdentityEnrollRefusals(t *testing.T) {
+	w, token, anchor := enrollWorld(t)
+	denying := w.Emulator.AddPrivateCA(emulator.PrivateCASpec{AllowedRoleARNs: []string{"arn:aws:iam::999999999999:role/Other"}})
+	res := w.run(t, w.enrollArgs("denied", token, anchor, "--private-ca", denying, "--via", w.Accounts[0].Name)...)
+	if res.code == 0 || !strings.Contains(res.stderr, "acm-pca:IssueCertificate") || !strings.Contains(res.stderr, "--use-key") {
+		t.Fatalf("CA denies: %s", res)
+	}
+	if identityIn(t, w, "denied") != nil {
+		t.Fatal("an identity was added although the CA refused")
+	}
+
+	foreign, err := pki.NewCA("Unrelated CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unrelated := w.Emulator.AddPrivateCA(emulator.PrivateCASpec{Issuer: foreign, AllowedRoleARNs: []string{w.Accounts[0].RoleARN}})
+	res = w.run(t, w.enrollArgs("unchained", token, anchor, "--private-ca", unrelated, "--via", w.Accounts[0].Name)...)
+	if res.code == 0 || !strings.Contains(res.stderr, "identity was not added") || !strings.Contains(res.stderr, "trust anchor") {
+		t.Fatalf("certificate outside the trust anchor: %s", res)
+	}
+	if identityIn(t, w, "unchained") != nil {
+		t.Fatal("an identity was added although its certificate does not chain to the trust anchor")
+	}
+
+	for name, args := range map[string][]string{
+		"no CA":         w.enrollArgs("x", token, anchor),
+		"no via":        w.enrollArgs("x", token, anchor, "--private-ca", denying),
+		"bad key type":  w.enrollArgs("x", token, anchor, "--key-type", "dsa", "--csr-out", filepath.Join(t.TempDir(), "x.csr")),
+		"unknown via":   w.enrollArgs("x", token, anchor, "--private-ca", denying, "--via", "nowhere"),
+		"token and key": w.enrollArgs("x", token, anchor, "--use-key", token+";object=demo", "--csr-out", filepath.Join(t.TempDir(), "x.csr")),
+	} {
+		if res := w.run(t, args...); res.code == 0 || res.stderr == "" {
+			t.Errorf("%s: %s", name, res)
+		}
+	}
+}
+
+// TestIdentityEnrollCSROnly writes a request for an external CA and keeps
+// an existing file.
+func TestIdentityEnrollCSROnly(t *testing.T) {
+	w, token, anchor := enrollWorld(t)
+	path := filepath.Join(t.TempDir(), "ada.csr")
+	res := w.mustRun(t, w.enrollArgs("external", token, anchor, "--key-type", "rsa2048", "--csr-out", path)...)
+	if !strings.Contains(res.stdout, path) {
+		t.Fatalf("output: %s", res)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "CERTIFICATE REQUEST" {
+		t.Fatalf("%s holds %q", path, data)
+	}
+	csr, err := x509.ParseCertificateRequest(block.Bytes)
+	if err != nil || csr.CheckSignature() != nil || csr.Subject.CommonName != "Ada Lovelace" {
+		t.Fatalf("request %v: %v", csr.Subject, err)
+	}
+	w.noSecrets(t, path, string(data))
+	res = w.run(t, w.enrollArgs("external", token, anchor, "--csr-out", path)...)
+	if res.code == 0 || !strings.Contains(res.stderr, "exists already") {
+		t.Fatalf("second request over the first: %s", res)
+	}
+	if after, _ := os.ReadFile(path); string(after) != string(data) {
+		t.Fatal("the existing request was overwritten")
+	}
+}

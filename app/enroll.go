@@ -1,0 +1,284 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/acmpca"
+	"github.com/aws/aws-sdk-go-v2/service/acmpca/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/broker/keys"
+	"github.com/lanyard-app/lanyard/broker/p11"
+)
+
+// clientAuthTemplate is the Private CA template for end-entity client
+// certificates: what Roles Anywhere needs and nothing more.
+const clientAuthTemplate = "template/EndEntityClientAuthCertificate/V1"
+
+// EnrollRequest describes a new identity whose key is made (or found) on a
+// token and whose certificate is requested for it.
+type EnrollRequest struct {
+	// Identity is the identity to add: its name, ARNs, region and module.
+	// Certificate and PrivateKey are filled in by the enrolment.
+	Identity config.Identity
+	// Token names the token to generate the key on (a pkcs11: URI).
+	Token string
+	// KeyType is ec256 (default), ec384 or rsa2048.
+	KeyType string
+	// UseKey, instead of generating, names a private key already on a token.
+	UseKey string
+	// CommonName and Email make the certificate's subject.
+	CommonName, Email string
+	// CSROut, when set, is where the PEM request is written for an external
+	// CA; nothing else happens.
+	CSROut string
+	// PrivateCA is the AWS Private CA ARN that issues the certificate, with
+	// the credentials of the connected account Via.
+	PrivateCA, Via string
+	// ValidityDays is the certificate's lifetime (default 30).
+	ValidityDays int
+}
+
+// EnrollResult says what an enrolment made.
+type EnrollResult struct {
+	// KeyURI names the key on the token.
+	KeyURI string
+	// CertificateURI names the stored certificate (Private CA mode).
+	CertificateURI string
+	// NotAfter is the certificate's expiry (Private CA mode).
+	NotAfter time.Time
+}
+
+// Enroll makes the key, the request and, with a Private CA, the
+// certificate: it is stored on the token next to the key and the identity
+// is saved only once a CreateSession signed with it succeeds.
+func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, error) {
+	name := req.Identity.Name
+	if (req.CSROut == "") == (req.PrivateCA == "") {
+		return EnrollResult{}, errors.New("choose where the certificate comes from: --csr-out FILE for an external CA, or --private-ca ARN --via ACCOUNT")
+	}
+	if req.PrivateCA != "" && req.Via == "" {
+		return EnrollResult{}, errors.New("--private-ca needs --via ACCOUNT: the connected account whose credentials may issue certificates")
+	}
+	if (req.Token == "") == (req.UseKey == "") {
+		return EnrollResult{}, errors.New("name the token to make the key on (--token URI), or a key already on it (--use-key URI)")
+	}
+	if req.PrivateCA != "" {
+		if a.Config().Identity(name) != nil {
+			return EnrollResult{}, fmt.Errorf("an identity named %q exists already", name)
+		}
+		if req.Identity.TrustAnchorARN == "" || req.Identity.ProfileARN == "" || req.Identity.RoleARN == "" {
+			return EnrollResult{}, errors.New("the identity needs --trust-anchor-arn, --profile-arn and --role-arn")
+		}
+		if a.Config().Account(req.Via) == nil {
+			return EnrollResult{}, fmt.Errorf("%w %q (see `lanyard account list`)", ErrUnknownAccount, req.Via)
+		}
+	}
+	if req.CSROut != "" {
+		// Checked before the key is made: a key without its request would be lost work.
+		if _, err := os.Lstat(req.CSROut); err == nil {
+			return EnrollResult{}, fmt.Errorf("%s exists already: choose another --csr-out file", req.CSROut)
+		}
+	}
+	kt, err := p11.ParseKeyType(req.KeyType)
+	if err != nil {
+		return EnrollResult{}, err
+	}
+	cn := req.CommonName
+	if cn == "" {
+		cn = name
+	}
+	ctx = a.interactive(ctx)
+	var opts []p11.Option
+	if req.Identity.PKCS11Module != "" {
+		opts = append(opts, p11.WithModule(req.Identity.PKCS11Module))
+	}
+	var key *p11.EnrollKey
+	if req.UseKey != "" {
+		key, err = a.tokens.UseKey(ctx, req.UseKey, a.prompter(), opts...)
+	} else {
+		key, err = a.tokens.GenerateKey(ctx, req.Token, kt, "lanyard-"+name, a.prompter(), opts...)
+	}
+	if err != nil {
+		a.record(name, "", "enroll-key", outcomeOf(err), err.Error())
+		return EnrollResult{}, err
+	}
+	a.record(name, "", "enroll-key", "ok", key.URI)
+	res := EnrollResult{KeyURI: key.URI}
+	csr, err := key.CertificateRequest(cn, req.Email)
+	if err != nil {
+		return res, err
+	}
+	csrPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr})
+	if req.CSROut != "" {
+		// The request is public; O_EXCL keeps a file that appeared meanwhile.
+		f, err := os.OpenFile(req.CSROut, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return res, fmt.Errorf("writing the certificate request: %w (the key stays on the token as %s; use it again with --use-key)", err, key.URI)
+		}
+		_, err = f.Write(csrPEM)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return res, fmt.Errorf("writing the certificate request: %w", err)
+		}
+		a.record(name, "", "enroll-csr", "ok", req.CSROut)
+		return res, nil
+	}
+	leaf, chain, err := a.issue(ctx, req, csrPEM, key)
+	if err != nil {
+		a.record(name, req.Via, "enroll-issue", outcomeOf(err), err.Error())
+		return res, fmt.Errorf("%w (the key stays on the token as %s; retry with --use-key)", err, key.URI)
+	}
+	res.NotAfter = leaf.NotAfter
+	if res.CertificateURI, err = key.StoreCertificate(leaf, chain); err != nil {
+		return res, err
+	}
+	a.record(name, req.Via, "enroll-store", "ok", res.CertificateURI)
+	id := req.Identity
+	id.Certificate, id.PrivateKey = res.CertificateURI, key.URI
+	if err := a.preflight(ctx, id); err != nil {
+		a.record(name, "", "enroll-preflight", outcomeOf(err), err.Error())
+		return res, fmt.Errorf("the certificate is on the token (%s) but signing in with it failed, so the identity was not added: %w; "+
+			"if the trust anchor does not trust the Private CA, add the CA's certificate to the trust anchor (or enrol with a CA it trusts), "+
+			"then run `lanyard identity add %s --certificate '%s' …`", res.CertificateURI, err, name, res.CertificateURI)
+	}
+	if err := a.AddIdentity(id); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// issue has the Private CA issue the request and returns the certificate
+// and its chain, nearest issuer first.
+func (a *App) issue(ctx context.Context, req EnrollRequest, csrPEM []byte, key *p11.EnrollKey) (*x509.Certificate, []*x509.Certificate, error) {
+	caARN, err := arn.Parse(req.PrivateCA)
+	if err != nil || caARN.Service != "acm-pca" || !strings.HasPrefix(caARN.Resource, "certificate-authority/") {
+		return nil, nil, fmt.Errorf("--private-ca %q is not a Private CA ARN (arn:aws:acm-pca:REGION:ACCOUNT:certificate-authority/ID)", req.PrivateCA)
+	}
+	creds, err := a.Credentials(ctx, req.Via)
+	if err != nil {
+		return nil, nil, err
+	}
+	httpClient, err := a.opts.Resolver.HTTPClient()
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := acmpca.Options{
+		Region:      caARN.Region,
+		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken),
+		HTTPClient:  httpClient,
+	}
+	if ep := a.opts.Resolver.Override("acm-pca"); ep != "" {
+		opts.BaseEndpoint = aws.String(ep)
+	}
+	client := acmpca.New(opts)
+	days := int64(req.ValidityDays)
+	if days <= 0 {
+		days = 30
+	}
+	token := make([]byte, 16)
+	if _, err := rand.Read(token); err != nil {
+		return nil, nil, err
+	}
+	caCert, err := client.GetCertificateAuthorityCertificate(ctx, &acmpca.GetCertificateAuthorityCertificateInput{CertificateAuthorityArn: aws.String(req.PrivateCA)})
+	if err != nil {
+		return nil, nil, caRefused(req, err)
+	}
+	caCerts, err := keys.ParseCertificatesPEM([]byte(aws.ToString(caCert.Certificate)), "the Private CA's own certificate")
+	if err != nil {
+		return nil, nil, err
+	}
+	alg := signingAlgorithmFor(caCerts[0].PublicKey)
+	out, err := client.IssueCertificate(ctx, &acmpca.IssueCertificateInput{
+		CertificateAuthorityArn: aws.String(req.PrivateCA),
+		Csr:                     csrPEM,
+		SigningAlgorithm:        alg,
+		TemplateArn:             aws.String("arn:" + caARN.Partition + ":acm-pca:::" + clientAuthTemplate),
+		Validity:                &types.Validity{Type: types.ValidityPeriodTypeDays, Value: aws.Int64(days)},
+		IdempotencyToken:        aws.String(hex.EncodeToString(token)),
+	})
+	if err != nil {
+		return nil, nil, caRefused(req, err)
+	}
+	get := &acmpca.GetCertificateInput{CertificateAuthorityArn: aws.String(req.PrivateCA), CertificateArn: out.CertificateArn}
+	if err := acmpca.NewCertificateIssuedWaiter(client).Wait(ctx, get, 2*time.Minute); err != nil {
+		return nil, nil, caRefused(req, err)
+	}
+	got, err := client.GetCertificate(ctx, get)
+	if err != nil {
+		return nil, nil, caRefused(req, err)
+	}
+	certs, err := keys.ParseCertificatesPEM([]byte(aws.ToString(got.Certificate)), "the Private CA's certificate")
+	if err != nil {
+		return nil, nil, err
+	}
+	chain, err := keys.ParseCertificatesPEM([]byte(aws.ToString(got.CertificateChain)), "the Private CA's chain")
+	if err != nil && aws.ToString(got.CertificateChain) != "" {
+		return nil, nil, err
+	}
+	leaf := certs[0]
+	spki, _ := x509.MarshalPKIXPublicKey(key.Public())
+	if !bytes.Equal(leaf.RawSubjectPublicKeyInfo, spki) {
+		return nil, nil, fmt.Errorf("the Private CA returned a certificate for another key (%s); nothing was stored", leaf.Subject)
+	}
+	return leaf, keys.OrderChain(leaf, chain), nil
+}
+
+// signingAlgorithmFor is the algorithm the CA signs with, which AWS wants
+// named in IssueCertificate and which must suit the CA's own key.
+func signingAlgorithmFor(caKey crypto.PublicKey) types.SigningAlgorithm {
+	switch pub := caKey.(type) {
+	case *rsa.PublicKey:
+		return types.SigningAlgorithmSha256withrsa
+	case *ecdsa.PublicKey:
+		if pub.Curve == elliptic.P384() {
+			return types.SigningAlgorithmSha384withecdsa
+		}
+	}
+	return types.SigningAlgorithmSha256withecdsa
+}
+
+// caRefused words a Private CA failure with what to do about it.
+func caRefused(req EnrollRequest, err error) error {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "AccessDeniedException":
+			return fmt.Errorf("the Private CA refused to issue with the credentials of account %q: %s; ask its administrator to allow acm-pca:IssueCertificate, acm-pca:GetCertificate and acm-pca:GetCertificateAuthorityCertificate on %s for that role (limited to the template %s)",
+				req.Via, ae.ErrorMessage(), req.PrivateCA, clientAuthTemplate)
+		case "ResourceNotFoundException":
+			return fmt.Errorf("the Private CA %s was not found: check the ARN and its region: %s", req.PrivateCA, ae.ErrorMessage())
+		}
+	}
+	return fmt.Errorf("the Private CA did not issue the certificate: %w", err)
+}
+
+// preflight signs a real CreateSession with the new identity before it is saved.
+func (a *App) preflight(ctx context.Context, id config.Identity) error {
+	e, err := a.newIdentityEntry(id)
+	if err != nil {
+		return err
+	}
+	_, err = e.ra.CreateSession(ctx)
+	return err
+}
