@@ -53,6 +53,9 @@ type EnrollRequest struct {
 	// PrivateCA is the AWS Private CA ARN that issues the certificate, with
 	// the credentials of the connected account Via.
 	PrivateCA, Via string
+	// CertificateFile is a PEM certificate (and chain) an external CA
+	// issued for the request: it is stored next to the UseKey key.
+	CertificateFile string
 	// ValidityDays is the certificate's lifetime (default 30).
 	ValidityDays int
 }
@@ -72,8 +75,11 @@ type EnrollResult struct {
 // is saved only once a CreateSession signed with it succeeds.
 func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, error) {
 	name := req.Identity.Name
-	if (req.CSROut == "") == (req.PrivateCA == "") {
-		return EnrollResult{}, errors.New("choose where the certificate comes from: --csr-out FILE for an external CA, or --private-ca ARN --via ACCOUNT")
+	if n := countSet(req.CSROut, req.PrivateCA, req.CertificateFile); n != 1 {
+		return EnrollResult{}, errors.New("choose one way to the certificate: --csr-out FILE for an external CA (then --use-key KEY --certificate FILE with its answer), or --private-ca ARN --via ACCOUNT")
+	}
+	if req.CertificateFile != "" && req.UseKey == "" {
+		return EnrollResult{}, errors.New("--certificate needs --use-key: the key the certificate request was made with")
 	}
 	if req.PrivateCA != "" && req.Via == "" {
 		return EnrollResult{}, errors.New("--private-ca needs --via ACCOUNT: the connected account whose credentials may issue certificates")
@@ -81,14 +87,14 @@ func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, erro
 	if (req.Token == "") == (req.UseKey == "") {
 		return EnrollResult{}, errors.New("name the token to make the key on (--token URI), or a key already on it (--use-key URI)")
 	}
-	if req.PrivateCA != "" {
+	if req.CSROut == "" {
 		if a.Config().Identity(name) != nil {
 			return EnrollResult{}, fmt.Errorf("an identity named %q exists already", name)
 		}
 		if req.Identity.TrustAnchorARN == "" || req.Identity.ProfileARN == "" || req.Identity.RoleARN == "" {
 			return EnrollResult{}, errors.New("the identity needs --trust-anchor-arn, --profile-arn and --role-arn")
 		}
-		if a.Config().Account(req.Via) == nil {
+		if req.PrivateCA != "" && a.Config().Account(req.Via) == nil {
 			return EnrollResult{}, fmt.Errorf("%w %q (see `lanyard account list`)", ErrUnknownAccount, req.Via)
 		}
 	}
@@ -123,28 +129,25 @@ func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, erro
 	}
 	a.record(name, "", "enroll-key", "ok", key.URI)
 	res := EnrollResult{KeyURI: key.URI}
-	csr, err := key.CertificateRequest(cn, req.Email)
-	if err != nil {
-		return res, err
+	var leaf *x509.Certificate
+	var chain []*x509.Certificate
+	if req.CertificateFile != "" {
+		leaf, chain, err = certificateFor(req.CertificateFile, key)
+	} else {
+		csr, csrErr := key.CertificateRequest(cn, req.Email)
+		if csrErr != nil {
+			return res, csrErr
+		}
+		csrPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr})
+		if req.CSROut != "" {
+			if err := writeNew(req.CSROut, csrPEM); err != nil {
+				return res, fmt.Errorf("writing the certificate request: %w (the key stays on the token as %s; use it again with --use-key)", err, key.URI)
+			}
+			a.record(name, "", "enroll-csr", "ok", req.CSROut)
+			return res, nil
+		}
+		leaf, chain, err = a.issue(ctx, req, csrPEM, key)
 	}
-	csrPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr})
-	if req.CSROut != "" {
-		// The request is public; O_EXCL keeps a file that appeared meanwhile.
-		f, err := os.OpenFile(req.CSROut, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if err != nil {
-			return res, fmt.Errorf("writing the certificate request: %w (the key stays on the token as %s; use it again with --use-key)", err, key.URI)
-		}
-		_, err = f.Write(csrPEM)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return res, fmt.Errorf("writing the certificate request: %w", err)
-		}
-		a.record(name, "", "enroll-csr", "ok", req.CSROut)
-		return res, nil
-	}
-	leaf, chain, err := a.issue(ctx, req, csrPEM, key)
 	if err != nil {
 		a.record(name, req.Via, "enroll-issue", outcomeOf(err), err.Error())
 		return res, fmt.Errorf("%w (the key stays on the token as %s; retry with --use-key)", err, key.URI)
@@ -159,7 +162,7 @@ func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, erro
 	if err := a.preflight(ctx, id); err != nil {
 		a.record(name, "", "enroll-preflight", outcomeOf(err), err.Error())
 		return res, fmt.Errorf("the certificate is on the token (%s) but signing in with it failed, so the identity was not added: %w; "+
-			"if the trust anchor does not trust the Private CA, add the CA's certificate to the trust anchor (or enrol with a CA it trusts), "+
+			"if the trust anchor does not trust the issuing CA, add that CA's certificate to the trust anchor (or enrol with a CA it trusts), "+
 			"then run `lanyard identity add %s --certificate '%s' …`", res.CertificateURI, err, name, res.CertificateURI)
 	}
 	if err := a.AddIdentity(id); err != nil {
@@ -237,11 +240,59 @@ func (a *App) issue(ctx context.Context, req EnrollRequest, csrPEM []byte, key *
 		return nil, nil, err
 	}
 	leaf := certs[0]
-	spki, _ := x509.MarshalPKIXPublicKey(key.Public())
-	if !bytes.Equal(leaf.RawSubjectPublicKeyInfo, spki) {
+	if !forKey(leaf, key) {
 		return nil, nil, fmt.Errorf("the Private CA returned a certificate for another key (%s); nothing was stored", leaf.Subject)
 	}
 	return leaf, keys.OrderChain(leaf, chain), nil
+}
+
+// writeNew writes a public file that must not exist yet: O_EXCL keeps one
+// that appeared since it was checked.
+func writeNew(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// certificateFor reads an external CA's answer: the certificate for key
+// and any CA certificates with it.
+func certificateFor(path string, key *p11.EnrollKey) (*x509.Certificate, []*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	certs, err := keys.ParseCertificatesPEM(data, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, c := range certs {
+		if forKey(c, key) {
+			rest := append(append([]*x509.Certificate(nil), certs[:i]...), certs[i+1:]...)
+			return c, keys.OrderChain(c, rest), nil
+		}
+	}
+	return nil, nil, fmt.Errorf("%s holds no certificate for the key %s: give the certificate the CA issued for its request", path, key.URI)
+}
+
+func forKey(c *x509.Certificate, key *p11.EnrollKey) bool {
+	spki, err := x509.MarshalPKIXPublicKey(key.Public())
+	return err == nil && bytes.Equal(c.RawSubjectPublicKeyInfo, spki)
+}
+
+func countSet(values ...string) int {
+	n := 0
+	for _, v := range values {
+		if v != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // signingAlgorithmFor is the algorithm the CA signs with, which AWS wants

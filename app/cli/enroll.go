@@ -11,7 +11,7 @@ import (
 )
 
 func identityEnroll(ctx context.Context, r *runner, args []string) error {
-	fs := r.flags("identity enroll", "identity enroll NAME --token URI [--key-type ec256|ec384|rsa2048] [--use-key URI] (--csr-out FILE | --private-ca ARN --via ACCOUNT) --trust-anchor-arn ARN --profile-arn ARN --role-arn ARN [flags]")
+	fs := r.flags("identity enroll", "identity enroll NAME --token URI [--key-type ec256|ec384|rsa2048] [--use-key URI] (--csr-out FILE | --private-ca ARN --via ACCOUNT | --certificate FILE) --trust-anchor-arn ARN --profile-arn ARN --role-arn ARN [flags]")
 	var req app.EnrollRequest
 	id := &req.Identity
 	fs.StringVar(&req.Token, "token", "", "pkcs11: `URI` of the token to make the key on (see `lanyard tokens`)")
@@ -20,6 +20,7 @@ func identityEnroll(ctx context.Context, r *runner, args []string) error {
 	fs.StringVar(&req.CommonName, "subject-name", "", "the certificate's common `name` (default: NAME)")
 	fs.StringVar(&req.Email, "email", "", "the certificate's e-mail `address`")
 	fs.StringVar(&req.CSROut, "csr-out", "", "write the certificate request to `file` for an external CA, and stop")
+	fs.StringVar(&req.CertificateFile, "certificate", "", "PEM `file` the external CA answered the request with (needs --use-key)")
 	fs.StringVar(&req.PrivateCA, "private-ca", "", "AWS Private CA `ARN` that issues the certificate")
 	fs.StringVar(&req.Via, "via", "", "connected `account` whose credentials ask the Private CA")
 	fs.IntVar(&req.ValidityDays, "validity-days", 30, "certificate lifetime in `days`")
@@ -49,7 +50,7 @@ func identityEnroll(ctx context.Context, r *runner, args []string) error {
 	out := r.env.Stdout
 	fmt.Fprintf(out, "Key on the token: %s\n", res.KeyURI)
 	if req.CSROut != "" {
-		fmt.Fprintf(out, "Certificate request written to %s. Have your CA sign it, store the certificate on the token next to the key, then run `lanyard identity add %s --certificate URI --private-key '%s' …`.\n", req.CSROut, id.Name, res.KeyURI)
+		fmt.Fprintf(out, "Certificate request written to %s. Have your CA sign it, then run `lanyard identity enroll %s --use-key '%s' --certificate FILE` with the same ARNs.\n", req.CSROut, id.Name, res.KeyURI)
 		return nil
 	}
 	fmt.Fprintf(out, "Certificate on the token: %s (expires %s)\n", res.CertificateURI, res.NotAfter.Local().Format("2006-01-02 15:04"))

@@ -5,6 +5,7 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -111,13 +112,16 @@ func TestIdentityEnrollRefusals(t *testing.T) {
 	}
 }
 
-// TestIdentityEnrollCSROnly writes a request for an external CA and keeps
-// an existing file.
-func TestIdentityEnrollCSROnly(t *testing.T) {
+// TestIdentityEnrollExternalCA writes a request for an external CA, keeps
+// an existing file, and enrols the key with the CA's answer.
+func TestIdentityEnrollExternalCA(t *testing.T) {
 	w, token, anchor := enrollWorld(t)
-	path := filepath.Join(t.TempDir(), "ada.csr")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ada.csr")
 	res := w.mustRun(t, w.enrollArgs("external", token, anchor, "--key-type", "rsa2048", "--csr-out", path)...)
-	if !strings.Contains(res.stdout, path) {
+	first, _, _ := strings.Cut(res.stdout, "\n")
+	_, keyURI, ok := strings.Cut(first, "Key on the token: ")
+	if !ok || !strings.Contains(res.stdout, path) {
 		t.Fatalf("output: %s", res)
 	}
 	data, err := os.ReadFile(path)
@@ -130,14 +134,36 @@ func TestIdentityEnrollCSROnly(t *testing.T) {
 	}
 	csr, err := x509.ParseCertificateRequest(block.Bytes)
 	if err != nil || csr.CheckSignature() != nil || csr.Subject.CommonName != "Ada Lovelace" {
-		t.Fatalf("request %v: %v", csr.Subject, err)
+		t.Fatalf("request %v: %v", csr, err)
 	}
 	w.noSecrets(t, path, string(data))
-	res = w.run(t, w.enrollArgs("external", token, anchor, "--csr-out", path)...)
-	if res.code == 0 || !strings.Contains(res.stderr, "exists already") {
-		t.Fatalf("second request over the first: %s", res)
+	again := w.run(t, w.enrollArgs("external", token, anchor, "--csr-out", path)...)
+	if again.code == 0 || !strings.Contains(again.stderr, "exists already") {
+		t.Fatalf("second request over the first: %s", again)
 	}
 	if after, _ := os.ReadFile(path); string(after) != string(data) {
 		t.Fatal("the existing request was overwritten")
+	}
+	if identityIn(t, w, "external") != nil {
+		t.Fatal("a request alone added an identity")
+	}
+
+	// The CA answers; the answer is enrolled with the same key.
+	cert, err := w.Emulator.CA().Issue(pki.LeafRequest{CommonName: csr.Subject.CommonName, PublicKey: csr.PublicKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := filepath.Join(dir, "ada.pem")
+	if err := os.WriteFile(answer, pki.ChainPEM(w.Emulator.CA().Certificate, cert), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := w.enrollArgs("external", "", anchor, "--use-key", keyURI, "--certificate", answer)
+	args = slices.Delete(args, 3, 5) // no --token
+	res = w.mustRun(t, args...)
+	if !strings.Contains(res.stdout, `Identity "external" added`) {
+		t.Fatalf("output: %s", res)
+	}
+	if id := identityIn(t, w, "external"); id == nil || id.PrivateKey != keyURI {
+		t.Fatalf("identity saved as %+v", id)
 	}
 }
