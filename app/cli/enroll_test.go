@@ -42,11 +42,12 @@ func identityIn(t *testing.T, w *world, name string) *config.Identity {
 }
 
 // TestIdentityEnrollWithPrivateCA: a key made on the token, a certificate
-// from the Private CA stored next to it, the identity added after a real
-// CreateSession, and then usable for an account.
+// from the demo's Private CA (an intermediate under the trust anchor's
+// root) stored next to it with its chain, the identity added after a real
+// CreateSession.
 func TestIdentityEnrollWithPrivateCA(t *testing.T) {
-	w, token, anchor := enrollWorld(t)
-	caARN := w.Emulator.AddPrivateCA(emulator.PrivateCASpec{AllowedRoleARNs: []string{w.Accounts[0].RoleARN}})
+	w, token, _ := enrollWorld(t)
+	anchor, caARN := w.TrustAnchorARN, w.PrivateCAARN
 	before := w.Emulator.Count("CreateSession")
 	res := w.mustRun(t, w.enrollArgs("enrolled", token, anchor, "--key-type", "ec384", "--private-ca", caARN, "--via", w.Accounts[0].Name)...)
 	if !strings.Contains(res.stdout, `Identity "enrolled" added`) {
