@@ -88,14 +88,18 @@ func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, erro
 		return EnrollResult{}, errors.New("name the token to make the key on (--token URI), or a key already on it (--use-key URI)")
 	}
 	if req.CSROut == "" {
-		if a.Config().Identity(name) != nil {
-			return EnrollResult{}, fmt.Errorf("an identity named %q exists already", name)
-		}
-		if req.Identity.TrustAnchorARN == "" || req.Identity.ProfileARN == "" || req.Identity.RoleARN == "" {
-			return EnrollResult{}, errors.New("the identity needs --trust-anchor-arn, --profile-arn and --role-arn")
+		// The identity is checked now, with a stand-in certificate, so
+		// that a typo is not found only after the CA issued.
+		probe := req.Identity
+		probe.Certificate = p11.Scheme + "object=enrolling"
+		if err := a.Config().AddIdentity(probe); err != nil {
+			return EnrollResult{}, err
 		}
 		if req.PrivateCA != "" && a.Config().Account(req.Via) == nil {
 			return EnrollResult{}, fmt.Errorf("%w %q (see `lanyard account list`)", ErrUnknownAccount, req.Via)
+		}
+		if _, err := privateCAARN(req.PrivateCA); req.PrivateCA != "" && err != nil {
+			return EnrollResult{}, err
 		}
 	}
 	if req.CSROut != "" {
@@ -174,9 +178,9 @@ func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, erro
 // issue has the Private CA issue the request and returns the certificate
 // and its chain, nearest issuer first.
 func (a *App) issue(ctx context.Context, req EnrollRequest, csrPEM []byte, key *p11.EnrollKey) (*x509.Certificate, []*x509.Certificate, error) {
-	caARN, err := arn.Parse(req.PrivateCA)
-	if err != nil || caARN.Service != "acm-pca" || !strings.HasPrefix(caARN.Resource, "certificate-authority/") {
-		return nil, nil, fmt.Errorf("--private-ca %q is not a Private CA ARN (arn:aws:acm-pca:REGION:ACCOUNT:certificate-authority/ID)", req.PrivateCA)
+	caARN, err := privateCAARN(req.PrivateCA)
+	if err != nil {
+		return nil, nil, err
 	}
 	creds, err := a.Credentials(ctx, req.Via)
 	if err != nil {
@@ -293,6 +297,14 @@ func countSet(values ...string) int {
 		}
 	}
 	return n
+}
+
+func privateCAARN(s string) (arn.ARN, error) {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != "acm-pca" || !strings.HasPrefix(a.Resource, "certificate-authority/") {
+		return arn.ARN{}, fmt.Errorf("--private-ca %q is not a Private CA ARN (arn:aws:acm-pca:REGION:ACCOUNT:certificate-authority/ID)", s)
+	}
+	return a, nil
 }
 
 // signingAlgorithmFor is the algorithm the CA signs with, which AWS wants

@@ -106,8 +106,11 @@ func TestIdentityEnrollRefusals(t *testing.T) {
 		"bad key type":  w.enrollArgs("x", token, anchor, "--key-type", "dsa", "--csr-out", filepath.Join(t.TempDir(), "x.csr")),
 		"unknown via":   w.enrollArgs("x", token, anchor, "--private-ca", denying, "--via", "nowhere"),
 		"token and key": w.enrollArgs("x", token, anchor, "--use-key", token+";object=demo", "--csr-out", filepath.Join(t.TempDir(), "x.csr")),
+		"not a CA ARN":  w.enrollArgs("x", token, anchor, "--private-ca", w.HubRoleARN, "--via", w.Accounts[0].Name),
+		"bad anchor":    w.enrollArgs("x", token, "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor", "--private-ca", denying, "--via", w.Accounts[0].Name),
 	} {
-		if res := w.run(t, args...); res.code == 0 || res.stderr == "" {
+		// Refused before any key is made on the token.
+		if res := w.run(t, args...); res.code == 0 || res.stderr == "" || strings.Contains(res.stderr, "Key on the token") || strings.Contains(res.stderr, "stays on the token") {
 			t.Errorf("%s: %s", name, res)
 		}
 	}
