@@ -205,3 +205,25 @@ func TestEnrollStoreRefusesForeignCertificate(t *testing.T) {
 		t.Fatalf("storing a certificate for another key: %v", err)
 	}
 }
+
+// TestEnrollUsesExistingKeyOnEveryBackend reads the public half of keys
+// made by other tools on both back-ends (tpm2-pkcs11 exposes it differently).
+func TestEnrollUsesExistingKeyOnEveryBackend(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		tok := b.keys(t)
+		m := p11.NewManager(b.module)
+		defer m.Close()
+		pr := answer(tok.PIN)
+		for _, kt := range p11test.KeyTypes {
+			kp := open(t, m, tok.uri(keyLabel(kt)), pr)
+			k, err := m.UseKey(context.Background(), strings.Replace(tok.uri(keyLabel(kt)), "?", ";type=private?", 1), pr)
+			if err != nil {
+				t.Fatalf("%v: %v", kt, err)
+			}
+			want, _ := x509.MarshalPKIXPublicKey(kp.Certificate.PublicKey)
+			if got, _ := x509.MarshalPKIXPublicKey(k.Public()); !bytes.Equal(got, want) {
+				t.Fatalf("%v: UseKey read another public key than the certificate's", kt)
+			}
+		}
+	})
+}
