@@ -49,11 +49,16 @@ func TestIdentityEnrollWithPrivateCA(t *testing.T) {
 	w, token, _ := enrollWorld(t)
 	anchor, caARN := w.TrustAnchorARN, w.PrivateCAARN
 	before := w.Emulator.Count("CreateSession")
-	res := w.mustRun(t, w.enrollArgs("enrolled", token, anchor, "--key-type", "ec384", "--private-ca", caARN, "--via", w.Accounts[0].Name)...)
+	// A PIN in the token URI is used and written nowhere.
+	withPIN := token + "&pin-value=" + demo.PIN
+	res := w.mustRun(t, w.enrollArgs("enrolled", withPIN, anchor, "--key-type", "ec384", "--private-ca", caARN, "--via", w.Accounts[0].Name)...)
 	if !strings.Contains(res.stdout, `Identity "enrolled" added`) {
 		t.Fatalf("output: %s", res)
 	}
 	w.noSecrets(t, "stdout of identity enroll", res.stdout)
+	if n := w.prompt.count(); n != 0 {
+		t.Fatalf("asked for the PIN %d times although the token URI carries it", n)
+	}
 	id := identityIn(t, w, "enrolled")
 	if id == nil || !strings.HasPrefix(id.Certificate, "pkcs11:") || !strings.HasPrefix(id.PrivateKey, "pkcs11:") {
 		t.Fatalf("identity saved as %+v", id)
@@ -69,8 +74,15 @@ func TestIdentityEnrollWithPrivateCA(t *testing.T) {
 	if res := w.mustRun(t, "identity", "check", "enrolled"); strings.Contains(res.stdout, "error:") {
 		t.Fatalf("identity check of the enrolled identity: %s", res)
 	}
-	out := w.readConfig(t)
-	w.noSecrets(t, "config.toml", out)
+	files, err := os.ReadDir(w.ConfigDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if data, err := os.ReadFile(filepath.Join(w.ConfigDir, f.Name())); err == nil {
+			w.noSecrets(t, f.Name(), string(data))
+		}
+	}
 }
 
 // TestIdentityEnrollRefusals: the CA denies, the certificate does not
