@@ -1,7 +1,7 @@
 // Package emulator is a loopback-only HTTPS server that behaves like the
 // parts of AWS Lanyard talks to — IAM Roles Anywhere CreateSession, STS
-// (AssumeRole, GetCallerIdentity, GetWebIdentityToken), console federation
-// and the outbound-identity JWT issuer — and verifies every request as
+// (AssumeRole, GetCallerIdentity, GetWebIdentityToken), console federation,
+// the outbound-identity JWT issuer and AWS Private CA — and verifies every request as
 // strictly as AWS does: X.509 and HMAC SigV4 signatures recomputed from the
 // actual request, certificate chains, clock skew, trust policies, role
 // chaining limits and sticky SourceIdentity.
