@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 
 	"github.com/lanyard-app/lanyard/broker/pin"
@@ -439,9 +440,11 @@ func (k *EnrollKey) CertificateRequest(commonName, email string) ([]byte, error)
 }
 
 // StoreCertificate writes the certificate for the key next to it (same
-// CKA_ID and label) and each chain certificate the token does not hold
-// yet, and returns the URI of the stored certificate. The certificate must
-// be for this key.
+// CKA_ID; the key's label, or label-2, label-3, … when a certificate from
+// an earlier request holds it, so each URI names one certificate) and each
+// chain certificate the token does not hold yet, and returns the URI of the
+// stored certificate. A certificate already on the token is not stored
+// twice. The certificate must be for this key.
 func (k *EnrollKey) StoreCertificate(leaf *x509.Certificate, chain []*x509.Certificate) (string, error) {
 	if !bytes.Equal(leaf.RawSubjectPublicKeyInfo, k.s.cert.RawSubjectPublicKeyInfo) {
 		return "", fmt.Errorf("the certificate for %q is not for the key %s", leaf.Subject.String(), k.URI)
@@ -456,8 +459,17 @@ func (k *EnrollKey) StoreCertificate(leaf *x509.Certificate, chain []*x509.Certi
 	if err != nil {
 		return "", err
 	}
+	for _, h := range have {
+		if h.cert.Equal(leaf) {
+			return t.certURI(h, k.from), nil
+		}
+	}
+	label := k.Label
+	for n := 2; slices.ContainsFunc(have, func(h tokenCert) bool { return h.label == label && bytes.Equal(h.id, k.ID) }); n++ {
+		label = k.Label + "-" + strconv.Itoa(n)
+	}
 	_, err = withRWSession(t, func(sh pkcs11.SessionHandle) (struct{}, error) {
-		if err := createCert(t, sh, leaf, k.ID, k.Label); err != nil {
+		if err := createCert(t, sh, leaf, k.ID, label); err != nil {
 			return struct{}{}, err
 		}
 		for _, c := range chain {
@@ -477,7 +489,7 @@ func (k *EnrollKey) StoreCertificate(leaf *x509.Certificate, chain []*x509.Certi
 	if err != nil {
 		return "", err
 	}
-	return t.certURI(tokenCert{cert: leaf, label: k.Label, id: k.ID}, k.from), nil
+	return t.certURI(tokenCert{cert: leaf, label: label, id: k.ID}, k.from), nil
 }
 
 func onToken(have []tokenCert, c *x509.Certificate) bool {

@@ -227,3 +227,49 @@ func TestEnrollUsesExistingKeyOnEveryBackend(t *testing.T) {
 		}
 	})
 }
+
+// TestEnrollStoreTwice: the same certificate is stored once; a second one
+// for the same key (a retry with another CA) gets a URI of its own, and
+// each URI opens its certificate.
+func TestEnrollStoreTwice(t *testing.T) {
+	caCert, caKey := ca(t)
+	tok := newToken(t)
+	m := newManager(t)
+	k, err := m.GenerateKey(context.Background(), tok.URI(""), p11.KeyEC256, "enrolled", answer(userPIN))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := p11test.IssueCertificate(k.Public(), "first", caCert, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := p11test.IssueCertificate(k.Public(), "second", caCert, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uri1, err := k.StoreCertificate(first, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := k.StoreCertificate(first, nil)
+	if err != nil || again != uri1 {
+		t.Fatalf("storing the same certificate again: %q, %v; want %q", again, err, uri1)
+	}
+	uri2, err := k.StoreCertificate(second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uri2 == uri1 {
+		t.Fatalf("both certificates are named %s", uri1)
+	}
+	fresh := newManager(t)
+	for uri, want := range map[string]*x509.Certificate{uri1: first, uri2: second} {
+		kp := open(t, fresh, uri, answer(userPIN))
+		if !kp.Certificate.Equal(want) {
+			t.Fatalf("%s opens %s, want %s", uri, kp.Certificate.Subject, want.Subject)
+		}
+		if err := signAndVerify(t, kp, []byte(uri)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
