@@ -525,3 +525,50 @@ func serialDER(c *x509.Certificate) []byte {
 	b, _ := asn1.Marshal(c.SerialNumber)
 	return b
 }
+
+// DeleteCertificate removes the one certificate certURI names from its
+// token (after a renewal, once its successor has signed in); the key and
+// other certificates stay.
+func (m *Manager) DeleteCertificate(ctx context.Context, certURI string, opts ...Option) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var o openOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cu, err := ParseURI(certURI)
+	if err != nil {
+		return fmt.Errorf("certificate: %w", err)
+	}
+	paths, _, err := FindModules(cu, cmp.Or(o.module, m.override))
+	if err != nil {
+		return err
+	}
+	t, leaf, _, err := m.locate(cu, paths)
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.ensureSession(); err != nil {
+		return err
+	}
+	_, err = withRWSession(t, func(sh pkcs11.SessionHandle) (struct{}, error) {
+		hs, err := findIn(t, sh, []*pkcs11.Attribute{
+			pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_CERTIFICATE),
+			pkcs11.NewAttribute(pkcs11.CKA_VALUE, leaf.cert.Raw),
+		})
+		if err != nil {
+			return struct{}{}, t.fail("searching the certificate", err)
+		}
+		if len(hs) == 0 {
+			return struct{}{}, fmt.Errorf("%w: %s is no longer on %s", ErrCertificateNotFound, cu.String(), t.describe())
+		}
+		if err := t.mod.ctx.DestroyObject(sh, hs[0]); err != nil {
+			return struct{}{}, t.fail("removing the certificate", err)
+		}
+		return struct{}{}, nil
+	})
+	return err
+}

@@ -229,8 +229,8 @@ func TestEnrollUsesExistingKeyOnEveryBackend(t *testing.T) {
 }
 
 // TestEnrollStoreTwice: the same certificate is stored once; a second one
-// for the same key (a retry with another CA) gets a URI of its own, and
-// each URI opens its certificate.
+// for the same key (a renewal) gets a URI of its own, each URI opens its
+// certificate, and removing one leaves the other and the key.
 func TestEnrollStoreTwice(t *testing.T) {
 	caCert, caKey := ca(t)
 	tok := newToken(t)
@@ -271,5 +271,16 @@ func TestEnrollStoreTwice(t *testing.T) {
 		if err := signAndVerify(t, kp, []byte(uri)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The first is removed after a renewal: the key and the second stay.
+	if err := fresh.DeleteCertificate(context.Background(), uri1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newManager(t).Open(context.Background(), uri1, "", answer(userPIN)); !errors.Is(err, p11.ErrCertificateNotFound) {
+		t.Fatalf("the removed certificate opens: %v", err)
+	}
+	kp := open(t, newManager(t), uri2, answer(userPIN))
+	if err := signAndVerify(t, kp, []byte("after removal")); err != nil {
+		t.Fatal(err)
 	}
 }
