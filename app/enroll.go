@@ -150,7 +150,9 @@ func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, erro
 			a.record(name, "", "enroll-csr", "ok", req.CSROut)
 			return res, nil
 		}
-		leaf, chain, err = a.issue(ctx, req, csrPEM, key)
+		via := issuance{ca: req.PrivateCA, who: fmt.Sprintf("account %q", req.Via), days: req.ValidityDays,
+			creds: func(ctx context.Context) (aws.Credentials, error) { return a.Credentials(ctx, req.Via) }}
+		leaf, chain, err = a.issue(ctx, via, csrPEM, key)
 	}
 	if err != nil {
 		a.record(name, req.Via, "enroll-issue", outcomeOf(err), err.Error())
@@ -175,14 +177,22 @@ func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, erro
 	return res, nil
 }
 
+// issuance is a Private CA and whose credentials ask it.
+type issuance struct {
+	ca    string
+	who   string // says whose credentials, for messages
+	creds func(context.Context) (aws.Credentials, error)
+	days  int
+}
+
 // issue has the Private CA issue the request and returns the certificate
 // and its chain, nearest issuer first.
-func (a *App) issue(ctx context.Context, req EnrollRequest, csrPEM []byte, key *p11.EnrollKey) (*x509.Certificate, []*x509.Certificate, error) {
-	caARN, err := privateCAARN(req.PrivateCA)
+func (a *App) issue(ctx context.Context, req issuance, csrPEM []byte, key *p11.EnrollKey) (*x509.Certificate, []*x509.Certificate, error) {
+	caARN, err := privateCAARN(req.ca)
 	if err != nil {
 		return nil, nil, err
 	}
-	creds, err := a.Credentials(ctx, req.Via)
+	creds, err := req.creds(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -199,7 +209,7 @@ func (a *App) issue(ctx context.Context, req EnrollRequest, csrPEM []byte, key *
 		opts.BaseEndpoint = aws.String(ep)
 	}
 	client := acmpca.New(opts)
-	days := int64(req.ValidityDays)
+	days := int64(req.days)
 	if days <= 0 {
 		days = 30
 	}
@@ -207,7 +217,7 @@ func (a *App) issue(ctx context.Context, req EnrollRequest, csrPEM []byte, key *
 	if _, err := rand.Read(token); err != nil {
 		return nil, nil, err
 	}
-	caCert, err := client.GetCertificateAuthorityCertificate(ctx, &acmpca.GetCertificateAuthorityCertificateInput{CertificateAuthorityArn: aws.String(req.PrivateCA)})
+	caCert, err := client.GetCertificateAuthorityCertificate(ctx, &acmpca.GetCertificateAuthorityCertificateInput{CertificateAuthorityArn: aws.String(req.ca)})
 	if err != nil {
 		return nil, nil, caRefused(req, err)
 	}
@@ -217,7 +227,7 @@ func (a *App) issue(ctx context.Context, req EnrollRequest, csrPEM []byte, key *
 	}
 	alg := signingAlgorithmFor(caCerts[0].PublicKey)
 	out, err := client.IssueCertificate(ctx, &acmpca.IssueCertificateInput{
-		CertificateAuthorityArn: aws.String(req.PrivateCA),
+		CertificateAuthorityArn: aws.String(req.ca),
 		Csr:                     csrPEM,
 		SigningAlgorithm:        alg,
 		TemplateArn:             aws.String("arn:" + caARN.Partition + ":acm-pca:::" + clientAuthTemplate),
@@ -227,7 +237,7 @@ func (a *App) issue(ctx context.Context, req EnrollRequest, csrPEM []byte, key *
 	if err != nil {
 		return nil, nil, caRefused(req, err)
 	}
-	get := &acmpca.GetCertificateInput{CertificateAuthorityArn: aws.String(req.PrivateCA), CertificateArn: out.CertificateArn}
+	get := &acmpca.GetCertificateInput{CertificateAuthorityArn: aws.String(req.ca), CertificateArn: out.CertificateArn}
 	if err := acmpca.NewCertificateIssuedWaiter(client).Wait(ctx, get, 2*time.Minute); err != nil {
 		return nil, nil, caRefused(req, err)
 	}
@@ -322,15 +332,15 @@ func signingAlgorithmFor(caKey crypto.PublicKey) types.SigningAlgorithm {
 }
 
 // caRefused words a Private CA failure with what to do about it.
-func caRefused(req EnrollRequest, err error) error {
+func caRefused(req issuance, err error) error {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		switch ae.ErrorCode() {
 		case "AccessDeniedException":
-			return fmt.Errorf("the Private CA refused to issue with the credentials of account %q: %s; ask its administrator to allow acm-pca:IssueCertificate, acm-pca:GetCertificate and acm-pca:GetCertificateAuthorityCertificate on %s for that role (limited to the template %s)",
-				req.Via, ae.ErrorMessage(), req.PrivateCA, clientAuthTemplate)
+			return fmt.Errorf("the Private CA refused to issue with the credentials of %s: %s; ask its administrator to allow acm-pca:IssueCertificate, acm-pca:GetCertificate and acm-pca:GetCertificateAuthorityCertificate on %s for that role (limited to the template %s)",
+				req.who, ae.ErrorMessage(), req.ca, clientAuthTemplate)
 		case "ResourceNotFoundException":
-			return fmt.Errorf("the Private CA %s was not found: check the ARN and its region: %s", req.PrivateCA, ae.ErrorMessage())
+			return fmt.Errorf("the Private CA %s was not found: check the ARN and its region: %s", req.ca, ae.ErrorMessage())
 		}
 	}
 	return fmt.Errorf("the Private CA did not issue the certificate: %w", err)

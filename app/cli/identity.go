@@ -18,6 +18,7 @@ func cmdIdentity(ctx context.Context, r *runner, args []string) error {
 		{name: "remove", aliases: []string{"rm"}, run: identityRemove},
 		{name: "check", run: identityCheck},
 		{name: "enroll", run: identityEnroll},
+		{name: "renew", run: identityRenew},
 	}, args)
 }
 

@@ -72,8 +72,9 @@ type World struct {
 	// Accounts are the connected accounts.
 	Accounts []Account
 	// PrivateCAARN is an AWS Private CA that issues from the demo's issuing
-	// CA (which the trust anchor trusts) to the connected accounts' roles:
-	// `lanyard identity enroll … --private-ca ARN --via ACCOUNT`.
+	// CA (which the trust anchor trusts) to the hub role and the connected
+	// accounts' roles: `lanyard identity enroll … --private-ca ARN --via
+	// ACCOUNT`, `lanyard identity renew … --private-ca ARN`.
 	PrivateCAARN string
 
 	cleanup []func()
@@ -159,11 +160,11 @@ func (w *World) build(opts Options) (err error) {
 		})
 		w.Accounts = append(w.Accounts, Account{Name: name, AccountID: id, RoleARN: role, ExternalID: ext})
 	}
-	var accountRoles []string
+	issuingRoles := []string{w.HubRoleARN}
 	for _, a := range w.Accounts {
-		accountRoles = append(accountRoles, a.RoleARN)
+		issuingRoles = append(issuingRoles, a.RoleARN)
 	}
-	w.PrivateCAARN = w.Emulator.AddPrivateCA(emulator.PrivateCASpec{Issuer: issuing, AllowedRoleARNs: accountRoles})
+	w.PrivateCAARN = w.Emulator.AddPrivateCA(emulator.PrivateCASpec{Issuer: issuing, AllowedRoleARNs: issuingRoles})
 	teams := []string{"payments", "search", "identity", "data", "platform", "mobile", "billing", "ml"}
 	stages := []string{"dev", "test", "prod"}
 	for i := range opts.ExtraAccounts {
