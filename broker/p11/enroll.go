@@ -94,7 +94,7 @@ func (m *Manager) GenerateKey(ctx context.Context, tokenURI string, kt KeyType, 
 	if u.HasPIN() {
 		s.pinURI = u
 	}
-	if err := loginForEnrol(s, ctx, source); err != nil {
+	if err := loginForEnrol(ctx, s, source); err != nil {
 		return nil, err
 	}
 	return withRWSession(t, func(sh pkcs11.SessionHandle) (*EnrollKey, error) {
@@ -163,7 +163,7 @@ func (m *Manager) UseKey(ctx context.Context, keyURI string, source pin.Prompter
 	if u.HasPIN() {
 		s.pinURI = u
 	}
-	if err := loginForEnrol(s, ctx, source); err != nil {
+	if err := loginForEnrol(ctx, s, source); err != nil {
 		return nil, err
 	}
 	tmpl := []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY)}
@@ -195,7 +195,7 @@ func (m *Manager) UseKey(ctx context.Context, keyURI string, source pin.Prompter
 // loginForEnrol logs in to the token, first reading the session's state:
 // another Manager of the process may have logged the token out, and a
 // stale belief would make the token's refusal look like one to generate keys.
-func loginForEnrol(s *signer, ctx context.Context, source pin.Prompter) error {
+func loginForEnrol(ctx context.Context, s *signer, source pin.Prompter) error {
 	t := s.tok
 	if si, err := t.mod.ctx.GetSessionInfo(t.sh); err == nil {
 		t.loggedIn = si.State == pkcs11.CKS_RO_USER_FUNCTIONS || si.State == pkcs11.CKS_RW_USER_FUNCTIONS
