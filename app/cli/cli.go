@@ -64,7 +64,7 @@ func commands() []command {
 		{"agent", "run the broker without a GUI, serving the local agent channel", cmdAgent},
 		{"status", "show identities and accounts and their sessions", cmdStatus},
 		{"lock", "forget every session and the PIN", cmdLock},
-		{"identity", "manage Roles Anywhere identities (add, list, remove, check)", cmdIdentity},
+		{"identity", "manage Roles Anywhere identities (add, enroll, renew, list, remove, check)", cmdIdentity},
 		{"account", "manage connected accounts (add, list, remove, verify, template)", cmdAccount},
 		{"tokens", "list PKCS #11 modules, tokens and certificates with ready-to-use URIs", cmdTokens},
 		{"credential-process", "print credential_process JSON for ~/.aws/config", cmdCredentialProcess},

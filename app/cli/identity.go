@@ -17,6 +17,8 @@ func cmdIdentity(ctx context.Context, r *runner, args []string) error {
 		{name: "list", aliases: []string{"ls"}, run: identityList},
 		{name: "remove", aliases: []string{"rm"}, run: identityRemove},
 		{name: "check", run: identityCheck},
+		{name: "enroll", run: identityEnroll},
+		{name: "renew", run: identityRenew},
 	}, args)
 }
 

@@ -195,6 +195,7 @@ func cmdEmulator(ctx context.Context, r *runner, args []string) error {
 	fmt.Fprintf(out, "#   certificate  %s\n", w.Certificate)
 	if w.OnToken {
 		fmt.Fprintf(out, "#   (the key is on a SoftHSM token, PIN %s; SOFTHSM2_CONF=%s)\n", demo.PIN, os.Getenv("SOFTHSM2_CONF"))
+		fmt.Fprintf(out, "#   Private CA   %s (issues to the accounts' roles: identity enroll … --private-ca ARN --via ACCOUNT)\n", w.PrivateCAARN)
 	} else {
 		fmt.Fprintf(out, "#   key          %s\n", w.Key)
 	}

@@ -71,6 +71,11 @@ type World struct {
 	TrustAnchorARN, ProfileARN, HubRoleARN string
 	// Accounts are the connected accounts.
 	Accounts []Account
+	// PrivateCAARN is an AWS Private CA that issues from the demo's issuing
+	// CA (which the trust anchor trusts) to the hub role and the connected
+	// accounts' roles: `lanyard identity enroll … --private-ca ARN --via
+	// ACCOUNT`, `lanyard identity renew … --private-ca ARN`.
+	PrivateCAARN string
 
 	cleanup []func()
 }
@@ -155,6 +160,11 @@ func (w *World) build(opts Options) (err error) {
 		})
 		w.Accounts = append(w.Accounts, Account{Name: name, AccountID: id, RoleARN: role, ExternalID: ext})
 	}
+	issuingRoles := []string{w.HubRoleARN}
+	for _, a := range w.Accounts {
+		issuingRoles = append(issuingRoles, a.RoleARN)
+	}
+	w.PrivateCAARN = w.Emulator.AddPrivateCA(emulator.PrivateCASpec{Issuer: issuing, AllowedRoleARNs: issuingRoles})
 	teams := []string{"payments", "search", "identity", "data", "platform", "mobile", "billing", "ml"}
 	stages := []string{"dev", "test", "prod"}
 	for i := range opts.ExtraAccounts {

@@ -1,7 +1,7 @@
 // Package emulator is a loopback-only HTTPS server that behaves like the
 // parts of AWS Lanyard talks to — IAM Roles Anywhere CreateSession, STS
-// (AssumeRole, GetCallerIdentity, GetWebIdentityToken), console federation
-// and the outbound-identity JWT issuer — and verifies every request as
+// (AssumeRole, GetCallerIdentity, GetWebIdentityToken), console federation,
+// the outbound-identity JWT issuer and AWS Private CA — and verifies every request as
 // strictly as AWS does: X.509 and HMAC SigV4 signatures recomputed from the
 // actual request, certificate chains, clock skew, trust policies, role
 // chaining limits and sticky SourceIdentity.
@@ -16,6 +16,9 @@
 //	/console/<id>                           the page a console sign-in lands on
 //	/.well-known/openid-configuration       JWT issuer discovery (issuer = URL())
 //	/.well-known/jwks.json                  the issuer's ES384 and RS256 keys
+//	POST /service/ACMPrivateCA/operation/…
+//	                                        Private CA IssueCertificate, GetCertificate,
+//	                                        GetCertificateAuthorityCertificate (RPC v2 CBOR)
 //
 // The emulator records every request with its verdict and reason
 // (Requests, Count, Last) and can inject faults (Inject). It never logs
@@ -94,6 +97,7 @@ type Emulator struct {
 	jwtKeys     *jwtKeys
 	jwtKeysErr  error
 	jwtKeysOnce sync.Once
+	privateCAs  map[string]*privateCA
 
 	listener  net.Listener
 	server    *http.Server

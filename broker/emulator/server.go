@@ -61,6 +61,8 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.rec.Service, c.rec.Action, handler = ServiceOIDC, "openid-configuration", (*call).openIDConfiguration
 	case path == "/.well-known/jwks.json":
 		c.rec.Service, c.rec.Action, handler = ServiceOIDC, "jwks", (*call).jwks
+	case strings.HasPrefix(path, pcaPathPrefix):
+		c.rec.Service, c.rec.Action, handler = ServicePCA, strings.TrimPrefix(path, pcaPathPrefix), (*call).privateCA
 	case path == "/" || path == "":
 		c.rec.Service, handler = ServiceSTS, (*call).sts
 		c.rec.Action = c.stsAction()
@@ -181,6 +183,8 @@ func (c *call) serverError() {
 	switch c.rec.Service {
 	case ServiceRolesAnywhere:
 		c.jsonError(http.StatusInternalServerError, "InternalServerException", "Internal server error", ReasonInjectedFault, "injected server error")
+	case ServicePCA:
+		c.pcaError(http.StatusInternalServerError, "InternalFailure", "Internal server error", ReasonInjectedFault, "injected server error")
 	case ServiceSTS:
 		c.stsError(http.StatusInternalServerError, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure.", ReasonInjectedFault, "injected server error")
 	default:
@@ -192,6 +196,8 @@ func (c *call) throttle() {
 	switch c.rec.Service {
 	case ServiceRolesAnywhere:
 		c.jsonError(http.StatusTooManyRequests, "ThrottlingException", "Rate exceeded", ReasonInjectedFault, "injected throttling")
+	case ServicePCA:
+		c.pcaError(http.StatusBadRequest, "ThrottlingException", "Rate exceeded", ReasonInjectedFault, "injected throttling")
 	case ServiceSTS:
 		c.stsError(http.StatusBadRequest, "Throttling", "Rate exceeded", ReasonInjectedFault, "injected throttling")
 	default:

@@ -168,40 +168,44 @@ func (c *call) sts() {
 	op(caller)
 }
 
-// authenticateSTS verifies an AWS4-HMAC-SHA256 signature made with
-// credentials the emulator issued, and answers the request itself when it
-// fails. It returns a copy of the caller's session.
-func (c *call) authenticateSTS() (*session, bool) {
+// authenticateSTS verifies an STS request; see authenticate.
+func (c *call) authenticateSTS() (*session, bool) { return c.authenticate(ServiceSTS, c.stsError) }
+
+// authenticate verifies an AWS4-HMAC-SHA256 signature for service made
+// with credentials the emulator issued, and answers the request itself
+// through fail (in the service's protocol) when it does not hold. It
+// returns a copy of the caller's session.
+func (c *call) authenticate(service string, fail func(status int, code, message string, reason Reason, detail string)) (*session, bool) {
 	r := c.r
 	header := r.Header.Get("Authorization")
 	if header == "" {
-		c.stsError(http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token", ReasonMissingAuthorization, "")
+		fail(http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token", ReasonMissingAuthorization, "")
 		return nil, false
 	}
 	auth, err := parseAuthorization(header)
 	if err != nil {
-		c.stsError(http.StatusBadRequest, "IncompleteSignature", "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters.", ReasonMalformedAuthorization, err.Error())
+		fail(http.StatusBadRequest, "IncompleteSignature", "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters.", ReasonMalformedAuthorization, err.Error())
 		return nil, false
 	}
 	if auth.Algorithm != algHMAC {
-		c.stsError(http.StatusBadRequest, "IncompleteSignature", "Unsupported AWS 'algorithm': '"+auth.Algorithm+"'", ReasonAlgorithmMismatch, "")
+		fail(http.StatusBadRequest, "IncompleteSignature", "Unsupported AWS 'algorithm': '"+auth.Algorithm+"'", ReasonAlgorithmMismatch, "")
 		return nil, false
 	}
 	amzDate, reqTime, err := requestTime(r)
 	if err != nil {
-		c.stsError(http.StatusBadRequest, "IncompleteSignature", "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.", ReasonBadDate, err.Error())
+		fail(http.StatusBadRequest, "IncompleteSignature", "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.", ReasonBadDate, err.Error())
 		return nil, false
 	}
 	if auth.Date != amzDate[:8] {
-		c.stsError(http.StatusForbidden, "SignatureDoesNotMatch", "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '"+auth.Date+"' != '"+amzDate[:8]+"', from '"+amzDate+"'.", ReasonScopeMismatch, "")
+		fail(http.StatusForbidden, "SignatureDoesNotMatch", "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '"+auth.Date+"' != '"+amzDate[:8]+"', from '"+amzDate+"'.", ReasonScopeMismatch, "")
 		return nil, false
 	}
-	if auth.Service != ServiceSTS || auth.Terminator != scopeTerminal {
-		c.stsError(http.StatusForbidden, "SignatureDoesNotMatch", "Credential should be scoped to correct service: 'sts'.", ReasonScopeMismatch, auth.Scope())
+	if auth.Service != service || auth.Terminator != scopeTerminal {
+		fail(http.StatusForbidden, "SignatureDoesNotMatch", "Credential should be scoped to correct service: '"+service+"'.", ReasonScopeMismatch, auth.Scope())
 		return nil, false
 	}
 	if !regionPattern().MatchString(auth.Region) || awsenv.PartitionForRegion(auth.Region).ID != c.e.partition.ID {
-		c.stsError(http.StatusForbidden, "SignatureDoesNotMatch", "Credential should be scoped to a valid region.", ReasonScopeMismatch, auth.Region)
+		fail(http.StatusForbidden, "SignatureDoesNotMatch", "Credential should be scoped to a valid region.", ReasonScopeMismatch, auth.Region)
 		return nil, false
 	}
 	// Like AWS, the access key and its expiry are judged before the
@@ -214,21 +218,21 @@ func (c *call) authenticateSTS() (*session, bool) {
 	}
 	c.e.mu.Unlock()
 	if s == nil {
-		c.stsError(http.StatusForbidden, "InvalidClientTokenId", msgInvalidToken, ReasonUnknownAccessKey, "unknown access key id")
+		fail(http.StatusForbidden, "InvalidClientTokenId", msgInvalidToken, ReasonUnknownAccessKey, "unknown access key id")
 		return nil, false
 	}
 	c.rec.Principal = caller.assumedRoleARN
 	token := r.Header.Get("X-Amz-Security-Token")
 	if subtle.ConstantTimeCompare([]byte(token), []byte(caller.token)) != 1 {
-		c.stsError(http.StatusForbidden, "InvalidClientTokenId", msgInvalidToken, ReasonTokenMismatch, "session token does not belong to the access key")
+		fail(http.StatusForbidden, "InvalidClientTokenId", msgInvalidToken, ReasonTokenMismatch, "session token does not belong to the access key")
 		return nil, false
 	}
 	if _, injected := c.faults.get(ExpiredCredentials); injected || !c.now.Before(caller.expiration) {
-		c.stsError(http.StatusBadRequest, "ExpiredToken", msgExpiredToken, ReasonExpiredCredentials, "credentials expired "+caller.expiration.UTC().Format(time.RFC3339))
+		fail(http.StatusBadRequest, "ExpiredToken", msgExpiredToken, ReasonExpiredCredentials, "credentials expired "+caller.expiration.UTC().Format(time.RFC3339))
 		return nil, false
 	}
 	if skewed(reqTime, c.now) {
-		c.stsError(http.StatusForbidden, "SignatureDoesNotMatch",
+		fail(http.StatusForbidden, "SignatureDoesNotMatch",
 			fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - 5 min.)", amzDate, c.now.Add(-maxSkew).UTC().Format(amzDateFormat), c.now.UTC().Format(amzDateFormat)),
 			ReasonClockSkew, "")
 		return nil, false
@@ -238,23 +242,23 @@ func (c *call) authenticateSTS() (*session, bool) {
 		required = append(required, "x-amz-security-token")
 	}
 	if missing, ok := hasAll(auth.SignedHeaders, required...); !ok {
-		c.stsError(http.StatusForbidden, "SignatureDoesNotMatch", msgSTSSignatureMismatch, ReasonUnsignedHeader, missing+" is not signed")
+		fail(http.StatusForbidden, "SignatureDoesNotMatch", msgSTSSignatureMismatch, ReasonUnsignedHeader, missing+" is not signed")
 		return nil, false
 	}
 
 	sum := sha256.Sum256(c.body)
 	if h := r.Header.Get("X-Amz-Content-Sha256"); h != "" && h != hex.EncodeToString(sum[:]) {
-		c.stsError(http.StatusBadRequest, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.", ReasonPayloadHashMismatch, "")
+		fail(http.StatusBadRequest, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.", ReasonPayloadHashMismatch, "")
 		return nil, false
 	}
 	canonical, err := canonicalRequest(r, auth.SignedHeaders, c.body)
 	if err != nil {
-		c.stsError(http.StatusBadRequest, "MalformedInput", "Invalid query string", ReasonInvalidParameter, err.Error())
+		fail(http.StatusBadRequest, "MalformedInput", "Invalid query string", ReasonInvalidParameter, err.Error())
 		return nil, false
 	}
 	want := hmacSignature(caller.secret, auth.Date, auth.Region, auth.Service, stringToSign(algHMAC, amzDate, auth.Scope(), canonical))
 	if !hmac.Equal(want, auth.Signature) {
-		c.stsError(http.StatusForbidden, "SignatureDoesNotMatch", msgSTSSignatureMismatch, ReasonSignatureMismatch, "HMAC signature does not match")
+		fail(http.StatusForbidden, "SignatureDoesNotMatch", msgSTSSignatureMismatch, ReasonSignatureMismatch, "HMAC signature does not match")
 		return nil, false
 	}
 	c.authRegion = auth.Region

@@ -11,6 +11,8 @@
  *              tpm2-pkcs11 and several PIV middlewares do.
  *   touch N    C_Sign waits N ms first, as a YubiKey waits to be touched.
  *   untouched N  C_Sign waits N ms and fails, as a key nobody touched.
+ *   nokeygen   C_GenerateKeyPair answers CKR_USER_NOT_LOGGED_IN, as ykcs11
+ *              does for a user who has not given the management key.
  *   removed    the token is gone: no slot lists it and open sessions
  *              answer CKR_DEVICE_REMOVED. Like tpm2-pkcs11 and PC/SC
  *              middlewares, the module then answers CKR_GENERAL_ERROR on
@@ -147,6 +149,12 @@ static CK_RV shimSign(CK_SESSION_HANDLE s, CK_BYTE_PTR data, CK_ULONG len, CK_BY
 	return real->C_Sign(s, data, len, sig, siglen);
 }
 
+static CK_RV shimGenerateKeyPair(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR pub, CK_ULONG npub,
+		CK_ATTRIBUTE_PTR priv, CK_ULONG npriv, CK_OBJECT_HANDLE_PTR hpub, CK_OBJECT_HANDLE_PTR hpriv) {
+	if (is("nokeygen")) return CKR_USER_NOT_LOGGED_IN;
+	return real->C_GenerateKeyPair(s, m, pub, npub, priv, npriv, hpub, hpriv);
+}
+
 CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out) {
 	if (!real) {
 		void *h = dlopen(getenv("LANYARD_SHIM_MODULE"), RTLD_NOW);
@@ -162,6 +170,7 @@ CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out) {
 		shim.C_FindObjectsInit = shimFindObjectsInit;
 		shim.C_SignInit = shimSignInit;
 		shim.C_Sign = shimSign;
+		shim.C_GenerateKeyPair = shimGenerateKeyPair;
 	}
 	*out = &shim;
 	return CKR_OK;

@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lanyard-app/lanyard/app"
+	"github.com/lanyard-app/lanyard/app/config"
+)
+
+func identityEnroll(ctx context.Context, r *runner, args []string) error {
+	fs := r.flags("identity enroll", "identity enroll NAME --token URI [--key-type ec256|ec384|rsa2048] [--use-key URI] (--csr-out FILE | --private-ca ARN --via ACCOUNT | --certificate FILE) --trust-anchor-arn ARN --profile-arn ARN --role-arn ARN [flags]")
+	var req app.EnrollRequest
+	id := &req.Identity
+	fs.StringVar(&req.Token, "token", "", "pkcs11: `URI` of the token to make the key on (see `lanyard tokens`)")
+	fs.StringVar(&req.KeyType, "key-type", "ec256", "key to make: ec256, ec384 or rsa2048")
+	fs.StringVar(&req.UseKey, "use-key", "", "pkcs11: `URI` of a private key already on the token, instead of making one")
+	fs.StringVar(&req.CommonName, "subject-name", "", "the certificate's common `name` (default: NAME)")
+	fs.StringVar(&req.Email, "email", "", "the certificate's e-mail `address`")
+	fs.StringVar(&req.CSROut, "csr-out", "", "write the certificate request to `file` for an external CA, and stop")
+	fs.StringVar(&req.CertificateFile, "certificate", "", "PEM `file` the external CA answered the request with (needs --use-key)")
+	fs.StringVar(&req.PrivateCA, "private-ca", "", "AWS Private CA `ARN` that issues the certificate")
+	fs.StringVar(&req.Via, "via", "", "connected `account` whose credentials ask the Private CA")
+	fs.IntVar(&req.ValidityDays, "validity-days", 30, "certificate lifetime in `days`")
+	fs.StringVar(&id.TrustAnchorARN, "trust-anchor-arn", "", "Roles Anywhere trust anchor `ARN`")
+	fs.StringVar(&id.ProfileARN, "profile-arn", "", "Roles Anywhere profile `ARN`")
+	fs.StringVar(&id.RoleARN, "role-arn", "", "the hub role `ARN` the profile grants")
+	fs.StringVar(&id.Region, "region", "", "`region` of CreateSession (default: the trust anchor's)")
+	dur := fs.Duration("session-duration", time.Hour, "Roles Anywhere session `duration` (15m–12h)")
+	fs.StringVar(&id.PKCS11Module, "pkcs11-module", "", "PKCS #11 module `path` (default: discovered)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("give the identity one name: lanyard identity enroll NAME …")
+	}
+	id.Name = pos[0]
+	id.SessionDuration = config.Duration{Duration: *dur}
+	a, err := r.local()
+	if err != nil {
+		return err
+	}
+	res, err := a.Enroll(ctx, req)
+	if err != nil {
+		return err
+	}
+	out := r.env.Stdout
+	fmt.Fprintf(out, "Key on the token: %s\n", res.KeyURI)
+	if req.CSROut != "" {
+		fmt.Fprintf(out, "Certificate request written to %s. Have your CA sign it, then run `lanyard identity enroll %s --use-key '%s' --certificate FILE` with the same ARNs.\n", req.CSROut, id.Name, res.KeyURI)
+		return nil
+	}
+	fmt.Fprintf(out, "Certificate on the token: %s (expires %s)\n", res.CertificateURI, res.NotAfter.Local().Format("2006-01-02 15:04"))
+	fmt.Fprintf(out, "Identity %q added: a CreateSession signed with it succeeded.\n", id.Name)
+	return nil
+}

@@ -1,0 +1,185 @@
+package cli_test
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/app/demo"
+	"github.com/lanyard-app/lanyard/broker/emulator"
+	"github.com/lanyard-app/lanyard/broker/pki"
+)
+
+// enrollWorld is a demo world on SoftHSM with a trust anchor for the
+// emulator's CA; it returns the demo token's URI (without its key).
+func enrollWorld(t *testing.T) (*world, string, string) {
+	t.Helper()
+	w := newWorld(t, demo.Options{})
+	if !w.OnToken {
+		t.Fatal("the demo world should put the key on SoftHSM here")
+	}
+	anchor := w.Emulator.AddTrustAnchor("private-ca", w.Emulator.Region(), w.Emulator.CA().Certificate)
+	return w, strings.Replace(w.Certificate, ";object=demo", "", 1), anchor
+}
+
+func (w *world) enrollArgs(name, token, anchor string, more ...string) []string {
+	return append([]string{"identity", "enroll", name, "--token", token, "--subject-name", "Ada Lovelace", "--email", "ada@example.com",
+		"--trust-anchor-arn", anchor, "--profile-arn", w.ProfileARN, "--role-arn", w.HubRoleARN}, more...)
+}
+
+func identityIn(t *testing.T, w *world, name string) *config.Identity {
+	t.Helper()
+	cfg, err := config.Load(w.ConfigDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.Identity(name)
+}
+
+// TestIdentityEnrollWithPrivateCA: a key made on the token, a certificate
+// from the demo's Private CA (an intermediate under the trust anchor's
+// root) stored next to it with its chain, the identity added after a real
+// CreateSession.
+func TestIdentityEnrollWithPrivateCA(t *testing.T) {
+	w, token, _ := enrollWorld(t)
+	anchor, caARN := w.TrustAnchorARN, w.PrivateCAARN
+	before := w.Emulator.Count("CreateSession")
+	// A PIN in the token URI is used and written nowhere.
+	withPIN := token + "&pin-value=" + demo.PIN
+	res := w.mustRun(t, w.enrollArgs("enrolled", withPIN, anchor, "--key-type", "ec384", "--private-ca", caARN, "--via", w.Accounts[0].Name)...)
+	if !strings.Contains(res.stdout, `Identity "enrolled" added`) {
+		t.Fatalf("output: %s", res)
+	}
+	w.noSecrets(t, "stdout of identity enroll", res.stdout)
+	if n := w.prompt.count(); n != 0 {
+		t.Fatalf("asked for the PIN %d times although the token URI carries it", n)
+	}
+	id := identityIn(t, w, "enrolled")
+	if id == nil || !strings.HasPrefix(id.Certificate, "pkcs11:") || !strings.HasPrefix(id.PrivateKey, "pkcs11:") {
+		t.Fatalf("identity saved as %+v", id)
+	}
+	if n := w.Emulator.Count("IssueCertificate"); n != 1 {
+		t.Fatalf("%d IssueCertificate calls, want 1", n)
+	}
+	// The pre-flight and the sandbox account's own sign-in.
+	if n := w.Emulator.Count("CreateSession") - before; n < 2 {
+		t.Fatalf("%d CreateSession calls, want the account's and the pre-flight", n)
+	}
+	// A fresh process finds the certificate and key the identity names.
+	if res := w.mustRun(t, "identity", "check", "enrolled"); strings.Contains(res.stdout, "error:") {
+		t.Fatalf("identity check of the enrolled identity: %s", res)
+	}
+	files, err := os.ReadDir(w.ConfigDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if data, err := os.ReadFile(filepath.Join(w.ConfigDir, f.Name())); err == nil {
+			w.noSecrets(t, f.Name(), string(data))
+		}
+	}
+}
+
+// TestIdentityEnrollRefusals: the CA denies, the certificate does not
+// chain to the trust anchor, bad flags: each says what to do and adds no
+// identity.
+func TestIdentityEnrollRefusals(t *testing.T) {
+	w, token, anchor := enrollWorld(t)
+	denying := w.Emulator.AddPrivateCA(emulator.PrivateCASpec{AllowedRoleARNs: []string{"arn:aws:iam::999999999999:role/Other"}})
+	res := w.run(t, w.enrollArgs("denied", token, anchor, "--private-ca", denying, "--via", w.Accounts[0].Name)...)
+	if res.code == 0 || !strings.Contains(res.stderr, "acm-pca:IssueCertificate") || !strings.Contains(res.stderr, "--use-key") {
+		t.Fatalf("CA denies: %s", res)
+	}
+	if identityIn(t, w, "denied") != nil {
+		t.Fatal("an identity was added although the CA refused")
+	}
+
+	foreign, err := pki.NewCA("Unrelated CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unrelated := w.Emulator.AddPrivateCA(emulator.PrivateCASpec{Issuer: foreign, AllowedRoleARNs: []string{w.Accounts[0].RoleARN}})
+	res = w.run(t, w.enrollArgs("unchained", token, anchor, "--private-ca", unrelated, "--via", w.Accounts[0].Name)...)
+	if res.code == 0 || !strings.Contains(res.stderr, "identity was not added") || !strings.Contains(res.stderr, "trust anchor") {
+		t.Fatalf("certificate outside the trust anchor: %s", res)
+	}
+	if identityIn(t, w, "unchained") != nil {
+		t.Fatal("an identity was added although its certificate does not chain to the trust anchor")
+	}
+
+	for name, args := range map[string][]string{
+		"no CA":         w.enrollArgs("x", token, anchor),
+		"no via":        w.enrollArgs("x", token, anchor, "--private-ca", denying),
+		"bad key type":  w.enrollArgs("x", token, anchor, "--key-type", "dsa", "--csr-out", filepath.Join(t.TempDir(), "x.csr")),
+		"unknown via":   w.enrollArgs("x", token, anchor, "--private-ca", denying, "--via", "nowhere"),
+		"token and key": w.enrollArgs("x", token, anchor, "--use-key", token+";object=demo", "--csr-out", filepath.Join(t.TempDir(), "x.csr")),
+		"not a CA ARN":  w.enrollArgs("x", token, anchor, "--private-ca", w.HubRoleARN, "--via", w.Accounts[0].Name),
+		"bad anchor":    w.enrollArgs("x", token, "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor", "--private-ca", denying, "--via", w.Accounts[0].Name),
+	} {
+		// Refused before any key is made on the token.
+		if res := w.run(t, args...); res.code == 0 || res.stderr == "" || strings.Contains(res.stderr, "Key on the token") || strings.Contains(res.stderr, "stays on the token") {
+			t.Errorf("%s: %s", name, res)
+		}
+	}
+}
+
+// TestIdentityEnrollExternalCA writes a request for an external CA, keeps
+// an existing file, and enrols the key with the CA's answer.
+func TestIdentityEnrollExternalCA(t *testing.T) {
+	w, token, anchor := enrollWorld(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ada.csr")
+	res := w.mustRun(t, w.enrollArgs("external", token, anchor, "--key-type", "rsa2048", "--csr-out", path)...)
+	first, _, _ := strings.Cut(res.stdout, "\n")
+	_, keyURI, ok := strings.Cut(first, "Key on the token: ")
+	if !ok || !strings.Contains(res.stdout, path) {
+		t.Fatalf("output: %s", res)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "CERTIFICATE REQUEST" {
+		t.Fatalf("%s holds %q", path, data)
+	}
+	csr, err := x509.ParseCertificateRequest(block.Bytes)
+	if err != nil || csr.CheckSignature() != nil || csr.Subject.CommonName != "Ada Lovelace" {
+		t.Fatalf("request %v: %v", csr, err)
+	}
+	w.noSecrets(t, path, string(data))
+	again := w.run(t, w.enrollArgs("external", token, anchor, "--csr-out", path)...)
+	if again.code == 0 || !strings.Contains(again.stderr, "exists already") {
+		t.Fatalf("second request over the first: %s", again)
+	}
+	if after, _ := os.ReadFile(path); string(after) != string(data) {
+		t.Fatal("the existing request was overwritten")
+	}
+	if identityIn(t, w, "external") != nil {
+		t.Fatal("a request alone added an identity")
+	}
+
+	// The CA answers; the answer is enrolled with the same key.
+	cert, err := w.Emulator.CA().Issue(pki.LeafRequest{CommonName: csr.Subject.CommonName, PublicKey: csr.PublicKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := filepath.Join(dir, "ada.pem")
+	if err := os.WriteFile(answer, pki.ChainPEM(w.Emulator.CA().Certificate, cert), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := w.enrollArgs("external", "", anchor, "--use-key", keyURI, "--certificate", answer)
+	args = slices.Delete(args, 3, 5) // no --token
+	res = w.mustRun(t, args...)
+	if !strings.Contains(res.stdout, `Identity "external" added`) {
+		t.Fatalf("output: %s", res)
+	}
+	if id := identityIn(t, w, "external"); id == nil || id.PrivateKey != keyURI {
+		t.Fatalf("identity saved as %+v", id)
+	}
+}

@@ -1,0 +1,65 @@
+package cli_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/lanyard-app/lanyard/app/cli"
+	"github.com/lanyard-app/lanyard/app/demo"
+	"github.com/lanyard-app/lanyard/broker/emulator"
+	"github.com/lanyard-app/lanyard/broker/p11"
+)
+
+// TestIdentityRenew renews the demo identity twice: the same key with its
+// own role's credentials (the old certificate removed when the person says
+// yes), then a new key through an account (the old one kept when they do
+// not). Each time the identity signs in with the new certificate.
+func TestIdentityRenew(t *testing.T) {
+	w, _, _ := enrollWorld(t)
+	oldURI := w.Certificate
+	res := w.runEnv(t, cli.Env{NoAgent: true, IO: cli.IO{Stdin: strings.NewReader("y\n")}}, "identity", "renew", demo.Identity, "--private-ca", w.PrivateCAARN)
+	if res.code != 0 || !strings.Contains(res.stdout, "now uses") || !strings.Contains(res.stdout, "was removed") {
+		t.Fatalf("renew: %s", res)
+	}
+	id := identityIn(t, w, demo.Identity)
+	if id.Certificate == oldURI || id.PrivateKey != "" {
+		t.Fatalf("identity after renewal: %+v", id)
+	}
+	m := p11.NewManager("")
+	defer m.Close()
+	if _, err := m.Open(context.Background(), oldURI, "", w.prompt); !errors.Is(err, p11.ErrCertificateNotFound) {
+		t.Fatalf("the old certificate is still on the token: %v", err)
+	}
+	if res := w.mustRun(t, "env", "--account", w.Accounts[0].Name); !strings.Contains(res.stdout, "AWS_ACCESS_KEY_ID") {
+		t.Fatalf("credentials after renewal: %s", res)
+	}
+
+	second := id.Certificate
+	res = w.mustRun(t, "identity", "renew", demo.Identity, "--private-ca", w.PrivateCAARN, "--via", w.Accounts[1].Name, "--new-key", "--key-type", "rsa2048")
+	if !strings.Contains(res.stdout, "stays on the token") {
+		t.Fatalf("renew with a new key: %s", res)
+	}
+	id = identityIn(t, w, demo.Identity)
+	if id.Certificate == second || !strings.Contains(id.PrivateKey, "type=private") {
+		t.Fatalf("identity after renewal with a new key: %+v", id)
+	}
+	if _, err := m.Open(context.Background(), second, "", w.prompt); err != nil {
+		t.Fatalf("the previous certificate was removed without asking: %v", err)
+	}
+	if res := w.mustRun(t, "env", "--account", w.Accounts[0].Name); !strings.Contains(res.stdout, "AWS_ACCESS_KEY_ID") {
+		t.Fatalf("credentials after renewal with a new key: %s", res)
+	}
+
+	// A CA that refuses leaves the identity as it was.
+	denying := w.Emulator.AddPrivateCA(emulator.PrivateCASpec{})
+	before := identityIn(t, w, demo.Identity).Certificate
+	res = w.run(t, "identity", "renew", demo.Identity, "--private-ca", denying)
+	if res.code == 0 || !strings.Contains(res.stderr, "keeps its current certificate") || !strings.Contains(res.stderr, "acm-pca:IssueCertificate") {
+		t.Fatalf("renew with a refusing CA: %s", res)
+	}
+	if identityIn(t, w, demo.Identity).Certificate != before {
+		t.Fatal("a refused renewal changed the identity")
+	}
+}
