@@ -142,8 +142,18 @@ func stsDeadEndpointsTimeOutOnce(t *testing.T, h *emulatortest.Hub, role string)
 			if !errors.As(err, &timedOut) || !strings.Contains(err.Error(), "did not answer within") {
 				t.Fatalf("got %v, want a timeout", err)
 			}
-			if timedOut.After != emulatortest.FastTimeout || attempts.Load() != 1 {
-				t.Errorf("%d attempts, each bounded by %v; want one of %v", attempts.Load(), timedOut.After, emulatortest.FastTimeout)
+			// A trickling answer is cut by the attempt's bound while its body
+			// is read; the transport may tear the connection down a moment
+			// before the bound is visible to the reader, and the SDK retries
+			// what then reads as a closed connection. The attempts stay
+			// bounded and few, which is what keeps a credential_process
+			// inside the SDKs' 60 s.
+			maxAttempts := int32(1)
+			if dead.Name == "trickling" {
+				maxAttempts = 3
+			}
+			if timedOut.After != emulatortest.FastTimeout || attempts.Load() < 1 || attempts.Load() > maxAttempts {
+				t.Errorf("%d attempts, each bounded by %v; want at most %d of %v", attempts.Load(), timedOut.After, maxAttempts, emulatortest.FastTimeout)
 			}
 		})
 	}

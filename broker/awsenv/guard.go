@@ -121,12 +121,13 @@ type guardedTransport struct {
 // RoundTrip sends one request within the attempt's time and turns a
 // redirect into a *RedirectError.
 func (t *guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx, cancel := context.WithTimeoutCause(req.Context(), t.timeout, errAttemptTimedOut)
+	deadline := time.Now().Add(t.timeout)
+	ctx, cancel := context.WithDeadlineCause(req.Context(), deadline, errAttemptTimedOut)
 	timedOut := &TimeoutError{URL: withoutQuery(req.URL), After: t.timeout}
 	resp, err := t.base.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		cancel()
-		if errors.Is(context.Cause(ctx), errAttemptTimedOut) {
+		if attemptTimedOut(ctx, deadline) {
 			return nil, timedOut
 		}
 		return nil, err
@@ -143,7 +144,7 @@ func (t *guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		cancel()
 		return nil, tooLarge
 	}
-	resp.Body = &boundedBody{body: resp.Body, remaining: t.maxBody, tooLarge: tooLarge, ctx: ctx, cancel: cancel, timedOut: timedOut}
+	resp.Body = &boundedBody{body: resp.Body, remaining: t.maxBody, tooLarge: tooLarge, ctx: ctx, deadline: deadline, cancel: cancel, timedOut: timedOut}
 	if t.dialer != nil {
 		t.dialer.used(hostPort(req.URL))
 	}
@@ -158,6 +159,7 @@ type boundedBody struct {
 	remaining int64
 	tooLarge  error
 	ctx       context.Context
+	deadline  time.Time // the attempt's own bound
 	cancel    context.CancelFunc
 	timedOut  error
 }
@@ -180,10 +182,18 @@ func (b *boundedBody) Read(p []byte) (int, error) {
 }
 
 func (b *boundedBody) explain(err error) error {
-	if err != nil && err != io.EOF && errors.Is(context.Cause(b.ctx), errAttemptTimedOut) {
+	if err != nil && err != io.EOF && attemptTimedOut(b.ctx, b.deadline) {
 		return b.timedOut
 	}
 	return err
+}
+
+// attemptTimedOut reports whether the attempt's own bound has passed. The
+// clock is checked as well as the context's cause: the transport may close
+// the connection (a read then fails with "use of closed network connection")
+// a moment before the cause is visible to the reading goroutine.
+func attemptTimedOut(ctx context.Context, deadline time.Time) bool {
+	return errors.Is(context.Cause(ctx), errAttemptTimedOut) || !time.Now().Before(deadline)
 }
 
 // Close ends the attempt.
