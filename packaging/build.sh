@@ -9,6 +9,10 @@
 #   dist/lanyard-gui-PKGVER-1.x86_64.rpm
 #   dist/windows-amd64/lanyard.exe            mingw-w64 cross builds + icon, manifest, version:
 #   dist/windows-amd64/lanyard-gui.exe        the console CLI, and the GUI tray app
+#   dist/SHA256SUMS                           the SHA-256 of every file above
+# Every binary is a release build (-trimpath, -s -w, PIE) and every archive
+# carries the commit's time rather than the clock's (SOURCE_DATE_EPOCH), so a
+# rebuild of a commit gives the same bytes.
 # PKGVER is VERSION made orderable by dpkg and rpm (see pkg_version below).
 # macOS needs a Mac: see packaging/macos/SIGNING.md.
 set -euo pipefail
@@ -20,7 +24,9 @@ cd "$root"
 dist=$root/dist
 tools=$root/bin/tools
 module=github.com/lanyard-app/lanyard
-ldflags="-X $module/app/buildinfo.Version=$version -X $module/app/buildinfo.Commit=$commit"
+ldflags="-s -w -X $module/app/buildinfo.Version=$version -X $module/app/buildinfo.Commit=$commit"
+# The commit's time, which every archive format stores for its files.
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
 
 die() { echo "packaging/build.sh: $*" >&2; exit 1; }
 step() { echo "==> [${SECONDS}s] $*" >&2; }
@@ -94,7 +100,7 @@ install -m 0755 bin/lanyard "$stage/tree/usr/local/bin/lanyard"
 # Each line that installs or removes the tray app gets its twin for lanyard.
 sed -i -e '/usr\/local\/bin\/$(Exec)/{p;s/$(Exec)/lanyard/g}' -e '/-rm .*\/bin\/$(Exec)$/{p;s/$(Exec)/lanyard/g}' "$stage/tree/Makefile"
 grep -q 'usr/local/bin/lanyard ' "$stage/tree/Makefile" || die "fyne's Makefile changed: cannot add lanyard to its install targets"
-tar -C "$stage/tree" -cf - . | xz -T0 >"$dist/lanyard-$pkgver-linux-amd64.tar.xz"
+tar -C "$stage/tree" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" -cf - . | xz -T0 >"$dist/lanyard-$pkgver-linux-amd64.tar.xz"
 rm -rf "$stage"
 
 step "Linux .deb and .rpm (nfpm): lanyard and lanyard-gui"
@@ -113,7 +119,7 @@ step "Windows .exe (mingw-w64 cross builds): lanyard.exe (console) and lanyard-g
 mkdir -p "$dist/windows-amd64"
 windows_build() { # OUTPUT GO-BUILD-FLAGS…
   local out=$1; shift
-  CGO_ENABLED=1 CC=${WINDOWS_CC:-x86_64-w64-mingw32-gcc} GOOS=windows GOARCH=amd64 go build "$@" -o "$out" .
+  CGO_ENABLED=1 CC=${WINDOWS_CC:-x86_64-w64-mingw32-gcc} GOOS=windows GOARCH=amd64 go build -trimpath -buildmode=pie "$@" -o "$out" .
   # Icon, manifest and version resources go into the linked .exe, so no .syso
   # file is ever dropped into the main package's folder.
   "$tools/go-winres" patch --in packaging/windows/winres.json --no-backup \
@@ -121,6 +127,9 @@ windows_build() { # OUTPUT GO-BUILD-FLAGS…
 }
 windows_build "$dist/windows-amd64/lanyard.exe" -ldflags "$ldflags"
 windows_build "$dist/windows-amd64/lanyard-gui.exe" -tags gui -ldflags "-H windowsgui $ldflags"
+
+step "SHA256SUMS"
+(cd "$dist" && find . -type f ! -name SHA256SUMS ! -path './.*' | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum >SHA256SUMS)
 
 step "done"
 ls -l "$dist" "$dist/windows-amd64" >&2

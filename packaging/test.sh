@@ -6,7 +6,9 @@
 # library and loads none (ldd); the desktop entry and AppStream metadata pass
 # their validators; the .tar.xz installs both programs with its Makefile; the
 # .rpms hold the binaries, desktop entry and icons; lanyard.exe is a 64-bit
-# Windows console program and lanyard-gui.exe a GUI one, with icon and manifest.
+# Windows console program and lanyard-gui.exe a GUI one, with icon and manifest;
+# every binary is a stripped, path-free PIE release build, every archive holds
+# the commit's time, and SHA256SUMS lists and matches every artefact.
 # VERSION and COMMIT default to what the Makefile stamps. Needs the packages
 # `make package` installs plus `file` and `rpm` (for rpm -qp).
 set -euo pipefail
@@ -201,6 +203,45 @@ contains "$manifest" 'level="asInvoker"' ".exe manifest runs asInvoker"
 contains "$manifest" "PerMonitorV2" ".exe manifest is per-monitor DPI aware"
 contains "$manifest" "Microsoft.Windows.Common-Controls" ".exe manifest asks for common controls v6"
 contains "$(cat "$work/winres/winres.json")" "\"ProductName\": \"Lanyard\"" ".exe has version information"
+
+echo "--- release builds and checksums" >&2
+# A path of this machine (the checkout, the module cache, GOROOT) in a binary
+# means it was built without -trimpath: it leaks into panics and messages.
+leaks=("$root" "$(go env GOMODCACHE)" "$(go env GOROOT)")
+for b in bin/lanyard bin/lanyard-gui "$exe" "$guiexe"; do
+  for p in "${leaks[@]}"; do
+    grep -qaF -- "$p/" "$b" && fail "$b holds the build path $p (not -trimpath)"
+  done
+done
+pass "no binary holds a build-machine path (-trimpath)"
+for b in bin/lanyard bin/lanyard-gui; do
+  info=$(file "$b")
+  contains "$info" "pie executable" "$b is position-independent (PIE)"
+  contains "$info" ", stripped" "$b is stripped"
+done
+for b in "$exe" "$guiexe"; do
+  sections=$(objdump -h "$b" 2>&1) || fail "objdump cannot read $b: $sections"
+  grep -q '\.debug_' <<<"$sections" && fail "$b carries DWARF (.debug_*)"
+  grep -q '\.symtab' <<<"$sections" && fail "$b carries a symbol table"
+  # DYNAMIC_BASE (0x40) in DllCharacteristics: Windows may relocate it (ASLR).
+  chars=$(objdump -p "$b" | awk '/^DllCharacteristics/ {print $2}')
+  (( 16#${chars:-0} & 0x40 )) && pass "$(basename "$b") is stripped and relocatable (ASLR)" || fail "$(basename "$b") lacks DYNAMIC_BASE: DllCharacteristics $chars"
+done
+epoch=$(git log -1 --format=%ct)
+stamp=$(date -u -d "@$epoch" '+%Y-%m-%d %H:%M')
+others=$(TZ=UTC tar -tvJf "$tarxz" --full-time 2>/dev/null | grep -vF "$(date -u -d "@$epoch" '+%Y-%m-%d %H:%M:%S')" || true)
+[ -z "$others" ] && pass ".tar.xz files carry the commit's time" || fail ".tar.xz files with another time than the commit's ($stamp): $others"
+others=$(dpkg-deb --fsys-tarfile "$deb" | TZ=UTC tar -tv --full-time | grep -vF "$(date -u -d "@$epoch" '+%Y-%m-%d %H:%M:%S')" || true)
+[ -z "$others" ] && pass ".deb files carry the commit's time" || fail ".deb files with another time than the commit's ($stamp): $others"
+sums=dist/SHA256SUMS
+if [ -s "$sums" ]; then
+  (cd dist && sha256sum --quiet --strict -c SHA256SUMS) >"$work/sums.log" 2>&1 && pass "SHA256SUMS matches every file it lists" || fail "sha256sum -c: $(cat "$work/sums.log")"
+  listed=$(awk '{print $2}' "$sums" | LC_ALL=C sort)
+  present=$(cd dist && find . -type f ! -name SHA256SUMS | sed 's|^\./||' | LC_ALL=C sort)
+  [ "$listed" = "$present" ] && pass "SHA256SUMS lists every artefact in dist/ ($(wc -l <<<"$present"))" || fail "SHA256SUMS lists $listed, dist/ holds $present"
+else
+  fail "no dist/SHA256SUMS"
+fi
 
 if [ "$failures" -gt 0 ]; then
   echo "packaging/test.sh: $failures check(s) failed" >&2
