@@ -5,8 +5,8 @@
 #   dist/lanyard-PKGVER-linux-amd64.tar.xz   fyne package (both binaries, .desktop, icon, Makefile)
 #   dist/lanyard_PKGVER-1_amd64.deb           nfpm, packaging/linux/nfpm.yaml: the CLI and agent, no GL/X
 #   dist/lanyard-gui_PKGVER-1_amd64.deb       nfpm, packaging/linux/nfpm-gui.yaml: the tray app
-#   dist/lanyard-PKGVER-1.x86_64.rpm          nfpm, the same two recipes
-#   dist/lanyard-gui-PKGVER-1.x86_64.rpm
+#   dist/lanyard-PKGVER-1.x86_64.rpm          rpmbuild, packaging/linux/lanyard.spec: the same
+#   dist/lanyard-gui-PKGVER-1.x86_64.rpm      files, with relative payload paths
 #   dist/windows-amd64/lanyard.exe            mingw-w64 cross builds + icon, manifest, version:
 #   dist/windows-amd64/lanyard-gui.exe        the console CLI, and the GUI tray app
 #   dist/SHA256SUMS                           the SHA-256 of every file above
@@ -103,17 +103,38 @@ grep -q 'usr/local/bin/lanyard ' "$stage/tree/Makefile" || die "fyne's Makefile 
 tar -C "$stage/tree" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" -cf - . | xz -T0 >"$dist/lanyard-$pkgver-linux-amd64.tar.xz"
 rm -rf "$stage"
 
-step "Linux .deb and .rpm (nfpm): lanyard and lanyard-gui"
+step "man pages and Debian changelogs"
+# Made in a hidden folder of dist/ (removed at the end): lanyard(1) from the
+# binary's own help, lanyard-gui(1) from its template, and the one-entry
+# changelog each .deb needs, all compressed without a timestamp.
+docs=$dist/.doc
+mkdir -p "$docs"
+doc_date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%F)
+packaging/linux/manpage.sh bin/lanyard "$version" "$doc_date" | gzip -9n >"$docs/lanyard.1.gz"
+sed -e "s/@DATE@/$doc_date/" -e "s/@VERSION@/$version/" packaging/linux/doc/lanyard-gui.1 | gzip -9n >"$docs/lanyard-gui.1.gz"
+for package in lanyard lanyard-gui; do
+  printf '%s (%s-1) unstable; urgency=medium\n\n  * Lanyard %s.\n\n -- The Lanyard developers <lanyard@lanyard.dev>  %s\n' \
+    "$package" "$pkgver" "$version" "$(date -u -R -d "@$SOURCE_DATE_EPOCH")" | gzip -9n >"$docs/$package.changelog.Debian.gz"
+done
+
+step "Linux .deb (nfpm) and .rpm (rpmbuild): lanyard and lanyard-gui"
 # The newest glibc symbol version a binary needs becomes its package's libc
 # dependency; a binary without libc needs (no cgo) gets glibc's floor.
 glibc_min() { objdump -T "$1" 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -Vu | tail -n1 || true; }
 export LANYARD_PKG_VERSION=$pkgver
-for recipe in nfpm:bin/lanyard nfpm-gui:bin/lanyard-gui; do
-  min=$(glibc_min "${recipe#*:}")
-  for packager in deb rpm; do
-    LANYARD_GLIBC_MIN=${min:-2.17} "$tools/nfpm" package --config "packaging/linux/${recipe%%:*}.yaml" --packager "$packager" --target "$dist/"
-  done
-done
+glibc=$(glibc_min bin/lanyard)
+glibc_gui=$(glibc_min bin/lanyard-gui)
+LANYARD_GLIBC_MIN=${glibc:-2.17} "$tools/nfpm" package --config packaging/linux/nfpm.yaml --packager deb --target "$dist/"
+LANYARD_GLIBC_MIN=${glibc_gui:-2.17} "$tools/nfpm" package --config packaging/linux/nfpm-gui.yaml --packager deb --target "$dist/"
+# gzip: rpm reads it everywhere, and it packs the binaries in seconds.
+rpmbuild -bb --quiet --target x86_64 \
+  --define "_topdir $dist/.rpmbuild" --define "_rpmdir $dist" \
+  --define "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" \
+  --define "_binary_payload w6.gzdio" \
+  --define "pkgver $pkgver" --define "glibc_min ${glibc:-2.17}" --define "glibc_min_gui ${glibc_gui:-2.17}" \
+  --define "srcroot $root" --define "mandir_src $docs" \
+  packaging/linux/lanyard.spec
+rm -rf "$dist/.rpmbuild" "$docs"
 
 step "Windows .exe (mingw-w64 cross builds): lanyard.exe (console) and lanyard-gui.exe (GUI)"
 mkdir -p "$dist/windows-amd64"

@@ -5,7 +5,9 @@
 # programs report the stamped version; lanyard depends on no GL or X11
 # library and loads none (ldd); the desktop entry and AppStream metadata pass
 # their validators; the .tar.xz installs both programs with its Makefile; the
-# .rpms hold the binaries, desktop entry and icons; lanyard.exe is a 64-bit
+# .rpms hold the binaries, desktop entry and icons; both .debs are clean under
+# lintian, with copyright, changelog and a man page generated from the CLI's
+# help; the .rpms store relative payload paths and own their directories; lanyard.exe is a 64-bit
 # Windows console program and lanyard-gui.exe a GUI one, with icon and manifest;
 # every binary is a stripped, path-free PIE release build, every archive holds
 # the commit's time, and SHA256SUMS lists and matches every artefact.
@@ -20,10 +22,10 @@ id=dev.lanyard.Lanyard
 sizes="16 22 24 32 48 64 128 256 512"
 
 missing=()
-for tool in file rpm dpkg-deb desktop-file-validate appstreamcli xz; do
+for tool in file rpm rpm2cpio cpio dpkg-deb desktop-file-validate appstreamcli xz lintian man; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
-[ ${#missing[@]} -eq 0 ] || { echo "packaging/test.sh: missing ${missing[*]} (apt-get install file rpm dpkg desktop-file-utils appstream xz-utils)" >&2; exit 1; }
+[ ${#missing[@]} -eq 0 ] || { echo "packaging/test.sh: missing ${missing[*]} (apt-get install file rpm rpm2cpio cpio dpkg desktop-file-utils appstream xz-utils lintian man-db)" >&2; exit 1; }
 
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
@@ -127,6 +129,33 @@ else
 fi
 contains "$(cat "$dpkgroot/usr/share/metainfo/$id.metainfo.xml")" "<release version=\"$app_version\"" "metainfo has a release entry for $app_version (FyneApp.toml)"
 
+for p in lanyard lanyard-gui; do
+  for f in copyright changelog.Debian.gz; do
+    [ -s "$dpkgroot/usr/share/doc/$p/$f" ] && pass "installed /usr/share/doc/$p/$f" || fail "the $p .deb lacks /usr/share/doc/$p/$f"
+  done
+  page=$dpkgroot/usr/share/man/man1/$p.1.gz
+  if [ -s "$page" ]; then
+    warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l -Tutf8 "$page" 2>&1 >/dev/null) || true
+    [ -z "$warnings" ] && pass "$p(1) renders without warnings" || fail "$p(1): $warnings"
+  else
+    fail "the $p .deb lacks /usr/share/man/man1/$p.1.gz"
+  fi
+done
+# The manual documents every command the binary lists, with its flags.
+manual=$(MANWIDTH=200 man -l -Tutf8 "$dpkgroot/usr/share/man/man1/lanyard.1.gz" 2>/dev/null | col -b)
+for c in $("$installed" help | sed -n 's/^  \([a-z][a-z0-9-]*\)  .*/\1/p'); do
+  grep -qE "^ +$c\$" <<<"$manual" || fail "lanyard(1) lacks the command $c"
+done
+contains "$manual" "Usage: lanyard env --account NAME" "lanyard(1) holds each command's usage (env)"
+contains "$manual" "Usage: lanyard account add NAME" "lanyard(1) holds sub-commands' usage (account add)"
+# Errors and warnings fail; informational tags (hardening-no-fortify-functions
+# for Go's own code among them) are left to the maintainer.
+if out=$(lintian --fail-on error,warning --no-tag-display-limit "$deb" "$guideb" 2>&1); then
+  pass "lintian: no error or warning"
+else
+  fail "lintian: $out"
+fi
+
 depends=$(dpkg-deb --field "$deb" Depends)
 recommends=$(dpkg-deb --field "$deb" Recommends)
 gui_depends=$(dpkg-deb --field "$guideb" Depends)
@@ -190,6 +219,19 @@ for lib in libGL.so.1 libX11.so.6 libXcursor.so.1 libXrandr.so.2 libXinerama.so.
   contains "$requires" "$lib" "lanyard-gui .rpm requires $lib"
 done
 contains "$requires" "lanyard = $pkgver-1" "lanyard-gui .rpm requires lanyard of its version"
+# Read the payload as a listing only: extracting an .rpm with absolute paths
+# would write into this machine's /usr.
+for r in "$rpm" "$guirpm"; do
+  payload=$(rpm2cpio "$r" | cpio -t --quiet 2>/dev/null)
+  absolute=$(grep -v '^\./' <<<"$payload" || true)
+  [ -n "$payload" ] && [ -z "$absolute" ] && pass "$(basename "$r") payload paths are relative ($(wc -l <<<"$payload") entries)" || fail "$(basename "$r") payload paths not relative: ${absolute:-empty payload}"
+done
+contains "$(rpmq --list)" /usr/share/man/man1/lanyard.1.gz "lanyard .rpm holds lanyard(1)"
+contains "$(rpmq --list)" /usr/share/licenses/lanyard/copyright "lanyard .rpm holds its copyright"
+dirs=$(guirpmq --queryformat '[%{FILEMODES:perms} %{FILENAMES}\n]')
+for d in /usr/share/lanyard /usr/share/lanyard/autostart; do
+  grep -qxF "drwxr-xr-x $d" <<<"$dirs" && pass "lanyard-gui .rpm owns $d" || fail "lanyard-gui .rpm does not own $d"
+done
 
 echo "--- Windows .exe" >&2
 contains "$(file "$exe")" "PE32+ executable (console) x86-64" "lanyard.exe is a 64-bit Windows console program"
