@@ -2,7 +2,8 @@
 # packaging/build.sh VERSION COMMIT builds every package Linux can build into
 # dist/, from the bin/lanyard and bin/lanyard-gui that `make build` stamped
 # with the same VERSION and COMMIT:
-#   dist/lanyard-PKGVER-linux-amd64.tar.xz   fyne package (both binaries, .desktop, icon, Makefile)
+#   dist/lanyard-PKGVER-linux-amd64.tar.xz   lanyard-PKGVER/: both binaries, desktop entry, metainfo,
+#                                             hicolor icons, autostart entry, man pages, a Makefile
 #   dist/lanyard_PKGVER-1_amd64.deb           nfpm, packaging/linux/nfpm.yaml: the CLI and agent, no GL/X
 #   dist/lanyard-gui_PKGVER-1_amd64.deb       nfpm, packaging/linux/nfpm-gui.yaml: the tray app
 #   dist/lanyard-PKGVER-1.x86_64.rpm          rpmbuild, packaging/linux/lanyard.spec: the same
@@ -44,7 +45,8 @@ done
 toml_value() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\"\{0,1\}\([^\"]*\)\"\{0,1\}[[:space:]]*$/\1/p" FyneApp.toml | head -n1; }
 app_version=$(toml_value Version)
 app_build=$(toml_value Build)
-[ -n "$app_version" ] && [ -n "$app_build" ] || die "FyneApp.toml lacks Details.Version or Details.Build"
+app_id=$(toml_value ID)
+[ -n "$app_version" ] && [ -n "$app_build" ] && [ -n "$app_id" ] || die "FyneApp.toml lacks Details.Version, Details.Build or Details.ID"
 
 # pkg_version turns a `git describe` VERSION into one dpkg and rpm both order
 # correctly: v1.2.3 → 1.2.3; v1.2.3-4-gabc → 1.2.3+git4.gabc (after the
@@ -75,33 +77,8 @@ echo "version $version, package version $pkgver, app version $semver build $app_
 rm -rf "$dist"
 mkdir -p "$dist"
 
-step "packaging tools (fyne, nfpm, go-winres) from packaging/tools"
-(cd packaging/tools && go build -o "$tools/" fyne.io/tools/cmd/fyne github.com/goreleaser/nfpm/v2/cmd/nfpm github.com/tc-hib/go-winres)
-
-step "Linux .tar.xz (fyne package, then bin/lanyard added)"
-# fyne package rewrites FyneApp.toml (it bumps Build and reformats): put the
-# committed file back whatever happens.
-saved_toml=$(mktemp)
-cp FyneApp.toml "$saved_toml"
-restore_toml() { cp "$saved_toml" "$root/FyneApp.toml" && rm -f "$saved_toml"; }
-trap restore_toml EXIT
-stage=$dist/.fyne
-mkdir -p "$stage"
-# fyne packages the tray app; its tarball is then opened to add the CLI
-# beside it (and to its Makefile's install targets), so fyne compresses
-# quickly and the final tarball once, with every core.
-(cd "$stage" && XZ_OPT=-0 "$tools/fyne" package --target linux --src "$root" --exe "$root/bin/lanyard-gui" \
-  --app-version "$semver" --app-build "$app_build")
-restore_toml
-trap - EXIT
-mkdir "$stage/tree"
-tar -xJf "$stage/Lanyard.tar.xz" -C "$stage/tree"
-install -m 0755 bin/lanyard "$stage/tree/usr/local/bin/lanyard"
-# Each line that installs or removes the tray app gets its twin for lanyard.
-sed -i -e '/usr\/local\/bin\/$(Exec)/{p;s/$(Exec)/lanyard/g}' -e '/-rm .*\/bin\/$(Exec)$/{p;s/$(Exec)/lanyard/g}' "$stage/tree/Makefile"
-grep -q 'usr/local/bin/lanyard ' "$stage/tree/Makefile" || die "fyne's Makefile changed: cannot add lanyard to its install targets"
-tar -C "$stage/tree" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" -cf - . | xz -T0 >"$dist/lanyard-$pkgver-linux-amd64.tar.xz"
-rm -rf "$stage"
+step "packaging tools (nfpm, go-winres) from packaging/tools"
+(cd packaging/tools && go build -o "$tools/" github.com/goreleaser/nfpm/v2/cmd/nfpm github.com/tc-hib/go-winres)
 
 step "man pages and Debian changelogs"
 # Made in a hidden folder of dist/ (removed at the end): lanyard(1) from the
@@ -116,6 +93,22 @@ for package in lanyard lanyard-gui; do
   printf '%s (%s-1) unstable; urgency=medium\n\n  * Lanyard %s.\n\n -- The Lanyard developers <lanyard@lanyard.dev>  %s\n' \
     "$package" "$pkgver" "$version" "$(date -u -R -d "@$SOURCE_DATE_EPOCH")" | gzip -9n >"$docs/$package.changelog.Debian.gz"
 done
+
+step "Linux .tar.xz: lanyard-PKGVER/ with both programs, metadata, icons and a Makefile"
+top=lanyard-$pkgver
+tree=$dist/.tar/$top
+install -Dm0755 bin/lanyard "$tree/bin/lanyard"
+install -Dm0755 bin/lanyard-gui "$tree/bin/lanyard-gui"
+install -Dm0644 packaging/linux/tarball.mk "$tree/Makefile"
+install -Dm0644 "packaging/linux/$app_id.desktop" "$tree/share/applications/$app_id.desktop"
+install -Dm0644 "packaging/linux/$app_id.metainfo.xml" "$tree/share/metainfo/$app_id.metainfo.xml"
+install -Dm0644 "packaging/linux/autostart/$app_id.desktop" "$tree/share/lanyard/autostart/$app_id.desktop"
+install -Dm0644 packaging/linux/doc/copyright "$tree/share/doc/lanyard/copyright"
+install -Dm0644 "$docs/lanyard.1.gz" "$tree/share/man/man1/lanyard.1.gz"
+install -Dm0644 "$docs/lanyard-gui.1.gz" "$tree/share/man/man1/lanyard-gui.1.gz"
+(cd packaging/linux/icons && find hicolor -type f -name "$app_id.*" -exec install -Dm0644 {} "$tree/share/icons/{}" \;)
+tar -C "$dist/.tar" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" -cf - "$top" | xz -T0 >"$dist/lanyard-$pkgver-linux-amd64.tar.xz"
+rm -rf "$dist/.tar"
 
 step "Linux .deb (nfpm) and .rpm (rpmbuild): lanyard and lanyard-gui"
 # The newest glibc symbol version a binary needs becomes its package's libc

@@ -4,7 +4,8 @@
 # and lanyard-gui .debs install into a throwaway dpkg root and both installed
 # programs report the stamped version; lanyard depends on no GL or X11
 # library and loads none (ldd); the desktop entry and AppStream metadata pass
-# their validators; the .tar.xz installs both programs with its Makefile; the
+# their validators; the .tar.xz unpacks into one folder and its Makefile installs (and
+# uninstalls) both programs, metadata, hicolor icons and the autostart entry; the
 # .rpms hold the binaries, desktop entry and icons; both .debs are clean under
 # lintian, with copyright, changelog and a man page generated from the CLI's
 # help; the .rpms store relative payload paths and own their directories; lanyard.exe is a 64-bit
@@ -183,19 +184,34 @@ else
   echo "skip: no apt package lists (apt-get update) to check dependency names against" >&2
 fi
 
-echo "--- .tar.xz (fyne package)" >&2
+echo "--- .tar.xz" >&2
 listing=$(tar -tJf "$tarxz")
-for f in bin/lanyard bin/lanyard-gui "share/applications/$id.desktop" "share/pixmaps/$id.png" Makefile; do
-  contains "$listing" "$f" ".tar.xz holds $f"
+top=lanyard-$pkgver
+outside=$(grep -v "^$top/" <<<"$listing" || true)
+[ -z "$outside" ] && pass ".tar.xz unpacks into one folder, $top/" || fail ".tar.xz has entries outside $top/: $outside"
+for f in bin/lanyard bin/lanyard-gui Makefile "share/applications/$id.desktop" "share/metainfo/$id.metainfo.xml" \
+  "share/lanyard/autostart/$id.desktop" "share/icons/hicolor/scalable/apps/$id.svg" share/man/man1/lanyard.1.gz; do
+  grep -qxF "$top/$f" <<<"$listing" || fail ".tar.xz lacks $top/$f"
 done
+for s in $sizes; do
+  grep -qxF "$top/share/icons/hicolor/${s}x$s/apps/$id.png" <<<"$listing" || fail ".tar.xz lacks the ${s}px hicolor icon"
+done
+pass ".tar.xz holds both programs, desktop entry, metainfo, autostart entry, man page and hicolor icons at $sizes px"
 mkdir "$work/tar"
 tar -xJf "$tarxz" -C "$work/tar"
-make -s -C "$work/tar" install DESTDIR="$work/tar-installed" PREFIX=/usr >"$work/make.log" 2>&1 || fail ".tar.xz make install: $(cat "$work/make.log")"
+tarinst=$work/tar-installed
+make -s -C "$work/tar/$top" install DESTDIR="$tarinst" PREFIX=/opt/lanyard >"$work/make.log" 2>&1 || fail ".tar.xz make install: $(cat "$work/make.log")"
 for b in lanyard lanyard-gui; do
-  got=$("$work/tar-installed/usr/bin/$b" version 2>/dev/null) || true
+  got=$("$tarinst/opt/lanyard/bin/$b" version 2>/dev/null) || true
   [ "$got" = "$want" ] && pass ".tar.xz make install: $b version" || fail ".tar.xz make install: $b version printed '$got', want '$want'"
 done
-validate_desktop "$(find "$work/tar" -name "$id.desktop" | head -n1)"
+[ -s "$tarinst/opt/lanyard/share/icons/hicolor/48x48/apps/$id.png" ] && pass ".tar.xz make install: hicolor icons" || fail ".tar.xz make install put no hicolor icon"
+validate_desktop "$tarinst/opt/lanyard/share/applications/$id.desktop"
+validate_desktop "$tarinst/opt/lanyard/share/lanyard/autostart/$id.desktop"
+contains "$(cat "$tarinst/opt/lanyard/share/lanyard/autostart/$id.desktop")" "Exec=/opt/lanyard/bin/lanyard-gui" ".tar.xz autostart entry starts the lanyard-gui it installed"
+make -s -C "$work/tar/$top" uninstall DESTDIR="$tarinst" PREFIX=/opt/lanyard >"$work/make.log" 2>&1 || fail ".tar.xz make uninstall: $(cat "$work/make.log")"
+left=$(find "$tarinst" -type f)
+[ -z "$left" ] && pass ".tar.xz make uninstall removes every file it installed" || fail ".tar.xz make uninstall left: $left"
 
 echo "--- .rpm" >&2
 rpmq() { rpm --query --package --nosignature "$@" "$rpm" 2>/dev/null; }
