@@ -10,10 +10,14 @@
 #   dist/lanyard-gui-PKGVER-1.x86_64.rpm      files, with relative payload paths
 #   dist/windows-amd64/lanyard.exe            mingw-w64 cross builds + icon, manifest, version:
 #   dist/windows-amd64/lanyard-gui.exe        the console CLI, and the GUI tray app
+#   dist/lanyard-PKGVER-windows-amd64.msi     wixl, packaging/windows/lanyard.wxs: per-user
+#                                             install, Start menu, PATH, Add/Remove Programs
 #   dist/SHA256SUMS                           the SHA-256 of every file above
 # Every binary is a release build (-trimpath, -s -w, PIE) and every archive
 # carries the commit's time rather than the clock's (SOURCE_DATE_EPOCH), so a
 # rebuild of a commit gives the same bytes.
+# The .exes and the .msi are signed when LANYARD_SIGN_PKCS12 holds a
+# certificate (packaging/windows/sign.sh).
 # PKGVER is VERSION made orderable by dpkg and rpm (see pkg_version below).
 # macOS needs a Mac: see packaging/macos/SIGNING.md.
 set -euo pipefail
@@ -141,6 +145,23 @@ windows_build() { # OUTPUT GO-BUILD-FLAGS…
 }
 windows_build "$dist/windows-amd64/lanyard.exe" -ldflags "$ldflags"
 windows_build "$dist/windows-amd64/lanyard-gui.exe" -tags gui -ldflags "-H windowsgui $ldflags"
+
+step "Windows signing and .msi (wixl)"
+# The programs are signed before they go into the installer, then the
+# installer itself; without a certificate sign.sh says what it left unsigned.
+packaging/windows/sign.sh "$dist/windows-amd64/lanyard.exe" "$dist/windows-amd64/lanyard-gui.exe"
+msi=$dist/lanyard-$pkgver-windows-amd64.msi
+# wixl takes source paths relative to the working directory only.
+wixl -a x64 -D Version="$semver" -D Bin=dist/windows-amd64 -D Icon=packaging/windows/lanyard.ico -o "$msi" packaging/windows/lanyard.wxs
+# PATH: the Environment table and the two actions wixl cannot write.
+msitables=$dist/.msi
+mkdir -p "$msitables"
+msiinfo export "$msi" InstallExecuteSequence >"$msitables/InstallExecuteSequence.idt"
+printf 'RemoveEnvironmentStrings\t\t3300\nWriteEnvironmentStrings\t\t5200\n' >>"$msitables/InstallExecuteSequence.idt"
+msibuild "$msi" -i packaging/windows/msi/Environment.idt
+msibuild "$msi" -i "$msitables/InstallExecuteSequence.idt"
+rm -rf "$msitables"
+packaging/windows/sign.sh "$msi"
 
 step "SHA256SUMS"
 (cd "$dist" && find . -type f ! -name SHA256SUMS ! -path './.*' | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum >SHA256SUMS)

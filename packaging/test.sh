@@ -10,6 +10,9 @@
 # lintian, with copyright, changelog and a man page generated from the CLI's
 # help; the .rpms store relative payload paths and own their directories; lanyard.exe is a 64-bit
 # Windows console program and lanyard-gui.exe a GUI one, with icon and manifest;
+# the .msi installs both per user with a Start-menu entry, PATH, and an
+# Add/Remove Programs entry (its tables read with msiinfo), and sign.sh signs
+# with a certificate from the environment or says it did not;
 # every binary is a stripped, path-free PIE release build, every archive holds
 # the commit's time, and SHA256SUMS lists and matches every artefact.
 # VERSION and COMMIT default to what the Makefile stamps. Needs the packages
@@ -23,10 +26,10 @@ id=dev.lanyard.Lanyard
 sizes="16 22 24 32 48 64 128 256 512"
 
 missing=()
-for tool in file rpm rpm2cpio cpio dpkg-deb desktop-file-validate appstreamcli xz lintian man; do
+for tool in file rpm rpm2cpio cpio dpkg-deb desktop-file-validate appstreamcli xz lintian man msiinfo msiextract osslsigncode; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
-[ ${#missing[@]} -eq 0 ] || { echo "packaging/test.sh: missing ${missing[*]} (apt-get install file rpm rpm2cpio cpio dpkg desktop-file-utils appstream xz-utils lintian man-db)" >&2; exit 1; }
+[ ${#missing[@]} -eq 0 ] || { echo "packaging/test.sh: missing ${missing[*]} (apt-get install file rpm rpm2cpio cpio dpkg desktop-file-utils appstream xz-utils lintian man-db msitools osslsigncode)" >&2; exit 1; }
 
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
@@ -261,6 +264,61 @@ contains "$manifest" 'level="asInvoker"' ".exe manifest runs asInvoker"
 contains "$manifest" "PerMonitorV2" ".exe manifest is per-monitor DPI aware"
 contains "$manifest" "Microsoft.Windows.Common-Controls" ".exe manifest asks for common controls v6"
 contains "$(cat "$work/winres/winres.json")" "\"ProductName\": \"Lanyard\"" ".exe has version information"
+
+echo "--- Windows .msi" >&2
+msi=$(one "dist/lanyard-*-windows-amd64.msi")
+semver=${pkgver%%[~+]*}
+# msiinfo writes tables with CRLF line ends.
+msitable() { msiinfo export "$msi" "$1" | tr -d '\r'; }
+tables=$(msiinfo tables "$msi")
+for t in File Shortcut Environment Registry Upgrade Icon; do
+  grep -qx "$t" <<<"$tables" || fail ".msi lacks the $t table"
+done
+property() { msitable Property | awk -F'\t' -v p="$1" '$1 == p {print $2}'; }
+[ "$(property ProductVersion)" = "$semver" ] && pass ".msi ProductVersion is $semver (Add/Remove Programs)" || fail ".msi ProductVersion is '$(property ProductVersion)', want $semver"
+[ "$(property ProductName)" = Lanyard ] && [ "$(property ARPPRODUCTICON)" = lanyard.ico ] && pass ".msi names Lanyard with its icon in Add/Remove Programs" || fail ".msi ProductName or ARPPRODUCTICON"
+[ "$(property ALLUSERS)" = 2 ] && [ "$(property MSIINSTALLPERUSER)" = 1 ] && pass ".msi installs per user (ALLUSERS=2, MSIINSTALLPERUSER=1)" || fail ".msi is not a per-user install"
+wordcount=$(msiinfo suminfo "$msi" | sed -n 's/^Source: \([0-9]*\).*/\1/p')
+(( ${wordcount:-0} & 8 )) && pass ".msi asks for no elevation (summary word count $wordcount)" || fail ".msi summary word count ${wordcount:-none} lacks 8 (no elevation)"
+dirs=$(msitable Directory)
+grep -qP '^INSTALLDIR\tUserPrograms\tLanyard$' <<<"$dirs" && grep -qP '^UserPrograms\tLocalAppDataFolder\tPrograms$' <<<"$dirs" \
+  && pass ".msi installs into %LOCALAPPDATA%\\Programs\\Lanyard" || fail ".msi install folder: $dirs"
+files=$(msitable File | cut -f3)
+contains "$files" lanyard.exe ".msi holds lanyard.exe"
+contains "$files" lanyard-gui.exe ".msi holds lanyard-gui.exe"
+shortcut=$(msitable Shortcut | grep -P '^LanyardShortcut\t' || true)
+grep -qP '\tProgramMenuFolder\tLanyard\t.*\[INSTALLDIR\]lanyard-gui\.exe\t' <<<"$shortcut" && pass ".msi puts Lanyard (lanyard-gui.exe) in the Start menu" || fail ".msi Start-menu shortcut: $shortcut"
+env=$(msitable Environment | grep -P '^Path\t' || true)
+[ "$env" = "$(printf 'Path\t=-Path\t[~];[INSTALLDIR]\tPrograms')" ] && pass ".msi appends its folder to the user's PATH and removes it on uninstall" || fail ".msi Environment row: $env"
+sequence=$(msitable InstallExecuteSequence)
+for a in WriteEnvironmentStrings RemoveEnvironmentStrings RemoveExistingProducts RemoveFiles RemoveShortcuts; do
+  grep -qP "^$a\t" <<<"$sequence" || fail ".msi InstallExecuteSequence lacks $a"
+done
+pass ".msi sequence writes and removes PATH, files and shortcuts, and replaces older versions"
+grep -qP '^\{6E0B5E64-3C1B-4A53-9B0E-5C2D7A1F4E21\}\t' <<<"$(msitable Upgrade)" && pass ".msi upgrades by its UpgradeCode" || fail ".msi has no Upgrade row for its UpgradeCode"
+mkdir "$work/msi"
+(cd "$work/msi" && msiextract "$root/$msi" >/dev/null)
+for b in lanyard.exe lanyard-gui.exe; do
+  got=$(find "$work/msi" -name "$b" | head -n1)
+  [ -n "$got" ] && cmp -s "$got" "dist/windows-amd64/$b" && pass ".msi installs the built $b" || fail ".msi's $b differs from dist/windows-amd64/$b"
+done
+
+echo "--- Windows signing" >&2
+cp "$exe" "$work/unsigned.exe"
+out=$(env -u LANYARD_SIGN_PKCS12 packaging/windows/sign.sh "$work/unsigned.exe" 2>&1)
+contains "$out" "LANYARD_SIGN_PKCS12 is not set" "sign.sh without a certificate says it signs nothing"
+cmp -s "$exe" "$work/unsigned.exe" && pass "sign.sh without a certificate leaves the file as it was" || fail "sign.sh without a certificate changed the file"
+# A throwaway code-signing certificate, as CI would pass its own.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/sign.key" -out "$work/sign.crt" -days 1 \
+  -subj "/CN=Lanyard packaging test" -addext extendedKeyUsage=codeSigning 2>/dev/null
+openssl pkcs12 -export -inkey "$work/sign.key" -in "$work/sign.crt" -passout pass:packaging-test -out "$work/sign.pfx"
+cp "$exe" "$work/signed.exe"
+cp "$msi" "$work/signed.msi"
+LANYARD_SIGN_PKCS12=$(base64 -w0 "$work/sign.pfx") LANYARD_SIGN_PKCS12_PASSWORD=packaging-test \
+  packaging/windows/sign.sh "$work/signed.exe" "$work/signed.msi" 2>"$work/sign.log" || fail "sign.sh: $(cat "$work/sign.log")"
+for f in signed.exe signed.msi; do
+  osslsigncode verify -CAfile "$work/sign.crt" -in "$work/$f" >"$work/verify.log" 2>&1 && pass "sign.sh signs ${f#signed} files that verify against the certificate" || fail "osslsigncode verify $f: $(tail -3 "$work/verify.log")"
+done
 
 echo "--- release builds and checksums" >&2
 # A path of this machine (the checkout, the module cache, GOROOT) in a binary
