@@ -8,6 +8,8 @@
 #   dist/lanyard-gui_PKGVER-1_amd64.deb       nfpm, packaging/linux/nfpm-gui.yaml: the tray app
 #   dist/lanyard-PKGVER-1.x86_64.rpm          rpmbuild, packaging/linux/lanyard.spec: the same
 #   dist/lanyard-gui-PKGVER-1.x86_64.rpm      files, with relative payload paths
+#   dist/linux-arm64/lanyard                  the CLI and agent for 64-bit ARM (cgo cross build)
+#   dist/lanyard_PKGVER-1_arm64.deb           nfpm, nfpm.yaml with arch arm64
 #   dist/windows-amd64/lanyard.exe            mingw-w64 cross builds + icon, manifest, version:
 #   dist/windows-amd64/lanyard-gui.exe        the console CLI, and the GUI tray app
 #   dist/lanyard-PKGVER-windows-amd64.msi     wixl, packaging/windows/lanyard.wxs: per-user
@@ -131,7 +133,22 @@ rpmbuild -bb --quiet --target x86_64 \
   --define "pkgver $pkgver" --define "glibc_min ${glibc:-2.17}" --define "glibc_min_gui ${glibc_gui:-2.17}" \
   --define "srcroot $root" --define "mandir_src $docs" \
   packaging/linux/lanyard.spec
-rm -rf "$dist/.rpmbuild" "$docs"
+rm -rf "$dist/.rpmbuild"
+
+step "linux/arm64: lanyard (cgo cross build with aarch64-linux-gnu-gcc) and its .deb"
+# The command line and agent only: the tray app would need arm64 GL and X11
+# libraries to link against. cgo stays on, for PKCS #11.
+arm64=$dist/linux-arm64
+mkdir -p "$arm64"
+CGO_ENABLED=1 CC=${ARM64_CC:-aarch64-linux-gnu-gcc} GOOS=linux GOARCH=arm64 \
+  go build -trimpath -buildmode=pie -ldflags "$ldflags" -o "$arm64/lanyard" .
+# The same recipe as amd64's, pointed at the arm64 binary.
+sed -e 's/^arch: amd64$/arch: arm64/' -e 's|src: ./bin/lanyard$|src: ./dist/linux-arm64/lanyard|' packaging/linux/nfpm.yaml >"$dist/.nfpm-arm64.yaml"
+grep -q '^arch: arm64$' "$dist/.nfpm-arm64.yaml" && grep -q 'src: ./dist/linux-arm64/lanyard$' "$dist/.nfpm-arm64.yaml" \
+  || die "packaging/linux/nfpm.yaml changed: cannot derive the arm64 recipe"
+glibc_arm64=$(glibc_min "$arm64/lanyard")
+LANYARD_GLIBC_MIN=${glibc_arm64:-2.17} "$tools/nfpm" package --config "$dist/.nfpm-arm64.yaml" --packager deb --target "$dist/"
+rm -rf "$dist/.nfpm-arm64.yaml" "$docs"
 
 step "Windows .exe (mingw-w64 cross builds): lanyard.exe (console) and lanyard-gui.exe (GUI)"
 mkdir -p "$dist/windows-amd64"

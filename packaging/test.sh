@@ -10,6 +10,7 @@
 # lintian, with copyright, changelog and a man page generated from the CLI's
 # help; the .rpms store relative payload paths and own their directories; lanyard.exe is a 64-bit
 # Windows console program and lanyard-gui.exe a GUI one, with icon and manifest;
+# the linux/arm64 lanyard runs (under qemu-aarch64) and its .deb is clean;
 # the .msi installs both per user with a Start-menu entry, PATH, and an
 # Add/Remove Programs entry (its tables read with msiinfo), and sign.sh signs
 # with a certificate from the environment or says it did not;
@@ -26,10 +27,10 @@ id=dev.lanyard.Lanyard
 sizes="16 22 24 32 48 64 128 256 512"
 
 missing=()
-for tool in file rpm rpm2cpio cpio dpkg-deb desktop-file-validate appstreamcli xz lintian man msiinfo msiextract osslsigncode; do
+for tool in file rpm rpm2cpio cpio dpkg-deb desktop-file-validate appstreamcli xz lintian man msiinfo msiextract osslsigncode qemu-aarch64 readelf; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
-[ ${#missing[@]} -eq 0 ] || { echo "packaging/test.sh: missing ${missing[*]} (apt-get install file rpm rpm2cpio cpio dpkg desktop-file-utils appstream xz-utils lintian man-db msitools osslsigncode)" >&2; exit 1; }
+[ ${#missing[@]} -eq 0 ] || { echo "packaging/test.sh: missing ${missing[*]} (apt-get install file rpm rpm2cpio cpio dpkg desktop-file-utils appstream xz-utils lintian man-db msitools osslsigncode qemu-user binutils)" >&2; exit 1; }
 
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
@@ -252,6 +253,23 @@ for d in /usr/share/lanyard /usr/share/lanyard/autostart; do
   grep -qxF "drwxr-xr-x $d" <<<"$dirs" && pass "lanyard-gui .rpm owns $d" || fail "lanyard-gui .rpm does not own $d"
 done
 
+echo "--- linux/arm64" >&2
+armbin=dist/linux-arm64/lanyard
+armdeb=$(one "dist/lanyard_*_arm64.deb")
+info=$(file "$armbin")
+contains "$info" "ARM aarch64" "linux-arm64/lanyard is a 64-bit ARM program"
+contains "$info" "pie executable" "linux-arm64/lanyard is position-independent (PIE)"
+contains "$info" ", stripped" "linux-arm64/lanyard is stripped"
+needed=$(readelf -d "$armbin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+[ "$needed" = "libc.so.6 " ] && pass "linux-arm64/lanyard links libc alone (cgo, no GUI library)" || fail "linux-arm64/lanyard needs: $needed"
+# Run under user-mode emulation with Debian's arm64 C library.
+got=$(qemu-aarch64 -L /usr/aarch64-linux-gnu "$armbin" version 2>"$work/stderr") || true
+[ "$got" = "$want" ] && pass "linux-arm64/lanyard version (qemu-aarch64): $got" || fail "linux-arm64/lanyard version printed '$got', want '$want' ($(cat "$work/stderr"))"
+[ "$(dpkg-deb --field "$armdeb" Architecture)" = arm64 ] && pass "arm64 .deb is for arm64" || fail "arm64 .deb Architecture is $(dpkg-deb --field "$armdeb" Architecture)"
+dpkg-deb --fsys-tarfile "$armdeb" | tar -xOf - ./usr/bin/lanyard | cmp -s - "$armbin" && pass "arm64 .deb installs linux-arm64/lanyard" || fail "arm64 .deb's /usr/bin/lanyard is not linux-arm64/lanyard"
+contains "$(dpkg-deb --field "$armdeb" Depends)" "libc6 (>=" "arm64 .deb depends on libc6"
+if out=$(lintian --fail-on error,warning "$armdeb" 2>&1); then pass "lintian (arm64 .deb): no error or warning"; else fail "lintian (arm64 .deb): $out"; fi
+
 echo "--- Windows .exe" >&2
 contains "$(file "$exe")" "PE32+ executable (console) x86-64" "lanyard.exe is a 64-bit Windows console program"
 contains "$(file "$guiexe")" "PE32+ executable (GUI) x86-64" "lanyard-gui.exe is a 64-bit Windows GUI program"
@@ -324,7 +342,7 @@ echo "--- release builds and checksums" >&2
 # A path of this machine (the checkout, the module cache, GOROOT) in a binary
 # means it was built without -trimpath: it leaks into panics and messages.
 leaks=("$root" "$(go env GOMODCACHE)" "$(go env GOROOT)")
-for b in bin/lanyard bin/lanyard-gui "$exe" "$guiexe"; do
+for b in bin/lanyard bin/lanyard-gui "$armbin" "$exe" "$guiexe"; do
   for p in "${leaks[@]}"; do
     grep -qaF -- "$p/" "$b" && fail "$b holds the build path $p (not -trimpath)"
   done
