@@ -11,7 +11,7 @@ date=${3:?usage: manpage.sh BINARY VERSION DATE}
 # Help must not read or create anyone's configuration.
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-help() { HOME=$scratch XDG_CONFIG_HOME=$scratch LANYARD_CONFIG_DIR=$scratch "$bin" "$@" 2>&1 </dev/null || true; }
+help() { HOME=$scratch XDG_CONFIG_HOME=$scratch LANYARD_CONFIG_DIR=$scratch LANG=C.UTF-8 LC_ALL=C.UTF-8 "$bin" "$@" 2>&1 </dev/null || true; }
 
 # roff: a backslash is \e, a minus is \-, and a line starting with . or ' is
 # text only behind \&.
@@ -37,10 +37,12 @@ $(sed -n '/^With no command/,/^$/p' <<<"$overview" | sed '/^$/d' | roff)
 .SH COMMANDS
 ROFF
 # usage_block ARGS…: `lanyard ARGS -h` as a preformatted block, if it prints
-# a usage (demo, for one, needs the tray app).
+# a usage (demo, for one, needs the tray app), from its Usage line on and
+# without timestamped log lines (the GUI toolkit's), so the page is the same
+# on every build.
 usage_block() {
   local out
-  out=$(help "$@" -h)
+  out=$(help "$@" -h | sed -n '/^Usage: /,$p' | grep -vE '^[0-9]{4}/[0-9]{2}/[0-9]{2} [0-9:]{8} ' || true)
   grep -q '^Usage: ' <<<"$out" && printf '.PP\n.nf\n.RS 4\n%s\n.RE\n.fi\n' "$(roff <<<"$out")"
   return 0
 }
