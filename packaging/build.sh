@@ -14,6 +14,7 @@
 #   dist/windows-amd64/lanyard-gui.exe        the console CLI, and the GUI tray app
 #   dist/lanyard-PKGVER-windows-amd64.msi     wixl, packaging/windows/lanyard.wxs: per-user
 #                                             install, Start menu, PATH, Add/Remove Programs
+#   dist/winget/*.yaml, dist/scoop/lanyard.json  manifests for the release (manifests.sh)
 #   dist/SHA256SUMS                           the SHA-256 of every file above
 # Every binary is a release build (-trimpath, -s -w, PIE) and every archive
 # carries the commit's time rather than the clock's (SOURCE_DATE_EPOCH), so a
@@ -179,6 +180,9 @@ msibuild "$msi" -i packaging/windows/msi/Environment.idt
 msibuild "$msi" -i "$msitables/InstallExecuteSequence.idt"
 rm -rf "$msitables"
 packaging/windows/sign.sh "$msi"
+
+step "winget and Scoop manifests"
+packaging/windows/manifests.sh "$version" "$pkgver" "$dist"
 
 step "SHA256SUMS"
 (cd "$dist" && find . -type f ! -name SHA256SUMS ! -path './.*' | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum >SHA256SUMS)

@@ -13,7 +13,8 @@
 # the linux/arm64 lanyard runs (under qemu-aarch64) and its .deb is clean;
 # the .msi installs both per user with a Start-menu entry, PATH, and an
 # Add/Remove Programs entry (its tables read with msiinfo), and sign.sh signs
-# with a certificate from the environment or says it did not;
+# with a certificate from the environment or says it did not; the winget and
+# Scoop manifests point at the artefacts with their hashes;
 # every binary is a stripped, path-free PIE release build, every archive holds
 # the commit's time, and SHA256SUMS lists and matches every artefact.
 # VERSION and COMMIT default to what the Makefile stamps. Needs the packages
@@ -323,6 +324,35 @@ for b in lanyard.exe lanyard-gui.exe; do
   got=$(find "$work/msi" -name "$b" | head -n1)
   [ -n "$got" ] && cmp -s "$got" "dist/windows-amd64/$b" && pass ".msi installs the built $b" || fail ".msi's $b differs from dist/windows-amd64/$b"
 done
+
+echo "--- winget and Scoop manifests" >&2
+# Every URL names a file of this build by its published name, with its hash.
+if out=$(python3 - "$pkgver" "$version" <<'PY' 2>&1
+import hashlib, json, sys, yaml
+pkgver, tag = sys.argv[1:]
+release = "https://github.com/lanyard-app/lanyard/releases/download/" + tag + "/"
+sha = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
+msi = "lanyard-%s-windows-amd64.msi" % pkgver
+w = {t: yaml.safe_load(open("dist/winget/Lanyard.Lanyard%s.yaml" % t)) for t in ("", ".installer", ".locale.en-US")}
+for m in w.values():
+    assert m["PackageIdentifier"] == "Lanyard.Lanyard" and m["PackageVersion"] == pkgver, m
+inst = w[".installer"]
+assert inst["InstallerType"] == "wix" and inst["Scope"] == "user", inst
+(i,) = inst["Installers"]
+assert i["InstallerUrl"] == release + msi, i["InstallerUrl"]
+assert i["InstallerSha256"].lower() == sha("dist/" + msi), "winget hash is not the .msi's"
+s = json.load(open("dist/scoop/lanyard.json"))
+assert s["version"] == pkgver and s["bin"] == "lanyard.exe", s
+a = s["architecture"]["64bit"]
+for url, h, name in zip(a["url"], a["hash"], ("lanyard.exe", "lanyard-gui.exe")):
+    assert url == release + name, url
+    assert h == sha("dist/windows-amd64/" + name), "scoop hash of " + name
+PY
+); then
+  pass "winget manifests install the per-user .msi, Scoop both .exes, at release URLs with the artefacts' SHA-256"
+else
+  fail "manifests: $out"
+fi
 
 echo "--- Windows signing" >&2
 cp "$exe" "$work/unsigned.exe"
