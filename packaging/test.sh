@@ -15,6 +15,7 @@
 # Add/Remove Programs entry (its tables read with msiinfo), and sign.sh signs
 # with a certificate from the environment or says it did not; the winget and
 # Scoop manifests point at the artefacts with their hashes;
+# the packages that need neither cgo nor Fyne vet for darwin/arm64 and amd64;
 # every binary is a stripped, path-free PIE release build, every archive holds
 # the commit's time, and SHA256SUMS lists and matches every artefact.
 # VERSION and COMMIT default to what the Makefile stamps. Needs the packages
@@ -369,6 +370,26 @@ LANYARD_SIGN_PKCS12=$(base64 -w0 "$work/sign.pfx") LANYARD_SIGN_PKCS12_PASSWORD=
   packaging/windows/sign.sh "$work/signed.exe" "$work/signed.msi" 2>"$work/sign.log" || fail "sign.sh: $(cat "$work/sign.log")"
 for f in signed.exe signed.msi; do
   osslsigncode verify -CAfile "$work/sign.crt" -in "$work/$f" >"$work/verify.log" 2>&1 && pass "sign.sh signs ${f#signed} files that verify against the certificate" || fail "osslsigncode verify $f: $(tail -3 "$work/verify.log")"
+done
+
+echo "--- macOS, as far as Linux can check it" >&2
+# A macOS binary needs Apple's toolchain (cgo: PKCS #11 and Fyne's GL driver),
+# but every package that reaches neither builds and vets for darwin here, so
+# a Unix-only call in the broker or the app shows up before a Mac build does.
+darwin_pkgs=()
+for p in $(go list ./...); do
+  deps=$(GOOS=darwin CGO_ENABLED=1 go list -deps "$p")
+  grep -qE '^(github\.com/miekg/pkcs11|fyne\.io/|github\.com/go-gl/)' <<<"$deps" || darwin_pkgs+=("$p")
+done
+for want in broker/rolesanywhere broker/assume app/config app/agent; do
+  printf '%s\n' "${darwin_pkgs[@]}" | grep -qx "github.com/lanyard-app/lanyard/$want" || fail "$want now needs cgo or Fyne on macOS"
+done
+for arch in arm64 amd64; do
+  if out=$(GOOS=darwin GOARCH=$arch CGO_ENABLED=0 go vet "${darwin_pkgs[@]}" 2>&1); then
+    pass "go vet for darwin/$arch: the ${#darwin_pkgs[@]} packages without cgo or Fyne"
+  else
+    fail "go vet for darwin/$arch: $out"
+  fi
 done
 
 echo "--- release builds and checksums" >&2
