@@ -4,8 +4,14 @@ SHELL     := /bin/bash
 GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
-LDFLAGS   := -X github.com/lanyard-app/lanyard/app/buildinfo.Version=$(VERSION) \
+# Release flags for every build, so the tests run what ships: -trimpath keeps
+# build-machine paths out of binaries and messages, -s -w drops the symbol
+# table and DWARF, PIE lets the loader randomise the address. VERSION and
+# COMMIT come from git alone (no build time), so a rebuild of a commit is
+# bit-for-bit the same.
+LDFLAGS   := -s -w -X github.com/lanyard-app/lanyard/app/buildinfo.Version=$(VERSION) \
              -X github.com/lanyard-app/lanyard/app/buildinfo.Commit=$(COMMIT)
+BUILDFLAGS := -trimpath -buildmode=pie
 # Every package except the root one, the main package built twice (lanyard,
 # and with the tag gui lanyard-gui, which alone links Fyne's GL driver): -race
 # there would pay the GUI's cold cgo build a second time.
@@ -25,8 +31,8 @@ deps:
 # bin/lanyard is the CLI and agent without any GUI library; bin/lanyard-gui
 # is the tray app, which `lanyard` (no command) and `lanyard demo` start.
 build: deps
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/lanyard .
-	$(GO) build -tags gui -ldflags "$(LDFLAGS)" -o bin/lanyard-gui .
+	$(GO) build $(BUILDFLAGS) -ldflags "$(LDFLAGS)" -o bin/lanyard .
+	$(GO) build $(BUILDFLAGS) -tags gui -ldflags "$(LDFLAGS)" -o bin/lanyard-gui .
 
 # staticcheck, deadcode and the test reporter live in a module of their own
 # (.ci/lint) so the application's go.sum lists only what it links.

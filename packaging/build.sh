@@ -2,13 +2,25 @@
 # packaging/build.sh VERSION COMMIT builds every package Linux can build into
 # dist/, from the bin/lanyard and bin/lanyard-gui that `make build` stamped
 # with the same VERSION and COMMIT:
-#   dist/lanyard-PKGVER-linux-amd64.tar.xz   fyne package (both binaries, .desktop, icon, Makefile)
+#   dist/lanyard-PKGVER-linux-amd64.tar.xz   lanyard-PKGVER/: both binaries, desktop entry, metainfo,
+#                                             hicolor icons, autostart entry, man pages, a Makefile
 #   dist/lanyard_PKGVER-1_amd64.deb           nfpm, packaging/linux/nfpm.yaml: the CLI and agent, no GL/X
 #   dist/lanyard-gui_PKGVER-1_amd64.deb       nfpm, packaging/linux/nfpm-gui.yaml: the tray app
-#   dist/lanyard-PKGVER-1.x86_64.rpm          nfpm, the same two recipes
-#   dist/lanyard-gui-PKGVER-1.x86_64.rpm
+#   dist/lanyard-PKGVER-1.x86_64.rpm          rpmbuild, packaging/linux/lanyard.spec: the same
+#   dist/lanyard-gui-PKGVER-1.x86_64.rpm      files, with relative payload paths
+#   dist/linux-arm64/lanyard                  the CLI and agent for 64-bit ARM (cgo cross build)
+#   dist/lanyard_PKGVER-1_arm64.deb           nfpm, nfpm.yaml with arch arm64
 #   dist/windows-amd64/lanyard.exe            mingw-w64 cross builds + icon, manifest, version:
 #   dist/windows-amd64/lanyard-gui.exe        the console CLI, and the GUI tray app
+#   dist/lanyard-PKGVER-windows-amd64.msi     wixl, packaging/windows/lanyard.wxs: per-user
+#                                             install, Start menu, PATH, Add/Remove Programs
+#   dist/winget/*.yaml, dist/scoop/lanyard.json  manifests for the release (manifests.sh)
+#   dist/SHA256SUMS                           the SHA-256 of every file above
+# Every binary is a release build (-trimpath, -s -w, PIE) and every archive
+# carries the commit's time rather than the clock's (SOURCE_DATE_EPOCH), so a
+# rebuild of a commit gives the same bytes.
+# The .exes and the .msi are signed when LANYARD_SIGN_PKCS12 holds a
+# certificate (packaging/windows/sign.sh).
 # PKGVER is VERSION made orderable by dpkg and rpm (see pkg_version below).
 # macOS needs a Mac: see packaging/macos/SIGNING.md.
 set -euo pipefail
@@ -20,7 +32,9 @@ cd "$root"
 dist=$root/dist
 tools=$root/bin/tools
 module=github.com/lanyard-app/lanyard
-ldflags="-X $module/app/buildinfo.Version=$version -X $module/app/buildinfo.Commit=$commit"
+ldflags="-s -w -X $module/app/buildinfo.Version=$version -X $module/app/buildinfo.Commit=$commit"
+# The commit's time, which every archive format stores for its files.
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
 
 die() { echo "packaging/build.sh: $*" >&2; exit 1; }
 step() { echo "==> [${SECONDS}s] $*" >&2; }
@@ -38,7 +52,8 @@ done
 toml_value() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\"\{0,1\}\([^\"]*\)\"\{0,1\}[[:space:]]*$/\1/p" FyneApp.toml | head -n1; }
 app_version=$(toml_value Version)
 app_build=$(toml_value Build)
-[ -n "$app_version" ] && [ -n "$app_build" ] || die "FyneApp.toml lacks Details.Version or Details.Build"
+app_id=$(toml_value ID)
+[ -n "$app_version" ] && [ -n "$app_build" ] && [ -n "$app_id" ] || die "FyneApp.toml lacks Details.Version, Details.Build or Details.ID"
 
 # pkg_version turns a `git describe` VERSION into one dpkg and rpm both order
 # correctly: v1.2.3 → 1.2.3; v1.2.3-4-gabc → 1.2.3+git4.gabc (after the
@@ -69,51 +84,78 @@ echo "version $version, package version $pkgver, app version $semver build $app_
 rm -rf "$dist"
 mkdir -p "$dist"
 
-step "packaging tools (fyne, nfpm, go-winres) from packaging/tools"
-(cd packaging/tools && go build -o "$tools/" fyne.io/tools/cmd/fyne github.com/goreleaser/nfpm/v2/cmd/nfpm github.com/tc-hib/go-winres)
+step "packaging tools (nfpm, go-winres) from packaging/tools"
+(cd packaging/tools && go build -o "$tools/" github.com/goreleaser/nfpm/v2/cmd/nfpm github.com/tc-hib/go-winres)
 
-step "Linux .tar.xz (fyne package, then bin/lanyard added)"
-# fyne package rewrites FyneApp.toml (it bumps Build and reformats): put the
-# committed file back whatever happens.
-saved_toml=$(mktemp)
-cp FyneApp.toml "$saved_toml"
-restore_toml() { cp "$saved_toml" "$root/FyneApp.toml" && rm -f "$saved_toml"; }
-trap restore_toml EXIT
-stage=$dist/.fyne
-mkdir -p "$stage"
-# fyne packages the tray app; its tarball is then opened to add the CLI
-# beside it (and to its Makefile's install targets), so fyne compresses
-# quickly and the final tarball once, with every core.
-(cd "$stage" && XZ_OPT=-0 "$tools/fyne" package --target linux --src "$root" --exe "$root/bin/lanyard-gui" \
-  --app-version "$semver" --app-build "$app_build")
-restore_toml
-trap - EXIT
-mkdir "$stage/tree"
-tar -xJf "$stage/Lanyard.tar.xz" -C "$stage/tree"
-install -m 0755 bin/lanyard "$stage/tree/usr/local/bin/lanyard"
-# Each line that installs or removes the tray app gets its twin for lanyard.
-sed -i -e '/usr\/local\/bin\/$(Exec)/{p;s/$(Exec)/lanyard/g}' -e '/-rm .*\/bin\/$(Exec)$/{p;s/$(Exec)/lanyard/g}' "$stage/tree/Makefile"
-grep -q 'usr/local/bin/lanyard ' "$stage/tree/Makefile" || die "fyne's Makefile changed: cannot add lanyard to its install targets"
-tar -C "$stage/tree" -cf - . | xz -T0 >"$dist/lanyard-$pkgver-linux-amd64.tar.xz"
-rm -rf "$stage"
+step "man pages and Debian changelogs"
+# Made in a hidden folder of dist/ (removed at the end): lanyard(1) from the
+# binary's own help, lanyard-gui(1) from its template, and the one-entry
+# changelog each .deb needs, all compressed without a timestamp.
+docs=$dist/.doc
+mkdir -p "$docs"
+doc_date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%F)
+packaging/linux/manpage.sh bin/lanyard "$version" "$doc_date" | gzip -9n >"$docs/lanyard.1.gz"
+sed -e "s/@DATE@/$doc_date/" -e "s/@VERSION@/$version/" packaging/linux/doc/lanyard-gui.1 | gzip -9n >"$docs/lanyard-gui.1.gz"
+for package in lanyard lanyard-gui; do
+  printf '%s (%s-1) unstable; urgency=medium\n\n  * Lanyard %s.\n\n -- The Lanyard developers <lanyard@lanyard.dev>  %s\n' \
+    "$package" "$pkgver" "$version" "$(date -u -R -d "@$SOURCE_DATE_EPOCH")" | gzip -9n >"$docs/$package.changelog.Debian.gz"
+done
 
-step "Linux .deb and .rpm (nfpm): lanyard and lanyard-gui"
+step "Linux .tar.xz: lanyard-PKGVER/ with both programs, metadata, icons and a Makefile"
+top=lanyard-$pkgver
+tree=$dist/.tar/$top
+install -Dm0755 bin/lanyard "$tree/bin/lanyard"
+install -Dm0755 bin/lanyard-gui "$tree/bin/lanyard-gui"
+install -Dm0644 packaging/linux/tarball.mk "$tree/Makefile"
+install -Dm0644 "packaging/linux/$app_id.desktop" "$tree/share/applications/$app_id.desktop"
+install -Dm0644 "packaging/linux/$app_id.metainfo.xml" "$tree/share/metainfo/$app_id.metainfo.xml"
+install -Dm0644 "packaging/linux/autostart/$app_id.desktop" "$tree/share/lanyard/autostart/$app_id.desktop"
+install -Dm0644 packaging/linux/doc/copyright "$tree/share/doc/lanyard/copyright"
+install -Dm0644 "$docs/lanyard.1.gz" "$tree/share/man/man1/lanyard.1.gz"
+install -Dm0644 "$docs/lanyard-gui.1.gz" "$tree/share/man/man1/lanyard-gui.1.gz"
+(cd packaging/linux/icons && find hicolor -type f -name "$app_id.*" -exec install -Dm0644 {} "$tree/share/icons/{}" \;)
+tar -C "$dist/.tar" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" -cf - "$top" | xz -T0 >"$dist/lanyard-$pkgver-linux-amd64.tar.xz"
+rm -rf "$dist/.tar"
+
+step "Linux .deb (nfpm) and .rpm (rpmbuild): lanyard and lanyard-gui"
 # The newest glibc symbol version a binary needs becomes its package's libc
 # dependency; a binary without libc needs (no cgo) gets glibc's floor.
 glibc_min() { objdump -T "$1" 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -Vu | tail -n1 || true; }
 export LANYARD_PKG_VERSION=$pkgver
-for recipe in nfpm:bin/lanyard nfpm-gui:bin/lanyard-gui; do
-  min=$(glibc_min "${recipe#*:}")
-  for packager in deb rpm; do
-    LANYARD_GLIBC_MIN=${min:-2.17} "$tools/nfpm" package --config "packaging/linux/${recipe%%:*}.yaml" --packager "$packager" --target "$dist/"
-  done
-done
+glibc=$(glibc_min bin/lanyard)
+glibc_gui=$(glibc_min bin/lanyard-gui)
+LANYARD_GLIBC_MIN=${glibc:-2.17} "$tools/nfpm" package --config packaging/linux/nfpm.yaml --packager deb --target "$dist/"
+LANYARD_GLIBC_MIN=${glibc_gui:-2.17} "$tools/nfpm" package --config packaging/linux/nfpm-gui.yaml --packager deb --target "$dist/"
+# gzip: rpm reads it everywhere, and it packs the binaries in seconds.
+rpmbuild -bb --quiet --target x86_64 \
+  --define "_topdir $dist/.rpmbuild" --define "_rpmdir $dist" \
+  --define "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" \
+  --define "_binary_payload w6.gzdio" \
+  --define "pkgver $pkgver" --define "glibc_min ${glibc:-2.17}" --define "glibc_min_gui ${glibc_gui:-2.17}" \
+  --define "srcroot $root" --define "mandir_src $docs" \
+  packaging/linux/lanyard.spec
+rm -rf "$dist/.rpmbuild"
+
+step "linux/arm64: lanyard (cgo cross build with aarch64-linux-gnu-gcc) and its .deb"
+# The command line and agent only: the tray app would need arm64 GL and X11
+# libraries to link against. cgo stays on, for PKCS #11.
+arm64=$dist/linux-arm64
+mkdir -p "$arm64"
+CGO_ENABLED=1 CC=${ARM64_CC:-aarch64-linux-gnu-gcc} GOOS=linux GOARCH=arm64 \
+  go build -trimpath -buildmode=pie -ldflags "$ldflags" -o "$arm64/lanyard" .
+# The same recipe as amd64's, pointed at the arm64 binary.
+sed -e 's/^arch: amd64$/arch: arm64/' -e 's|src: ./bin/lanyard$|src: ./dist/linux-arm64/lanyard|' packaging/linux/nfpm.yaml >"$dist/.nfpm-arm64.yaml"
+grep -q '^arch: arm64$' "$dist/.nfpm-arm64.yaml" && grep -q 'src: ./dist/linux-arm64/lanyard$' "$dist/.nfpm-arm64.yaml" \
+  || die "packaging/linux/nfpm.yaml changed: cannot derive the arm64 recipe"
+glibc_arm64=$(glibc_min "$arm64/lanyard")
+LANYARD_GLIBC_MIN=${glibc_arm64:-2.17} "$tools/nfpm" package --config "$dist/.nfpm-arm64.yaml" --packager deb --target "$dist/"
+rm -rf "$dist/.nfpm-arm64.yaml" "$docs"
 
 step "Windows .exe (mingw-w64 cross builds): lanyard.exe (console) and lanyard-gui.exe (GUI)"
 mkdir -p "$dist/windows-amd64"
 windows_build() { # OUTPUT GO-BUILD-FLAGS…
   local out=$1; shift
-  CGO_ENABLED=1 CC=${WINDOWS_CC:-x86_64-w64-mingw32-gcc} GOOS=windows GOARCH=amd64 go build "$@" -o "$out" .
+  CGO_ENABLED=1 CC=${WINDOWS_CC:-x86_64-w64-mingw32-gcc} GOOS=windows GOARCH=amd64 go build -trimpath -buildmode=pie "$@" -o "$out" .
   # Icon, manifest and version resources go into the linked .exe, so no .syso
   # file is ever dropped into the main package's folder.
   "$tools/go-winres" patch --in packaging/windows/winres.json --no-backup \
@@ -121,6 +163,29 @@ windows_build() { # OUTPUT GO-BUILD-FLAGS…
 }
 windows_build "$dist/windows-amd64/lanyard.exe" -ldflags "$ldflags"
 windows_build "$dist/windows-amd64/lanyard-gui.exe" -tags gui -ldflags "-H windowsgui $ldflags"
+
+step "Windows signing and .msi (wixl)"
+# The programs are signed before they go into the installer, then the
+# installer itself; without a certificate sign.sh says what it left unsigned.
+packaging/windows/sign.sh "$dist/windows-amd64/lanyard.exe" "$dist/windows-amd64/lanyard-gui.exe"
+msi=$dist/lanyard-$pkgver-windows-amd64.msi
+# wixl takes source paths relative to the working directory only.
+wixl -a x64 -D Version="$semver" -D Bin=dist/windows-amd64 -D Icon=packaging/windows/lanyard.ico -o "$msi" packaging/windows/lanyard.wxs
+# PATH: the Environment table and the two actions wixl cannot write.
+msitables=$dist/.msi
+mkdir -p "$msitables"
+msiinfo export "$msi" InstallExecuteSequence >"$msitables/InstallExecuteSequence.idt"
+printf 'RemoveEnvironmentStrings\t\t3300\nWriteEnvironmentStrings\t\t5200\n' >>"$msitables/InstallExecuteSequence.idt"
+msibuild "$msi" -i packaging/windows/msi/Environment.idt
+msibuild "$msi" -i "$msitables/InstallExecuteSequence.idt"
+rm -rf "$msitables"
+packaging/windows/sign.sh "$msi"
+
+step "winget and Scoop manifests"
+packaging/windows/manifests.sh "$version" "$pkgver" "$dist"
+
+step "SHA256SUMS"
+(cd "$dist" && find . -type f ! -name SHA256SUMS ! -path './.*' | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum >SHA256SUMS)
 
 step "done"
 ls -l "$dist" "$dist/windows-amd64" >&2

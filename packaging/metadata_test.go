@@ -241,3 +241,52 @@ func readFile(t *testing.T, path string) []byte {
 	}
 	return data
 }
+
+// TestLinuxMetainfoScreenshots holds software centres to what they show: the
+// licence, and screenshots published from this repository's main branch, so
+// each must be a committed PNG of the size the metainfo states.
+func TestLinuxMetainfoScreenshots(t *testing.T) {
+	app := loadFyneApp(t)
+	var meta struct {
+		ProjectLicense string `xml:"project_license"`
+		Screenshots    []struct {
+			Type    string `xml:"type,attr"`
+			Caption string `xml:"caption"`
+			Images  []struct {
+				Width  int    `xml:"width,attr"`
+				Height int    `xml:"height,attr"`
+				URL    string `xml:",chardata"`
+			} `xml:"image"`
+		} `xml:"screenshots>screenshot"`
+	}
+	if err := xml.Unmarshal(strictXML(t, "linux/"+app.Details.ID+".metainfo.xml"), &meta); err != nil {
+		t.Fatal(err)
+	}
+	if meta.ProjectLicense == "" {
+		t.Error("metainfo lacks project_license")
+	}
+	if len(meta.Screenshots) == 0 || meta.Screenshots[0].Type != "default" {
+		t.Fatal("metainfo needs screenshots, the first of type default")
+	}
+	const published = "https://raw.githubusercontent.com/lanyard-app/lanyard/main/"
+	for _, s := range meta.Screenshots {
+		if strings.TrimSpace(s.Caption) == "" {
+			t.Error("a screenshot lacks its caption")
+		}
+		for _, img := range s.Images {
+			path, ok := strings.CutPrefix(strings.TrimSpace(img.URL), published)
+			if !ok {
+				t.Errorf("screenshot %s is not published from this repository (%s…)", img.URL, published)
+				continue
+			}
+			cfg, err := png.DecodeConfig(bytes.NewReader(readFile(t, "../"+path)))
+			if err != nil {
+				t.Errorf("%s: %v", path, err)
+				continue
+			}
+			if cfg.Width != img.Width || cfg.Height != img.Height {
+				t.Errorf("%s is %d×%d, the metainfo says %d×%d", path, cfg.Width, cfg.Height, img.Width, img.Height)
+			}
+		}
+	}
+}

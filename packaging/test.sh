@@ -4,9 +4,20 @@
 # and lanyard-gui .debs install into a throwaway dpkg root and both installed
 # programs report the stamped version; lanyard depends on no GL or X11
 # library and loads none (ldd); the desktop entry and AppStream metadata pass
-# their validators; the .tar.xz installs both programs with its Makefile; the
-# .rpms hold the binaries, desktop entry and icons; lanyard.exe is a 64-bit
-# Windows console program and lanyard-gui.exe a GUI one, with icon and manifest.
+# their validators; the .tar.xz unpacks into one folder and its Makefile installs (and
+# uninstalls) both programs, metadata, hicolor icons and the autostart entry; the
+# .rpms hold the binaries, desktop entry and icons; both .debs are clean under
+# lintian, with copyright, changelog and a man page generated from the CLI's
+# help; the .rpms store relative payload paths and own their directories; lanyard.exe is a 64-bit
+# Windows console program and lanyard-gui.exe a GUI one, with icon and manifest;
+# the linux/arm64 lanyard runs (under qemu-aarch64) and its .deb is clean;
+# the .msi installs both per user with a Start-menu entry, PATH, and an
+# Add/Remove Programs entry (its tables read with msiinfo), and sign.sh signs
+# with a certificate from the environment or says it did not; the winget and
+# Scoop manifests point at the artefacts with their hashes;
+# the packages that need neither cgo nor Fyne vet for darwin/arm64 and amd64;
+# every binary is a stripped, path-free PIE release build, every archive holds
+# the commit's time, and SHA256SUMS lists and matches every artefact.
 # VERSION and COMMIT default to what the Makefile stamps. Needs the packages
 # `make package` installs plus `file` and `rpm` (for rpm -qp).
 set -euo pipefail
@@ -18,10 +29,10 @@ id=dev.lanyard.Lanyard
 sizes="16 22 24 32 48 64 128 256 512"
 
 missing=()
-for tool in file rpm dpkg-deb desktop-file-validate appstreamcli xz; do
+for tool in file rpm rpm2cpio cpio dpkg-deb desktop-file-validate appstreamcli xz lintian man msiinfo msiextract osslsigncode qemu-aarch64 readelf; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
-[ ${#missing[@]} -eq 0 ] || { echo "packaging/test.sh: missing ${missing[*]} (apt-get install file rpm dpkg desktop-file-utils appstream xz-utils)" >&2; exit 1; }
+[ ${#missing[@]} -eq 0 ] || { echo "packaging/test.sh: missing ${missing[*]} (apt-get install file rpm rpm2cpio cpio dpkg desktop-file-utils appstream xz-utils lintian man-db msitools osslsigncode qemu-user binutils)" >&2; exit 1; }
 
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
@@ -125,6 +136,36 @@ else
 fi
 contains "$(cat "$dpkgroot/usr/share/metainfo/$id.metainfo.xml")" "<release version=\"$app_version\"" "metainfo has a release entry for $app_version (FyneApp.toml)"
 
+for p in lanyard lanyard-gui; do
+  for f in copyright changelog.Debian.gz; do
+    [ -s "$dpkgroot/usr/share/doc/$p/$f" ] && pass "installed /usr/share/doc/$p/$f" || fail "the $p .deb lacks /usr/share/doc/$p/$f"
+  done
+  page=$dpkgroot/usr/share/man/man1/$p.1.gz
+  if [ -s "$page" ]; then
+    warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l -Tutf8 "$page" 2>&1 >/dev/null) || true
+    [ -z "$warnings" ] && pass "$p(1) renders without warnings" || fail "$p(1): $warnings"
+  else
+    fail "the $p .deb lacks /usr/share/man/man1/$p.1.gz"
+  fi
+done
+# The manual documents every command the binary lists, with its flags.
+manual=$(MANWIDTH=200 man -l -Tutf8 "$dpkgroot/usr/share/man/man1/lanyard.1.gz" 2>/dev/null | col -b)
+for c in $("$installed" help | sed -n 's/^  \([a-z][a-z0-9-]*\)  .*/\1/p'); do
+  grep -qE "^ +$c\$" <<<"$manual" || fail "lanyard(1) lacks the command $c"
+done
+contains "$manual" "Usage: lanyard env --account NAME" "lanyard(1) holds each command's usage (env)"
+contains "$manual" "Usage: lanyard account add NAME" "lanyard(1) holds sub-commands' usage (account add)"
+# A log line (with its time) would make every build's manual differ.
+logged=$(grep -E '[0-9]{4}/[0-9]{2}/[0-9]{2} [0-9:]{8} ' <<<"$manual" || true)
+[ -z "$logged" ] && pass "lanyard(1) holds no log output" || fail "lanyard(1) holds log output: $logged"
+# Errors and warnings fail; informational tags (hardening-no-fortify-functions
+# for Go's own code among them) are left to the maintainer.
+if out=$(lintian --fail-on error,warning --no-tag-display-limit "$deb" "$guideb" 2>&1); then
+  pass "lintian: no error or warning"
+else
+  fail "lintian: $out"
+fi
+
 depends=$(dpkg-deb --field "$deb" Depends)
 recommends=$(dpkg-deb --field "$deb" Recommends)
 gui_depends=$(dpkg-deb --field "$guideb" Depends)
@@ -152,19 +193,34 @@ else
   echo "skip: no apt package lists (apt-get update) to check dependency names against" >&2
 fi
 
-echo "--- .tar.xz (fyne package)" >&2
+echo "--- .tar.xz" >&2
 listing=$(tar -tJf "$tarxz")
-for f in bin/lanyard bin/lanyard-gui "share/applications/$id.desktop" "share/pixmaps/$id.png" Makefile; do
-  contains "$listing" "$f" ".tar.xz holds $f"
+top=lanyard-$pkgver
+outside=$(grep -v "^$top/" <<<"$listing" || true)
+[ -z "$outside" ] && pass ".tar.xz unpacks into one folder, $top/" || fail ".tar.xz has entries outside $top/: $outside"
+for f in bin/lanyard bin/lanyard-gui Makefile "share/applications/$id.desktop" "share/metainfo/$id.metainfo.xml" \
+  "share/lanyard/autostart/$id.desktop" "share/icons/hicolor/scalable/apps/$id.svg" share/man/man1/lanyard.1.gz; do
+  grep -qxF "$top/$f" <<<"$listing" || fail ".tar.xz lacks $top/$f"
 done
+for s in $sizes; do
+  grep -qxF "$top/share/icons/hicolor/${s}x$s/apps/$id.png" <<<"$listing" || fail ".tar.xz lacks the ${s}px hicolor icon"
+done
+pass ".tar.xz holds both programs, desktop entry, metainfo, autostart entry, man page and hicolor icons at $sizes px"
 mkdir "$work/tar"
 tar -xJf "$tarxz" -C "$work/tar"
-make -s -C "$work/tar" install DESTDIR="$work/tar-installed" PREFIX=/usr >"$work/make.log" 2>&1 || fail ".tar.xz make install: $(cat "$work/make.log")"
+tarinst=$work/tar-installed
+make -s -C "$work/tar/$top" install DESTDIR="$tarinst" PREFIX=/opt/lanyard >"$work/make.log" 2>&1 || fail ".tar.xz make install: $(cat "$work/make.log")"
 for b in lanyard lanyard-gui; do
-  got=$("$work/tar-installed/usr/bin/$b" version 2>/dev/null) || true
+  got=$("$tarinst/opt/lanyard/bin/$b" version 2>/dev/null) || true
   [ "$got" = "$want" ] && pass ".tar.xz make install: $b version" || fail ".tar.xz make install: $b version printed '$got', want '$want'"
 done
-validate_desktop "$(find "$work/tar" -name "$id.desktop" | head -n1)"
+[ -s "$tarinst/opt/lanyard/share/icons/hicolor/48x48/apps/$id.png" ] && pass ".tar.xz make install: hicolor icons" || fail ".tar.xz make install put no hicolor icon"
+validate_desktop "$tarinst/opt/lanyard/share/applications/$id.desktop"
+validate_desktop "$tarinst/opt/lanyard/share/lanyard/autostart/$id.desktop"
+contains "$(cat "$tarinst/opt/lanyard/share/lanyard/autostart/$id.desktop")" "Exec=/opt/lanyard/bin/lanyard-gui" ".tar.xz autostart entry starts the lanyard-gui it installed"
+make -s -C "$work/tar/$top" uninstall DESTDIR="$tarinst" PREFIX=/opt/lanyard >"$work/make.log" 2>&1 || fail ".tar.xz make uninstall: $(cat "$work/make.log")"
+left=$(find "$tarinst" -type f)
+[ -z "$left" ] && pass ".tar.xz make uninstall removes every file it installed" || fail ".tar.xz make uninstall left: $left"
 
 echo "--- .rpm" >&2
 rpmq() { rpm --query --package --nosignature "$@" "$rpm" 2>/dev/null; }
@@ -188,6 +244,36 @@ for lib in libGL.so.1 libX11.so.6 libXcursor.so.1 libXrandr.so.2 libXinerama.so.
   contains "$requires" "$lib" "lanyard-gui .rpm requires $lib"
 done
 contains "$requires" "lanyard = $pkgver-1" "lanyard-gui .rpm requires lanyard of its version"
+# Read the payload as a listing only: extracting an .rpm with absolute paths
+# would write into this machine's /usr.
+for r in "$rpm" "$guirpm"; do
+  payload=$(rpm2cpio "$r" | cpio -t --quiet 2>/dev/null)
+  absolute=$(grep -v '^\./' <<<"$payload" || true)
+  [ -n "$payload" ] && [ -z "$absolute" ] && pass "$(basename "$r") payload paths are relative ($(wc -l <<<"$payload") entries)" || fail "$(basename "$r") payload paths not relative: ${absolute:-empty payload}"
+done
+contains "$(rpmq --list)" /usr/share/man/man1/lanyard.1.gz "lanyard .rpm holds lanyard(1)"
+contains "$(rpmq --list)" /usr/share/licenses/lanyard/copyright "lanyard .rpm holds its copyright"
+dirs=$(guirpmq --queryformat '[%{FILEMODES:perms} %{FILENAMES}\n]')
+for d in /usr/share/lanyard /usr/share/lanyard/autostart; do
+  grep -qxF "drwxr-xr-x $d" <<<"$dirs" && pass "lanyard-gui .rpm owns $d" || fail "lanyard-gui .rpm does not own $d"
+done
+
+echo "--- linux/arm64" >&2
+armbin=dist/linux-arm64/lanyard
+armdeb=$(one "dist/lanyard_*_arm64.deb")
+info=$(file "$armbin")
+contains "$info" "ARM aarch64" "linux-arm64/lanyard is a 64-bit ARM program"
+contains "$info" "pie executable" "linux-arm64/lanyard is position-independent (PIE)"
+contains "$info" ", stripped" "linux-arm64/lanyard is stripped"
+needed=$(readelf -d "$armbin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+[ "$needed" = "libc.so.6 " ] && pass "linux-arm64/lanyard links libc alone (cgo, no GUI library)" || fail "linux-arm64/lanyard needs: $needed"
+# Run under user-mode emulation with Debian's arm64 C library.
+got=$(qemu-aarch64 -L /usr/aarch64-linux-gnu "$armbin" version 2>"$work/stderr") || true
+[ "$got" = "$want" ] && pass "linux-arm64/lanyard version (qemu-aarch64): $got" || fail "linux-arm64/lanyard version printed '$got', want '$want' ($(cat "$work/stderr"))"
+[ "$(dpkg-deb --field "$armdeb" Architecture)" = arm64 ] && pass "arm64 .deb is for arm64" || fail "arm64 .deb Architecture is $(dpkg-deb --field "$armdeb" Architecture)"
+dpkg-deb --fsys-tarfile "$armdeb" | tar -xOf - ./usr/bin/lanyard | cmp -s - "$armbin" && pass "arm64 .deb installs linux-arm64/lanyard" || fail "arm64 .deb's /usr/bin/lanyard is not linux-arm64/lanyard"
+contains "$(dpkg-deb --field "$armdeb" Depends)" "libc6 (>=" "arm64 .deb depends on libc6"
+if out=$(lintian --fail-on error,warning "$armdeb" 2>&1); then pass "lintian (arm64 .deb): no error or warning"; else fail "lintian (arm64 .deb): $out"; fi
 
 echo "--- Windows .exe" >&2
 contains "$(file "$exe")" "PE32+ executable (console) x86-64" "lanyard.exe is a 64-bit Windows console program"
@@ -201,6 +287,149 @@ contains "$manifest" 'level="asInvoker"' ".exe manifest runs asInvoker"
 contains "$manifest" "PerMonitorV2" ".exe manifest is per-monitor DPI aware"
 contains "$manifest" "Microsoft.Windows.Common-Controls" ".exe manifest asks for common controls v6"
 contains "$(cat "$work/winres/winres.json")" "\"ProductName\": \"Lanyard\"" ".exe has version information"
+
+echo "--- Windows .msi" >&2
+msi=$(one "dist/lanyard-*-windows-amd64.msi")
+semver=${pkgver%%[~+]*}
+# msiinfo writes tables with CRLF line ends.
+msitable() { msiinfo export "$msi" "$1" | tr -d '\r'; }
+tables=$(msiinfo tables "$msi")
+for t in File Shortcut Environment Registry Upgrade Icon; do
+  grep -qx "$t" <<<"$tables" || fail ".msi lacks the $t table"
+done
+property() { msitable Property | awk -F'\t' -v p="$1" '$1 == p {print $2}'; }
+[ "$(property ProductVersion)" = "$semver" ] && pass ".msi ProductVersion is $semver (Add/Remove Programs)" || fail ".msi ProductVersion is '$(property ProductVersion)', want $semver"
+[ "$(property ProductName)" = Lanyard ] && [ "$(property ARPPRODUCTICON)" = lanyard.ico ] && pass ".msi names Lanyard with its icon in Add/Remove Programs" || fail ".msi ProductName or ARPPRODUCTICON"
+[ "$(property ALLUSERS)" = 2 ] && [ "$(property MSIINSTALLPERUSER)" = 1 ] && pass ".msi installs per user (ALLUSERS=2, MSIINSTALLPERUSER=1)" || fail ".msi is not a per-user install"
+wordcount=$(msiinfo suminfo "$msi" | sed -n 's/^Source: \([0-9]*\).*/\1/p')
+(( ${wordcount:-0} & 8 )) && pass ".msi asks for no elevation (summary word count $wordcount)" || fail ".msi summary word count ${wordcount:-none} lacks 8 (no elevation)"
+dirs=$(msitable Directory)
+grep -qP '^INSTALLDIR\tUserPrograms\tLanyard$' <<<"$dirs" && grep -qP '^UserPrograms\tLocalAppDataFolder\tPrograms$' <<<"$dirs" \
+  && pass ".msi installs into %LOCALAPPDATA%\\Programs\\Lanyard" || fail ".msi install folder: $dirs"
+files=$(msitable File | cut -f3)
+contains "$files" lanyard.exe ".msi holds lanyard.exe"
+contains "$files" lanyard-gui.exe ".msi holds lanyard-gui.exe"
+shortcut=$(msitable Shortcut | grep -P '^LanyardShortcut\t' || true)
+grep -qP '\tProgramMenuFolder\tLanyard\t.*\[INSTALLDIR\]lanyard-gui\.exe\t' <<<"$shortcut" && pass ".msi puts Lanyard (lanyard-gui.exe) in the Start menu" || fail ".msi Start-menu shortcut: $shortcut"
+env=$(msitable Environment | grep -P '^Path\t' || true)
+[ "$env" = "$(printf 'Path\t=-Path\t[~];[INSTALLDIR]\tPrograms')" ] && pass ".msi appends its folder to the user's PATH and removes it on uninstall" || fail ".msi Environment row: $env"
+sequence=$(msitable InstallExecuteSequence)
+for a in WriteEnvironmentStrings RemoveEnvironmentStrings RemoveExistingProducts RemoveFiles RemoveShortcuts; do
+  grep -qP "^$a\t" <<<"$sequence" || fail ".msi InstallExecuteSequence lacks $a"
+done
+pass ".msi sequence writes and removes PATH, files and shortcuts, and replaces older versions"
+grep -qP '^\{6E0B5E64-3C1B-4A53-9B0E-5C2D7A1F4E21\}\t' <<<"$(msitable Upgrade)" && pass ".msi upgrades by its UpgradeCode" || fail ".msi has no Upgrade row for its UpgradeCode"
+mkdir "$work/msi"
+(cd "$work/msi" && msiextract "$root/$msi" >/dev/null)
+for b in lanyard.exe lanyard-gui.exe; do
+  got=$(find "$work/msi" -name "$b" | head -n1)
+  [ -n "$got" ] && cmp -s "$got" "dist/windows-amd64/$b" && pass ".msi installs the built $b" || fail ".msi's $b differs from dist/windows-amd64/$b"
+done
+
+echo "--- winget and Scoop manifests" >&2
+# Every URL names a file of this build by its published name, with its hash.
+if out=$(python3 - "$pkgver" "$version" <<'PY' 2>&1
+import hashlib, json, sys, yaml
+pkgver, tag = sys.argv[1:]
+release = "https://github.com/lanyard-app/lanyard/releases/download/" + tag + "/"
+sha = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
+msi = "lanyard-%s-windows-amd64.msi" % pkgver
+w = {t: yaml.safe_load(open("dist/winget/Lanyard.Lanyard%s.yaml" % t)) for t in ("", ".installer", ".locale.en-US")}
+for m in w.values():
+    assert m["PackageIdentifier"] == "Lanyard.Lanyard" and m["PackageVersion"] == pkgver, m
+inst = w[".installer"]
+assert inst["InstallerType"] == "wix" and inst["Scope"] == "user", inst
+(i,) = inst["Installers"]
+assert i["InstallerUrl"] == release + msi, i["InstallerUrl"]
+assert i["InstallerSha256"].lower() == sha("dist/" + msi), "winget hash is not the .msi's"
+s = json.load(open("dist/scoop/lanyard.json"))
+assert s["version"] == pkgver and s["bin"] == "lanyard.exe", s
+a = s["architecture"]["64bit"]
+for url, h, name in zip(a["url"], a["hash"], ("lanyard.exe", "lanyard-gui.exe")):
+    assert url == release + name, url
+    assert h == sha("dist/windows-amd64/" + name), "scoop hash of " + name
+PY
+); then
+  pass "winget manifests install the per-user .msi, Scoop both .exes, at release URLs with the artefacts' SHA-256"
+else
+  fail "manifests: $out"
+fi
+
+echo "--- Windows signing" >&2
+cp "$exe" "$work/unsigned.exe"
+out=$(env -u LANYARD_SIGN_PKCS12 packaging/windows/sign.sh "$work/unsigned.exe" 2>&1)
+contains "$out" "LANYARD_SIGN_PKCS12 is not set" "sign.sh without a certificate says it signs nothing"
+cmp -s "$exe" "$work/unsigned.exe" && pass "sign.sh without a certificate leaves the file as it was" || fail "sign.sh without a certificate changed the file"
+# A throwaway code-signing certificate, as CI would pass its own.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/sign.key" -out "$work/sign.crt" -days 1 \
+  -subj "/CN=Lanyard packaging test" -addext extendedKeyUsage=codeSigning 2>/dev/null
+openssl pkcs12 -export -inkey "$work/sign.key" -in "$work/sign.crt" -passout pass:packaging-test -out "$work/sign.pfx"
+cp "$exe" "$work/signed.exe"
+cp "$msi" "$work/signed.msi"
+LANYARD_SIGN_PKCS12=$(base64 -w0 "$work/sign.pfx") LANYARD_SIGN_PKCS12_PASSWORD=packaging-test \
+  packaging/windows/sign.sh "$work/signed.exe" "$work/signed.msi" 2>"$work/sign.log" || fail "sign.sh: $(cat "$work/sign.log")"
+for f in signed.exe signed.msi; do
+  osslsigncode verify -CAfile "$work/sign.crt" -in "$work/$f" >"$work/verify.log" 2>&1 && pass "sign.sh signs ${f#signed} files that verify against the certificate" || fail "osslsigncode verify $f: $(tail -3 "$work/verify.log")"
+done
+
+echo "--- macOS, as far as Linux can check it" >&2
+# A macOS binary needs Apple's toolchain (cgo: PKCS #11 and Fyne's GL driver),
+# but every package that reaches neither builds and vets for darwin here, so
+# a Unix-only call in the broker or the app shows up before a Mac build does.
+darwin_pkgs=()
+for p in $(go list ./...); do
+  deps=$(GOOS=darwin CGO_ENABLED=1 go list -deps "$p")
+  grep -qE '^(github\.com/miekg/pkcs11|fyne\.io/|github\.com/go-gl/)' <<<"$deps" || darwin_pkgs+=("$p")
+done
+for want in broker/rolesanywhere broker/assume app/config app/agent; do
+  printf '%s\n' "${darwin_pkgs[@]}" | grep -qx "github.com/lanyard-app/lanyard/$want" || fail "$want now needs cgo or Fyne on macOS"
+done
+for arch in arm64 amd64; do
+  if out=$(GOOS=darwin GOARCH=$arch CGO_ENABLED=0 go vet "${darwin_pkgs[@]}" 2>&1); then
+    pass "go vet for darwin/$arch: the ${#darwin_pkgs[@]} packages without cgo or Fyne"
+  else
+    fail "go vet for darwin/$arch: $out"
+  fi
+done
+
+echo "--- release builds and checksums" >&2
+# A path of this machine (the checkout, the module cache, GOROOT) in a binary
+# means it was built without -trimpath: it leaks into panics and messages.
+leaks=("$root" "$(go env GOMODCACHE)" "$(go env GOROOT)")
+for b in bin/lanyard bin/lanyard-gui "$armbin" "$exe" "$guiexe"; do
+  for p in "${leaks[@]}"; do
+    grep -qaF -- "$p/" "$b" && fail "$b holds the build path $p (not -trimpath)"
+  done
+done
+pass "no binary holds a build-machine path (-trimpath)"
+for b in bin/lanyard bin/lanyard-gui; do
+  info=$(file "$b")
+  contains "$info" "pie executable" "$b is position-independent (PIE)"
+  contains "$info" ", stripped" "$b is stripped"
+done
+for b in "$exe" "$guiexe"; do
+  sections=$(objdump -h "$b" 2>&1) || fail "objdump cannot read $b: $sections"
+  grep -q '\.debug_' <<<"$sections" && fail "$b carries DWARF (.debug_*)"
+  grep -q '\.symtab' <<<"$sections" && fail "$b carries a symbol table"
+  # DYNAMIC_BASE (0x40) in DllCharacteristics: Windows may relocate it (ASLR).
+  chars=$(objdump -p "$b" | awk '/^DllCharacteristics/ {print $2}')
+  (( 16#${chars:-0} & 0x40 )) && pass "$(basename "$b") is stripped and relocatable (ASLR)" || fail "$(basename "$b") lacks DYNAMIC_BASE: DllCharacteristics $chars"
+done
+epoch=$(git log -1 --format=%ct)
+stamp=$(date -u -d "@$epoch" '+%Y-%m-%d %H:%M')
+others=$(TZ=UTC tar -tvJf "$tarxz" --full-time 2>/dev/null | grep -vF "$(date -u -d "@$epoch" '+%Y-%m-%d %H:%M:%S')" || true)
+[ -z "$others" ] && pass ".tar.xz files carry the commit's time" || fail ".tar.xz files with another time than the commit's ($stamp): $others"
+others=$(dpkg-deb --fsys-tarfile "$deb" | TZ=UTC tar -tv --full-time | grep -vF "$(date -u -d "@$epoch" '+%Y-%m-%d %H:%M:%S')" || true)
+[ -z "$others" ] && pass ".deb files carry the commit's time" || fail ".deb files with another time than the commit's ($stamp): $others"
+sums=dist/SHA256SUMS
+if [ -s "$sums" ]; then
+  (cd dist && sha256sum --quiet --strict -c SHA256SUMS) >"$work/sums.log" 2>&1 && pass "SHA256SUMS matches every file it lists" || fail "sha256sum -c: $(cat "$work/sums.log")"
+  listed=$(awk '{print $2}' "$sums" | LC_ALL=C sort)
+  present=$(cd dist && find . -type f ! -name SHA256SUMS | sed 's|^\./||' | LC_ALL=C sort)
+  [ "$listed" = "$present" ] && pass "SHA256SUMS lists every artefact in dist/ ($(wc -l <<<"$present"))" || fail "SHA256SUMS lists $listed, dist/ holds $present"
+else
+  fail "no dist/SHA256SUMS"
+fi
 
 if [ "$failures" -gt 0 ]; then
   echo "packaging/test.sh: $failures check(s) failed" >&2
