@@ -404,19 +404,10 @@ func printLines(r *runner, title string, lines []app.StatusLine) {
 // timeLeft says how long a session lasts in the words of the tray:
 // "59 min left", "2 h 5 min left".
 func timeLeft(d time.Duration) string {
-	m := int(d.Round(time.Minute) / time.Minute)
-	switch {
-	case d <= 0:
+	if d <= 0 {
 		return "expired"
-	case m < 1:
-		return "less than 1 min left"
-	case m < 60:
-		return fmt.Sprintf("%d min left", m)
-	case m%60 == 0:
-		return fmt.Sprintf("%d h left", m/60)
-	default:
-		return fmt.Sprintf("%d h %d min left", m/60, m%60)
 	}
+	return app.HumanDuration(d) + " left"
 }
 
 func cmdLock(ctx context.Context, r *runner, args []string) error {
