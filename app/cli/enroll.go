@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/lanyard-app/lanyard/app"
 	"github.com/lanyard-app/lanyard/app/config"
@@ -24,12 +23,7 @@ func identityEnroll(ctx context.Context, r *runner, args []string) error {
 	fs.StringVar(&req.PrivateCA, "private-ca", "", "AWS Private CA `ARN` that issues the certificate")
 	fs.StringVar(&req.Via, "via", "", "connected `account` whose credentials ask the Private CA")
 	fs.IntVar(&req.ValidityDays, "validity-days", 30, "certificate lifetime in `days`")
-	fs.StringVar(&id.TrustAnchorARN, "trust-anchor-arn", "", "Roles Anywhere trust anchor `ARN`")
-	fs.StringVar(&id.ProfileARN, "profile-arn", "", "Roles Anywhere profile `ARN`")
-	fs.StringVar(&id.RoleARN, "role-arn", "", "the hub role `ARN` the profile grants")
-	fs.StringVar(&id.Region, "region", "", "`region` of CreateSession (default: the trust anchor's)")
-	dur := fs.Duration("session-duration", time.Hour, "Roles Anywhere session `duration` (15m–12h)")
-	fs.StringVar(&id.PKCS11Module, "pkcs11-module", "", "PKCS #11 module `path` (default: discovered)")
+	dur := sessionFlags(fs, id)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -22,6 +23,18 @@ func cmdIdentity(ctx context.Context, r *runner, args []string) error {
 	}, args)
 }
 
+// sessionFlags registers what every way of making an identity asks for:
+// where CreateSession goes, for how long, and the token's module. The
+// duration is set into id once the flags are parsed.
+func sessionFlags(fs *flag.FlagSet, id *config.Identity) *time.Duration {
+	fs.StringVar(&id.TrustAnchorARN, "trust-anchor-arn", "", "Roles Anywhere trust anchor `ARN`")
+	fs.StringVar(&id.ProfileARN, "profile-arn", "", "Roles Anywhere profile `ARN`")
+	fs.StringVar(&id.RoleARN, "role-arn", "", "the hub role `ARN` the profile grants")
+	fs.StringVar(&id.Region, "region", "", "`region` of CreateSession (default: the trust anchor's)")
+	fs.StringVar(&id.PKCS11Module, "pkcs11-module", "", "PKCS #11 module `path` (default: discovered)")
+	return fs.Duration("session-duration", time.Hour, "Roles Anywhere session `duration` (15m–12h)")
+}
+
 func identityAdd(ctx context.Context, r *runner, args []string) error {
 	fs := r.flags("identity add", "identity add NAME --certificate FILE|pkcs11:URI [--private-key FILE|pkcs11:URI] --trust-anchor-arn ARN --profile-arn ARN --role-arn ARN [flags]")
 	var id config.Identity
@@ -29,14 +42,9 @@ func identityAdd(ctx context.Context, r *runner, args []string) error {
 	fs.StringVar(&id.PrivateKey, "private-key", "", "private key: a PEM `file` or a pkcs11: URI (default: next to the certificate on the token)")
 	fs.StringVar(&id.Intermediates, "intermediates", "", "PEM `file` of intermediate CA certificates")
 	fs.StringVar(&id.TrustAnchorCA, "trust-anchor-ca", "", "PEM `file` of the trust anchor's CA, for `identity check`")
-	fs.StringVar(&id.TrustAnchorARN, "trust-anchor-arn", "", "Roles Anywhere trust anchor `ARN`")
-	fs.StringVar(&id.ProfileARN, "profile-arn", "", "Roles Anywhere profile `ARN`")
-	fs.StringVar(&id.RoleARN, "role-arn", "", "the hub role `ARN` the profile grants")
-	fs.StringVar(&id.Region, "region", "", "`region` of CreateSession (default: the trust anchor's)")
-	dur := fs.Duration("session-duration", time.Hour, "Roles Anywhere session `duration` (15m–12h)")
+	dur := sessionFlags(fs, &id)
 	fs.StringVar(&id.RoleSessionName, "role-session-name", "", "role session `name` (the profile must accept it)")
 	fs.BoolVar(&id.FIPS, "fips", false, "use the FIPS endpoint")
-	fs.StringVar(&id.PKCS11Module, "pkcs11-module", "", "PKCS #11 module `path` (default: discovered)")
 	fs.BoolVar(&id.RememberPIN, "remember-pin", false, "keep the token PIN in the OS keyring after the first entry")
 	direct := fs.String("account", "", "also add a connected account `name` reached directly by this identity's role")
 	pos, err := parse(fs, args)
