@@ -65,16 +65,7 @@ func TestColdStartAsksThePINOnceForTwentyCommands(t *testing.T) {
 	if !w.OnToken {
 		t.Fatal("the demo world should put the key on SoftHSM here")
 	}
-	t.Setenv("XDG_RUNTIME_DIR", shortTempDir(t))
-	t.Setenv(agent.EnvSocket, "")
-	t.Setenv(envAsCLI, "1")
-	for k, v := range w.Emulator.Env() {
-		t.Setenv(k, v)
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	exe := asBackgroundAgentClient(t, w)
 	c := terminalCLI{t: t, exe: exe, term: cli.NewPTY(t)}
 	t.Cleanup(func() {
 		cmd, _, _ := c.start("agent", "--stop")
@@ -195,16 +186,7 @@ func TestWithoutATerminal(t *testing.T) {
 	if !w.OnToken {
 		t.Fatal("the demo world should put the key on SoftHSM here")
 	}
-	t.Setenv("XDG_RUNTIME_DIR", shortTempDir(t))
-	t.Setenv(agent.EnvSocket, "")
-	t.Setenv(envAsCLI, "1")
-	for k, v := range w.Emulator.Env() {
-		t.Setenv(k, v)
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	exe := asBackgroundAgentClient(t, w)
 	t.Cleanup(func() {
 		cmd, _, _ := detachedCLI(t, exe, "agent", "--stop")
 		cmd.Wait()
@@ -270,16 +252,7 @@ func TestWithoutATerminal(t *testing.T) {
 // served by it with a single sign-in.
 func TestConcurrentColdStartsShareOneAgent(t *testing.T) {
 	w := newWorld(t, demo.Options{PINFile: true})
-	t.Setenv("XDG_RUNTIME_DIR", shortTempDir(t))
-	t.Setenv(agent.EnvSocket, "")
-	t.Setenv(envAsCLI, "1")
-	for k, v := range w.Emulator.Env() {
-		t.Setenv(k, v)
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	exe := asBackgroundAgentClient(t, w)
 	t.Cleanup(func() {
 		cmd, _, _ := detachedCLI(t, exe, "agent", "--stop")
 		cmd.Wait()
@@ -303,4 +276,23 @@ func TestConcurrentColdStartsShareOneAgent(t *testing.T) {
 	if n := w.Emulator.Count("CreateSession"); n != 1 {
 		t.Errorf("%d commands started at once cost %d CreateSession, want 1 (one agent)", commands, n)
 	}
+}
+
+// asBackgroundAgentClient prepares this test to run the test binary as the
+// CLI against w with no agent running, in a runtime directory of its own,
+// so the first command that needs the token starts one; it returns the
+// executable to run.
+func asBackgroundAgentClient(t *testing.T, w *world) string {
+	t.Helper()
+	t.Setenv("XDG_RUNTIME_DIR", shortTempDir(t))
+	t.Setenv(agent.EnvSocket, "")
+	t.Setenv(envAsCLI, "1")
+	for k, v := range w.Emulator.Env() {
+		t.Setenv(k, v)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exe
 }
