@@ -272,13 +272,24 @@ var errDenied = errors.New("AccessDenied: not authorized to perform sts:AssumeRo
 // fakeTray records what the GUI puts in the tray (there is no Fyne tray
 // test double); it is only touched from the test goroutine.
 type fakeTray struct {
-	menu *fyne.Menu
-	icon fyne.Resource
-	sets int
+	menu  *fyne.Menu
+	first *fyne.Menu
+	icon  fyne.Resource
+	sets  int
 }
 
-func (f *fakeTray) SetSystemTrayMenu(m *fyne.Menu)    { f.menu = m; f.sets++ }
+func (f *fakeTray) SetSystemTrayMenu(m *fyne.Menu) {
+	if f.first == nil {
+		f.first = m
+	}
+	f.menu = m
+	f.sets++
+}
 func (f *fakeTray) SetSystemTrayIcon(r fyne.Resource) { f.icon = r }
+
+// hostAnswers does what Fyne's driver does once the tray host has taken
+// the item: it shows again the menu the first SetSystemTrayMenu was given.
+func (f *fakeTray) hostAnswers() { f.menu = f.first }
 
 // item finds a menu item whose label starts with prefix.
 func item(m *fyne.Menu, prefix string) *fyne.MenuItem {
@@ -308,4 +319,16 @@ func newTestUI(t testing.TB, b *testBackend, tray *fakeTray) (*UI, *testLoop) {
 	t.Cleanup(u.Stop)
 	loop.waitFor(t, "first status", func() bool { return u.loaded })
 	return u, loop
+}
+
+// labelsOf lists a menu's labels, for failure messages.
+func labelsOf(m *fyne.Menu) []string {
+	if m == nil {
+		return nil
+	}
+	out := make([]string, 0, len(m.Items))
+	for _, it := range m.Items {
+		out = append(out, it.Label)
+	}
+	return out
 }

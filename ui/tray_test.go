@@ -97,6 +97,20 @@ func TestTrayFollowsStatusChanges(t *testing.T) {
 	loop.waitFor(t, "token missing", func() bool { return item(tray.menu, "work: token not present") != nil })
 }
 
+// A tray host that answers late makes Fyne show again the first menu it was
+// given; that must still be the current menu, not "Starting…".
+func TestTrayHostAnsweringLateShowsTheCurrentMenu(t *testing.T) {
+	tray := &fakeTray{}
+	newTestUI(t, trayBackend(), tray)
+	if item(tray.menu, "work:") == nil {
+		t.Fatal("the first status is not in the menu")
+	}
+	tray.hostAnswers()
+	if item(tray.menu, "Starting") != nil || item(tray.menu, "work:") == nil {
+		t.Errorf("after the tray host answered, the menu is %v", labelsOf(tray.menu))
+	}
+}
+
 func TestCopyTokenFromTheTray(t *testing.T) {
 	b := trayBackend()
 	tray := &fakeTray{}

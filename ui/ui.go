@@ -54,10 +54,12 @@ type UI struct {
 
 	tray       Tray
 	trayReason string
-	// menu is what the tray shows now.
-	menu   menuModel
-	snap   snapshot
-	loaded bool
+	// menu is what the tray shows now; trayMenu is the one *fyne.Menu the
+	// tray is ever given (see showMenu).
+	menu     menuModel
+	trayMenu *fyne.Menu
+	snap     snapshot
+	loaded   bool
 
 	accounts *accountWindow
 	settings *settingsWindow
@@ -123,9 +125,7 @@ func (u *UI) start(tray Tray, trayAvailable bool, reason string) {
 		// when the app quits (fyne#6403): so the menu is only ever set after
 		// the probe saw a bus and a tray host.
 		u.tray = tray
-		u.menu = startingMenu()
-		u.tray.SetSystemTrayIcon(trayIcons[u.menu.Icon])
-		u.tray.SetSystemTrayMenu(renderMenu(u.menu, u.runMenuEntry))
+		u.showMenu(startingMenu())
 	} else {
 		u.trayReason = reason
 		u.showAccounts()
@@ -196,15 +196,32 @@ func (u *UI) apply(s snapshot) {
 		// Each new menu is re-sent to the tray host over D-Bus: skip the
 		// periodic ticks that change nothing.
 		if !reflect.DeepEqual(m, u.menu) {
-			u.menu = m
-			u.tray.SetSystemTrayIcon(trayIcons[m.Icon])
-			u.tray.SetSystemTrayMenu(renderMenu(m, u.runMenuEntry))
+			u.showMenu(m)
 		}
 	}
 	if u.accounts != nil {
 		u.accounts.update(s, now)
 	}
 	u.notes.update(s.identities, s.accounts, now)
+}
+
+// showMenu puts m in the tray. UI goroutine.
+//
+// Fyne starts its StatusNotifierItem on the first SetSystemTrayMenu and,
+// once the tray host has answered, shows again the *fyne.Menu that first
+// call was given. On a slow desktop the host answers after later menus
+// were set, and a fresh *fyne.Menu per update would bring back the
+// "Starting…" menu for good. So the tray always gets the same *fyne.Menu,
+// its items replaced in place: whatever Fyne shows again is current.
+func (u *UI) showMenu(m menuModel) {
+	u.menu = m
+	u.tray.SetSystemTrayIcon(trayIcons[m.Icon])
+	if u.trayMenu == nil {
+		u.trayMenu = renderMenu(m, u.runMenuEntry)
+	} else {
+		u.trayMenu.Items = renderItems(m.Entries, u.runMenuEntry)
+	}
+	u.tray.SetSystemTrayMenu(u.trayMenu)
 }
 
 // runMenuEntry performs a clicked tray entry. UI goroutine.
