@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync/atomic"
 
 	fyneapp "fyne.io/fyne/v2/app"
@@ -17,12 +19,29 @@ import (
 	"github.com/lanyard-app/lanyard/app"
 	"github.com/lanyard-app/lanyard/app/agent"
 	"github.com/lanyard-app/lanyard/app/cli"
+	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/demo"
+	"github.com/lanyard-app/lanyard/app/export"
 	"github.com/lanyard-app/lanyard/ui"
 )
 
 // appID names the app to the desktop (FyneApp.toml, the .desktop file).
 const appID = "dev.lanyard.Lanyard"
+
+// demoAgentPath is the demo's agent channel: a socket in the demo's own
+// directory, or on Windows, where the channel is a named pipe and has no
+// place in a directory, the pipe of the demo's configuration.
+func demoAgentPath(w *demo.World) (string, error) {
+	if runtime.GOOS == "windows" {
+		return agent.PathFor(w.ConfigDir)
+	}
+	return filepath.Join(w.Dir, "agent.sock"), nil
+}
+
+// indent puts two spaces before every line of s.
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n  ") + "\n"
+}
 
 // runGUI starts the tray app, serving the agent channel so that CLI commands,
 // credential_process and `exec` share its sessions and its PIN dialog.
@@ -44,12 +63,19 @@ func runGUI(args []string) error {
 		}
 		defer w.Close()
 		opts = app.Options{ConfigDir: w.ConfigDir, Store: w.Store, Resolver: w.Resolver}
-		agentPath = filepath.Join(w.Dir, "agent.sock")
+		if agentPath, err = demoAgentPath(w); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
 		fmt.Printf("Lanyard demo: emulator at %s.\n", w.Emulator.URL())
 		if w.OnToken && !demoOpts.PINFile {
 			fmt.Printf("The demo key is on a SoftHSM token: its PIN is %s.\n", demo.PIN)
 		}
-		fmt.Printf("Try the CLI against it:\n  export LANYARD_AGENT_SOCKET=%s LANYARD_CONFIG_DIR=%s\n  lanyard env --account sandbox\n", agentPath, w.ConfigDir)
+		vars, err := export.Assignments(config.DefaultShellFormat,
+			[2]string{"LANYARD_AGENT_SOCKET", agentPath}, [2]string{"LANYARD_CONFIG_DIR", w.ConfigDir})
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		fmt.Printf("Try the CLI against it:\n%s  lanyard env --account sandbox\n", indent(vars))
 	}
 
 	fyneApp := fyneapp.NewWithID(appID)

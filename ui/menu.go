@@ -78,9 +78,6 @@ func buildMenuModel(identities []app.IdentityStatus, accounts []app.AccountStatu
 	if len(short) > 0 {
 		m.Entries = append(m.Entries, separator)
 	}
-	if shellFormat == "" {
-		shellFormat = "sh"
-	}
 	for _, a := range short {
 		label := a.Name
 		if a.State == app.StateActive && !a.Expires.IsZero() {

@@ -82,11 +82,7 @@ func newSettingsWindow(u *UI) *settingsWindow {
 // load shows the preferences just read.
 func (s *settingsWindow) load() {
 	p := s.prefs
-	format := p.ShellFormat
-	if format == "" {
-		format = "sh"
-	}
-	s.shell.SetSelected(format)
+	s.shell.SetSelected(p.Shell())
 	switch d := p.ClipboardClear.Duration; {
 	case d < 0:
 		s.clear.SetText("never")

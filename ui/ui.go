@@ -192,7 +192,7 @@ func (u *UI) apply(s snapshot) {
 	u.snap, u.loaded = s, true
 	now := u.now()
 	if u.tray != nil {
-		m := buildMenuModel(s.identities, s.accounts, s.recent, s.prefs.ShellFormat, now)
+		m := buildMenuModel(s.identities, s.accounts, s.recent, s.prefs.Shell(), now)
 		// Each new menu is re-sent to the tray host over D-Bus: skip the
 		// periodic ticks that change nothing.
 		if !reflect.DeepEqual(m, u.menu) {
@@ -318,10 +318,7 @@ func (u *UI) copyEnv(account, format string, done func(copied string, err error)
 	u.background(func(ctx context.Context) error {
 		prefs = u.backend.Preferences()
 		if format == "" {
-			format = prefs.ShellFormat
-		}
-		if format == "" {
-			format = "sh"
+			format = prefs.Shell()
 		}
 		var err error
 		text, err = u.backend.EnvText(withPurpose(ctx, "copy env vars for "+account), account, format)

@@ -14,6 +14,7 @@ import (
 	"github.com/lanyard-app/lanyard/app/clipboard"
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/demo"
+	"github.com/lanyard-app/lanyard/app/export"
 	"github.com/lanyard-app/lanyard/app/importer"
 	"github.com/lanyard-app/lanyard/broker/p11"
 )
@@ -173,9 +174,13 @@ func (r *runner) profileCommand() (importer.Lanyard, error) {
 }
 
 func cmdEmulator(ctx context.Context, r *runner, args []string) error {
-	fs := r.flags("emulator", "emulator [--key-file]")
+	fs := r.flags("emulator", "emulator [--key-file] [--format sh|fish|powershell|cmd|dotenv|json]")
 	keyFile := fs.Bool("key-file", false, "put the identity's key in a PEM file even when SoftHSM is installed")
+	format := fs.String("format", config.DefaultShellFormat, "shell syntax of the printed environment")
 	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	if _, err := export.NormalizeFormat(*format); err != nil {
 		return err
 	}
 	w, err := demo.Start(demo.Options{KeyFile: *keyFile, IdentityOnly: true})
@@ -186,10 +191,15 @@ func cmdEmulator(ctx context.Context, r *runner, args []string) error {
 	out := r.env.Stdout
 	env := w.Emulator.Env()
 	fmt.Fprintln(out, "# The Lanyard AWS emulator is running on 127.0.0.1. Point a client at it with:")
-	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_CA_BUNDLE", "AWS_REGION"} {
-		fmt.Fprintf(out, "export %s=%s\n", k, env[k])
+	vars, err := export.Assignments(*format,
+		[2]string{"AWS_ENDPOINT_URL", env["AWS_ENDPOINT_URL"]},
+		[2]string{"AWS_CA_BUNDLE", env["AWS_CA_BUNDLE"]},
+		[2]string{"AWS_REGION", env["AWS_REGION"]},
+		[2]string{"LANYARD_CONFIG_DIR", w.ConfigDir})
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(out, "export LANYARD_CONFIG_DIR=%s\n", w.ConfigDir)
+	fmt.Fprint(out, vars)
 	fmt.Fprintln(out, "\n# It knows one identity and three connected accounts:")
 	fmt.Fprintf(out, "#   trust anchor %s\n#   profile      %s\n#   hub role     %s\n", w.TrustAnchorARN, w.ProfileARN, w.HubRoleARN)
 	fmt.Fprintf(out, "#   certificate  %s\n", w.Certificate)

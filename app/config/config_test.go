@@ -495,3 +495,15 @@ func TestUpdateWritesNothingWhenTheChangeFails(t *testing.T) {
 	}
 	assertContent(t, dir, string(before))
 }
+
+// A new terminal on Windows runs PowerShell; elsewhere a POSIX shell.
+func TestDefaultShellFormatFollowsThePlatform(t *testing.T) {
+	for goos, want := range map[string]string{"windows": "powershell", "linux": "sh", "darwin": "sh", "freebsd": "sh"} {
+		if got := defaultShellFormat(goos); got != want {
+			t.Errorf("%s: %q, want %q", goos, got, want)
+		}
+	}
+	if got := (Preferences{}).Shell(); got != DefaultShellFormat {
+		t.Errorf("unset preference gives %q, want %q", got, DefaultShellFormat)
+	}
+}

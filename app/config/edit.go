@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -10,11 +11,20 @@ import (
 // MaxRecent bounds Preferences.Recent.
 const MaxRecent = 10
 
-// Defaults for unset preferences.
-const (
-	DefaultClipboardClear = 60 * time.Second
-	DefaultShellFormat    = "sh"
-)
+// DefaultClipboardClear is how long a copied secret stays on the clipboard
+// when the preference is unset.
+const DefaultClipboardClear = 60 * time.Second
+
+// DefaultShellFormat is the `env` format when the preference is unset: the
+// shell a new terminal runs on this platform (PowerShell on Windows).
+var DefaultShellFormat = defaultShellFormat(runtime.GOOS)
+
+func defaultShellFormat(goos string) string {
+	if goos == "windows" {
+		return "powershell"
+	}
+	return "sh"
+}
 
 // Identity returns the identity called name, or nil.
 func (c *Config) Identity(name string) *Identity {
@@ -136,7 +146,7 @@ func (p Preferences) ClipboardClearAfter() time.Duration {
 	}
 }
 
-// Shell is the default `env` format, "sh" when unset.
+// Shell is the default `env` format, DefaultShellFormat when unset.
 func (p Preferences) Shell() string {
 	if p.ShellFormat == "" {
 		return DefaultShellFormat

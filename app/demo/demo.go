@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -80,8 +81,14 @@ type World struct {
 	cleanup []func()
 }
 
-// SoftHSMAvailable reports whether SoftHSM2 is installed.
+// SoftHSMAvailable reports whether SoftHSM2 is installed where the demo
+// looks for it: Debian's path, on Linux only. Elsewhere the demo's key is a
+// file. (Under Wine a Windows build would otherwise find the Linux module
+// through the Z: drive and fail to load it.)
 func SoftHSMAvailable() bool {
+	if runtime.GOOS != "linux" {
+		return false
+	}
 	_, err := os.Stat(p11test.SoftHSMModule)
 	return err == nil
 }

@@ -85,6 +85,25 @@ func Env(creds aws.Credentials, region string, format string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	pairs := make([][2]string, len(vars))
+	for i, v := range vars {
+		pairs[i] = [2]string{v.name, v.value}
+	}
+	return Assignments(f, pairs...)
+}
+
+// Assignments renders names and values (in pairs, in order) as variable
+// assignments in format, quoted as Env quotes credentials: for printing
+// any environment a person pastes into a shell.
+func Assignments(format string, pairs ...[2]string) (string, error) {
+	f, err := NormalizeFormat(format)
+	if err != nil {
+		return "", err
+	}
+	vars := make([]variable, len(pairs))
+	for i, p := range pairs {
+		vars[i] = variable{p[0], p[1]}
+	}
 	if f == "json" {
 		return envJSON(vars), nil
 	}
