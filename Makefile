@@ -79,10 +79,12 @@ package: build
 	WITH_PACKAGING=1 .ci/install-deps
 	packaging/build.sh "$(VERSION)" "$(COMMIT)"
 
-# Builds every package and checks what installing them gives (see packaging/test.sh).
+# Builds every package and checks what installing them gives (see
+# packaging/test.sh), then runs the Windows build under Wine (.ci/wine-smoke).
 package-test:
 	WITH_PACKAGING=1 .ci/install-deps
 	packaging/test.sh "$(VERSION)" "$(COMMIT)"
+	.ci/testenv .ci/wine-smoke dist/windows-amd64
 
 clean:
 	rm -rf bin dist

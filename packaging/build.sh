@@ -81,8 +81,10 @@ pkgver=$(pkg_version "$version")
 semver=${pkgver%%[~+]*}
 echo "version $version, package version $pkgver, app version $semver build $app_build" >&2
 
-rm -rf "$dist"
+# dist/screenshots holds the test stages' pictures (CI artefacts, not
+# release artefacts): kept, and left out of SHA256SUMS.
 mkdir -p "$dist"
+find "$dist" -mindepth 1 -maxdepth 1 ! -name screenshots -exec rm -rf {} +
 
 step "packaging tools (nfpm, go-winres) from packaging/tools"
 (cd packaging/tools && go build -o "$tools/" github.com/goreleaser/nfpm/v2/cmd/nfpm github.com/tc-hib/go-winres)
@@ -185,7 +187,7 @@ step "winget and Scoop manifests"
 packaging/windows/manifests.sh "$version" "$pkgver" "$dist"
 
 step "SHA256SUMS"
-(cd "$dist" && find . -type f ! -name SHA256SUMS ! -path './.*' | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum >SHA256SUMS)
+(cd "$dist" && find . -type f ! -name SHA256SUMS ! -path './.*' ! -path './screenshots/*' | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum >SHA256SUMS)
 
 step "done"
 ls -l "$dist" "$dist/windows-amd64" >&2
