@@ -101,7 +101,12 @@ func acquireModule(path string) (*module, error) {
 	quietTPMStack(path)
 	ctx := pkcs11.New(path)
 	if ctx == nil {
-		return nil, fmt.Errorf("cannot load PKCS #11 module %s: not a loadable library for this system", path)
+		// The binding says only "no": the loader refused the file (another
+		// architecture, a missing dependency, not a library at all) or the
+		// library has no C_GetFunctionList, as any DLL that is not a
+		// PKCS #11 module.
+		return nil, fmt.Errorf("cannot load PKCS #11 module %s: it is not a PKCS #11 module this system can load "+
+			"(the loader refused it, or it has no C_GetFunctionList)", path)
 	}
 	owned := true
 	if err := ctx.Initialize(); err != nil {

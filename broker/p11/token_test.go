@@ -3,6 +3,7 @@ package p11_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -143,6 +144,20 @@ func TestListTokens(t *testing.T) {
 		if tl.Certificates[0].Key != p11.KeyPresent || tl.Certificates[1].Key != p11.KeyMissing {
 			t.Fatalf("key states %v, %v; want present, missing", tl.Certificates[0].Key, tl.Certificates[1].Key)
 		}
+	}
+}
+
+// A library that loads but is not a PKCS #11 module (no C_GetFunctionList)
+// is named as such, not as a missing file or token.
+func TestALibraryThatIsNotAModule(t *testing.T) {
+	lib := "/usr/lib/x86_64-linux-gnu/libz.so.1"
+	if runtime.GOARCH == "arm64" {
+		lib = "/usr/lib/aarch64-linux-gnu/libz.so.1"
+	}
+	m := newManager(t)
+	_, err := m.Open(context.Background(), "pkcs11:token=x", "", answer(userPIN), p11.WithModule(lib))
+	if err == nil || !strings.Contains(err.Error(), lib) || !strings.Contains(err.Error(), "not a PKCS #11 module") {
+		t.Fatalf("got %v; want an error naming %s as not a PKCS #11 module", err, lib)
 	}
 }
 
