@@ -1,0 +1,88 @@
+package tpmkey
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/lanyard-app/lanyard/broker/keys"
+)
+
+// maxFileSize bounds what is read of a certificate or key file.
+const maxFileSize = 1 << 20
+
+func readFile(what, path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if fi.Size() > maxFileSize {
+		return nil, fmt.Errorf("%s %s is %d bytes: not a certificate or key file", what, path, fi.Size())
+	}
+	return os.ReadFile(path)
+}
+
+// ReadKeyFile reads and parses a TPM 2.0 key file.
+func ReadKeyFile(path string) (*KeyFile, error) {
+	data, err := readFile("TPM key file", path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(data, path)
+}
+
+// IsKeyFilePath reports whether the file at path is a TPM 2.0 key file; a
+// file that cannot be read is not.
+func IsKeyFilePath(path string) bool {
+	data, err := readFile("key file", path)
+	return err == nil && IsKeyFile(data)
+}
+
+// LoadKeyPair reads the certificate file (the leaf, optionally followed by
+// intermediates), the TPM key file and an optional bundle of
+// intermediates, checks that the key belongs to the certificate, and loads
+// the key into the TPM named by device (see Open). The KeyPair's Signer is
+// a *Key: close it to flush the key and release the TPM.
+func LoadKeyPair(certPath, keyPath, bundlePath, device string, password PasswordFunc) (keys.KeyPair, error) {
+	certData, err := readFile("certificate file", certPath)
+	if err != nil {
+		return keys.KeyPair{}, err
+	}
+	certs, err := keys.ParseCertificatesPEM(certData, certPath)
+	if err != nil {
+		return keys.KeyPair{}, err
+	}
+	if len(certs) == 0 {
+		return keys.KeyPair{}, fmt.Errorf("%s holds no PEM certificate", certPath)
+	}
+	if bundlePath != "" {
+		data, err := readFile("certificate bundle", bundlePath)
+		if err != nil {
+			return keys.KeyPair{}, err
+		}
+		more, err := keys.ParseCertificatesPEM(data, bundlePath)
+		if err != nil {
+			return keys.KeyPair{}, err
+		}
+		certs = append(certs, more...)
+	}
+	f, err := ReadKeyFile(keyPath)
+	if err != nil {
+		return keys.KeyPair{}, err
+	}
+	leaf := certs[0]
+	if !keys.KeyMatchesCertificate(leaf, f.Public()) {
+		return keys.KeyPair{}, fmt.Errorf("the TPM key in %s does not belong to the certificate in %s: %w", keyPath, certPath, keys.ErrKeyMismatch)
+	}
+	if err := keys.SupportedPublicKey(f.Public()); err != nil {
+		return keys.KeyPair{}, fmt.Errorf("%s: %w", keyPath, err)
+	}
+	t, err := Open(device)
+	if err != nil {
+		return keys.KeyPair{}, err
+	}
+	k, err := Load(t, f, password)
+	if err != nil {
+		return keys.KeyPair{}, err
+	}
+	return keys.KeyPair{Certificate: leaf, Intermediates: keys.OrderChain(leaf, certs[1:]), Signer: k}, nil
+}
