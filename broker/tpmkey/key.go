@@ -48,10 +48,10 @@ type Key struct {
 	salt     tpm2.TPMHandle
 	saltName tpm2.TPM2BName
 	saltPub  tpm2.TPMTPublic
-	auth    []byte
-	pub     crypto.PublicKey
-	alg     tpm2.TPMAlgID
-	closed  bool
+	auth     []byte
+	pub      crypto.PublicKey
+	alg      tpm2.TPMAlgID
+	closed   bool
 }
 
 // hTemplate empties the unique field of a storage template: a key file's
