@@ -23,6 +23,7 @@ import (
 	"github.com/lanyard-app/lanyard/broker/awsname"
 	"github.com/lanyard-app/lanyard/broker/console"
 	"github.com/lanyard-app/lanyard/broker/keys"
+	"github.com/lanyard-app/lanyard/broker/tpmkey"
 	"github.com/lanyard-app/lanyard/broker/rolesanywhere"
 	"github.com/lanyard-app/lanyard/broker/webtoken"
 )
@@ -626,7 +627,11 @@ func (a *App) PreflightIdentity(id config.Identity) (warnings []string, err erro
 		return nil, nil
 	}
 	var problems []string
-	for _, f := range keys.Preflight(id.Certificate, id.PrivateKey, id.Intermediates, a.opts.Now()) {
+	check := keys.Preflight
+	if isTPMKey(id) {
+		check = tpmkey.Preflight
+	}
+	for _, f := range check(id.Certificate, id.PrivateKey, id.Intermediates, a.opts.Now()) {
 		switch f.Severity {
 		case keys.Error:
 			problems = append(problems, f.Message)

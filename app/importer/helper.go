@@ -74,16 +74,17 @@ func parseHelper(argv []string) (*helperCommand, string) {
 	return h, ""
 }
 
-// identity maps the helper's options to an identity. pin is a PIN found in
-// a pkcs11: URI (already cut from the URIs in id); notes are options that
+// identity maps the helper's options to an identity. pin is a secret for
+// the keyring: a PIN found in a pkcs11: URI (already cut from the URIs in
+// id), a --pkcs8-password or a --tpm-key-password; notes are options that
 // did not carry over.
 func (h *helperCommand) identity(name string) (id config.Identity, pin string, notes []string, reason string) {
 	v := h.values
 	switch {
 	case v["cert-selector"] != "":
 		return id, "", nil, "it picks its certificate from the system certificate store (--cert-selector); Lanyard needs a certificate file or a pkcs11: URI"
-	case v["tpm-key-password"] != "" || h.bools["no-tpm-key-password"]:
-		return id, "", nil, "its key is in a TPM, which Lanyard does not support"
+	case strings.HasPrefix(v["private-key"], "handle:"):
+		return id, "", nil, "its key is a TPM persistent handle (--private-key handle:…); Lanyard loads TPM 2.0 key files: write one for the key with tpm2_encodeobject and point --private-key at it"
 	case v["certificate"] == "":
 		return id, "", nil, "its signing-helper command has no --certificate"
 	}
@@ -135,8 +136,16 @@ func (h *helperCommand) identity(name string) (id config.Identity, pin string, n
 	if h.bools["no-verify-ssl"] {
 		notes = append(notes, "--no-verify-ssl is ignored: Lanyard always verifies TLS (use AWS_CA_BUNDLE for a private CA)")
 	}
-	if v["pkcs8-password"] != "" {
-		notes = append(notes, "the --pkcs8-password was not imported; Lanyard asks for the key's password when it needs it")
+	// A key password on the command line moves to the keyring like a PIN
+	// in a URI: the identity remembers it, and no flag carries it again.
+	for _, flag := range []string{"pkcs8-password", "tpm-key-password"} {
+		if p := v[flag]; p != "" {
+			if pin != "" && pin != p {
+				return config.Identity{}, "", nil, "it has both a PIN in a pkcs11: URI and a --" + flag + "; keep the one its key needs, then import again"
+			}
+			pin = p
+			notes = append(notes, "the --"+flag+" was moved to the OS keyring (remember_pin = true); remove it from the AWS config file")
+		}
 	}
 	return id, pin, notes, ""
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/lanyard-app/lanyard/app/secrets"
 	"github.com/lanyard-app/lanyard/broker/awsname"
 	"github.com/lanyard-app/lanyard/broker/keys"
+	"github.com/lanyard-app/lanyard/broker/tpmkey"
 	"github.com/lanyard-app/lanyard/broker/p11"
 )
 
@@ -262,7 +263,11 @@ func preflight(id config.Identity) (problems string, warnings []string) {
 		return "", nil
 	}
 	var errs []string
-	for _, f := range keys.Preflight(id.Certificate, id.PrivateKey, id.Intermediates, time.Now()) {
+	check := keys.Preflight
+	if id.PrivateKey != "" && tpmkey.IsKeyFilePath(id.PrivateKey) {
+		check = tpmkey.Preflight
+	}
+	for _, f := range check(id.Certificate, id.PrivateKey, id.Intermediates, time.Now()) {
 		switch f.Severity {
 		case keys.Error:
 			errs = append(errs, f.Message)

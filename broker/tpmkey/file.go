@@ -8,6 +8,8 @@ package tpmkey
 import (
 	"bytes"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
 	"encoding/asn1"
 	"encoding/pem"
 	"errors"
@@ -160,6 +162,20 @@ func parseDER(der []byte) (*KeyFile, error) {
 		return nil, fmt.Errorf("public key: %w", err)
 	}
 	return f, nil
+}
+
+// DescribeParent names the key's parent for messages.
+func (f *KeyFile) DescribeParent() string { return describeParent(f.Parent) }
+
+// Describe names the key's type and size, e.g. "EC P-256" or "RSA 2048".
+func (f *KeyFile) Describe() string {
+	switch k := f.pub.(type) {
+	case *rsa.PublicKey:
+		return fmt.Sprintf("RSA %d", k.N.BitLen())
+	case *ecdsa.PublicKey:
+		return "EC " + k.Curve.Params().Name
+	}
+	return fmt.Sprintf("%T", f.pub)
 }
 
 // describeParent names the parent for messages.

@@ -78,57 +78,9 @@ func Load(t transport.TPMCloser, f *KeyFile, password PasswordFunc) (_ *Key, err
 			k.Close()
 		}
 	}()
-	contents, err := f.public.Contents()
-	if err != nil {
+	if err := k.load(f); err != nil {
 		return nil, err
 	}
-	k.alg = contents.Type
-	if isPersistent(f.Parent) {
-		rp, err := tpm2.ReadPublic{ObjectHandle: f.Parent}.Execute(t)
-		if err != nil {
-			if errors.Is(err, tpm2.TPMRCHandle) {
-				return nil, fmt.Errorf("%s: the TPM has no %s, the key's parent: %w", f.Name, describeParent(f.Parent), ErrOtherTPM)
-			}
-			return nil, fmt.Errorf("%s: reading %s: %w", f.Name, describeParent(f.Parent), tpmError(err))
-		}
-		pub, err := rp.OutPublic.Contents()
-		if err != nil {
-			return nil, err
-		}
-		k.salt, k.saltName, k.saltPub = f.Parent, rp.Name, *pub
-	} else {
-		// The hierarchy's own authorisation is empty on a typical machine;
-		// one set by an administrator is not asked for.
-		cp, err := tpm2.CreatePrimary{
-			PrimaryHandle: tpm2.AuthHandle{Handle: f.Parent, Auth: tpm2.PasswordAuth(nil)},
-			InPublic:      tpm2.New2B(hTemplate(f.RSAParent)),
-		}.Execute(t)
-		if err != nil {
-			if errors.Is(err, tpm2.TPMRCBadAuth) || errors.Is(err, tpm2.TPMRCAuthFail) {
-				return nil, fmt.Errorf("%s: the TPM's %s hierarchy has a password, which Lanyard does not ask for", f.Name, hierarchies[f.Parent])
-			}
-			return nil, fmt.Errorf("%s: creating %s: %w", f.Name, describeParent(f.Parent), tpmError(err))
-		}
-		pub, err := cp.OutPublic.Contents()
-		if err != nil {
-			tpm2.FlushContext{FlushHandle: cp.ObjectHandle}.Execute(t)
-			return nil, err
-		}
-		k.parent, k.salt, k.saltName, k.saltPub = cp.ObjectHandle, cp.ObjectHandle, cp.Name, *pub
-	}
-	rsp, err := tpm2.Load{
-		ParentHandle: tpm2.AuthHandle{Handle: k.salt, Name: k.saltName, Auth: tpm2.PasswordAuth(nil)},
-		InPrivate:    f.private,
-		InPublic:     f.public,
-	}.Execute(t)
-	if err != nil {
-		// A blob wrapped by another parent fails its integrity check.
-		if errors.Is(err, tpm2.TPMRCIntegrity) || errors.Is(err, tpm2.TPMRCBinding) || errors.Is(err, tpm2.TPMRCSize) || errors.Is(err, tpm2.TPMRCValue) {
-			return nil, fmt.Errorf("%s: %w", f.Name, ErrOtherTPM)
-		}
-		return nil, fmt.Errorf("%s: loading the key: %w", f.Name, tpmError(err))
-	}
-	k.handle, k.name = rsp.ObjectHandle, rsp.Name
 	if f.EmptyAuth {
 		// tpm2-tools before 5.6 wrote emptyAuth inverted, so a key said
 		// to have no password may have one: the TPM tells, and only then
@@ -150,6 +102,73 @@ func Load(t transport.TPMCloser, f *KeyFile, password PasswordFunc) (_ *Key, err
 		return nil, fmt.Errorf("%s: %w", f.Name, err)
 	}
 	return k, nil
+}
+
+// Probe loads the key of f into the TPM t and flushes it again, asking no
+// password: it proves the TPM is there and can load the key, for checks
+// that must not cost a password try. It closes t.
+func Probe(t transport.TPMCloser, f *KeyFile) error {
+	k := &Key{tpm: t, pub: f.pub}
+	err := k.load(f)
+	k.Close()
+	return err
+}
+
+// load makes or finds the parent and loads the key under it.
+func (k *Key) load(f *KeyFile) error {
+	t := k.tpm
+	contents, err := f.public.Contents()
+	if err != nil {
+		return err
+	}
+	k.alg = contents.Type
+	if isPersistent(f.Parent) {
+		rp, err := tpm2.ReadPublic{ObjectHandle: f.Parent}.Execute(t)
+		if err != nil {
+			if errors.Is(err, tpm2.TPMRCHandle) {
+				return fmt.Errorf("%s: the TPM has no %s, the key's parent: %w", f.Name, describeParent(f.Parent), ErrOtherTPM)
+			}
+			return fmt.Errorf("%s: reading %s: %w", f.Name, describeParent(f.Parent), tpmError(err))
+		}
+		pub, err := rp.OutPublic.Contents()
+		if err != nil {
+			return err
+		}
+		k.salt, k.saltName, k.saltPub = f.Parent, rp.Name, *pub
+	} else {
+		// The hierarchy's own authorisation is empty on a typical machine;
+		// one set by an administrator is not asked for.
+		cp, err := tpm2.CreatePrimary{
+			PrimaryHandle: tpm2.AuthHandle{Handle: f.Parent, Auth: tpm2.PasswordAuth(nil)},
+			InPublic:      tpm2.New2B(hTemplate(f.RSAParent)),
+		}.Execute(t)
+		if err != nil {
+			if errors.Is(err, tpm2.TPMRCBadAuth) || errors.Is(err, tpm2.TPMRCAuthFail) {
+				return fmt.Errorf("%s: the TPM's %s hierarchy has a password, which Lanyard does not ask for", f.Name, hierarchies[f.Parent])
+			}
+			return fmt.Errorf("%s: creating %s: %w", f.Name, describeParent(f.Parent), tpmError(err))
+		}
+		k.parent = cp.ObjectHandle // flushed by Close
+		pub, err := cp.OutPublic.Contents()
+		if err != nil {
+			return err
+		}
+		k.salt, k.saltName, k.saltPub = cp.ObjectHandle, cp.Name, *pub
+	}
+	rsp, err := tpm2.Load{
+		ParentHandle: tpm2.AuthHandle{Handle: k.salt, Name: k.saltName, Auth: tpm2.PasswordAuth(nil)},
+		InPrivate:    f.private,
+		InPublic:     f.public,
+	}.Execute(t)
+	if err != nil {
+		// A blob wrapped by another parent fails its integrity check.
+		if errors.Is(err, tpm2.TPMRCIntegrity) || errors.Is(err, tpm2.TPMRCBinding) || errors.Is(err, tpm2.TPMRCSize) || errors.Is(err, tpm2.TPMRCValue) {
+			return fmt.Errorf("%s: %w", f.Name, ErrOtherTPM)
+		}
+		return fmt.Errorf("%s: loading the key: %w", f.Name, tpmError(err))
+	}
+	k.handle, k.name = rsp.ObjectHandle, rsp.Name
+	return nil
 }
 
 // checkAuth proves the password with TPM2_ObjectChangeAuth to the same

@@ -1,8 +1,12 @@
 package tpmkey
 
 import (
+	"crypto"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"time"
 
 	"github.com/lanyard-app/lanyard/broker/keys"
 )
@@ -85,4 +89,65 @@ func LoadKeyPair(certPath, keyPath, bundlePath, device string, password Password
 		return keys.KeyPair{}, err
 	}
 	return keys.KeyPair{Certificate: leaf, Intermediates: keys.OrderChain(leaf, certs[1:]), Signer: k}, nil
+}
+
+// Preflight checks the files of a TPM key-file identity when it is added
+// or imported, without the TPM (it may be another computer's config being
+// imported) and without a password: the key file is readable and loadable
+// in form, belongs to the certificate, and the certificate is one Roles
+// Anywhere accepts (see keys.Preflight for the severities).
+func Preflight(certPath, keyPath, bundlePath string, now time.Time) []keys.Finding {
+	f, err := ReadKeyFile(keyPath)
+	if err != nil {
+		return []keys.Finding{{Severity: keys.Error, Check: "key-file", Message: err.Error()}}
+	}
+	certData, err := readFile("certificate file", certPath)
+	if err != nil {
+		return []keys.Finding{{Severity: keys.Error, Check: "certificate", Message: err.Error()}}
+	}
+	certs, err := keys.ParseCertificatesPEM(certData, certPath)
+	if err == nil && len(certs) == 0 {
+		err = fmt.Errorf("%s holds no PEM certificate", certPath)
+	}
+	if err != nil {
+		return []keys.Finding{{Severity: keys.Error, Check: "certificate", Message: err.Error()}}
+	}
+	if bundlePath != "" {
+		data, err := readFile("certificate bundle", bundlePath)
+		if err != nil {
+			return []keys.Finding{{Severity: keys.Error, Check: "chain", Message: err.Error()}}
+		}
+		more, err := keys.ParseCertificatesPEM(data, bundlePath)
+		if err != nil {
+			return []keys.Finding{{Severity: keys.Error, Check: "chain", Message: err.Error()}}
+		}
+		certs = append(certs, more...)
+	}
+	if err := keys.SupportedPublicKey(f.Public()); err != nil {
+		return []keys.Finding{{Severity: keys.Error, Check: "key-type", Message: fmt.Sprintf("%s: %v", keyPath, err)}}
+	}
+	if !keys.KeyMatchesCertificate(certs[0], f.Public()) {
+		return []keys.Finding{{Severity: keys.Error, Check: "key-match",
+			Message: fmt.Sprintf("the TPM key in %s does not belong to the certificate in %s", keyPath, certPath)}}
+	}
+	kp := keys.KeyPair{Certificate: certs[0], Intermediates: keys.OrderChain(certs[0], certs[1:]), Signer: publicKey{f.Public()}}
+	var out []keys.Finding
+	for _, finding := range keys.CheckCertificate(kp, nil, now) {
+		if finding.Check == "validity" && finding.Severity == keys.Error {
+			finding.Severity = keys.Warning
+		}
+		if finding.Check != "key-match" {
+			out = append(out, finding)
+		}
+	}
+	return out
+}
+
+// publicKey stands in for the TPM key in checks that never sign.
+type publicKey struct{ pub crypto.PublicKey }
+
+func (p publicKey) Public() crypto.PublicKey { return p.pub }
+
+func (p publicKey) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	return nil, errors.New("tpm: a pre-flight check does not sign")
 }
