@@ -23,8 +23,8 @@ import (
 	"github.com/lanyard-app/lanyard/broker/awsname"
 	"github.com/lanyard-app/lanyard/broker/console"
 	"github.com/lanyard-app/lanyard/broker/keys"
-	"github.com/lanyard-app/lanyard/broker/tpmkey"
 	"github.com/lanyard-app/lanyard/broker/rolesanywhere"
+	"github.com/lanyard-app/lanyard/broker/tpmkey"
 	"github.com/lanyard-app/lanyard/broker/webtoken"
 )
 

@@ -31,8 +31,8 @@ import (
 	"github.com/lanyard-app/lanyard/app/secrets"
 	"github.com/lanyard-app/lanyard/broker/awsname"
 	"github.com/lanyard-app/lanyard/broker/keys"
-	"github.com/lanyard-app/lanyard/broker/tpmkey"
 	"github.com/lanyard-app/lanyard/broker/p11"
+	"github.com/lanyard-app/lanyard/broker/tpmkey"
 )
 
 // Plan is what an import would do. Build it with BuildPlan, show it with
