@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/broker/certstore"
 	"github.com/lanyard-app/lanyard/broker/keys"
 	"github.com/lanyard-app/lanyard/broker/p11"
 	"github.com/lanyard-app/lanyard/broker/pin"
@@ -39,6 +40,9 @@ func (a *App) CheckIdentity(ctx context.Context, name string) ([]keys.Finding, e
 	}
 	if isTPMKey(id) {
 		return checkTPMKey(id, anchors, a.opts.Now()), nil
+	}
+	if isCertStore(id.Certificate) {
+		return checkCertStore(id, anchors, a.opts.Now()), nil
 	}
 	if !isPKCS11(id.Certificate) {
 		e, err := a.identity(name)
@@ -112,6 +116,41 @@ func (a *App) CheckIdentity(ctx context.Context, name string) ([]keys.Finding, e
 		}
 	}
 	return out, nil
+}
+
+// checkCertStore finds the identity's certificate in the system store and
+// opens its key, which signs nothing and asks no PIN; then checks the
+// certificate.
+func checkCertStore(id config.Identity, anchors []*x509.Certificate, now time.Time) []keys.Finding {
+	sel, err := certstore.ParseReference(id.Certificate)
+	var kp keys.KeyPair
+	if err == nil {
+		kp, err = certstore.Open(sel, id.SystemStoreName)
+	}
+	if err != nil {
+		return []keys.Finding{{Severity: keys.Error, Check: "certificate", Message: err.Error()}}
+	}
+	closeKey(&kp)
+	out := []keys.Finding{{Severity: keys.Info, Check: "certificate",
+		Message: fmt.Sprintf("the system store holds %q (issued by %q, serial %X) with its private key", kp.Certificate.Subject.String(), kp.Certificate.Issuer.String(), kp.Certificate.SerialNumber)}}
+	if id.Intermediates != "" {
+		data, err := os.ReadFile(id.Intermediates)
+		if err != nil {
+			return append(out, keys.Finding{Severity: keys.Error, Check: "chain", Message: "intermediates: " + err.Error()})
+		}
+		inter, err := keys.ParseCertificatesPEM(data, id.Intermediates)
+		if err != nil {
+			return append(out, keys.Finding{Severity: keys.Error, Check: "chain", Message: err.Error()})
+		}
+		kp.Intermediates = keys.OrderChain(kp.Certificate, append(kp.Intermediates, inter...))
+	}
+	kp.Signer = publicOnly{kp.Certificate}
+	for _, f := range keys.CheckCertificate(kp, anchors, now) {
+		if f.Check != "key-match" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // checkTPMKey checks a TPM key file identity: the key file is readable,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/secrets"
+	"github.com/lanyard-app/lanyard/broker/certstore"
 	"github.com/lanyard-app/lanyard/broker/keys"
 	"github.com/lanyard-app/lanyard/broker/p11"
 	"github.com/lanyard-app/lanyard/broker/pin"
@@ -52,6 +53,10 @@ type identityEntry struct {
 }
 
 func isPKCS11(ref string) bool { return strings.HasPrefix(ref, p11.Scheme) }
+
+// isCertStore reports whether a certificate reference selects from the
+// system store (Windows certificate store, macOS Keychain).
+func isCertStore(ref string) bool { return strings.HasPrefix(ref, certstore.Scheme) }
 
 // isTPMKey reports whether an identity's key is a TPM 2.0 key file, known
 // by the file's contents as the signing helper knows it.
@@ -105,6 +110,15 @@ func (e *identityEntry) keyPair(ctx context.Context) (keys.KeyPair, error) {
 		// public key; the certificate URI itself (type=cert, as `lanyard
 		// tokens` prints it) cannot name the key.
 		kp, err = e.app.tokens.Open(ctx, e.cfg.Certificate, e.cfg.PrivateKey, keyringPIN{e}, opts...)
+	} else if isCertStore(e.cfg.Certificate) {
+		// The system asks for a smart card's PIN itself, at signing.
+		var sel certstore.Selector
+		if sel, err = certstore.ParseReference(e.cfg.Certificate); err == nil {
+			kp, err = certstore.Open(sel, e.cfg.SystemStoreName)
+		}
+		if err == nil && e.cfg.Intermediates != "" {
+			kp.Intermediates, err = e.bundle(kp)
+		}
 	} else if isTPMKey(e.cfg) {
 		// The key stays loaded in the TPM, its connection open, until
 		// forgetKey: each sign-in is then one TPM2_Sign.
@@ -252,7 +266,7 @@ func (e *identityEntry) certificate() *x509.Certificate {
 	if e.kp != nil {
 		return e.kp.Certificate
 	}
-	if !e.fileCertRead && !isPKCS11(e.cfg.Certificate) {
+	if !e.fileCertRead && !isPKCS11(e.cfg.Certificate) && !isCertStore(e.cfg.Certificate) {
 		e.fileCertRead = true
 		if data, err := os.ReadFile(e.cfg.Certificate); err == nil {
 			if certs, err := keys.ParseCertificatesPEM(data, e.cfg.Certificate); err == nil && len(certs) > 0 {

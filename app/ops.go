@@ -597,7 +597,7 @@ func (a *App) AddIdentity(id config.Identity) error {
 		return fmt.Errorf("an identity named %q exists already", id.Name)
 	}
 	for _, p := range []*string{&id.Certificate, &id.PrivateKey, &id.Intermediates, &id.TrustAnchorCA} {
-		if *p != "" && !isPKCS11(*p) {
+		if *p != "" && !isPKCS11(*p) && !isCertStore(*p) {
 			abs, err := filepath.Abs(*p)
 			if err != nil {
 				return err
@@ -623,7 +623,7 @@ func (a *App) AddIdentity(id config.Identity) error {
 // warnings what needs attention. Token identities are left to `identity
 // check`, which may ask for the PIN.
 func (a *App) PreflightIdentity(id config.Identity) (warnings []string, err error) {
-	if isPKCS11(id.Certificate) || isPKCS11(id.PrivateKey) {
+	if isPKCS11(id.Certificate) || isPKCS11(id.PrivateKey) || isCertStore(id.Certificate) {
 		return nil, nil
 	}
 	var problems []string

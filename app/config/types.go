@@ -24,7 +24,9 @@ type Config struct {
 // trust anchor, profile and role that CreateSession names.
 type Identity struct {
 	Name string `toml:"name"`
-	// Certificate is a PEM file path or a pkcs11: URI.
+	// Certificate is a PEM file path, a pkcs11: URI, or a certstore:
+	// selector of the system store (Windows certificate store, macOS
+	// Keychain) in the signing helper's --cert-selector syntax.
 	Certificate string `toml:"certificate"`
 	// PrivateKey is a PEM file path, a TPM 2.0 key file ("-----BEGIN
 	// TSS2 PRIVATE KEY-----", recognised by its contents) or a pkcs11:
@@ -53,6 +55,9 @@ type Identity struct {
 	// this computer's (/dev/tpmrm0; TBS on Windows), a device path, or a
 	// software TPM's socket as tpm2-tools write it, swtpm:host=H,port=P.
 	TPMDevice string `toml:"tpm_device,omitempty"`
+	// SystemStoreName is the Windows certificate store of the current
+	// user a certstore: certificate is searched in (default MY).
+	SystemStoreName string `toml:"system_store_name,omitempty"`
 	// RememberPIN means the PIN (or the key file's passphrase, or the TPM
 	// key's password) is kept in the OS keyring (opt-in).
 	RememberPIN bool `toml:"remember_pin,omitempty"`

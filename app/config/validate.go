@@ -16,6 +16,7 @@ import (
 	"github.com/lanyard-app/lanyard/broker/assume"
 	"github.com/lanyard-app/lanyard/broker/awsenv"
 	"github.com/lanyard-app/lanyard/broker/awsname"
+	"github.com/lanyard-app/lanyard/broker/certstore"
 )
 
 var (
@@ -161,6 +162,16 @@ func (v *validator) identity(at ref, label string, id *Identity) {
 	}
 	v.keyLocation(ref{at.table, at.index, "certificate"}, label, "certificate", id.Certificate)
 	v.keyLocation(ref{at.table, at.index, "private_key"}, label, "private_key", id.PrivateKey)
+	if strings.HasPrefix(id.Certificate, certstore.Scheme) {
+		if _, err := certstore.ParseReference(id.Certificate); err != nil {
+			v.add(ref{at.table, at.index, "certificate"}, "%s: certificate: %v", label, err)
+		}
+		if id.PrivateKey != "" {
+			v.add(ref{at.table, at.index, "private_key"}, "%s: private_key must be empty: the system store keeps the key with the certificate", label)
+		}
+	} else if id.SystemStoreName != "" {
+		v.add(ref{at.table, at.index, "system_store_name"}, "%s: system_store_name is for a certstore: certificate", label)
+	}
 	if d := id.TPMDevice; d != "" {
 		at := ref{at.table, at.index, "tpm_device"}
 		switch {

@@ -30,6 +30,7 @@ import (
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/secrets"
 	"github.com/lanyard-app/lanyard/broker/awsname"
+	"github.com/lanyard-app/lanyard/broker/certstore"
 	"github.com/lanyard-app/lanyard/broker/keys"
 	"github.com/lanyard-app/lanyard/broker/p11"
 	"github.com/lanyard-app/lanyard/broker/tpmkey"
@@ -256,7 +257,7 @@ func (plan *Plan) addAccount(trial *config.Config, profile string, a config.Acco
 // configuration copied from another computer names files that are not
 // here (yet); those are checked at the first sign-in instead.
 func preflight(id config.Identity) (problems string, warnings []string) {
-	if strings.HasPrefix(id.Certificate, p11.Scheme) || strings.HasPrefix(id.PrivateKey, p11.Scheme) {
+	if strings.HasPrefix(id.Certificate, p11.Scheme) || strings.HasPrefix(id.PrivateKey, p11.Scheme) || strings.HasPrefix(id.Certificate, certstore.Scheme) {
 		return "", nil
 	}
 	if _, err := os.Stat(id.Certificate); err != nil {
