@@ -26,10 +26,8 @@ type bed struct {
 	dir string
 	emu *emulator.Emulator
 	cfg rolesanywhere.Config
-	ca  struct {
-		cert   []byte
-		signer crypto.Signer
-	}
+	// issue writes a certificate for the key in keyFile, as a CA would
+	// from the key's CSR, and returns its path.
 	issue func(t *testing.T, keyFile string) string
 }
 
@@ -61,8 +59,6 @@ func newBed(t *testing.T) *bed {
 		Resolver:       awsenv.Resolver{Getenv: func(k string) string { return env[k] }},
 		MaxAttempts:    1,
 	}
-	// issue writes a certificate for the key in keyFile, as a CA would
-	// from the key's CSR.
 	b.issue = func(t *testing.T, keyFile string) string {
 		t.Helper()
 		f, err := tpmkey.ReadKeyFile(keyFile)
