@@ -236,6 +236,24 @@ func TestKeyFileErrors(t *testing.T) {
 			}
 		}
 	})
+	t.Run("TPM restarted", func(t *testing.T) {
+		kp, err := tpmkey.LoadKeyPair(srkCert, srkKey, "", b.tpm.Device(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer kp.Signer.(io.Closer).Close()
+		if err := b.tpm.Restart(); err != nil {
+			t.Fatal(err)
+		}
+		digest := make([]byte, 32)
+		if _, err := kp.Signer.Sign(nil, digest, crypto.SHA256); !errors.Is(err, tpmkey.ErrTPMFailed) {
+			t.Fatalf("signing with a key the TPM lost: err = %v, want ErrTPMFailed (the caller loads it again)", err)
+		}
+		kp.Signer.(io.Closer).Close()
+		if err := b.createSession(t, srkCert, srkKey, nil); err != nil {
+			t.Fatalf("loading again after the restart: %v", err)
+		}
+	})
 	t.Run("certificate of another key", func(t *testing.T) {
 		_, err := tpmkey.LoadKeyPair(ownerCert, srkKey, "", b.tpm.Device(), nil)
 		if !errors.Is(err, keys.ErrKeyMismatch) {

@@ -64,9 +64,12 @@ func Start(dir string) (*TPM, error) {
 }
 
 func (t *TPM) start() error {
-	port, err := freePorts()
-	if err != nil {
-		return err
+	port := t.port
+	if port == 0 {
+		var err error
+		if port, err = freePorts(); err != nil {
+			return err
+		}
 	}
 	log, err := os.OpenFile(filepath.Join(t.dir, "swtpm.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -113,6 +116,13 @@ func freePorts() (int, error) {
 		}
 	}
 	return 0, errors.New("tpmtest: no two free ports in a row")
+}
+
+// Restart stops swtpm and starts it again on the same state and port, as
+// a machine's TPM is after a reboot: whatever was loaded in it is gone.
+func (t *TPM) Restart() error {
+	t.Stop()
+	return t.start()
 }
 
 // Stop stops swtpm, keeping its state.
