@@ -198,20 +198,6 @@ func TestKeyChecksAndECDSAConversion(t *testing.T) {
 	}
 }
 
-// TestUnavailableHere: a Linux build says plainly that there is no system
-// store, rather than finding nothing.
-func TestUnavailableHere(t *testing.T) {
-	if Available() {
-		t.Fatal("Available on a build without a system store")
-	}
-	if _, err := Open(Selector{Subject: "CN=me"}, ""); err != ErrUnsupported {
-		t.Errorf("Open: %v", err)
-	}
-	if _, err := List(""); err != ErrUnsupported {
-		t.Errorf("List: %v", err)
-	}
-}
-
 // TestKeyPairRefusesUnsupportedKeys: a store certificate whose key Roles
 // Anywhere refuses is refused when opened, and its key released.
 func TestKeyPairRefusesUnsupportedKeys(t *testing.T) {
