@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lanyard-app/lanyard/broker/awsenv"
 	"github.com/lanyard-app/lanyard/broker/emulator"
@@ -260,4 +261,32 @@ func TestKeyFileErrors(t *testing.T) {
 			t.Fatalf("err = %v, want ErrKeyMismatch", err)
 		}
 	})
+}
+
+// TestPreflight checks key files as `identity add` and `import` do,
+// without the TPM: a good pair passes, a certificate of another key and a
+// file that is no TPM key file are refused.
+func TestPreflight(t *testing.T) {
+	b := newBed(t)
+	one, err := b.tpm.ToolsKey("pre-one", "ecc256", tpmtest.Persistent, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := b.tpm.ProviderKey("pre-two", "", "-algorithm", "EC", "-pkeyopt", "group:P-256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	oneCert, twoCert := b.issue(t, one), b.issue(t, two)
+	b.tpm.Stop() // no TPM is needed
+	if fs := tpmkey.Preflight(oneCert, one, "", time.Now()); keys.Worst(fs) == keys.Error {
+		t.Errorf("a good pair: %v", fs)
+	}
+	fs := tpmkey.Preflight(twoCert, one, "", time.Now())
+	if keys.Worst(fs) != keys.Error || !strings.Contains(fs[0].Message, "does not belong to the certificate") {
+		t.Errorf("a certificate of another key: %v", fs)
+	}
+	fs = tpmkey.Preflight(oneCert, oneCert, "", time.Now())
+	if keys.Worst(fs) != keys.Error || !strings.Contains(fs[0].Message, "holds no TSS2 PRIVATE KEY block") {
+		t.Errorf("a certificate as the key file: %v", fs)
+	}
 }
