@@ -143,6 +143,9 @@ func TestKeyFiles(t *testing.T) {
 		{"tools-ec-owner-password", "owner pass", func(n string) (string, error) {
 			return b.tpm.ToolsKey(n, "ecc256", tpmtest.Owner, "owner pass", false)
 		}, 1},
+		{"tools-ec384-srk", "", func(n string) (string, error) {
+			return b.tpm.ToolsKey(n, "ecc384", tpmtest.Persistent, "", false)
+		}, 0},
 		{"tools-rsa-owner", "", func(n string) (string, error) {
 			return b.tpm.ToolsKey(n, "rsa2048", tpmtest.Owner, "", false)
 		}, 0},
