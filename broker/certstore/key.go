@@ -1,6 +1,7 @@
 package certstore
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
@@ -106,6 +107,20 @@ type found struct {
 	// chain holds the certificates of the store the system built a path
 	// through, leaf excluded, when it did.
 	chain []*x509.Certificate
+}
+
+// intermediatesOf is what of a chain the system built travels with the
+// leaf: the certificates after it, without self-signed roots (the trust
+// anchor holds those).
+func intermediatesOf(chain []*x509.Certificate) []*x509.Certificate {
+	var out []*x509.Certificate
+	for i, c := range chain {
+		if i == 0 || (c.CheckSignatureFrom(c) == nil && bytes.Equal(c.RawIssuer, c.RawSubject)) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // keyPair makes the KeyPair of a chosen certificate and its opened key,

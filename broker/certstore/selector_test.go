@@ -231,3 +231,27 @@ type releaseCounter struct{ n int }
 
 func (r *releaseCounter) sign([]byte, crypto.Hash) ([]byte, error) { return nil, nil }
 func (r *releaseCounter) close() error                             { r.n++; return nil }
+
+// TestIntermediatesOf: of the chain the system builds, the leaf and the
+// self-signed root stay behind; intermediates travel, nearest first.
+func TestIntermediatesOf(t *testing.T) {
+	root, err := pki.NewCA("Chain Root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mid, err := root.NewIntermediate("Chain Intermediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _, err := mid.IssueWithKey(pki.LeafRequest{CommonName: "leaf"}, pki.ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := intermediatesOf([]*x509.Certificate{leaf, mid.Certificate, root.Certificate})
+	if len(got) != 1 || !got[0].Equal(mid.Certificate) {
+		t.Fatalf("got %d certificates, want the intermediate alone", len(got))
+	}
+	if got := intermediatesOf(nil); len(got) != 0 {
+		t.Fatal("an empty chain gave certificates")
+	}
+}

@@ -137,7 +137,38 @@ func Open(sel Selector, storeName string) (keys.KeyPair, error) {
 		// The handle belongs to the certificate context: keep that alive.
 		k.ctx = windows.CertDuplicateCertificateContext(ctxs[i])
 	}
-	return keyPair(found{cert: certs[i]}, k)
+	return keyPair(found{cert: certs[i], chain: intermediatesOf(chainOf(ctxs[i], store))}, k)
+}
+
+// certChainCacheOnlyURLRetrieval keeps chain building off the network
+// (CERT_CHAIN_CACHE_ONLY_URL_RETRIEVAL): intermediates come from the
+// stores, as the person installed them.
+const certChainCacheOnlyURLRetrieval = 0x00000004
+
+// chainOf is the chain Windows builds for a certificate from the user's
+// stores, leaf first, or nil when it builds none.
+func chainOf(ctx *windows.CertContext, store windows.Handle) []*x509.Certificate {
+	para := windows.CertChainPara{}
+	para.Size = uint32(unsafe.Sizeof(para))
+	var chainCtx *windows.CertChainContext
+	if err := windows.CertGetCertificateChain(0, ctx, nil, store, &para, certChainCacheOnlyURLRetrieval, 0, &chainCtx); err != nil {
+		return nil
+	}
+	defer windows.CertFreeCertificateChain(chainCtx)
+	if chainCtx.ChainCount == 0 {
+		return nil
+	}
+	simple := unsafe.Slice(chainCtx.Chains, chainCtx.ChainCount)[0]
+	var out []*x509.Certificate
+	for _, el := range unsafe.Slice(simple.Elements, simple.NumElements) {
+		der := unsafe.Slice(el.CertContext.EncodedCert, el.CertContext.Length)
+		c, err := x509.ParseCertificate(append([]byte(nil), der...))
+		if err != nil {
+			return nil
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 func isRSA(c *x509.Certificate) bool { _, ok := c.PublicKey.(*rsa.PublicKey); return ok }
