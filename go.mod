@@ -15,6 +15,7 @@ require (
 	github.com/cloudflare/circl v1.6.3
 	github.com/godbus/dbus/v5 v5.2.4
 	github.com/golang-jwt/jwt/v5 v5.3.1
+	github.com/google/go-tpm v0.9.8
 	github.com/miekg/pkcs11 v1.1.2
 	github.com/skratchdot/open-golang v0.0.0-20200116055534-eef842397966
 	github.com/stefanberger/go-pkcs11uri v0.0.0-20230803200340-78284954bff6

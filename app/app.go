@@ -169,6 +169,12 @@ func (a *App) Close() error {
 	close(a.stop)
 	<-a.done
 	a.bg.Wait()
+	// A TPM key holds the TPM's connection and a loaded object: let both go.
+	a.mu.Lock()
+	for _, e := range a.identities {
+		e.forgetKey()
+	}
+	a.mu.Unlock()
 	var errs []error
 	if a.ownsP11 {
 		errs = append(errs, a.tokens.Close())

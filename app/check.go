@@ -8,10 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
+	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/broker/certstore"
 	"github.com/lanyard-app/lanyard/broker/keys"
 	"github.com/lanyard-app/lanyard/broker/p11"
 	"github.com/lanyard-app/lanyard/broker/pin"
+	"github.com/lanyard-app/lanyard/broker/tpmkey"
 )
 
 // CheckIdentity is the local pre-flight of `identity check`: certificate
@@ -33,6 +37,12 @@ func (a *App) CheckIdentity(ctx context.Context, name string) ([]keys.Finding, e
 		if anchors, err = keys.ParseCertificatesPEM(data, id.TrustAnchorCA); err != nil {
 			return nil, err
 		}
+	}
+	if isTPMKey(id) {
+		return checkTPMKey(id, anchors, a.opts.Now()), nil
+	}
+	if isCertStore(id.Certificate) {
+		return checkCertStore(id, anchors, a.opts.Now()), nil
 	}
 	if !isPKCS11(id.Certificate) {
 		e, err := a.identity(name)
@@ -106,6 +116,104 @@ func (a *App) CheckIdentity(ctx context.Context, name string) ([]keys.Finding, e
 		}
 	}
 	return out, nil
+}
+
+// checkCertStore finds the identity's certificate in the system store and
+// opens its key, which signs nothing and asks no PIN; then checks the
+// certificate.
+func checkCertStore(id config.Identity, anchors []*x509.Certificate, now time.Time) []keys.Finding {
+	sel, err := certstore.ParseReference(id.Certificate)
+	var kp keys.KeyPair
+	if err == nil {
+		kp, err = certstore.Open(sel, id.SystemStoreName)
+	}
+	if err != nil {
+		return []keys.Finding{{Severity: keys.Error, Check: "certificate", Message: err.Error()}}
+	}
+	closeKey(&kp)
+	out := []keys.Finding{{Severity: keys.Info, Check: "certificate",
+		Message: fmt.Sprintf("the system store holds %q (issued by %q, serial %X) with its private key", kp.Certificate.Subject.String(), kp.Certificate.Issuer.String(), kp.Certificate.SerialNumber)}}
+	if id.Intermediates != "" {
+		data, err := os.ReadFile(id.Intermediates)
+		if err != nil {
+			return append(out, keys.Finding{Severity: keys.Error, Check: "chain", Message: "intermediates: " + err.Error()})
+		}
+		inter, err := keys.ParseCertificatesPEM(data, id.Intermediates)
+		if err != nil {
+			return append(out, keys.Finding{Severity: keys.Error, Check: "chain", Message: err.Error()})
+		}
+		kp.Intermediates = keys.OrderChain(kp.Certificate, append(kp.Intermediates, inter...))
+	}
+	kp.Signer = publicOnly{kp.Certificate}
+	for _, f := range keys.CheckCertificate(kp, anchors, now) {
+		if f.Check != "key-match" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// checkTPMKey checks a TPM key file identity: the key file is readable,
+// belongs to the certificate, and the TPM loads it. No password is asked
+// (a wrong one would count towards the TPM's lockout) and nothing is signed.
+func checkTPMKey(id config.Identity, anchors []*x509.Certificate, now time.Time) []keys.Finding {
+	fail := func(check string, err error) []keys.Finding {
+		return []keys.Finding{{Severity: keys.Error, Check: check, Message: err.Error()}}
+	}
+	data, err := os.ReadFile(id.Certificate)
+	if err != nil {
+		return fail("certificate", err)
+	}
+	certs, err := keys.ParseCertificatesPEM(data, id.Certificate)
+	if err != nil {
+		return fail("certificate", err)
+	}
+	if len(certs) == 0 {
+		return fail("certificate", fmt.Errorf("%s holds no PEM certificate", id.Certificate))
+	}
+	f, err := tpmkey.ReadKeyFile(id.PrivateKey)
+	if err != nil {
+		return fail("key-file", err)
+	}
+	kp := keys.KeyPair{Certificate: certs[0], Signer: publicOnly{certs[0]}}
+	if id.Intermediates != "" {
+		data, err := os.ReadFile(id.Intermediates)
+		if err != nil {
+			return fail("chain", fmt.Errorf("intermediates: %w", err))
+		}
+		inter, err := keys.ParseCertificatesPEM(data, id.Intermediates)
+		if err != nil {
+			return fail("chain", err)
+		}
+		certs = append(certs, inter...)
+	}
+	kp.Intermediates = keys.OrderChain(certs[0], certs[1:])
+	var out []keys.Finding
+	if !keys.KeyMatchesCertificate(certs[0], f.Public()) {
+		out = append(out, keys.Finding{Severity: keys.Error, Check: "key-match",
+			Message: fmt.Sprintf("the TPM key in %s does not belong to the certificate in %s", id.PrivateKey, id.Certificate)})
+	}
+	device := tpmkey.DescribeDevice(id.TPMDevice)
+	t, err := tpmkey.Open(id.TPMDevice)
+	if err == nil {
+		err = tpmkey.Probe(t, f)
+	}
+	if err != nil {
+		out = append(out, keys.Finding{Severity: keys.Error, Check: "tpm", Message: err.Error()})
+	} else {
+		auth := "it has no password"
+		if !f.EmptyAuth {
+			auth = "its password is asked at sign-in"
+		}
+		out = append(out, keys.Finding{Severity: keys.Info, Check: "tpm",
+			Message: fmt.Sprintf("%s loads the key (%s, under %s); %s", device, f.Describe(), f.DescribeParent(), auth)})
+	}
+	for _, finding := range keys.CheckCertificate(kp, anchors, now) {
+		if finding.Check != "key-match" {
+			out = append(out, finding)
+		}
+	}
+	return out
 }
 
 // publicOnly lets a certificate's public key stand in for a token key in

@@ -13,6 +13,7 @@ import (
 	"github.com/lanyard-app/lanyard/broker/p11"
 	"github.com/lanyard-app/lanyard/broker/pin"
 	"github.com/lanyard-app/lanyard/broker/rolesanywhere"
+	"github.com/lanyard-app/lanyard/broker/tpmkey"
 )
 
 // IsCancelled reports whether err is the person's own choice to stop (a
@@ -25,7 +26,7 @@ func IsCancelled(err error) bool {
 // IsWrongPIN reports whether err is a token or key file rejecting the PIN
 // or passphrase it was given; asking again is the way on.
 func IsWrongPIN(err error) bool {
-	return errors.Is(err, p11.ErrWrongPIN) || errors.Is(err, keys.ErrWrongPassphrase)
+	return errors.Is(err, p11.ErrWrongPIN) || errors.Is(err, keys.ErrWrongPassphrase) || errors.Is(err, tpmkey.ErrWrongPassword)
 }
 
 // Explain says what went wrong in one plain sentence that ends with what to
@@ -49,6 +50,14 @@ func Explain(err error) string {
 		return "The PIN was wrong: try again (the token locks after a few wrong PINs)."
 	case errors.Is(err, keys.ErrWrongPassphrase):
 		return "The key file's passphrase was wrong: try again."
+	case errors.Is(err, tpmkey.ErrWrongPassword):
+		return "The TPM key's password was wrong: try again (the TPM locks out passwords for a while after several wrong ones)."
+	case errors.Is(err, tpmkey.ErrLockout):
+		return "The TPM refuses passwords for now after too many wrong ones: wait, then try again."
+	case errors.Is(err, tpmkey.ErrOtherTPM):
+		return "This computer's TPM cannot load the key file: it was made on another computer's TPM, or the TPM was cleared since; make a new key and certificate here."
+	case errors.Is(err, tpmkey.ErrNoTPM):
+		return "No TPM answers where the identity's key file needs one: check that the TPM is enabled and that you may use it (on Linux, the tss group owns /dev/tpmrm0)."
 	case errors.Is(err, p11.ErrTokenNotPresent):
 		return "The token is not plugged in: insert it and try again."
 	case errors.Is(err, ErrPINNeeded):

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -15,10 +16,12 @@ import (
 
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/secrets"
+	"github.com/lanyard-app/lanyard/broker/certstore"
 	"github.com/lanyard-app/lanyard/broker/keys"
 	"github.com/lanyard-app/lanyard/broker/p11"
 	"github.com/lanyard-app/lanyard/broker/pin"
 	"github.com/lanyard-app/lanyard/broker/rolesanywhere"
+	"github.com/lanyard-app/lanyard/broker/tpmkey"
 )
 
 // identityEntry is an identity's key and its Roles Anywhere session.
@@ -50,6 +53,16 @@ type identityEntry struct {
 }
 
 func isPKCS11(ref string) bool { return strings.HasPrefix(ref, p11.Scheme) }
+
+// isCertStore reports whether a certificate reference selects from the
+// system store (Windows certificate store, macOS Keychain).
+func isCertStore(ref string) bool { return strings.HasPrefix(ref, certstore.Scheme) }
+
+// isTPMKey reports whether an identity's key is a TPM 2.0 key file, known
+// by the file's contents as the signing helper knows it.
+func isTPMKey(id config.Identity) bool {
+	return !isPKCS11(id.Certificate) && id.PrivateKey != "" && tpmkey.IsKeyFilePath(id.PrivateKey)
+}
 
 func (a *App) newIdentityEntry(id config.Identity) (*identityEntry, error) {
 	e := &identityEntry{app: a, cfg: id}
@@ -97,6 +110,19 @@ func (e *identityEntry) keyPair(ctx context.Context) (keys.KeyPair, error) {
 		// public key; the certificate URI itself (type=cert, as `lanyard
 		// tokens` prints it) cannot name the key.
 		kp, err = e.app.tokens.Open(ctx, e.cfg.Certificate, e.cfg.PrivateKey, keyringPIN{e}, opts...)
+	} else if isCertStore(e.cfg.Certificate) {
+		// The system asks for a smart card's PIN itself, at signing.
+		var sel certstore.Selector
+		if sel, err = certstore.ParseReference(e.cfg.Certificate); err == nil {
+			kp, err = certstore.Open(sel, e.cfg.SystemStoreName)
+		}
+		if err == nil && e.cfg.Intermediates != "" {
+			kp.Intermediates, err = e.bundle(kp)
+		}
+	} else if isTPMKey(e.cfg) {
+		// The key stays loaded in the TPM, its connection open, until
+		// forgetKey: each sign-in is then one TPM2_Sign.
+		kp, err = tpmkey.LoadKeyPair(e.cfg.Certificate, e.cfg.PrivateKey, e.cfg.Intermediates, e.cfg.TPMDevice, tpmkey.PasswordFunc(e.tpmPassword(ctx)))
 	} else {
 		kp, err = keys.LoadPEM(e.cfg.Certificate, e.cfg.PrivateKey, e.cfg.Intermediates, e.passphrase(ctx))
 	}
@@ -114,11 +140,25 @@ func (e *identityEntry) keyPair(ctx context.Context) (keys.KeyPair, error) {
 }
 
 // forgetKey drops the opened key (Lock): a decrypted key file leaves memory
-// and its passphrase is asked again; a token is logged out by the manager.
+// and its passphrase is asked again; a TPM key is flushed from the TPM; a
+// token is logged out by the manager.
 func (e *identityEntry) forgetKey() {
 	e.mu.Lock()
+	kp := e.kp
 	e.kp, e.pendingPIN = nil, ""
 	e.mu.Unlock()
+	closeKey(kp)
+}
+
+// closeKey releases a key that holds a device (a TPM key); others need
+// nothing.
+func closeKey(kp *keys.KeyPair) {
+	if kp == nil {
+		return
+	}
+	if c, ok := kp.Signer.(io.Closer); ok {
+		_ = c.Close()
+	}
 }
 
 // bundle adds the intermediates file of a token identity to the chain.
@@ -142,6 +182,15 @@ func (e *identityEntry) passphrase(ctx context.Context) keys.PassphraseFunc {
 			// A combined PEM or PKCS #12 file is its own key file.
 			KeyFile: cmp.Or(e.cfg.PrivateKey, e.cfg.Certificate), Certificate: e.cfg.Certificate,
 		})
+		return []byte(p), err
+	}
+}
+
+// tpmPassword asks for a TPM key's password through the same prompter as
+// a PIN; the TPM checks it.
+func (e *identityEntry) tpmPassword(ctx context.Context) keys.PassphraseFunc {
+	return func() ([]byte, error) {
+		p, err := keyringPIN{e}.PIN(ctx, pin.Request{KeyFile: e.cfg.PrivateKey, TPM: true, Certificate: e.cfg.Certificate})
 		return []byte(p), err
 	}
 }
@@ -174,7 +223,7 @@ func (e *identityEntry) settlePIN(err error) {
 	e.mu.Unlock()
 	store, key := e.app.store, secrets.PINKey(e.cfg.Name)
 	switch {
-	case errors.Is(err, p11.ErrWrongPIN) && fromKeyring:
+	case IsWrongPIN(err) && fromKeyring:
 		if derr := store.Delete(key); derr != nil && !errors.Is(derr, secrets.ErrNotFound) {
 			e.app.record(e.cfg.Name, "", "forget-pin", "error", derr.Error())
 		} else {
@@ -201,6 +250,12 @@ func (e *identityEntry) noteFailure(err error) {
 	if errors.Is(err, p11.ErrTokenNotPresent) {
 		e.kp = nil
 	}
+	// A TPM that went away (or restarted and lost the loaded key) is
+	// found again by loading the key anew.
+	if errors.Is(err, tpmkey.ErrTPMFailed) {
+		closeKey(e.kp)
+		e.kp = nil
+	}
 }
 
 // certificate is the identity's certificate once known: from the open key,
@@ -211,7 +266,7 @@ func (e *identityEntry) certificate() *x509.Certificate {
 	if e.kp != nil {
 		return e.kp.Certificate
 	}
-	if !e.fileCertRead && !isPKCS11(e.cfg.Certificate) {
+	if !e.fileCertRead && !isPKCS11(e.cfg.Certificate) && !isCertStore(e.cfg.Certificate) {
 		e.fileCertRead = true
 		if data, err := os.ReadFile(e.cfg.Certificate); err == nil {
 			if certs, err := keys.ParseCertificatesPEM(data, e.cfg.Certificate); err == nil && len(certs) > 0 {

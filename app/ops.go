@@ -24,6 +24,7 @@ import (
 	"github.com/lanyard-app/lanyard/broker/console"
 	"github.com/lanyard-app/lanyard/broker/keys"
 	"github.com/lanyard-app/lanyard/broker/rolesanywhere"
+	"github.com/lanyard-app/lanyard/broker/tpmkey"
 	"github.com/lanyard-app/lanyard/broker/webtoken"
 )
 
@@ -596,7 +597,7 @@ func (a *App) AddIdentity(id config.Identity) error {
 		return fmt.Errorf("an identity named %q exists already", id.Name)
 	}
 	for _, p := range []*string{&id.Certificate, &id.PrivateKey, &id.Intermediates, &id.TrustAnchorCA} {
-		if *p != "" && !isPKCS11(*p) {
+		if *p != "" && !isPKCS11(*p) && !isCertStore(*p) {
 			abs, err := filepath.Abs(*p)
 			if err != nil {
 				return err
@@ -622,11 +623,15 @@ func (a *App) AddIdentity(id config.Identity) error {
 // warnings what needs attention. Token identities are left to `identity
 // check`, which may ask for the PIN.
 func (a *App) PreflightIdentity(id config.Identity) (warnings []string, err error) {
-	if isPKCS11(id.Certificate) || isPKCS11(id.PrivateKey) {
+	if isPKCS11(id.Certificate) || isPKCS11(id.PrivateKey) || isCertStore(id.Certificate) {
 		return nil, nil
 	}
 	var problems []string
-	for _, f := range keys.Preflight(id.Certificate, id.PrivateKey, id.Intermediates, a.opts.Now()) {
+	check := keys.Preflight
+	if isTPMKey(id) {
+		check = tpmkey.Preflight
+	}
+	for _, f := range check(id.Certificate, id.PrivateKey, id.Intermediates, a.opts.Now()) {
 		switch f.Severity {
 		case keys.Error:
 			problems = append(problems, f.Message)

@@ -14,9 +14,9 @@ import (
 type PINOffer struct {
 	// Identity names the identity whose key needs the PIN.
 	Identity string
-	// CanRemember is true when the PIN can be kept: a token's login PIN
-	// (not a per-signature PIN or a key file's passphrase) for an identity
-	// that does not keep its PIN yet.
+	// CanRemember is true when the PIN can be kept: a token's login PIN,
+	// a key file's passphrase or a TPM key's password (not a per-signature
+	// PIN) for an identity that does not keep its PIN yet.
 	CanRemember bool
 	// Remember (nil unless CanRemember), called before answering, asks for the PIN given to be kept
 	// in the keyring once a sign-in proves it right, and for the identity
@@ -38,7 +38,7 @@ func PINOfferFrom(ctx context.Context) (PINOffer, bool) {
 }
 
 func withPINOffer(ctx context.Context, e *identityEntry, req pin.Request) context.Context {
-	offer := PINOffer{Identity: e.cfg.Name, CanRemember: !req.ContextSpecific && req.KeyFile == "" && !e.remembers()}
+	offer := PINOffer{Identity: e.cfg.Name, CanRemember: !req.ContextSpecific && !e.remembers()}
 	if offer.CanRemember {
 		offer.Remember = func() {
 			e.mu.Lock()

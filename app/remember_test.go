@@ -3,6 +3,9 @@ package app_test
 import (
 	"context"
 	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -11,6 +14,7 @@ import (
 	"github.com/lanyard-app/lanyard/app/secrets"
 	"github.com/lanyard-app/lanyard/broker/p11/p11test"
 	"github.com/lanyard-app/lanyard/broker/pin"
+	"github.com/lanyard-app/lanyard/broker/pki"
 )
 
 // rememberingPrompter answers with a PIN and, like the GUI's "Remember in
@@ -89,5 +93,81 @@ func TestRememberChosenInThePromptKeepsThePIN(t *testing.T) {
 	}
 	if len(prompter.offers) != asked {
 		t.Fatal("asked for the PIN although it is kept")
+	}
+}
+
+// TestRememberChosenForAKeyFilePassphrase: an encrypted key file's
+// passphrase is offered to the keyring like a PIN, kept once it decrypts
+// the key, used after Lock without asking, and deleted when it no longer
+// decrypts the key.
+func TestRememberChosenForAKeyFilePassphrase(t *testing.T) {
+	b := newTokenBed(t)
+	cert, key, err := b.issuing.IssueWithKey(pki.LeafRequest{CommonName: "file-user"}, pki.ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certPath, plainPath, keyPath := filepath.Join(dir, "c.pem"), filepath.Join(dir, "plain.pem"), filepath.Join(dir, "k.pem")
+	keyPEM, err := pki.PrivateKeyPEM(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certPath, pki.CertPEM(cert), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(plainPath, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("openssl", "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", plainPath, "-out", keyPath, "-passout", "pass:right pass").CombinedOutput(); err != nil {
+		t.Fatalf("openssl: %v\n%s", err, out)
+	}
+	os.Remove(plainPath)
+	store := secrets.NewMemory()
+	prompter := &rememberingPrompter{answers: []string{"wrong pass", "right pass"}, remember: true}
+	a, err := app.New(app.Options{ConfigDir: t.TempDir(), Store: store, Prompter: prompter, Resolver: demoResolver(b.emu)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := a.AddIdentity(config.Identity{Name: "file", Certificate: certPath, PrivateKey: keyPath, Intermediates: b.bundle,
+		TrustAnchorARN: b.anchor, ProfileARN: b.profile, RoleARN: b.hub}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AddDirectAccount("direct", "file", ""); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := a.Credentials(ctx, "direct"); !app.IsWrongPIN(err) {
+		t.Fatalf("wrong passphrase: %v", err)
+	}
+	if _, err := store.Get(secrets.PINKey("file")); !errors.Is(err, secrets.ErrNotFound) {
+		t.Fatal("a wrong passphrase was kept")
+	}
+	if !prompter.offers[0].CanRemember {
+		t.Fatal("the passphrase prompt did not offer the keyring")
+	}
+	if _, err := a.Credentials(ctx, "direct"); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := store.Get(secrets.PINKey("file")); err != nil || v != "right pass" {
+		t.Fatalf("keyring holds %q (%v), want the passphrase that worked", v, err)
+	}
+	a.Lock()
+	if _, err := a.Credentials(ctx, "direct"); err != nil {
+		t.Fatal(err)
+	}
+	if len(prompter.offers) != 2 {
+		t.Fatalf("asked %d times, want the keyring to answer after Lock", len(prompter.offers))
+	}
+	// A stored passphrase that no longer decrypts the key is deleted.
+	if err := store.Set(secrets.PINKey("file"), "stale pass"); err != nil {
+		t.Fatal(err)
+	}
+	a.Lock()
+	if _, err := a.Credentials(ctx, "direct"); !app.IsWrongPIN(err) {
+		t.Fatalf("stale passphrase: %v", err)
+	}
+	if _, err := store.Get(secrets.PINKey("file")); !errors.Is(err, secrets.ErrNotFound) {
+		t.Fatal("a stored passphrase the key refused was kept")
 	}
 }

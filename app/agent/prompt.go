@@ -60,9 +60,17 @@ func (p RequestPrompter) PIN(ctx context.Context, req pin.Request) (string, erro
 
 // keyFileNoPrompt is ErrNoPrompt for an encrypted key file, which has no
 // pin-source: it says what a key file needs instead.
-type keyFileNoPrompt struct{ file string }
+type keyFileNoPrompt struct {
+	file string
+	tpm  bool
+}
 
 func (e keyFileNoPrompt) Error() string {
+	if e.tpm {
+		return fmt.Sprintf("the TPM key in %s has a password, and the command that asked has no terminal or display to ask it on: "+
+			"enter it once from a terminal (any `lanyard env --account NAME` there does) or start the Lanyard app; "+
+			"with remember_pin = true on the identity the OS keyring supplies it after its first entry", e.file)
+	}
 	return fmt.Sprintf("the private key in %s is encrypted, and the command that asked has no terminal or display to ask its passphrase on: "+
 		"enter it once from a terminal (any `lanyard env --account NAME` there does) or start the Lanyard app; "+
 		"with remember_pin = true on the identity the OS keyring supplies it after its first entry", e.file)
@@ -73,7 +81,7 @@ func (e keyFileNoPrompt) Is(target error) bool { return target == ErrNoPrompt }
 // noPrompt is the error for a request nobody can be asked about.
 func noPrompt(req pin.Request) error {
 	if req.KeyFile != "" {
-		return keyFileNoPrompt{req.KeyFile}
+		return keyFileNoPrompt{req.KeyFile, req.TPM}
 	}
 	return ErrNoPrompt
 }

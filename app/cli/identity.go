@@ -36,16 +36,18 @@ func sessionFlags(fs *flag.FlagSet, id *config.Identity) *time.Duration {
 }
 
 func identityAdd(ctx context.Context, r *runner, args []string) error {
-	fs := r.flags("identity add", "identity add NAME --certificate FILE|pkcs11:URI [--private-key FILE|pkcs11:URI] --trust-anchor-arn ARN --profile-arn ARN --role-arn ARN [flags]")
+	fs := r.flags("identity add", "identity add NAME --certificate FILE|pkcs11:URI|certstore:SELECTOR [--private-key FILE|pkcs11:URI] --trust-anchor-arn ARN --profile-arn ARN --role-arn ARN [flags]")
 	var id config.Identity
-	fs.StringVar(&id.Certificate, "certificate", "", "certificate: a PEM `file` or a pkcs11: URI (see `lanyard tokens`)")
-	fs.StringVar(&id.PrivateKey, "private-key", "", "private key: a PEM `file` or a pkcs11: URI (default: next to the certificate on the token)")
+	fs.StringVar(&id.Certificate, "certificate", "", "certificate: a PEM `file`, a pkcs11: URI, or certstore:SELECTOR for the Windows certificate store or macOS Keychain (see `lanyard tokens`)")
+	fs.StringVar(&id.SystemStoreName, "system-store-name", "", "Windows certificate store `name` of the current user for a certstore: certificate (default MY)")
+	fs.StringVar(&id.PrivateKey, "private-key", "", "private key: a PEM `file`, a TPM 2.0 key file (TSS2 PRIVATE KEY) or a pkcs11: URI (default: next to the certificate)")
+	fs.StringVar(&id.TPMDevice, "tpm-device", "", "TPM `device` for a TPM 2.0 key file (default: this computer's TPM; swtpm:host=H,port=P for a software TPM)")
 	fs.StringVar(&id.Intermediates, "intermediates", "", "PEM `file` of intermediate CA certificates")
 	fs.StringVar(&id.TrustAnchorCA, "trust-anchor-ca", "", "PEM `file` of the trust anchor's CA, for `identity check`")
 	dur := sessionFlags(fs, &id)
 	fs.StringVar(&id.RoleSessionName, "role-session-name", "", "role session `name` (the profile must accept it)")
 	fs.BoolVar(&id.FIPS, "fips", false, "use the FIPS endpoint")
-	fs.BoolVar(&id.RememberPIN, "remember-pin", false, "keep the token PIN in the OS keyring after the first entry")
+	fs.BoolVar(&id.RememberPIN, "remember-pin", false, "keep the token PIN, key file passphrase or TPM key password in the OS keyring after the first entry")
 	direct := fs.String("account", "", "also add a connected account `name` reached directly by this identity's role")
 	pos, err := parse(fs, args)
 	if err != nil {

@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -16,19 +19,29 @@ import (
 	"github.com/lanyard-app/lanyard/app/demo"
 	"github.com/lanyard-app/lanyard/app/export"
 	"github.com/lanyard-app/lanyard/app/importer"
+	"github.com/lanyard-app/lanyard/broker/certstore"
 	"github.com/lanyard-app/lanyard/broker/p11"
+	"github.com/lanyard-app/lanyard/broker/tpmkey"
 )
 
 func cmdTokens(ctx context.Context, r *runner, args []string) error {
-	fs := r.flags("tokens", "tokens [--module PATH…]")
+	fs := r.flags("tokens", "tokens [--module PATH…] [--tpm-device DEVICE] [--system-store-name NAME]")
 	var modules stringList
 	fs.Var(&modules, "module", "PKCS #11 module `path` to list (repeatable; default: discovered)")
+	storeName := fs.String("system-store-name", "", "Windows certificate store `name` to list (default MY)")
+	tpmDevice := fs.String("tpm-device", "", "TPM `device` to describe (default: this computer's; swtpm:host=H,port=P for a software TPM)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
+	out := r.env.Stdout
 	if len(modules) == 0 {
 		paths, _, err := p11.FindModules(nil, os.Getenv(p11.ModuleEnv))
 		if err != nil {
+			tpm, store := listTPM(out, *tpmDevice), listStore(out, *storeName)
+			if tpm || store {
+				fmt.Fprintf(out, "PKCS #11: %v\n", err)
+				return nil
+			}
 			return fmt.Errorf("%w (or name one with --module)", err)
 		}
 		modules = append(modules, paths...)
@@ -37,7 +50,6 @@ func cmdTokens(ctx context.Context, r *runner, args []string) error {
 	if err != nil {
 		return err
 	}
-	out := r.env.Stdout
 	usable := 0
 	for _, m := range listing {
 		fmt.Fprintf(out, "Module %s\n", m.Module)
@@ -72,10 +84,70 @@ func cmdTokens(ctx context.Context, r *runner, args []string) error {
 			}
 		}
 	}
+	if listTPM(out, *tpmDevice) {
+		usable++
+	}
+	if listStore(out, *storeName) {
+		usable++
+	}
 	if usable == 0 {
 		return errors.New("no PKCS #11 module could be used: install OpenSC or your token vendor's module, or name one with --module or " + p11.ModuleEnv)
 	}
 	return nil
+}
+
+// listStore prints the system store's identities (Windows certificate
+// store, macOS Keychain) with ready-to-use certstore: references, and
+// reports whether there was one to list. Builds without a store print
+// nothing.
+func listStore(out io.Writer, storeName string) bool {
+	if !certstore.Available() {
+		return false
+	}
+	entries, err := certstore.List(storeName)
+	if err != nil {
+		fmt.Fprintf(out, "System certificate store: cannot read it: %v\n", err)
+		return false
+	}
+	where := "Keychain"
+	if runtime.GOOS == "windows" {
+		where = "certificate store " + cmp.Or(storeName, certstore.DefaultStore) + " of the current user"
+	}
+	fmt.Fprintf(out, "System %s\n", where)
+	if len(entries) == 0 {
+		fmt.Fprintln(out, "  no certificate with a private key")
+	}
+	for _, e := range entries {
+		fmt.Fprintf(out, "  certificate %s (issuer %s); expires %s\n", e.Certificate.Subject.String(), e.Certificate.Issuer.String(), e.Certificate.NotAfter.Format("2006-01-02"))
+		if e.Note != "" {
+			fmt.Fprintf(out, "    cannot be used: %s\n", e.Note)
+			continue
+		}
+		fmt.Fprintf(out, "    %s\n", e.Reference)
+	}
+	return true
+}
+
+// listTPM prints the TPM 2.0 at device, whose key files (TSS2 PRIVATE KEY)
+// an identity can use, and reports whether one answered.
+func listTPM(out io.Writer, device string) bool {
+	info, err := tpmkey.Describe(device)
+	if err != nil {
+		fmt.Fprintf(out, "TPM 2.0: none usable (%v)\n", err)
+		return false
+	}
+	fmt.Fprintf(out, "TPM 2.0 %s (manufacturer %s, firmware %s)\n", info.Device, info.Manufacturer, info.Firmware)
+	if info.SRK != "" {
+		fmt.Fprintf(out, "  storage key 0x%08x: %s\n", uint32(tpmkey.StandardSRK), info.SRK)
+	} else {
+		fmt.Fprintf(out, "  storage key 0x%08x: none (key files made under the owner hierarchy, as the tpm2 OpenSSL provider makes them, still load)\n", uint32(tpmkey.StandardSRK))
+	}
+	deviceFlag := ""
+	if device != "" {
+		deviceFlag = " --tpm-device " + device
+	}
+	fmt.Fprintf(out, "  key files (-----BEGIN TSS2 PRIVATE KEY-----) load here: lanyard identity add NAME --certificate CERT.pem --private-key KEY.pem%s …\n", deviceFlag)
+	return true
 }
 
 func cmdImport(ctx context.Context, r *runner, args []string) error {

@@ -55,9 +55,17 @@ var ErrNoTerminal = errors.New("the token needs its PIN but there is no terminal
 
 // keyFileNoTerminal is ErrNoTerminal for an encrypted key file, which has
 // no pin-source: it says what a key file needs instead.
-type keyFileNoTerminal struct{ file string }
+type keyFileNoTerminal struct {
+	file string
+	tpm  bool
+}
 
 func (e keyFileNoTerminal) Error() string {
+	if e.tpm {
+		return fmt.Sprintf("the TPM key in %s has a password and there is no terminal to ask it on: "+
+			"run the command once in a terminal, or start the Lanyard tray app or `lanyard agent` in a terminal first (they ask and keep the key loaded); "+
+			"with remember_pin = true on the identity the OS keyring supplies the password after its first entry", e.file)
+	}
 	return fmt.Sprintf("the private key in %s is encrypted and there is no terminal to ask its passphrase on: "+
 		"run the command once in a terminal, or start the Lanyard tray app or `lanyard agent` in a terminal first (they ask and keep the key open); "+
 		"with remember_pin = true on the identity the OS keyring supplies the passphrase after its first entry", e.file)
@@ -68,7 +76,7 @@ func (e keyFileNoTerminal) Is(target error) bool { return target == ErrNoTermina
 // noTerminal is the error for a request that found no terminal to ask on.
 func noTerminal(req pin.Request) error {
 	if req.KeyFile != "" {
-		return keyFileNoTerminal{req.KeyFile}
+		return keyFileNoTerminal{req.KeyFile, req.TPM}
 	}
 	return ErrNoTerminal
 }
@@ -78,7 +86,9 @@ func promptText(req pin.Request) string {
 	file, isFile := req.KeyFile, req.KeyFile != ""
 	var b strings.Builder
 	if req.PreviousFailed {
-		if isFile {
+		if isFile && req.TPM {
+			b.WriteString("The previous password was wrong.\n")
+		} else if isFile {
 			b.WriteString("The previous passphrase was wrong.\n")
 		} else {
 			b.WriteString("The previous PIN was wrong.\n")
@@ -88,6 +98,8 @@ func promptText(req pin.Request) string {
 		fmt.Fprintf(&b, "Warning: %s.\n", w)
 	}
 	switch {
+	case isFile && req.TPM:
+		fmt.Fprintf(&b, "Password of the TPM key in %s", file)
 	case isFile:
 		fmt.Fprintf(&b, "Passphrase for key file %s", file)
 	case req.ContextSpecific:

@@ -243,6 +243,17 @@ func TestValidationRules(t *testing.T) {
 		{"malformed URI", func(c *Config) { c.Identities[0].Certificate = "pkcs11:token" }, "not a valid pkcs11: URI"},
 		{"direct account elsewhere", func(c *Config) { c.Accounts[1].AccountID = "999999999999" }, "a direct account is the account of its identity's role (111122223333)"},
 		{"missing certificate", func(c *Config) { c.Identities[0].Certificate = "" }, "certificate is missing"},
+		{"bad store selector", func(c *Config) { c.Identities[0].Certificate = "certstore:CN=me" }, "certificate: certificate selector"},
+		{"store with a key file", func(c *Config) {
+			c.Identities[0].Certificate, c.Identities[0].PrivateKey = "certstore:Key=x509Subject,Value=CN=me", "/k.pem"
+		}, "private_key must be empty"},
+		{"store name without store", func(c *Config) { c.Identities[0].SystemStoreName = "MY" }, "system_store_name is for a certstore: certificate"},
+		{"tpm device for a token", func(c *Config) {
+			c.Identities[0].Certificate, c.Identities[0].TPMDevice = "pkcs11:token=T", "/dev/tpmrm0"
+		}, "tpm_device is for a TPM 2.0 key file"},
+		{"tpm device not a path", func(c *Config) {
+			c.Identities[0].Certificate, c.Identities[0].PrivateKey, c.Identities[0].TPMDevice = "/c.pem", "/k.pem", "tpmrm0"
+		}, "neither a device path"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -262,6 +273,24 @@ func TestValidationRules(t *testing.T) {
 	}
 	if err := validConfig().Validate(); err != nil {
 		t.Errorf("valid config refused: %v", err)
+	}
+	for _, change := range []func(*Config){
+		func(c *Config) {
+			c.Identities[0].Certificate, c.Identities[0].SystemStoreName = "certstore:Key=x509Subject,Value=CN=me,O=Example Key=x509Serial,Value=01", "Root"
+		},
+		func(c *Config) {
+			c.Identities[0].Certificate, c.Identities[0].PrivateKey = "/c.pem", "/k.tss2.pem"
+			c.Identities[0].TPMDevice = "swtpm:host=127.0.0.1,port=2321"
+		},
+		func(c *Config) {
+			c.Identities[0].Certificate, c.Identities[0].PrivateKey, c.Identities[0].TPMDevice = "/c.pem", "/k.tss2.pem", "/dev/tpmrm0"
+		},
+	} {
+		c := validConfig()
+		change(c)
+		if err := c.Validate(); err != nil {
+			t.Errorf("valid key source refused: %v", err)
+		}
 	}
 	for _, ok := range []string{"us-gov-west-1", "cn-northwest-1", "ap-southeast-5", "eusc-de-east-1", "us-east-1"} {
 		c := validConfig()

@@ -24,10 +24,14 @@ type Config struct {
 // trust anchor, profile and role that CreateSession names.
 type Identity struct {
 	Name string `toml:"name"`
-	// Certificate is a PEM file path or a pkcs11: URI.
+	// Certificate is a PEM file path, a pkcs11: URI, or a certstore:
+	// selector of the system store (Windows certificate store, macOS
+	// Keychain) in the signing helper's --cert-selector syntax.
 	Certificate string `toml:"certificate"`
-	// PrivateKey is a PEM file path or a pkcs11: URI; empty means the key
-	// sits next to the certificate on the same token (same URI).
+	// PrivateKey is a PEM file path, a TPM 2.0 key file ("-----BEGIN
+	// TSS2 PRIVATE KEY-----", recognised by its contents) or a pkcs11:
+	// URI; empty means the key sits next to the certificate (same file or
+	// token).
 	PrivateKey string `toml:"private_key,omitempty"`
 	// Intermediates is an optional PEM bundle of intermediate CAs.
 	Intermediates string `toml:"intermediates,omitempty"`
@@ -47,7 +51,15 @@ type Identity struct {
 	FIPS bool `toml:"fips,omitempty"`
 	// PKCS11Module overrides module discovery for this identity.
 	PKCS11Module string `toml:"pkcs11_module,omitempty"`
-	// RememberPIN means the PIN is kept in the OS keyring (opt-in).
+	// TPMDevice is the TPM a TPM 2.0 key file is loaded into: empty for
+	// this computer's (/dev/tpmrm0; TBS on Windows), a device path, or a
+	// software TPM's socket as tpm2-tools write it, swtpm:host=H,port=P.
+	TPMDevice string `toml:"tpm_device,omitempty"`
+	// SystemStoreName is the Windows certificate store of the current
+	// user a certstore: certificate is searched in (default MY).
+	SystemStoreName string `toml:"system_store_name,omitempty"`
+	// RememberPIN means the PIN (or the key file's passphrase, or the TPM
+	// key's password) is kept in the OS keyring (opt-in).
 	RememberPIN bool `toml:"remember_pin,omitempty"`
 }
 

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/lanyard-app/lanyard/broker/assume"
 	"github.com/lanyard-app/lanyard/broker/awsenv"
 	"github.com/lanyard-app/lanyard/broker/awsname"
+	"github.com/lanyard-app/lanyard/broker/certstore"
 )
 
 var (
@@ -160,6 +162,25 @@ func (v *validator) identity(at ref, label string, id *Identity) {
 	}
 	v.keyLocation(ref{at.table, at.index, "certificate"}, label, "certificate", id.Certificate)
 	v.keyLocation(ref{at.table, at.index, "private_key"}, label, "private_key", id.PrivateKey)
+	if strings.HasPrefix(id.Certificate, certstore.Scheme) {
+		if _, err := certstore.ParseReference(id.Certificate); err != nil {
+			v.add(ref{at.table, at.index, "certificate"}, "%s: certificate: %v", label, err)
+		}
+		if id.PrivateKey != "" {
+			v.add(ref{at.table, at.index, "private_key"}, "%s: private_key must be empty: the system store keeps the key with the certificate", label)
+		}
+	} else if id.SystemStoreName != "" {
+		v.add(ref{at.table, at.index, "system_store_name"}, "%s: system_store_name is for a certstore: certificate", label)
+	}
+	if d := id.TPMDevice; d != "" {
+		at := ref{at.table, at.index, "tpm_device"}
+		switch {
+		case strings.HasPrefix(id.Certificate, "pkcs11:"):
+			v.add(at, "%s: tpm_device is for a TPM 2.0 key file; this identity's key is on a PKCS #11 token", label)
+		case !strings.HasPrefix(d, "swtpm:") && !strings.HasPrefix(d, "device:") && !filepath.IsAbs(d):
+			v.add(at, "%s: tpm_device %q is neither a device path (/dev/tpmrm0) nor swtpm:host=H,port=P", label, d)
+		}
+	}
 	ta, taOK := v.parsedARN(at, label, "trust_anchor_arn", id.TrustAnchorARN, "rolesanywhere",
 		"Roles Anywhere trust anchor ARN (arn:aws:rolesanywhere:REGION:ACCOUNT:trust-anchor/ID)", trustAnchorResource().MatchString)
 	prof, profOK := v.parsedARN(at, label, "profile_arn", id.ProfileARN, "rolesanywhere",

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/broker/certstore"
 )
 
 // helperCommand is a parsed `aws_signing_helper credential-process …`.
@@ -74,16 +75,18 @@ func parseHelper(argv []string) (*helperCommand, string) {
 	return h, ""
 }
 
-// identity maps the helper's options to an identity. pin is a PIN found in
-// a pkcs11: URI (already cut from the URIs in id); notes are options that
+// identity maps the helper's options to an identity. pin is a secret for
+// the keyring: a PIN found in a pkcs11: URI (already cut from the URIs in
+// id), a --pkcs8-password or a --tpm-key-password; notes are options that
 // did not carry over.
 func (h *helperCommand) identity(name string) (id config.Identity, pin string, notes []string, reason string) {
 	v := h.values
+	if sel := v["cert-selector"]; sel != "" {
+		return h.storeIdentity(name, sel)
+	}
 	switch {
-	case v["cert-selector"] != "":
-		return id, "", nil, "it picks its certificate from the system certificate store (--cert-selector); Lanyard needs a certificate file or a pkcs11: URI"
-	case v["tpm-key-password"] != "" || h.bools["no-tpm-key-password"]:
-		return id, "", nil, "its key is in a TPM, which Lanyard does not support"
+	case strings.HasPrefix(v["private-key"], "handle:"):
+		return id, "", nil, "its key is a TPM persistent handle (--private-key handle:…); Lanyard loads TPM 2.0 key files: write one for the key with tpm2_encodeobject and point --private-key at it"
 	case v["certificate"] == "":
 		return id, "", nil, "its signing-helper command has no --certificate"
 	}
@@ -135,10 +138,66 @@ func (h *helperCommand) identity(name string) (id config.Identity, pin string, n
 	if h.bools["no-verify-ssl"] {
 		notes = append(notes, "--no-verify-ssl is ignored: Lanyard always verifies TLS (use AWS_CA_BUNDLE for a private CA)")
 	}
-	if v["pkcs8-password"] != "" {
-		notes = append(notes, "the --pkcs8-password was not imported; Lanyard asks for the key's password when it needs it")
+	// A key password on the command line moves to the keyring like a PIN
+	// in a URI: the identity remembers it, and no flag carries it again.
+	for _, flag := range []string{"pkcs8-password", "tpm-key-password"} {
+		if p := v[flag]; p != "" {
+			if pin != "" && pin != p {
+				return config.Identity{}, "", nil, "it has both a PIN in a pkcs11: URI and a --" + flag + "; keep the one its key needs, then import again"
+			}
+			pin = p
+			notes = append(notes, "the --"+flag+" was moved to the OS keyring (remember_pin = true); remove it from the AWS config file")
+		}
 	}
 	return id, pin, notes, ""
+}
+
+// storeIdentity maps a profile that picks its certificate from the system
+// store (--cert-selector, --system-store-name) to an identity. A selector
+// file is read now and its selector kept inline: the identity must not
+// depend on a file the helper needed.
+func (h *helperCommand) storeIdentity(name, selector string) (config.Identity, string, []string, string) {
+	v := h.values
+	sel, err := certstore.ParseSelector(selector)
+	if err != nil {
+		return config.Identity{}, "", nil, "--cert-selector: " + err.Error()
+	}
+	if v["certificate"] != "" || v["private-key"] != "" {
+		return config.Identity{}, "", nil, "it has both --cert-selector and --certificate or --private-key; the helper takes one"
+	}
+	id := config.Identity{
+		Name:            name,
+		Certificate:     sel.Reference(),
+		SystemStoreName: v["system-store-name"],
+		Intermediates:   v["intermediates"],
+		TrustAnchorARN:  v["trust-anchor-arn"],
+		ProfileARN:      v["profile-arn"],
+		RoleARN:         v["role-arn"],
+		Region:          v["region"],
+		RoleSessionName: v["role-session-name"],
+	}
+	if strings.EqualFold(id.SystemStoreName, certstore.DefaultStore) {
+		id.SystemStoreName = ""
+	}
+	if d := v["session-duration"]; d != "" {
+		secs, err := strconv.Atoi(d)
+		if err != nil || secs <= 0 {
+			return config.Identity{}, "", nil, fmt.Sprintf("--session-duration %q is not a number of seconds", clip(d))
+		}
+		id.SessionDuration = config.Duration{Duration: time.Duration(secs) * time.Second}
+	}
+	var notes []string
+	if ep := v["endpoint"]; ep != "" {
+		if isFIPSEndpoint(ep) {
+			id.FIPS = true
+		} else {
+			notes = append(notes, fmt.Sprintf("--endpoint %s is not kept in the identity; set AWS_ENDPOINT_URL_ROLESANYWHERE to use it", clip(ep)))
+		}
+	}
+	if !certstore.Available() {
+		notes = append(notes, "this build of Lanyard has no system certificate store (Windows and macOS only): the identity works where it has one")
+	}
+	return id, "", notes, ""
 }
 
 func isFIPSEndpoint(endpoint string) bool {

@@ -30,8 +30,10 @@ import (
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/secrets"
 	"github.com/lanyard-app/lanyard/broker/awsname"
+	"github.com/lanyard-app/lanyard/broker/certstore"
 	"github.com/lanyard-app/lanyard/broker/keys"
 	"github.com/lanyard-app/lanyard/broker/p11"
+	"github.com/lanyard-app/lanyard/broker/tpmkey"
 )
 
 // Plan is what an import would do. Build it with BuildPlan, show it with
@@ -255,14 +257,18 @@ func (plan *Plan) addAccount(trial *config.Config, profile string, a config.Acco
 // configuration copied from another computer names files that are not
 // here (yet); those are checked at the first sign-in instead.
 func preflight(id config.Identity) (problems string, warnings []string) {
-	if strings.HasPrefix(id.Certificate, p11.Scheme) || strings.HasPrefix(id.PrivateKey, p11.Scheme) {
+	if strings.HasPrefix(id.Certificate, p11.Scheme) || strings.HasPrefix(id.PrivateKey, p11.Scheme) || strings.HasPrefix(id.Certificate, certstore.Scheme) {
 		return "", nil
 	}
 	if _, err := os.Stat(id.Certificate); err != nil {
 		return "", nil
 	}
 	var errs []string
-	for _, f := range keys.Preflight(id.Certificate, id.PrivateKey, id.Intermediates, time.Now()) {
+	check := keys.Preflight
+	if id.PrivateKey != "" && tpmkey.IsKeyFilePath(id.PrivateKey) {
+		check = tpmkey.Preflight
+	}
+	for _, f := range check(id.Certificate, id.PrivateKey, id.Intermediates, time.Now()) {
 		switch f.Severity {
 		case keys.Error:
 			errs = append(errs, f.Message)

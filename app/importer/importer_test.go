@@ -364,8 +364,25 @@ func TestHelperForms(t *testing.T) {
 			func(id config.Identity) bool { return id.Certificate == "/c d.pem" }, "", ""},
 		{"quoted windows path", `"C:\Program Files\AWS\aws_signing_helper.exe" credential-process --certificate "C:\Users\Ana\cert.pem"` + arns,
 			func(id config.Identity) bool { return id.Certificate == `C:\Users\Ana\cert.pem` }, "", ""},
-		{"cert store", `aws_signing_helper credential-process --cert-selector file://sel.json` + arns, nil, "", "system certificate store"},
-		{"tpm", `aws_signing_helper credential-process --certificate /c.pem --private-key handle:0x81000001 --no-tpm-key-password` + arns, nil, "", "TPM"},
+		{"cert store", `aws_signing_helper credential-process --cert-selector "Key=x509Subject,Value=CN=Ana,O=Example Key=x509Serial,Value=0A1B" --system-store-name my` + arns,
+			func(id config.Identity) bool {
+				return id.Certificate == "certstore:Key=x509Subject,Value=CN=Ana,O=Example Key=x509Serial,Value=A1B" && id.SystemStoreName == "" && id.PrivateKey == ""
+			}, "", ""},
+		{"cert store other store", `aws_signing_helper credential-process --cert-selector Key=x509Issuer,Value=CN=CA --system-store-name Root` + arns,
+			func(id config.Identity) bool {
+				return id.Certificate == "certstore:Key=x509Issuer,Value=CN=CA" && id.SystemStoreName == "Root"
+			}, "", ""},
+		{"cert store selector file missing", `aws_signing_helper credential-process --cert-selector file:///nonexistent/sel.json` + arns, nil, "", "--cert-selector: certificate selector file"},
+		{"cert store bad selector", `aws_signing_helper credential-process --cert-selector Key=x509Thumbprint,Value=AB` + arns, nil, "", "unknown key"},
+		{"cert store and file", `aws_signing_helper credential-process --cert-selector Key=x509Issuer,Value=CN=CA --certificate /c.pem` + arns, nil, "", "both --cert-selector"},
+		{"tpm handle", `aws_signing_helper credential-process --certificate /c.pem --private-key handle:0x81000001 --no-tpm-key-password` + arns, nil, "", "TPM persistent handle"},
+		{"tpm key file", `aws_signing_helper credential-process --certificate /c.pem --private-key /k.tss.pem --tpm-key-password "tpm pass"` + arns,
+			func(id config.Identity) bool { return id.PrivateKey == "/k.tss.pem" && id.RememberPIN }, "tpm pass", ""},
+		{"tpm key file without password", `aws_signing_helper credential-process --certificate /c.pem --private-key /k.tss.pem --no-tpm-key-password` + arns,
+			func(id config.Identity) bool { return id.PrivateKey == "/k.tss.pem" && !id.RememberPIN }, "", ""},
+		{"pkcs8 password", `aws_signing_helper credential-process --certificate /c.pem --private-key /k.p8 --pkcs8-password=s3cret` + arns,
+			func(id config.Identity) bool { return id.PrivateKey == "/k.p8" && id.RememberPIN }, "s3cret", ""},
+		{"pin and password", `aws_signing_helper credential-process --certificate "pkcs11:token=T?pin-value=1111" --pkcs8-password=other` + arns, nil, "", "both a PIN"},
 		{"unknown flag", `aws_signing_helper credential-process --certificate /c.pem --frobnicate` + arns, nil, "", "--frobnicate"},
 		{"missing value", `aws_signing_helper credential-process --certificate /c.pem` + arns + " --region", nil, "", "--region has no value"},
 		{"other subcommand", `aws_signing_helper serve --certificate /c.pem` + arns, nil, "", "without the credential-process command"},

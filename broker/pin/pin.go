@@ -56,6 +56,9 @@ type Request struct {
 	// KeyFile, when set, names an encrypted key file: the request is for
 	// its passphrase, not a token PIN, and the token fields are empty.
 	KeyFile string
+	// TPM, with KeyFile, means the file is a TPM 2.0 key file: the request
+	// is for the key's password, which the TPM checks.
+	TPM bool
 	// PreviousFailed is true when the last PIN given for this token was
 	// rejected; the prompter should say so. It is never re-sent automatically.
 	PreviousFailed bool
