@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -9,8 +10,10 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/smithy-go"
 
 	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/broker/assume"
 )
 
 // SyncOptions choose what applying a discovery connects.
@@ -311,6 +314,18 @@ func (a *App) verifyConfigured(ctx context.Context, c config.Account) error {
 		return err
 	}
 	_, err := a.verifyRole(ctx, c.Name, c.Identity, c.RoleARN, c.AccountID, ext, region, c.SessionTags, c.TransitiveTags)
+	var api smithy.APIError
+	if c.OrgTrust && errors.As(err, &api) && api.ErrorCode() == "AccessDenied" {
+		// The generic advice is about ExternalIds; this role has none.
+		hub := "the identity's role"
+		if id, ok := a.identityConfig(c.Identity); ok {
+			hub = id.RoleARN
+		}
+		name := c.RoleARN[strings.LastIndex(c.RoleARN, "/")+1:]
+		return &assume.Error{Op: "assume " + c.RoleARN, Err: err, Reason: fmt.Sprintf(
+			"access denied: account %s has no role %s trusting %s for the organization: deploy the organization's StackSet to its OU (or check --role), then discover again",
+			c.AccountID, name, hub)}
+	}
 	return err
 }
 

@@ -81,10 +81,15 @@ func accountDiscover(ctx context.Context, r *runner, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Connected %d, updated %d, flagged %d as gone; %d unchanged.\n",
-		len(res.Connected), len(res.Changed), len(res.Left), plan.Unchanged)
+	var done []string
+	if o.Connect {
+		done = append(done, fmt.Sprintf("connected %s", plural(len(res.Connected), "account")))
+	}
+	done = append(done, fmt.Sprintf("updated the OU path, tags or state of %d", len(res.Changed)),
+		fmt.Sprintf("flagged %d as gone from the organization", len(res.Left)), fmt.Sprintf("%d unchanged", plan.Unchanged))
+	fmt.Fprintf(out, "Saved: %s.\n", strings.Join(done, ", "))
 	if len(res.Failed) > 0 {
-		fmt.Fprintf(out, "%d accounts failed and were not saved:\n", len(res.Failed))
+		fmt.Fprintf(out, "%s failed and %s not saved:\n", plural(len(res.Failed), "account"), map[bool]string{true: "was", false: "were"}[len(res.Failed) == 1])
 		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 		for _, f := range res.Failed {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Account, f.AccountID, app.Explain(f.Err))
@@ -93,6 +98,14 @@ func accountDiscover(ctx context.Context, r *runner, args []string) error {
 		return exitCode(1)
 	}
 	return nil
+}
+
+// plural writes "1 account", "2 accounts".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func listAccounts(w io.Writer, title string, accts []app.OrgAccount) {
