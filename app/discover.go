@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
@@ -91,7 +92,11 @@ func (a *App) orgClient(from string) (*organizations.Client, error) {
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  aws.NewCredentialsCache(creds),
 		HTTPClient:   httpClient,
-		Retryer:      retry.AddWithMaxAttempts(retry.NewStandard(), orgAttempts),
+		// Throttling is expected while a large organization is read: every
+		// call retries on its own, with no client-wide retry quota to run out.
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts, o.RateLimiter = orgAttempts, ratelimit.None
+		}),
 	}), nil
 }
 

@@ -21,7 +21,7 @@ import (
 const discoverOneWay = 20 * time.Millisecond
 
 // BenchmarkDiscoverVerifyThousand discovers an organization of 1,000
-// members in 14 nested OUs and verifies each (AssumeRole, then
+// members in nested OUs and verifies each (AssumeRole, then
 // GetCallerIdentity), through a latency-injecting proxy in front of the
 // emulator. It reports the Organizations calls of the OU walk Discover
 // makes and of the other pattern (ListAccounts, then ListParents for every

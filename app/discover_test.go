@@ -291,6 +291,34 @@ func TestDiscoverRoleMissingInSomeAccounts(t *testing.T) {
 	}
 }
 
+// TestDiscoverRidesOutThrottling: Organizations answering
+// TooManyRequestsException to a burst of calls slows the discovery down
+// but loses no account and no tag.
+func TestDiscoverRidesOutThrottling(t *testing.T) {
+	b := newOrgBed(t, 60, nil, orgReadActions...)
+	b.w.Emulator.Inject(emulator.Fault{Kind: emulator.Throttle, Action: "ListTagsForResource", Times: 12})
+	b.w.Emulator.Inject(emulator.Fault{Kind: emulator.Throttle, Action: "ListAccountsForParent", Times: 4})
+	d, err := b.a.Discover(context.Background(), "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tagged := 0
+	for _, m := range d.Accounts {
+		if m.Tags["owner"] != "" {
+			tagged++
+		}
+	}
+	throttled := 0
+	for _, rec := range b.w.Emulator.Requests() {
+		if rec.Code == "TooManyRequestsException" {
+			throttled++
+		}
+	}
+	if len(d.Accounts) != 62 || tagged != 60 || throttled != 16 {
+		t.Fatalf("%d accounts, %d with their tags, %d calls throttled", len(d.Accounts), tagged, throttled)
+	}
+}
+
 func indexOf(s []string, v string) int {
 	for i, x := range s {
 		if x == v {
