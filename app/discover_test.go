@@ -346,3 +346,38 @@ func TestAccountNameFor(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoOrganizationConnects: the demo's organization, as `lanyard demo`
+// and `lanyard emulator` build it, is discovered from sandbox and its
+// active accounts connect.
+func TestDemoOrganizationConnects(t *testing.T) {
+	w, err := demo.Start(demo.Options{KeyFile: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	a, err := app.New(app.Options{ConfigDir: w.ConfigDir, Store: w.Store, Resolver: w.Resolver})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	ctx := context.Background()
+	d, err := a.Discover(ctx, "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := a.PlanSync(d, app.SyncOptions{Connect: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.OrgID != w.OrganizationID || len(d.Accounts) != 17 || len(plan.Connect) != 13 || len(plan.Inactive) != 1 || len(plan.Changed) != 3 {
+		t.Fatalf("%s: %d accounts, %d to connect, %d inactive, %d connected to update", d.OrgID, len(d.Accounts), len(plan.Connect), len(plan.Inactive), len(plan.Changed))
+	}
+	res, err := a.ApplySync(ctx, plan, 0, nil)
+	if err != nil || len(res.Connected) != 13 || len(res.Failed) != 0 {
+		t.Fatalf("connected %v, failed %v: %v", res.Connected, res.Failed, err)
+	}
+	if acct := a.Config().Account("Payments-Prod"); acct == nil || acct.OUPath != "Root/Workloads/Prod" {
+		t.Fatalf("Payments-Prod: %+v", acct)
+	}
+}
