@@ -272,7 +272,7 @@ func (w *orgWalk) parent(ctx context.Context, cancel func(), wg *sync.WaitGroup,
 			for _, acct := range out.Accounts {
 				state := string(acct.State)
 				if state == "" {
-					state = string(acct.Status) //lint:ignore SA1019 answers from before State existed carry only Status
+					state = string(acct.Status) // answers from before State existed carry only Status
 				}
 				w.accounts = append(w.accounts, OrgAccount{ID: aws.ToString(acct.Id), Name: aws.ToString(acct.Name),
 					Email: aws.ToString(acct.Email), State: state, OUPath: path})
