@@ -3,6 +3,8 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -139,6 +141,14 @@ func TestDiscoverConnectsAThousandAccountsInOneRun(t *testing.T) {
 	cfg, err := config.Load(b.w.ConfigDir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// config.MaxFileSize must hold well over a thousand discovered accounts.
+	fi, err := os.Stat(filepath.Join(b.w.ConfigDir, config.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if per := fi.Size() / 1003; per > 350 {
+		t.Fatalf("config.toml takes %d bytes an account", per)
 	}
 	if len(cfg.Accounts) != 1003 {
 		t.Fatalf("%d accounts saved", len(cfg.Accounts))
