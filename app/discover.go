@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/lanyard-app/lanyard/broker/assume"
 	"github.com/lanyard-app/lanyard/broker/awsenv"
 )
 
@@ -321,8 +322,9 @@ func (e *OrgPermissionError) Unwrap() error { return e.Err }
 // explainOrg turns Organizations refusals into an OrgPermissionError.
 func explainOrg(err error) error {
 	var api smithy.APIError
-	if !errors.As(err, &api) {
-		return err
+	var hop *assume.Error
+	if errors.As(err, &hop) || !errors.As(err, &api) {
+		return err // the account's own credentials failed: already explained
 	}
 	msg := api.ErrorMessage()
 	switch api.ErrorCode() {

@@ -383,7 +383,7 @@ func (a *App) ApplySync(ctx context.Context, plan *SyncPlan, concurrency int, pr
 			c.Accounts = append(c.Accounts, n)
 			res.Connected = append(res.Connected, n.Name)
 		}
-		return c.Validate()
+		return nil
 	})
 	if err != nil {
 		return res, err
