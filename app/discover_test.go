@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -266,6 +267,14 @@ func TestDiscoverWithoutPermissionSaysWhichIsMissing(t *testing.T) {
 	_, err = b.a.Discover(context.Background(), "production")
 	if msg := app.Explain(err); !strings.Contains(msg, "organizations:DescribeOrganization") {
 		t.Fatalf("a role with no permission: %v (%s)", err, msg)
+	}
+	// When the account's own role cannot be assumed, that is what is said.
+	b.w.Emulator.RevokeRole(b.w.Accounts[0].RoleARN)
+	b.a.Lock()
+	_, err = b.a.Discover(context.Background(), "sandbox")
+	var perm *app.OrgPermissionError
+	if msg := app.Explain(err); err == nil || errors.As(err, &perm) || strings.Contains(msg, "organizations:") {
+		t.Fatalf("sandbox's role revoked: %v (%s)", err, msg)
 	}
 	if n := len(b.a.Config().Accounts); n != before {
 		t.Fatalf("%d accounts, was %d", n, before)
