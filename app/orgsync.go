@@ -14,6 +14,7 @@ import (
 
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/broker/assume"
+	"github.com/lanyard-app/lanyard/broker/awsname"
 )
 
 // SyncOptions choose what applying a discovery connects.
@@ -96,6 +97,9 @@ func (a *App) PlanSync(d *Discovery, o SyncOptions) (*SyncPlan, error) {
 		}
 		if err := CheckRoleName(o.RoleName); err != nil {
 			return nil, fmt.Errorf("role name %q: %w", o.RoleName, err)
+		}
+		if o.Region != "" && !awsname.IsRegion(o.Region) {
+			return nil, fmt.Errorf("region %q is not an AWS region name like eu-central-1", o.Region)
 		}
 	}
 	plan := &SyncPlan{Discovery: d}
