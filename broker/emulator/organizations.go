@@ -58,6 +58,9 @@ type Organization struct {
 	accounts map[string]*orgAccount
 	// order is every account id in the order added, for ListAccounts.
 	order []string
+	// admins are the delegated administrators: members that may list the
+	// organization as the management account does.
+	admins map[string]bool
 }
 
 // orgParent is the root or an OU.
@@ -88,6 +91,7 @@ func (e *Emulator) CreateOrganization(managementAccountID string) *Organization 
 		rootID:   "r-" + strings.ToLower(randomString(upperAlnum, 4)),
 		parents:  map[string]*orgParent{},
 		accounts: map[string]*orgAccount{},
+		admins:   map[string]bool{},
 	}
 	o.parents[o.rootID] = &orgParent{id: o.rootID, name: "Root"}
 	e.mu.Lock()
@@ -142,6 +146,14 @@ func (o *Organization) AddAccount(parentID, accountID, name string, tags map[str
 		parent: parentID, state: AccountActive, joined: o.e.now().UTC().Truncate(time.Second), tags: t}
 	p.accounts = append(p.accounts, accountID)
 	o.order = append(o.order, accountID)
+}
+
+// RegisterDelegatedAdministrator lets a member list the organization, as
+// RegisterDelegatedAdministrator does for a service in AWS.
+func (o *Organization) RegisterDelegatedAdministrator(accountID string) {
+	o.e.mu.Lock()
+	defer o.e.mu.Unlock()
+	o.admins[accountID] = true
 }
 
 // SetAccountState sets a member's state (AccountActive, AccountSuspended,
@@ -227,7 +239,8 @@ func (c *call) orgInvalid(message string) {
 
 // organizations answers one Organizations call: the request must be a
 // signed JSON 1.1 POST scoped to the partition's Organizations region, by
-// a role allowed the action, from the management account.
+// a role allowed the action, from the management account or a delegated
+// administrator.
 func (c *call) organizations() {
 	op, known := orgOperations[c.rec.Action]
 	if c.r.Method != http.MethodPost {
@@ -275,12 +288,13 @@ func (c *call) organizations() {
 	}
 	c.e.mu.Lock()
 	member := org != nil && org.accounts[caller.accountID] != nil
+	admin := member && (caller.accountID == org.mgmt || org.admins[caller.accountID])
 	c.e.mu.Unlock()
 	switch {
 	case !member:
 		c.orgError(http.StatusBadRequest, "AWSOrganizationsNotInUseException", "Your account is not a member of an organization.", ReasonNotInOrganization, caller.accountID)
 		return
-	case !op.member && caller.accountID != org.mgmt:
+	case !op.member && !admin:
 		c.orgError(http.StatusBadRequest, "AccessDeniedException", "You don't have permissions to access this resource.", ReasonNotManagementAccount, caller.accountID)
 		return
 	}

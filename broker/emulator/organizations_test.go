@@ -146,6 +146,10 @@ func TestOrganizationsRefusals(t *testing.T) {
 	if apiCode(err) != "AccessDeniedException" {
 		t.Fatalf("member account: %v", err)
 	}
+	org.RegisterDelegatedAdministrator("222222222222")
+	if _, err = orgClient(f.e, orgRole(t, f.e, "222222222222", "organizations:*"), "us-east-1").ListAccounts(ctx, &organizations.ListAccountsInput{}); err != nil {
+		t.Fatalf("delegated administrator: %v", err)
+	}
 	_, err = orgClient(f.e, orgRole(t, f.e, "333333333333", "*"), "us-east-1").ListRoots(ctx, &organizations.ListRootsInput{})
 	var notInUse *types.AWSOrganizationsNotInUseException
 	if !errors.As(err, &notInUse) {
