@@ -59,7 +59,7 @@ func accountDiscover(ctx context.Context, r *runner, args []string) error {
 	out := r.env.Stdout
 	fmt.Fprintf(out, "Organization %s (management account %s): %d accounts, read with %d API calls.\n",
 		d.OrgID, d.ManagementAccountID, len(d.Accounts), d.Calls)
-	listAccounts(out, "Not connected (suspended or closing, never connected):", plan.Inactive)
+	listAccounts(out, "Not active, so not connected:", plan.Inactive)
 	if !o.Connect {
 		listAccounts(out, "Not connected yet:", plan.Offered)
 		if len(plan.Offered) > 0 {
