@@ -324,6 +324,7 @@ func (a *App) Accounts() []AccountStatus {
 		out = append(out, AccountStatus{
 			Name: c.Name, AccountID: c.AccountID, RoleARN: c.RoleARN, Region: a.cfg.EffectiveRegion(c),
 			Identity: c.Identity, Direct: c.Direct, Favourite: c.Favourite, Colour: c.Colour, Tags: slices.Clone(c.Tags),
+			OUPath: c.OUPath, OrgState: c.OrgState,
 		})
 	}
 	a.mu.Unlock()

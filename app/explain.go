@@ -39,6 +39,7 @@ func Explain(err error) string {
 	var refused *rolesanywhere.Error
 	var sts *assume.Error
 	var expired *awsenv.ExpiredCredentialsError
+	var org *OrgPermissionError
 	switch {
 	case err == nil:
 		return ""
@@ -75,6 +76,8 @@ func Explain(err error) string {
 		return sentence("IAM Roles Anywhere refused the sign-in: " + refused.Message + ": check the identity's trust anchor, profile and role")
 	case errors.As(err, &sts):
 		return sentence(sts.Reason)
+	case errors.As(err, &org):
+		return sentence(org.Error())
 	case errors.Is(err, ErrUnknownAccount):
 		return "That account is no longer in the configuration: pick another one."
 	case errors.Is(err, ErrUnknownIdentity):

@@ -37,6 +37,7 @@ func cloneConfig(c *config.Config) *config.Config {
 		n.Accounts[i].Tags = slices.Clone(n.Accounts[i].Tags)
 		n.Accounts[i].SessionTags = maps.Clone(n.Accounts[i].SessionTags)
 		n.Accounts[i].TransitiveTags = slices.Clone(n.Accounts[i].TransitiveTags)
+		n.Accounts[i].OrgTags = maps.Clone(n.Accounts[i].OrgTags)
 	}
 	n.Preferences.Recent = slices.Clone(c.Preferences.Recent)
 	return &n

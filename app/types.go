@@ -74,6 +74,11 @@ type AccountStatus struct {
 	Favourite bool
 	Colour    string
 	Tags      []string
+	// OUPath is where `account discover` found it in its organization
+	// ("Root/Workloads/Prod"; empty for an account not discovered), and
+	// OrgState what the organization said of it (ACTIVE, SUSPENDED, …, LEFT).
+	OUPath   string
+	OrgState string
 	// State, Expires and Err describe its session.
 	State   SessionState
 	Expires time.Time

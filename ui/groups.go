@@ -1,6 +1,9 @@
 package ui
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // listView is what the account list shows: accounts, and when grouped the
 // headings of their groups.
@@ -37,10 +40,13 @@ func (v listView) heading(i int) (heading, bool) {
 const (
 	groupFavourites = "\x00favourites"
 	groupRecent     = "\x00recent"
+	// groupOU prefixes the key of an OU path's group.
+	groupOU = "\x00ou:"
 )
 
 // groupedView is the list without a query: the favourites, then the
-// recently used, then every account under the identity that reaches it. A
+// recently used, then every account under the identity that reaches it —
+// or, for an account found in an AWS Organization, under its OU path. A
 // collapsed group shows only its heading. With one group and nothing
 // pinned, headings would only take room, so there are none.
 func groupedView(ix *searchIndex, collapsed map[string]bool) listView {
@@ -53,18 +59,26 @@ func groupedView(ix *searchIndex, collapsed map[string]bool) listView {
 			recent = append(recent, i)
 		}
 	}
-	var identities []string
-	byIdentity := map[string][]int{}
+	var identities, ous []string
+	byIdentity, byOU := map[string][]int{}, map[string][]int{}
 	for i, a := range ix.accounts {
+		if a.OUPath != "" {
+			if _, seen := byOU[a.OUPath]; !seen {
+				ous = append(ous, a.OUPath)
+			}
+			byOU[a.OUPath] = append(byOU[a.OUPath], i)
+			continue
+		}
 		if _, seen := byIdentity[a.Identity]; !seen {
 			identities = append(identities, a.Identity)
 		}
 		byIdentity[a.Identity] = append(byIdentity[a.Identity], i)
 	}
-	if len(favourites) == 0 && len(recent) == 0 && len(identities) <= 1 {
+	slices.Sort(ous)
+	if len(favourites) == 0 && len(recent) == 0 && len(identities)+len(ous) <= 1 {
 		return listView{rows: ix.browse}
 	}
-	v := listView{rows: make([]int, 0, len(ix.accounts)+len(favourites)+len(recent)+len(identities)+2)}
+	v := listView{rows: make([]int, 0, len(ix.accounts)+len(favourites)+len(recent)+len(identities)+len(ous)+2)}
 	add := func(group, title string, members []int) {
 		if len(members) == 0 {
 			return
@@ -83,6 +97,9 @@ func groupedView(ix *searchIndex, collapsed map[string]bool) listView {
 			title = "No identity"
 		}
 		add(identity, title, byIdentity[identity])
+	}
+	for _, ou := range ous {
+		add(groupOU+ou, ou, byOU[ou])
 	}
 	return v
 }

@@ -83,3 +83,28 @@ func TestOneGroupAndNothingPinnedHasNoHeadings(t *testing.T) {
 		t.Fatalf("a single group needs no heading: %+v", v)
 	}
 }
+
+// TestDiscoveredAccountsGroupByOUPath: accounts found in an organization
+// sit under their OU path, in path order, after the identities' groups of
+// the accounts connected by hand.
+func TestDiscoveredAccountsGroupByOUPath(t *testing.T) {
+	ix := newSearchIndex([]app.AccountStatus{
+		{Name: "pay-prod", AccountID: "500000000001", Identity: "work", OUPath: "Root/Workloads/Prod"},
+		{Name: "sandbox", AccountID: "111111111111", Identity: "work"},
+		{Name: "audit", AccountID: "500000000002", Identity: "work", OUPath: "Root/Security"},
+		{Name: "search-prod", AccountID: "500000000003", Identity: "work", OUPath: "Root/Workloads/Prod"},
+	}, nil)
+	var got []string
+	v := groupedView(ix, map[string]bool{groupOU + "Root/Security": true})
+	for i := range v.rows {
+		if h, ok := v.heading(i); ok {
+			got = append(got, "# "+h.title)
+		} else if a, ok := v.account(i); ok {
+			got = append(got, ix.accounts[a].Name)
+		}
+	}
+	want := []string{"# Identity work (1)", "sandbox", "# Root/Security (1)", "# Root/Workloads/Prod (2)", "pay-prod", "search-prod"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("grouped by OU\n got %q\nwant %q", got, want)
+	}
+}

@@ -28,6 +28,7 @@ func cmdAccount(ctx context.Context, r *runner, args []string) error {
 		{name: "remove", aliases: []string{"rm"}, run: accountRemove},
 		{name: "verify", run: accountVerify},
 		{name: "template", run: accountTemplate},
+		{name: "discover", run: accountDiscover},
 	}, args)
 }
 

@@ -286,6 +286,7 @@ func cmdEmulator(ctx context.Context, r *runner, args []string) error {
 	for _, a := range w.Accounts {
 		fmt.Fprintf(out, "#   lanyard account add %s --account-id %s --role Lanyard --external-id %s\n", a.Name, a.AccountID, a.ExternalID)
 	}
+	fmt.Fprintf(out, "# sandbox manages an AWS Organization (%s): once sandbox is connected,\n#   lanyard account discover --from sandbox --all\n", w.OrganizationID)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Fprintln(r.env.Stderr, "Ctrl-C stops the emulator and deletes everything it wrote.")

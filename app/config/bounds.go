@@ -11,9 +11,12 @@ import (
 // 17 s and 3.3 GB), and with its size. Lanyard's schema needs two levels of
 // either, so the text is bounded before it reaches the decoder.
 const (
-	// MaxFileSize is the largest config file Lanyard reads: room for about
-	// a thousand accounts.
-	MaxFileSize = 256 << 10
+	// MaxFileSize is the largest config file Lanyard reads or writes: room
+	// for about 1,700 accounts with their organization's OU paths and tags
+	// (a discovered account takes about 300 bytes). The hostile shapes of
+	// TestLargestAcceptedShapeLoadsQuickly grow faster than the size, so
+	// it is no larger.
+	MaxFileSize = 512 << 10
 	// MaxNesting is the deepest nesting of arrays and inline tables.
 	MaxNesting = 4
 	// MaxKeyParts is the most parts a dotted key or table name may have.

@@ -24,7 +24,7 @@ func TestHostileShapesAreRefusedQuickly(t *testing.T) {
 		{"nested arrays", "x = " + strings.Repeat("[", 20000) + "\n", ":1: arrays or inline tables nested more than 4 deep"},
 		{"a dotted key of 8000 parts", "version = 1\n\nx" + strings.Repeat(".a", 8000) + " = 1\n", ":3: a dotted key or table name of more than 4 parts"},
 		{"a table name of 8000 parts", "[x" + strings.Repeat(". 'a'", 8000) + "]\n", ":1: a dotted key or table name of more than 4 parts"},
-		{"over 256 KiB", strings.Repeat("# padding\n", MaxFileSize/10+1), "the file is larger than 256 KiB"},
+		{"over MaxFileSize", strings.Repeat("# padding\n", MaxFileSize/10+1), fmt.Sprintf("the file is larger than %d KiB", MaxFileSize>>10)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeConfig(t, tc.text)

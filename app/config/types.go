@@ -91,7 +91,31 @@ type Account struct {
 	// name those that stay through further role chaining.
 	SessionTags    map[string]string `toml:"session_tags,omitempty"`
 	TransitiveTags []string          `toml:"transitive_tags,omitempty"`
+	// Organization is the id (o-…) of the AWS Organization the account was
+	// found in by `account discover`; OUPath ("Root/Workloads/Prod"),
+	// OrgTags and OrgState are what the organization said at the last
+	// discovery. OrgState is PENDING_ACTIVATION, ACTIVE, SUSPENDED,
+	// PENDING_CLOSURE, CLOSED, or LEFT when the account is no longer in the organization.
+	Organization string            `toml:"organization,omitempty"`
+	OUPath       string            `toml:"ou_path,omitempty"`
+	OrgTags      map[string]string `toml:"org_tags,omitempty"`
+	OrgState     string            `toml:"org_state,omitempty"`
+	// OrgTrust means the role trusts the hub role for any caller of the
+	// same organization (aws:PrincipalOrgID), so no ExternalId is sent.
+	OrgTrust bool `toml:"org_trust,omitempty"`
 }
+
+// Organization account states OrgState may hold.
+const (
+	OrgPendingActivation = "PENDING_ACTIVATION"
+	OrgActive            = "ACTIVE"
+	OrgSuspended         = "SUSPENDED"
+	OrgPendingClosure    = "PENDING_CLOSURE"
+	OrgClosed            = "CLOSED"
+	// OrgLeft marks an account that a later discovery no longer found in
+	// the organization (removed, or closed long ago).
+	OrgLeft = "LEFT"
+)
 
 // Preferences are the user's settings.
 type Preferences struct {

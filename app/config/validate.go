@@ -26,6 +26,8 @@ var (
 	trustAnchorResource = sync.OnceValue(func() *regexp.Regexp {
 		return regexp.MustCompile(`^trust-anchor/[a-f0-9]{8}-([a-z0-9]{4}-){3}[a-z0-9]{12}$`)
 	})
+	orgIDPattern    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^o-[a-z0-9]{10,32}$`) })
+	ouPathPattern   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^Root(/[^/\x00-\x1f]{1,128})*$`) })
 	profileResource = sync.OnceValue(func() *regexp.Regexp {
 		return regexp.MustCompile(`^profile/[a-f0-9]{8}-([a-z0-9]{4}-){3}[a-z0-9]{12}$`)
 	})
@@ -280,6 +282,7 @@ func (v *validator) account(at ref, label string, a *Account, identities map[str
 	if a.Colour != "" && !colourPattern().MatchString(a.Colour) {
 		v.add(key("colour"), "%s: colour %q must be #RRGGBB", label, a.Colour)
 	}
+	v.organization(key, label, a)
 	switch {
 	case a.Direct && (len(a.SessionTags) > 0 || len(a.TransitiveTags) > 0):
 		v.add(key("session_tags"), "%s: a direct account has no AssumeRole hop to tag; its session's tags come from the certificate", label)
@@ -289,6 +292,40 @@ func (v *validator) account(at ref, label string, a *Account, identities map[str
 		if err := assume.ValidateTags(a.SessionTags, a.TransitiveTags); err != nil {
 			v.add(key("session_tags"), "%s: %v", label, err)
 		}
+	}
+}
+
+// organization checks what `account discover` recorded of the account's
+// place in an AWS Organization.
+func (v *validator) organization(key func(string) ref, label string, a *Account) {
+	if a.Organization != "" && !orgIDPattern().MatchString(a.Organization) {
+		v.add(key("organization"), "%s: organization %q is not an AWS Organizations id like o-a1b2c3d4e5", label, a.Organization)
+	}
+	if a.Organization == "" && (a.OUPath != "" || len(a.OrgTags) > 0 || a.OrgState != "" || a.OrgTrust) {
+		v.add(key("organization"), "%s: ou_path, org_tags, org_state and org_trust belong to an account of an organization: set organization (o-…) or remove them", label)
+	}
+	if a.OUPath != "" && !ouPathPattern().MatchString(a.OUPath) {
+		v.add(key("ou_path"), "%s: ou_path %q must start with Root and name OUs separated by / (like Root/Workloads/Prod)", label, a.OUPath)
+	}
+	switch a.OrgState {
+	case "", OrgPendingActivation, OrgActive, OrgSuspended, OrgPendingClosure, OrgClosed, OrgLeft:
+	default:
+		v.add(key("org_state"), "%s: org_state %q: use PENDING_ACTIVATION, ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED or LEFT", label, a.OrgState)
+	}
+	if len(a.OrgTags) > 50 {
+		v.add(key("org_tags"), "%s: org_tags has %d tags; an AWS resource has at most 50", label, len(a.OrgTags))
+	}
+	for k, val := range a.OrgTags {
+		if k == "" || len(k) > 128 || len(val) > 256 {
+			v.add(key("org_tags"), "%s: org_tags: keys are 1–128 characters and values at most 256", label)
+			break
+		}
+	}
+	if a.OrgTrust && a.HasExternalID {
+		v.add(key("org_trust"), "%s: org_trust means the role trusts the organization, with no ExternalId, but external_id_in_keyring is set: keep one of them", label)
+	}
+	if a.OrgTrust && a.Direct {
+		v.add(key("org_trust"), "%s: a direct account has no AssumeRole hop for org_trust to apply to", label)
 	}
 }
 

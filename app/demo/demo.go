@@ -77,6 +77,9 @@ type World struct {
 	// accounts' roles: `lanyard identity enroll … --private-ca ARN --via
 	// ACCOUNT`, `lanyard identity renew … --private-ca ARN`.
 	PrivateCAARN string
+	// OrganizationID is the AWS Organization whose management account is
+	// sandbox: `lanyard account discover --from sandbox`.
+	OrganizationID string
 
 	cleanup []func()
 }
@@ -172,6 +175,7 @@ func (w *World) build(opts Options) (err error) {
 		issuingRoles = append(issuingRoles, a.RoleARN)
 	}
 	w.PrivateCAARN = w.Emulator.AddPrivateCA(emulator.PrivateCASpec{Issuer: issuing, AllowedRoleARNs: issuingRoles})
+	w.buildOrganization()
 	teams := []string{"payments", "search", "identity", "data", "platform", "mobile", "billing", "ml"}
 	stages := []string{"dev", "test", "prod"}
 	for i := range opts.ExtraAccounts {

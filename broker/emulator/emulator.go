@@ -11,6 +11,8 @@
 //
 //	POST /sessions                          Roles Anywhere CreateSession
 //	POST / (form Action=…)                  STS AssumeRole, GetCallerIdentity, GetWebIdentityToken
+//	POST / (X-Amz-Target AWSOrganizationsV20161128.…)
+//	                                        Organizations (JSON 1.1): see CreateOrganization
 //	/federation?Action=getSigninToken|login console federation (token by POST or GET)
 //	/oauth?Action=logout&redirect_uri=…     sign-in host logout
 //	/console/<id>                           the page a console sign-in lands on
@@ -98,6 +100,7 @@ type Emulator struct {
 	jwtKeysErr  error
 	jwtKeysOnce sync.Once
 	privateCAs  map[string]*privateCA
+	org         *Organization
 
 	listener  net.Listener
 	server    *http.Server

@@ -90,6 +90,10 @@ type RoleSpec struct {
 	AllowTagSession bool
 	// MaxSessionDuration in seconds, 3600–43200; defaults to 3600.
 	MaxSessionDuration int32
+	// Allow is the role's permission policy: the IAM actions its sessions
+	// may call on services that check them (Organizations), exactly
+	// ("organizations:ListAccounts") or by a trailing * ("organizations:List*").
+	Allow []string
 }
 
 var (
@@ -170,6 +174,7 @@ func (e *Emulator) AddRole(spec RoleSpec) string {
 		spec.MaxSessionDuration = 3600
 	}
 	spec.TrustedPrincipals = append([]string(nil), spec.TrustedPrincipals...)
+	spec.Allow = append([]string(nil), spec.Allow...)
 	r := &role{arn: arn.ARN{Partition: e.partition.ID, Service: "iam", AccountID: spec.AccountID, Resource: "role/" + spec.Name}.String(), spec: spec}
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -63,6 +63,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.rec.Service, c.rec.Action, handler = ServiceOIDC, "jwks", (*call).jwks
 	case strings.HasPrefix(path, pcaPathPrefix):
 		c.rec.Service, c.rec.Action, handler = ServicePCA, strings.TrimPrefix(path, pcaPathPrefix), (*call).privateCA
+	case path == "/" && strings.HasPrefix(r.Header.Get("X-Amz-Target"), orgTargetPrefix):
+		c.rec.Service, handler = ServiceOrganizations, (*call).organizations
+		c.rec.Action = c.organizationsAction()
 	case path == "/" || path == "":
 		c.rec.Service, handler = ServiceSTS, (*call).sts
 		c.rec.Action = c.stsAction()
@@ -185,6 +188,8 @@ func (c *call) serverError() {
 		c.jsonError(http.StatusInternalServerError, "InternalServerException", "Internal server error", ReasonInjectedFault, "injected server error")
 	case ServicePCA:
 		c.pcaError(http.StatusInternalServerError, "InternalFailure", "Internal server error", ReasonInjectedFault, "injected server error")
+	case ServiceOrganizations:
+		c.orgError(http.StatusInternalServerError, "ServiceException", "AWS Organizations can't complete your request because of an internal service error.", ReasonInjectedFault, "injected server error")
 	case ServiceSTS:
 		c.stsError(http.StatusInternalServerError, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure.", ReasonInjectedFault, "injected server error")
 	default:
@@ -198,6 +203,8 @@ func (c *call) throttle() {
 		c.jsonError(http.StatusTooManyRequests, "ThrottlingException", "Rate exceeded", ReasonInjectedFault, "injected throttling")
 	case ServicePCA:
 		c.pcaError(http.StatusBadRequest, "ThrottlingException", "Rate exceeded", ReasonInjectedFault, "injected throttling")
+	case ServiceOrganizations:
+		c.orgError(http.StatusBadRequest, "TooManyRequestsException", "You have sent too many requests in too short a period of time.", ReasonInjectedFault, "injected throttling")
 	case ServiceSTS:
 		c.stsError(http.StatusBadRequest, "Throttling", "Rate exceeded", ReasonInjectedFault, "injected throttling")
 	default:
