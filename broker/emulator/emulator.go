@@ -98,6 +98,8 @@ type Emulator struct {
 	jwtKeysErr  error
 	jwtKeysOnce sync.Once
 	privateCAs  map[string]*privateCA
+	buckets     map[string]*bucket
+	secrets     map[string]*secret
 
 	listener  net.Listener
 	server    *http.Server

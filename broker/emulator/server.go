@@ -63,6 +63,11 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.rec.Service, c.rec.Action, handler = ServiceOIDC, "jwks", (*call).jwks
 	case strings.HasPrefix(path, pcaPathPrefix):
 		c.rec.Service, c.rec.Action, handler = ServicePCA, strings.TrimPrefix(path, pcaPathPrefix), (*call).privateCA
+	case isSecretsManager(r):
+		c.rec.Service, c.rec.Action, handler = ServiceSecretsManager, strings.TrimPrefix(r.Header.Get("X-Amz-Target"), secretsManagerTarget), (*call).secretsManager
+	case isS3(r):
+		c.rec.Service, handler = ServiceS3, (*call).s3
+		c.rec.Action = c.s3Action()
 	case path == "/" || path == "":
 		c.rec.Service, handler = ServiceSTS, (*call).sts
 		c.rec.Action = c.stsAction()
