@@ -38,6 +38,7 @@ func cloneConfig(c *config.Config) *config.Config {
 		n.Accounts[i].TransitiveTags = slices.Clone(n.Accounts[i].TransitiveTags)
 	}
 	n.Preferences.Recent = slices.Clone(c.Preferences.Recent)
+	n.Registries = slices.Clone(c.Registries)
 	return &n
 }
 

@@ -18,6 +18,8 @@ type Config struct {
 	Preferences Preferences `toml:"preferences"`
 	Identities  []Identity  `toml:"identity"`
 	Accounts    []Account   `toml:"account"`
+	// Registries are the team registries subscribed to (registry.go).
+	Registries []Registry `toml:"registry,omitempty"`
 }
 
 // Identity is a Roles Anywhere identity: a certificate and its key, and the
@@ -79,6 +81,12 @@ type Account struct {
 	// name those that stay through further role chaining.
 	SessionTags    map[string]string `toml:"session_tags,omitempty"`
 	TransitiveTags []string          `toml:"transitive_tags,omitempty"`
+	// Registry, RegistryEntry, ExternalIDSecret and RemovedFromRegistry
+	// link an account to the team registry it came from (registry.go).
+	Registry            string `toml:"registry,omitempty"`
+	RegistryEntry       string `toml:"registry_entry,omitempty"`
+	ExternalIDSecret    string `toml:"external_id_secret,omitempty"`
+	RemovedFromRegistry bool   `toml:"removed_from_registry,omitempty"`
 }
 
 // Preferences are the user's settings.
