@@ -441,9 +441,15 @@ func (a *App) VerifySaved(ctx context.Context, account string) (VerifyResult, er
 		_, exp, _ := ident.sess.status()
 		return VerifyResult{CallerARN: callerARN, AccountID: got, Expires: exp}, nil
 	}
-	ext, err := a.ExternalID(account)
+	ident, err := a.identity(acct.Identity)
 	if err != nil {
 		return VerifyResult{}, err
+	}
+	ext := ""
+	if acct.HasExternalID {
+		if ext, err = a.storedExternalID(ctx, *acct, ident); err != nil {
+			return VerifyResult{}, err
+		}
 	}
 	return a.verifyRole(ctx, account, acct.Identity, acct.RoleARN, acct.AccountID, ext, region, acct.SessionTags, acct.TransitiveTags)
 }
