@@ -39,7 +39,7 @@ const (
 
 var (
 	namePattern   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) })
-	ouPathPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(/[^/\x00-\x1f]{1,128}){1,16}$`) })
+	ouPathPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(/[^/\x00-\x1f]+)+$`) })
 	tagPattern    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`) })
 )
 
@@ -174,7 +174,7 @@ func decodeProblem(data []byte, dec *json.Decoder, err error) string {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		return at(data, syn.Offset) + syn.Error()
+		return at(data, syn.Offset-1) + syn.Error()
 	case errors.As(err, &typ):
 		return at(data, typ.Offset) + fmt.Sprintf("%q must be a %s, not a %s", typ.Field, typ.Type, typ.Value)
 	case errors.Is(err, io.EOF):
@@ -183,13 +183,19 @@ func decodeProblem(data []byte, dec *json.Decoder, err error) string {
 		return "the registry ends in the middle of a value"
 	}
 	msg := strings.TrimPrefix(err.Error(), "json: ")
-	if strings.HasPrefix(msg, "unknown field") {
+	offset := dec.InputOffset()
+	if name, ok := strings.CutPrefix(msg, "unknown field "); ok {
+		// The decoder reports an unknown member once its object is read:
+		// point at the member itself.
+		if loc := regexp.MustCompile(regexp.QuoteMeta(name) + `\s*:`).FindIndex(data); loc != nil {
+			offset = int64(loc[0])
+		}
 		msg += " (misspelt, or for a newer Lanyard?)"
 		if strings.Contains(msg, `"external_id"`) {
 			msg += "; ExternalIds are secrets and never go in a registry: name a Secrets Manager secret with \"external_id_secret\""
 		}
 	}
-	return at(data, dec.InputOffset()) + clip(msg)
+	return at(data, offset) + clip(msg)
 }
 
 // at is "line L, column C: " for a byte offset.
@@ -253,7 +259,7 @@ func (d *Document) validate() []string {
 		if a.Region != "" && !awsname.IsRegion(a.Region) {
 			add("%s: \"region\" %q is not an AWS region name like eu-central-1", label, a.Region)
 		}
-		if a.OUPath != "" && !ouPathPattern().MatchString(a.OUPath) {
+		if a.OUPath != "" && (len(a.OUPath) > 1024 || !ouPathPattern().MatchString(a.OUPath)) {
 			add("%s: \"ou_path\" %q must look like /Workloads/Prod", label, a.OUPath)
 		}
 		if len(a.Tags) > maxTags {
