@@ -374,3 +374,5 @@ func TestResyncKeepsWhatThePersonChanged(t *testing.T) {
 		t.Fatalf("second sync %+v, %v", rep, err)
 	}
 }
+
+func jsonIndent(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }
