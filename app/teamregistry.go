@@ -96,6 +96,18 @@ func (a *App) SubscribeRegistry(ctx context.Context, req SubscribeRequest) (Sync
 		return SyncReport{}, fmt.Errorf("--hub-account: %w", err)
 	}
 	cfg := a.Config()
+	// An S3 registry is read by the identity, so it is chosen first; a
+	// file names its hub account, which then chooses the identity.
+	var doc *registry.Document
+	var err error
+	if !reg.IsS3() {
+		if doc, err = a.fetchRegistry(ctx, reg); err != nil {
+			return SyncReport{}, err
+		}
+		if reg.HubAccount == "" {
+			reg.HubAccount = doc.HubAccount
+		}
+	}
 	if reg.Identity == "" {
 		name, err := hubIdentity(cfg, reg.HubAccount)
 		if err != nil {
@@ -107,12 +119,10 @@ func (a *App) SubscribeRegistry(ctx context.Context, req SubscribeRequest) (Sync
 	if id == nil {
 		return SyncReport{}, fmt.Errorf("%w %q", ErrUnknownIdentity, reg.Identity)
 	}
-	doc, err := a.fetchRegistry(ctx, reg)
-	if err != nil {
-		return SyncReport{}, err
-	}
-	if reg.HubAccount == "" {
-		reg.HubAccount = doc.HubAccount
+	if reg.IsS3() {
+		if doc, err = a.fetchRegistry(ctx, reg); err != nil {
+			return SyncReport{}, err
+		}
 	}
 	if err := checkHub(reg, doc, id); err != nil {
 		return SyncReport{}, err
@@ -411,7 +421,7 @@ func mergeRegistry(c *config.Config, reg config.Registry, doc *registry.Document
 func accountChanged(a, b config.Account) bool {
 	return a.AccountID != b.AccountID || a.RoleARN != b.RoleARN || a.Identity != b.Identity || a.Region != b.Region ||
 		a.Direct != b.Direct || a.ExternalIDSecret != b.ExternalIDSecret || a.HasExternalID != b.HasExternalID ||
-		a.RemovedFromRegistry != b.RemovedFromRegistry || !slices.Equal(a.Tags, b.Tags)
+		a.RemovedFromRegistry != b.RemovedFromRegistry || !slices.Equal(slices.Sorted(slices.Values(a.Tags)), slices.Sorted(slices.Values(b.Tags)))
 }
 
 // linkedAccount is the local account that came from entry of registry,
@@ -457,14 +467,25 @@ func mergeTags(local []string, e *registry.Account) []string {
 	if e.OUPath != "" {
 		set["ou"] = e.OUPath
 	}
-	out := slices.DeleteFunc(slices.Clone(local), func(t string) bool {
+	// A registry key already present keeps its place; new ones follow, sorted.
+	var out []string
+	placed := map[string]bool{}
+	for _, t := range local {
 		k, _, ok := strings.Cut(t, "=")
-		_, ours := set[k]
-		return ok && ours
-	})
+		if v, ours := set[k]; ok && ours {
+			if !placed[k] {
+				out = append(out, k+"="+v)
+				placed[k] = true
+			}
+			continue
+		}
+		out = append(out, t)
+	}
 	keys := make([]string, 0, len(set))
 	for k := range set {
-		keys = append(keys, k)
+		if !placed[k] {
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
