@@ -137,3 +137,32 @@ func depth(v reflect.Value) int {
 	}
 	return deepest + 1
 }
+
+// TestSaveNeverWritesAFileLoadRefuses: a change that would make the file
+// larger than MaxFileSize (a big team registry) is refused, and the file
+// on disk stays as it was.
+func TestSaveNeverWritesAFileLoadRefuses(t *testing.T) {
+	dir := t.TempDir()
+	c := &Config{Identities: []Identity{{Name: "demo", Certificate: "/c.pem", PrivateKey: "/k.pem",
+		TrustAnchorARN: "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/12345678-1234-1234-1234-123456789012",
+		ProfileARN:     "arn:aws:rolesanywhere:us-east-1:123456789012:profile/12345678-1234-1234-1234-123456789012",
+		RoleARN:        "arn:aws:iam::123456789012:role/LanyardHub"}}}
+	if err := Save(dir, c); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, FileName))
+	for i := 0; len(c.Accounts)*100 < MaxFileSize; i++ {
+		id := fmt.Sprintf("7%011d", i)
+		c.Accounts = append(c.Accounts, Account{Name: fmt.Sprintf("account-%05d", i), AccountID: id, RoleARN: "arn:aws:iam::" + id + ":role/Lanyard", Identity: "demo", Region: "eu-west-1"})
+	}
+	if err := Save(dir, c); err == nil || !strings.Contains(err.Error(), "nothing was changed") {
+		t.Fatalf("err = %v", err)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, FileName))
+	if string(after) != string(before) {
+		t.Fatal("the file changed")
+	}
+	if _, err := Load(dir); err != nil {
+		t.Fatal(err)
+	}
+}
