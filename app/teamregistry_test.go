@@ -72,7 +72,7 @@ func newTeam(t *testing.T, store secrets.Store) *team {
 }
 
 // publish writes the registry and, when sign is true, its signature.
-func (tm *team) publish(t *testing.T, sign bool) string {
+func (tm *team) publish(t testing.TB, sign bool) string {
 	t.Helper()
 	data, err := json.MarshalIndent(tm.doc, "", "  ")
 	if err != nil {
