@@ -86,6 +86,9 @@ type accountKey struct {
 	duration                  time.Duration
 	// tags are the session tags and transitive keys, written out.
 	tags string
+	// secret is the team registry's ExternalId secret: a new one means a
+	// new ExternalId.
+	secret string
 }
 
 func keyOf(c *config.Config, acct *config.Account) accountKey {
@@ -94,7 +97,7 @@ func keyOf(c *config.Config, acct *config.Account) accountKey {
 		tags[i] = k + "=" + acct.SessionTags[k]
 	}
 	written := strings.Join(tags, "\x00") + "\x01" + strings.Join(slices.Sorted(slices.Values(acct.TransitiveTags)), "\x00")
-	return accountKey{acct.RoleARN, acct.Identity, c.EffectiveRegion(acct), acct.Direct, acct.HasExternalID, acct.SessionDuration.Duration, written}
+	return accountKey{acct.RoleARN, acct.Identity, c.EffectiveRegion(acct), acct.Direct, acct.HasExternalID, acct.SessionDuration.Duration, written, acct.ExternalIDSecret}
 }
 
 // applyLocked makes cfg current, forgetting the sessions it invalidates.
