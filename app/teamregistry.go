@@ -383,8 +383,12 @@ func mergeRegistry(c *config.Config, reg config.Registry, doc *registry.Document
 			Region: doc.EffectiveRegion(e), ExternalIDSecret: e.ExternalIDSecret, HasExternalID: e.ExternalIDSecret != ""}
 		local := linkedAccount(c, reg.Name, e.Name)
 		if local == nil {
-			if c.Account(e.Name) != nil {
-				report.Skipped = append(report.Skipped, SyncSkip{e.Name, fmt.Sprintf("you have an account named %q already: rename it to connect this one", e.Name)})
+			if other := c.Account(e.Name); other != nil {
+				owner := "you have"
+				if other.Registry != "" {
+					owner = fmt.Sprintf("registry %q has", other.Registry)
+				}
+				report.Skipped = append(report.Skipped, SyncSkip{e.Name, fmt.Sprintf("%s an account named %q already: rename it to connect this one", owner, e.Name)})
 				continue
 			}
 			want.Name, want.Registry, want.RegistryEntry = e.Name, reg.Name, e.Name

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/lanyard-app/lanyard/app"
+	"github.com/lanyard-app/lanyard/app/cli"
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/demo"
 	"github.com/lanyard-app/lanyard/app/registry"
@@ -367,6 +368,12 @@ func TestResyncKeepsWhatThePersonChanged(t *testing.T) {
 		if _, err := tm.a.Credentials(ctx, name); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
+	}
+	var out bytes.Buffer
+	t.Setenv("LANYARD_CONFIG_DIR", tm.w.ConfigDir)
+	if code := cli.Run(ctx, []string{"account", "list"}, cli.Env{IO: cli.IO{Stdout: &out, Stderr: &out}, Store: tm.store, Resolver: tm.w.Resolver, NoAgent: true}); code != 0 ||
+		!strings.Contains(out.String(), "sandbox is no longer in registry \"platform\"") {
+		t.Fatalf("account list (exit %d):\n%s", code, out.String())
 	}
 	// A second sync changes nothing.
 	rep, err = tm.a.SyncRegistry(ctx, "platform", false)
