@@ -383,3 +383,35 @@ func TestResyncKeepsWhatThePersonChanged(t *testing.T) {
 }
 
 func jsonIndent(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }
+
+// TestS3RegistryWithAPinnedKey: an S3 registry can be signed too; its
+// signature is read from KEY.sig in the same bucket, and an object changed
+// in the bucket without a new signature is refused.
+func TestS3RegistryWithAPinnedKey(t *testing.T) {
+	tm := newTeam(t, nil)
+	data, _ := jsonIndent(tm.doc)
+	sig, _, err := registry.Sign(tm.priv, data, "registry.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := tm.w.Emulator
+	e.AddBucket(emulator.BucketSpec{Name: "acme-lanyard", ReaderRoleARNs: []string{tm.w.HubRoleARN}})
+	e.PutObject("acme-lanyard", "registry.json", data)
+	e.PutObject("acme-lanyard", "registry.json.sig", sig)
+	ctx := context.Background()
+	req := app.SubscribeRequest{Source: "s3://acme-lanyard/registry.json", HubAccount: e.AccountID(), PublicKey: tm.pub.String()}
+	if rep, err := tm.a.SubscribeRegistry(ctx, req); err != nil || len(rep.Added) != 3 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	if n := e.Count("GetObject"); n != 2 {
+		t.Fatalf("%d GetObject calls, want the registry and its signature", n)
+	}
+	before := tm.configText(t)
+	e.PutObject("acme-lanyard", "registry.json", bytes.Replace(data, []byte(`"Lanyard"`), []byte(`"Attacker"`), 1))
+	if _, err := tm.a.SyncRegistry(ctx, "platform", false); !errors.Is(err, registry.ErrBadSignature) {
+		t.Fatalf("tampered object: %v", err)
+	}
+	if tm.configText(t) != before {
+		t.Fatal("a tampered registry changed the config")
+	}
+}

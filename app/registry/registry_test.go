@@ -2,6 +2,12 @@ package registry
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"strings"
 	"testing"
@@ -102,5 +108,32 @@ func TestSignatureCoversEveryByte(t *testing.T) {
 	}
 	if _, _, err := Sign(priv, []byte(strings.Replace(good, `"version": 1`, `"version": 0`, 1)), "r.json"); err == nil {
 		t.Fatal("an invalid registry was signed")
+	}
+}
+
+// TestParsePublicKeyTakesOpenSSLsPEM: a maintainer using openssl gives
+// the team a PEM PUBLIC KEY; it pins the same key as the ed25519: form.
+func TestParsePublicKeyTakesOpenSSLsPEM(t *testing.T) {
+	_, pub, err := GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(ed25519.PublicKey(pub))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParsePublicKey(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))
+	if err != nil || got.String() != pub.String() {
+		t.Fatalf("%v %v", got, err)
+	}
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ = x509.MarshalPKIXPublicKey(&ec.PublicKey)
+	if _, err := ParsePublicKey(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))); err == nil || !strings.Contains(err.Error(), "Ed25519") {
+		t.Fatalf("an EC key: %v", err)
+	}
+	for _, bad := range []string{"", "ed25519:", "ed25519:AAAA", "ssh-ed25519 AAAA"} {
+		if _, err := ParsePublicKey(bad); err == nil {
+			t.Fatalf("%q accepted", bad)
+		}
 	}
 }
