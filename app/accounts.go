@@ -136,7 +136,7 @@ func (e *accountEntry) assumeProvider(ctx context.Context) (*assume.Provider, er
 	}
 	var externalID string
 	if e.cfg.HasExternalID {
-		externalID, err = e.app.store.Get(secrets.ExternalIDKey(e.cfg.Name))
+		externalID, err = e.app.storedExternalID(ctx, e.cfg, e.ident)
 		if errors.Is(err, secrets.ErrNotFound) {
 			return nil, fmt.Errorf("its ExternalId is missing from the keyring (deleted, or a config copied from another machine): "+
 				"run `lanyard account remove %s`, then `lanyard account add %s --account-id %s --external-id ID` with the ExternalId in the role's trust policy",

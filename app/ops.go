@@ -40,6 +40,7 @@ func cloneConfig(c *config.Config) *config.Config {
 		n.Accounts[i].OrgTags = maps.Clone(n.Accounts[i].OrgTags)
 	}
 	n.Preferences.Recent = slices.Clone(c.Preferences.Recent)
+	n.Registries = slices.Clone(c.Registries)
 	return &n
 }
 
@@ -87,6 +88,9 @@ type accountKey struct {
 	duration                  time.Duration
 	// tags are the session tags and transitive keys, written out.
 	tags string
+	// secret is the team registry's ExternalId secret: a new one means a
+	// new ExternalId.
+	secret string
 }
 
 func keyOf(c *config.Config, acct *config.Account) accountKey {
@@ -95,7 +99,7 @@ func keyOf(c *config.Config, acct *config.Account) accountKey {
 		tags[i] = k + "=" + acct.SessionTags[k]
 	}
 	written := strings.Join(tags, "\x00") + "\x01" + strings.Join(slices.Sorted(slices.Values(acct.TransitiveTags)), "\x00")
-	return accountKey{acct.RoleARN, acct.Identity, c.EffectiveRegion(acct), acct.Direct, acct.HasExternalID, acct.SessionDuration.Duration, written}
+	return accountKey{acct.RoleARN, acct.Identity, c.EffectiveRegion(acct), acct.Direct, acct.HasExternalID, acct.SessionDuration.Duration, written, acct.ExternalIDSecret}
 }
 
 // applyLocked makes cfg current, forgetting the sessions it invalidates.
@@ -442,9 +446,15 @@ func (a *App) VerifySaved(ctx context.Context, account string) (VerifyResult, er
 		_, exp, _ := ident.sess.status()
 		return VerifyResult{CallerARN: callerARN, AccountID: got, Expires: exp}, nil
 	}
-	ext, err := a.ExternalID(account)
+	ident, err := a.identity(acct.Identity)
 	if err != nil {
 		return VerifyResult{}, err
+	}
+	ext := ""
+	if acct.HasExternalID {
+		if ext, err = a.storedExternalID(ctx, *acct, ident); err != nil {
+			return VerifyResult{}, err
+		}
 	}
 	return a.verifyRole(ctx, account, acct.Identity, acct.RoleARN, acct.AccountID, ext, region, acct.SessionTags, acct.TransitiveTags)
 }

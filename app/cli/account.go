@@ -29,6 +29,9 @@ func cmdAccount(ctx context.Context, r *runner, args []string) error {
 		{name: "verify", run: accountVerify},
 		{name: "template", run: accountTemplate},
 		{name: "discover", run: accountDiscover},
+		{name: "subscribe", run: accountSubscribe},
+		{name: "sync", run: accountSync},
+		{name: "registry", run: accountRegistry},
 	}, args)
 }
 
@@ -217,7 +220,16 @@ func accountList(_ context.Context, r *runner, args []string) error {
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", ac.Name, ac.AccountID, ac.RoleARN, ac.Region, ident)
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	cfg := a.Config()
+	for _, ac := range accounts {
+		if c := cfg.Account(ac.Name); c != nil && c.RemovedFromRegistry {
+			fmt.Fprintf(r.env.Stdout, "%s is no longer in registry %q: `lanyard account remove %s` drops it.\n", ac.Name, c.Registry, ac.Name)
+		}
+	}
+	return nil
 }
 
 func accountRemove(_ context.Context, r *runner, args []string) error {

@@ -65,7 +65,7 @@ func commands() []command {
 		{"status", "show identities and accounts and their sessions", cmdStatus},
 		{"lock", "forget every session and the PIN", cmdLock},
 		{"identity", "manage Roles Anywhere identities (add, enroll, renew, list, remove, check)", cmdIdentity},
-		{"account", "manage connected accounts (add, list, remove, verify, template, discover)", cmdAccount},
+		{"account", "manage connected accounts (add, list, remove, verify, template, discover, subscribe, sync, registry)", cmdAccount},
 		{"tokens", "list PKCS #11 modules, tokens and certificates with ready-to-use URIs", cmdTokens},
 		{"credential-process", "print credential_process JSON for ~/.aws/config", cmdCredentialProcess},
 		{"env", "print session environment variables for a shell", cmdEnv},

@@ -12,11 +12,12 @@ import (
 // either, so the text is bounded before it reaches the decoder.
 const (
 	// MaxFileSize is the largest config file Lanyard reads or writes: room
-	// for about 1,700 accounts with their organization's OU paths and tags
-	// (a discovered account takes about 300 bytes). The hostile shapes of
-	// TestLargestAcceptedShapeLoadsQuickly grow faster than the size, so
-	// it is no larger.
-	MaxFileSize = 512 << 10
+	// for about 7,000 accounts with their organization's OU paths and tags
+	// (a discovered account takes about 300 bytes; one loads in about
+	// 35 µs). The worst shape a file of this size can have within the
+	// bounds below takes seconds to decode (BenchmarkLargestAcceptedShape,
+	// docs/benchmarks.md): only the file's owner can write it (fileperm).
+	MaxFileSize = 2 << 20
 	// MaxNesting is the deepest nesting of arrays and inline tables.
 	MaxNesting = 4
 	// MaxKeyParts is the most parts a dotted key or table name may have.

@@ -287,8 +287,9 @@ func Save(dir string, cfg *Config) error {
 	if err := enc.Encode(out); err != nil {
 		return fmt.Errorf("encoding the config: %w", err)
 	}
+	// Load refuses a larger file: writing one would lock the person out.
 	if b.Len() > MaxFileSize {
-		return fmt.Errorf("the config would be %d KiB, more than the %d KiB Lanyard reads: remove accounts you do not use, then try again", b.Len()>>10, MaxFileSize>>10)
+		return fmt.Errorf("the config would be %d KiB, more than the %d KiB Lanyard reads: nothing was changed (remove accounts you no longer use)", b.Len()>>10, MaxFileSize>>10)
 	}
 	return writeAtomic(dir, FileName, b.Bytes())
 }

@@ -15,6 +15,7 @@ var knownKeys = map[string][]string{
 	"preferences": tomlKeys(Preferences{}),
 	"identity":    tomlKeys(Identity{}),
 	"account":     tomlKeys(Account{}),
+	"registry":    tomlKeys(Registry{}),
 }
 
 func tomlKeys(v any) []string {

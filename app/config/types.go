@@ -18,6 +18,8 @@ type Config struct {
 	Preferences Preferences `toml:"preferences"`
 	Identities  []Identity  `toml:"identity"`
 	Accounts    []Account   `toml:"account"`
+	// Registries are the team registries subscribed to (registry.go).
+	Registries []Registry `toml:"registry,omitempty"`
 }
 
 // Identity is a Roles Anywhere identity: a certificate and its key, and the
@@ -103,6 +105,12 @@ type Account struct {
 	// OrgTrust means the role trusts the hub role for any caller of the
 	// same organization (aws:PrincipalOrgID), so no ExternalId is sent.
 	OrgTrust bool `toml:"org_trust,omitempty"`
+	// Registry, RegistryEntry, ExternalIDSecret and RemovedFromRegistry
+	// link an account to the team registry it came from (registry.go).
+	Registry            string `toml:"registry,omitempty"`
+	RegistryEntry       string `toml:"registry_entry,omitempty"`
+	ExternalIDSecret    string `toml:"external_id_secret,omitempty"`
+	RemovedFromRegistry bool   `toml:"removed_from_registry,omitempty"`
 }
 
 // Organization account states OrgState may hold.

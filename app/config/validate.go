@@ -86,6 +86,7 @@ func validate(cfg *Config) []problem {
 		accounts[a.Name] = true
 		v.account(at, label, a, identities)
 	}
+	v.registries(cfg, identities)
 	return v.probs
 }
 

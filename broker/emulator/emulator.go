@@ -21,6 +21,9 @@
 //	POST /service/ACMPrivateCA/operation/…
 //	                                        Private CA IssueCertificate, GetCertificate,
 //	                                        GetCertificateAuthorityCertificate (RPC v2 CBOR)
+//	GET /<bucket>/<key> (x-amz-content-sha256)
+//	                                        S3 GetObject, path-style, bucket owner checked
+//	POST / (X-Amz-Target: secretsmanager.…)  Secrets Manager GetSecretValue (JSON 1.1)
 //
 // The emulator records every request with its verdict and reason
 // (Requests, Count, Last) and can inject faults (Inject). It never logs
@@ -101,6 +104,8 @@ type Emulator struct {
 	jwtKeysOnce sync.Once
 	privateCAs  map[string]*privateCA
 	org         *Organization
+	buckets     map[string]*bucket
+	secrets     map[string]*secret
 
 	listener  net.Listener
 	server    *http.Server

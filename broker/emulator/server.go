@@ -66,6 +66,11 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == "/" && strings.HasPrefix(r.Header.Get("X-Amz-Target"), orgTargetPrefix):
 		c.rec.Service, handler = ServiceOrganizations, (*call).organizations
 		c.rec.Action = c.organizationsAction()
+	case isSecretsManager(r):
+		c.rec.Service, c.rec.Action, handler = ServiceSecretsManager, strings.TrimPrefix(r.Header.Get("X-Amz-Target"), secretsManagerTarget), (*call).secretsManager
+	case isS3(r):
+		c.rec.Service, handler = ServiceS3, (*call).s3
+		c.rec.Action = c.s3Action()
 	case path == "/" || path == "":
 		c.rec.Service, handler = ServiceSTS, (*call).sts
 		c.rec.Action = c.stsAction()
