@@ -23,6 +23,10 @@ import (
 // was shown, so it is said once, not at every start.
 const trayNoticeShown = "tray-notice-shown"
 
+// groupByPreference is the Fyne preference that keeps the window's
+// grouping (a grouping id) from one start to the next.
+const groupByPreference = "group-by"
+
 // accountWindow is the searchable list of every connected account, and the
 // whole app when there is no tray. It lives on the UI goroutine.
 type accountWindow struct {
@@ -49,6 +53,9 @@ type accountWindow struct {
 	result filterResult
 	// view is what the list shows: result, grouped when there is no query.
 	view listView
+	// grouping groups the list when there is no query; groupBy offers the choice.
+	grouping *grouping
+	groupBy  *widget.Select
 	// collapsed are the groups shown as their heading only.
 	collapsed map[string]bool
 	selected  int
@@ -106,10 +113,21 @@ func newAccountWindow(u *UI) *accountWindow {
 		}
 	})
 	w.details.Hide()
+	w.grouping = groupingByID(u.app.Preferences().String(groupByPreference))
+	labels := make([]string, len(groupings))
+	for i, g := range groupings {
+		labels[i] = g.label
+	}
+	w.groupBy = widget.NewSelect(labels, nil)
+	w.groupBy.SetSelected(w.grouping.label)
+	w.groupBy.OnChanged = w.setGrouping
 	tools := container.NewHBox(
 		widget.NewButtonWithIcon("Connect account…", theme.ContentAddIcon(), u.showConnect),
 		widget.NewButtonWithIcon("Settings…", theme.SettingsIcon(), u.showSettings),
 		widget.NewButton("Lock", u.lock),
+		layoutSpacer(),
+		widget.NewLabel("Group by"),
+		w.groupBy,
 	)
 	top := container.NewVBox(w.identities, tools)
 	if notice := w.trayNotice(); notice != nil {
@@ -203,7 +221,7 @@ func (w *accountWindow) refilter(typed bool) {
 	prev := w.result
 	w.result = filterAccounts(w.index, w.search.Text, &prev)
 	if len(w.result.words) == 0 {
-		w.view = groupedView(w.index, w.collapsed)
+		w.view = groupedView(w.index, w.grouping, w.collapsed)
 	} else {
 		w.view = listView{rows: w.result.rows}
 	}
@@ -235,6 +253,18 @@ func (w *accountWindow) refilter(typed bool) {
 	default:
 		w.list.Select(w.selected)
 	}
+}
+
+// setGrouping groups the list another way (label is the choice's) and
+// keeps the choice for the next start.
+func (w *accountWindow) setGrouping(label string) {
+	g := groupingByLabel(label)
+	if g == w.grouping {
+		return
+	}
+	w.grouping = g
+	w.u.app.Preferences().SetString(groupByPreference, g.id)
+	w.refilter(false)
 }
 
 // nearestAccount is the first account row from row from on, going in

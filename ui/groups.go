@@ -1,6 +1,13 @@
 package ui
 
-import "fmt"
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/lanyard-app/lanyard/app"
+)
 
 // listView is what the account list shows: accounts, and when grouped the
 // headings of their groups.
@@ -39,11 +46,69 @@ const (
 	groupRecent     = "\x00recent"
 )
 
+// grouping is one way to group the list when there is no query. Each
+// account goes under every group its keys name, or under other when it
+// has none; one more way (an OU path, say) is one more entry in groupings.
+type grouping struct {
+	// id is the choice as kept in the preferences; label as offered.
+	id, label string
+	// keys are the groups an account is in.
+	keys func(a app.AccountStatus) []string
+	// title names a group; other names the group of accounts without a key.
+	title func(key string) string
+	other string
+	// sorted orders the groups by title; otherwise they come in the order
+	// of the accounts (the configuration's).
+	sorted bool
+}
+
+// groupings are the ways the window can group accounts; the first is the default.
+var groupings = []grouping{
+	{
+		id: "identity", label: "Identity",
+		keys: func(a app.AccountStatus) []string {
+			if a.Identity == "" {
+				return nil
+			}
+			return []string{a.Identity}
+		},
+		title: func(k string) string { return "Identity " + k },
+		other: "No identity",
+	},
+	{
+		id: "tag", label: "Tag",
+		keys:   func(a app.AccountStatus) []string { return a.Tags },
+		title:  func(k string) string { return "Tag " + k },
+		other:  "No tag",
+		sorted: true,
+	},
+}
+
+// groupingByID is the grouping kept under id, else the default.
+func groupingByID(id string) *grouping {
+	for i := range groupings {
+		if groupings[i].id == id {
+			return &groupings[i]
+		}
+	}
+	return &groupings[0]
+}
+
+// groupingByLabel is the grouping offered as label, else the default.
+func groupingByLabel(label string) *grouping {
+	for i := range groupings {
+		if groupings[i].label == label {
+			return &groupings[i]
+		}
+	}
+	return &groupings[0]
+}
+
 // groupedView is the list without a query: the favourites, then the
-// recently used, then every account under the identity that reaches it. A
-// collapsed group shows only its heading. With one group and nothing
-// pinned, headings would only take room, so there are none.
-func groupedView(ix *searchIndex, collapsed map[string]bool) listView {
+// recently used, then every account under its groups in g. A collapsed
+// group shows only its heading. With one group and nothing pinned,
+// headings would only take room, so there are none.
+func groupedView(ix *searchIndex, g *grouping, collapsed map[string]bool) listView {
 	var favourites, recent []int
 	for _, i := range ix.browse {
 		switch p := ix.pin[i]; {
@@ -53,18 +118,34 @@ func groupedView(ix *searchIndex, collapsed map[string]bool) listView {
 			recent = append(recent, i)
 		}
 	}
-	var identities []string
-	byIdentity := map[string][]int{}
+	var keys []string
+	var others []int
+	byKey := map[string][]int{}
 	for i, a := range ix.accounts {
-		if _, seen := byIdentity[a.Identity]; !seen {
-			identities = append(identities, a.Identity)
+		ks := g.keys(a)
+		if len(ks) == 0 {
+			others = append(others, i)
 		}
-		byIdentity[a.Identity] = append(byIdentity[a.Identity], i)
+		for _, k := range ks {
+			if _, seen := byKey[k]; !seen {
+				keys = append(keys, k)
+			}
+			byKey[k] = append(byKey[k], i)
+		}
 	}
-	if len(favourites) == 0 && len(recent) == 0 && len(identities) <= 1 {
+	if g.sorted {
+		slices.SortFunc(keys, func(a, b string) int {
+			return cmp.Or(cmp.Compare(strings.ToLower(a), strings.ToLower(b)), cmp.Compare(a, b))
+		})
+	}
+	groups := len(keys)
+	if len(others) > 0 {
+		groups++
+	}
+	if len(favourites) == 0 && len(recent) == 0 && groups <= 1 {
 		return listView{rows: ix.browse}
 	}
-	v := listView{rows: make([]int, 0, len(ix.accounts)+len(favourites)+len(recent)+len(identities)+2)}
+	v := listView{rows: make([]int, 0, len(ix.accounts)+len(favourites)+len(recent)+groups+2)}
 	add := func(group, title string, members []int) {
 		if len(members) == 0 {
 			return
@@ -77,12 +158,11 @@ func groupedView(ix *searchIndex, collapsed map[string]bool) listView {
 	}
 	add(groupFavourites, "Favourites", favourites)
 	add(groupRecent, "Recently used", recent)
-	for _, identity := range identities {
-		title := "Identity " + identity
-		if identity == "" {
-			title = "No identity"
-		}
-		add(identity, title, byIdentity[identity])
+	// A group's key is its grouping's id and its own, so each grouping
+	// remembers which of its groups are closed.
+	for _, k := range keys {
+		add(g.id+"\x00"+k, g.title(k), byKey[k])
 	}
+	add(g.id+"\x00", g.other, others)
 	return v
 }
