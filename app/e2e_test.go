@@ -414,3 +414,101 @@ func demoIdentity(t *testing.T) config.Identity {
 		ProfileARN:     "arn:aws:rolesanywhere:us-east-1:123456789012:profile/00000000-0000-0000-0000-000000000002",
 		RoleARN:        "arn:aws:iam::123456789012:role/Hub"}
 }
+
+func TestTheDraftOutlivesTheAppAndTheDemoDeploysIt(t *testing.T) {
+	store := keyring(t)
+	w, err := demo.Start(demo.Options{Store: store, KeyFile: true, IdentityOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	deploy := func(accountID, roleName, trust string) error {
+		_, err := w.Emulator.DeployRole(accountID, roleName, trust)
+		return err
+	}
+	open := func() *app.App {
+		a, err := app.New(app.Options{ConfigDir: w.ConfigDir, Store: store, Resolver: w.Resolver, Deploy: deploy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		return a
+	}
+	a := open()
+	if _, ok, err := a.Draft(); ok || err != nil {
+		t.Fatalf("a new config has a draft: %v %v", ok, err)
+	}
+	ext, err := a.NewExternalID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	draft := app.AccountDraft{Name: "drafted", AccountID: "456456456456", RoleName: "Lanyard", Identity: demo.Identity, ExternalID: ext}
+	if err := a.SaveDraft(draft); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(filepath.Join(w.ConfigDir, "draft.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(file), ext) || !strings.Contains(string(file), "456456456456") {
+		t.Fatalf("the draft file should hold the draft without its ExternalId:\n%s", file)
+	}
+	if fi, err := os.Stat(filepath.Join(w.ConfigDir, "draft.json")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("draft file mode: %v %v", fi.Mode(), err)
+	}
+
+	// A later start (the wizard closed, the app quit) finds it whole.
+	a.Close()
+	a = open()
+	got, ok, err := a.Draft()
+	if err != nil || !ok || got.ExternalID != ext || got.AccountID != draft.AccountID || got.Name != draft.Name {
+		t.Fatalf("draft after a restart: %+v %v %v", got, ok, err)
+	}
+
+	// Before the demo deploys the role, verifying fails; after, it succeeds.
+	if _, err := a.VerifyAccount(context.Background(), got); err == nil {
+		t.Fatal("verified a role that was never deployed")
+	}
+	if !a.CanDeploy() {
+		t.Fatal("the demo's app should offer to deploy")
+	}
+	if err := a.DeployDraft(got); err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.VerifyAccount(context.Background(), got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.AccountID != draft.AccountID {
+		t.Fatalf("verified in %s", res.AccountID)
+	}
+	// The wrong ExternalId is still refused by the deployed role.
+	wrong := got
+	wrong.ExternalID = "not-the-generated-one"
+	if _, err := a.VerifyAccount(context.Background(), wrong); err == nil {
+		t.Fatal("the deployed role accepted another ExternalId")
+	}
+
+	if err := a.DiscardDraft(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := a.Draft(); ok {
+		t.Fatal("the draft survived being discarded")
+	}
+	if _, err := store.Get("external-id-draft"); !errors.Is(err, secrets.ErrNotFound) {
+		t.Fatalf("the draft's ExternalId is still in the keyring: %v", err)
+	}
+	if err := a.DiscardDraft(); err != nil {
+		t.Fatalf("discarding no draft: %v", err)
+	}
+
+	// Outside the demo there is nothing to deploy with.
+	plain, err := app.New(app.Options{ConfigDir: w.ConfigDir, Store: store, Resolver: w.Resolver})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if plain.CanDeploy() || plain.DeployDraft(got) == nil {
+		t.Fatal("a real setup should not pretend to deploy")
+	}
+}
