@@ -323,6 +323,9 @@ func (a *App) Accounts() []AccountStatus {
 			Name: c.Name, AccountID: c.AccountID, RoleARN: c.RoleARN, Region: a.cfg.EffectiveRegion(c),
 			Identity: c.Identity, Direct: c.Direct, Favourite: c.Favourite, Colour: c.Colour, Tags: slices.Clone(c.Tags),
 		})
+		if c.BrowserProfile != nil {
+			out[len(out)-1].BrowserProfile = *c.BrowserProfile
+		}
 	}
 	a.mu.Unlock()
 	for i := range out {

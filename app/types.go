@@ -2,6 +2,8 @@ package app
 
 import (
 	"time"
+
+	"github.com/lanyard-app/lanyard/app/config"
 )
 
 // SessionState is where an identity's or an account's session stands.
@@ -74,6 +76,8 @@ type AccountStatus struct {
 	Favourite bool
 	Colour    string
 	Tags      []string
+	// BrowserProfile is where its console opens; zero means as Settings say.
+	BrowserProfile config.BrowserProfile
 	// State, Expires and Err describe its session.
 	State   SessionState
 	Expires time.Time
