@@ -62,6 +62,8 @@ type accountWindow struct {
 	// listSelected is the row the list widget shows as selected.
 	listSelected int
 	now          time.Time
+	// picker is the open browser profile dialog, if any.
+	picker *browserPicker
 }
 
 func (u *UI) showAccounts() {
@@ -417,7 +419,9 @@ func favouriteText(name string, fav bool) string {
 func (w *accountWindow) bindRow(id widget.ListItemID, row *accountRow) {
 	if h, ok := w.view.heading(id); ok {
 		row.setHeading(h.title, w.collapsed[h.group])
-		row.onMenu = nil
+		row.onMenu = func(at fyne.Position) {
+			widget.ShowPopUpMenuAtPosition(w.groupMenu(h), w.win.Canvas(), at)
+		}
 		return
 	}
 	i, ok := w.view.account(id)
@@ -506,6 +510,7 @@ func (w *accountWindow) rowMenu(a app.AccountStatus) *fyne.Menu {
 		fyne.NewMenuItem("Copy env vars", func() { w.copyEnv(name, "") }),
 		w.copyEnvAsMenu(name),
 		fyne.NewMenuItem("Copy token…", func() { w.u.showTokenWindow(name, w.setStatus) }),
+		fyne.NewMenuItem("Browser profile…", func() { w.askBrowserProfile(name, []string{name}, a.BrowserProfile) }),
 		w.favouriteMenuItem(a),
 		fyne.NewMenuItemSeparator(),
 		copyValue("name", a.Name),

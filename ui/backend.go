@@ -52,6 +52,12 @@ type Backend interface {
 	// draft's role in the emulator as deploying its template would.
 	CanDeploy() bool
 	DeployDraft(draft app.AccountDraft) error
+	// BrowserChoices lists the installed browser profiles and Firefox
+	// containers a console can open in.
+	BrowserChoices() ([]app.BrowserChoice, error)
+	// SetBrowserProfile makes the accounts' consoles open in p (nil: as
+	// the preferences say).
+	SetBrowserProfile(accounts []string, p *config.BrowserProfile) error
 	// SetFavourite pins or unpins an account in the tray menu.
 	SetFavourite(account string, fav bool) error
 }

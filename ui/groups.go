@@ -22,6 +22,8 @@ type listView struct {
 // heading heads a group of accounts.
 type heading struct {
 	group, title string
+	// members are the group's accounts, closed or not.
+	members []int
 }
 
 // account is the account at row i, if the row is one.
@@ -150,7 +152,7 @@ func groupedView(ix *searchIndex, g *grouping, collapsed map[string]bool) listVi
 		if len(members) == 0 {
 			return
 		}
-		v.headings = append(v.headings, heading{group: group, title: fmt.Sprintf("%s (%d)", title, len(members))})
+		v.headings = append(v.headings, heading{group: group, title: fmt.Sprintf("%s (%d)", title, len(members)), members: members})
 		v.rows = append(v.rows, -len(v.headings))
 		if !collapsed[group] {
 			v.rows = append(v.rows, members...)

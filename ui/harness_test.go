@@ -299,6 +299,23 @@ func (b *testBackend) DeployDraft(d app.AccountDraft) error {
 	return nil
 }
 
+// BrowserChoices are two of what DetectBrowsers finds (tested in app).
+func (b *testBackend) BrowserChoices() ([]app.BrowserChoice, error) {
+	return []app.BrowserChoice{
+		{Profile: config.BrowserProfile{Browser: "chrome", Profile: "Profile 1"}, Label: "Google Chrome: Work (Profile 1)"},
+		{Profile: config.BrowserProfile{Browser: "firefox", Profile: "default-release", Container: "AWS prod"}, Label: "Firefox: default-release, container AWS prod"},
+	}, nil
+}
+
+func (b *testBackend) SetBrowserProfile(accounts []string, p *config.BrowserProfile) error {
+	if p == nil {
+		b.record("SetBrowserProfile %s none", strings.Join(accounts, ","))
+		return nil
+	}
+	b.record("SetBrowserProfile %s %s/%s/%s", strings.Join(accounts, ","), p.Browser, p.Profile, p.Container)
+	return nil
+}
+
 func (b *testBackend) SetFavourite(account string, fav bool) error {
 	b.record("SetFavourite %s %t", account, fav)
 	return nil
