@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -510,5 +511,79 @@ func TestTheDraftOutlivesTheAppAndTheDemoDeploysIt(t *testing.T) {
 	defer plain.Close()
 	if plain.CanDeploy() || plain.DeployDraft(got) == nil {
 		t.Fatal("a real setup should not pretend to deploy")
+	}
+}
+
+// TestConsoleOpensInTheAccountsBrowserProfile: a profile picked for two
+// accounts is saved in their config, and their console starts that
+// browser with --profile-directory and only the loopback link, which it
+// follows to the emulator's console.
+func TestConsoleOpensInTheAccountsBrowserProfile(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Fatal("curl plays the browser here: install it (.ci/install-deps does)")
+	}
+	w, a := world(t, &countingPIN{pin: demo.PIN})
+	bundle := w.Resolver.Getenv("AWS_CA_BUNDLE")
+	// google-chrome here records its arguments, then browses like curl.
+	bin := t.TempDir()
+	argvFile := filepath.Join(bin, "argv")
+	script := "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done >" + argvFile + "\n" +
+		"for a; do last=$a; done\nexec curl -fsSL -o /dev/null --cacert " + bundle + " \"$last\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "google-chrome"), []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+
+	chrome := &config.BrowserProfile{Browser: config.BrowserChrome, Profile: "Profile 1"}
+	if err := a.SetBrowserProfile([]string{"staging", "production"}, chrome); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetBrowserProfile([]string{"staging"}, &config.BrowserProfile{Browser: "opera", Profile: "x"}); err == nil {
+		t.Fatal("an unknown browser was saved")
+	}
+	if err := a.SetBrowserProfile([]string{"no-such-account"}, chrome); !errors.Is(err, app.ErrUnknownAccount) {
+		t.Fatalf("unknown account: %v", err)
+	}
+	cfg, err := config.Load(w.ConfigDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"staging", "production"} {
+		if p := cfg.Account(name).BrowserProfile; p == nil || *p != *chrome {
+			t.Fatalf("%s saved with %+v", name, p)
+		}
+	}
+	if cfg.Account("sandbox").BrowserProfile != nil {
+		t.Fatal("sandbox was not picked, yet has a profile")
+	}
+	for _, s := range a.Accounts() {
+		if want := s.Name != "sandbox"; (s.BrowserProfile == *chrome) != want {
+			t.Errorf("status of %s shows %+v", s.Name, s.BrowserProfile)
+		}
+	}
+
+	local, err := a.OpenConsole(context.Background(), "staging", app.ConsoleOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var argv []byte
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && len(argv) == 0; time.Sleep(10 * time.Millisecond) {
+		argv, _ = os.ReadFile(argvFile)
+	}
+	if want := "--profile-directory=Profile 1\n" + local + "\n"; string(argv) != want {
+		t.Fatalf("browser argv\n%q\nwant\n%q", argv, want)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && len(w.Emulator.ConsoleLogins()) == 0; time.Sleep(10 * time.Millisecond) {
+	}
+	if logins := w.Emulator.ConsoleLogins(); len(logins) != 1 || logins[0].AccountID != w.Accounts[1].AccountID {
+		t.Fatalf("console logins: %+v", logins)
+	}
+
+	// Cleared, the account opens as the preferences say again.
+	if err := a.SetBrowserProfile([]string{"staging"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, _ := config.Load(w.ConfigDir); cfg.Account("staging").BrowserProfile != nil {
+		t.Fatal("the profile stayed after clearing")
 	}
 }
