@@ -72,6 +72,7 @@ test: vet build
 bench: build
 	.ci/testenv .ci/bench
 	.ci/testenv .ci/bench-gui bin/lanyard-gui
+	.ci/testenv .ci/bench-gui-close bin/lanyard-gui
 
 demo: build
 	./bin/lanyard demo

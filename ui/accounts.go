@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image/color"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -154,6 +155,14 @@ func newAccountWindow(u *UI) *accountWindow {
 			if u.accounts == w {
 				u.accounts = nil
 			}
+			// The window's rows, index and caches are garbage now; hand
+			// the pages back at once rather than over the runtime's
+			// minutes, so a tray app whose window was opened once does
+			// not stay at the window's size.
+			go func() {
+				debug.FreeOSMemory()
+				trimCHeap()
+			}()
 		})
 	} else {
 		w.win.SetMaster()
