@@ -288,7 +288,13 @@ func ProfileArgv(p config.BrowserProfile, places BrowserPlaces) ([]string, error
 		}
 	}
 	if program == "" {
-		return nil, fmt.Errorf("%s is not installed where Lanyard looks (%s): install it, or pick another browser for this account", p.Browser, strings.Join(browserPrograms(places, p.Browser), ", "))
+		name := p.Browser
+		for _, b := range places.browsers() {
+			if b.id == p.Browser {
+				name = b.name
+			}
+		}
+		return nil, fmt.Errorf("%s is not installed where Lanyard looks (%s): install it, or pick another browser for this account", name, strings.Join(browserPrograms(places, p.Browser), ", "))
 	}
 	return profileArgv(program, p), nil
 }

@@ -203,7 +203,7 @@ func TestConsoleOpensInTheChosenProfile(t *testing.T) {
 	// A profile whose browser is not installed says so.
 	acct.BrowserProfile = &config.BrowserProfile{Browser: "edge", Profile: "Default"}
 	t.Setenv("PATH", t.TempDir())
-	if _, err := ConsoleBrowser(cfg, acct, BrowserPlaces{GOOS: "linux"}); err == nil || !strings.Contains(err.Error(), "edge is not installed") {
+	if _, err := ConsoleBrowser(cfg, acct, BrowserPlaces{GOOS: "linux"}); err == nil || !strings.Contains(err.Error(), "Microsoft Edge is not installed where Lanyard looks (microsoft-edge, microsoft-edge-stable)") {
 		t.Errorf("missing Edge: %v", err)
 	}
 }
