@@ -361,12 +361,20 @@ func (w *wizardWindow) addAccount() {
 		}
 		w.step = "done"
 		w.kept = false
-		// Saved: the draft and its copy of the ExternalId have served.
-		w.u.background(func(context.Context) error { return w.u.backend.DiscardDraft() }, func(error) {})
+		leftover := warning("")
+		leftover.Hide()
 		w.win.SetContent(container.NewPadded(container.NewVBox(
 			wrapped(fmt.Sprintf("%s is connected. It is in All accounts…, and can be pinned to the tray there.", d.Name)),
+			leftover,
 			container.NewHBox(layoutSpacer(), widget.NewButton("Close", w.win.Close)),
 		)))
+		// Saved: the draft and its copy of the ExternalId have served.
+		w.u.background(func(context.Context) error { return w.u.backend.DiscardDraft() }, func(err error) {
+			if err != nil {
+				leftover.SetText("The draft of this account is still kept (" + app.Explain(err) + "); the wizard offers to discard it next time.")
+				leftover.Show()
+			}
+		})
 		w.u.notifyChanged()
 	})
 }
