@@ -12,6 +12,10 @@ COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS   := -s -w -X github.com/lanyard-app/lanyard/app/buildinfo.Version=$(VERSION) \
              -X github.com/lanyard-app/lanyard/app/buildinfo.Commit=$(COMMIT)
 BUILDFLAGS := -trimpath -buildmode=pie
+# The tray app's tags: no_animations stops Fyne fading a focused entry's
+# cursor at the full frame rate (6 % of a core on software GL for a search
+# box that waits; docs/benchmarks.md), and the cursor stays solid.
+GUITAGS    := gui,no_animations
 # Every package except the root one, the main package built twice (lanyard,
 # and with the tag gui lanyard-gui, which alone links Fyne's GL driver): -race
 # there would pay the GUI's cold cgo build a second time.
@@ -32,7 +36,7 @@ deps:
 # is the tray app, which `lanyard` (no command) and `lanyard demo` start.
 build: deps
 	$(GO) build $(BUILDFLAGS) -ldflags "$(LDFLAGS)" -o bin/lanyard .
-	$(GO) build $(BUILDFLAGS) -tags gui -ldflags "$(LDFLAGS)" -o bin/lanyard-gui .
+	$(GO) build $(BUILDFLAGS) -tags $(GUITAGS) -ldflags "$(LDFLAGS)" -o bin/lanyard-gui .
 
 # staticcheck, deadcode and the test reporter live in a module of their own
 # (.ci/lint) so the application's go.sum lists only what it links.
@@ -68,6 +72,7 @@ test: vet build
 bench: build
 	.ci/testenv .ci/bench
 	.ci/testenv .ci/bench-gui bin/lanyard-gui
+	.ci/testenv .ci/bench-gui-close bin/lanyard-gui
 
 demo: build
 	./bin/lanyard demo

@@ -62,7 +62,12 @@ func runGUI(args []string) error {
 			return fmt.Errorf("demo: %w", err)
 		}
 		defer w.Close()
-		opts = app.Options{ConfigDir: w.ConfigDir, Store: w.Store, Resolver: w.Resolver}
+		opts = app.Options{ConfigDir: w.ConfigDir, Store: w.Store, Resolver: w.Resolver,
+			// The wizard's accounts live in the emulator, which deploys their templates.
+			Deploy: func(accountID, roleName, trustPolicy string) error {
+				_, err := w.Emulator.DeployRole(accountID, roleName, trustPolicy)
+				return err
+			}}
 		if agentPath, err = demoAgentPath(w); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}

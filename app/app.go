@@ -34,6 +34,10 @@ type Options struct {
 	Tokens *p11.Manager
 	// Now replaces time.Now in tests.
 	Now func() time.Time
+	// Deploy, set only by the demo, creates the role a trust policy
+	// describes in an account of the emulator, so that the demo's account
+	// wizard can be completed (DeployDraft).
+	Deploy func(accountID, roleName, trustPolicy string) error
 }
 
 // App is Lanyard's application core. It is safe for concurrent use.
@@ -326,6 +330,9 @@ func (a *App) Accounts() []AccountStatus {
 			Identity: c.Identity, Direct: c.Direct, Favourite: c.Favourite, Colour: c.Colour, Tags: slices.Clone(c.Tags),
 			OUPath: c.OUPath, OrgState: c.OrgState,
 		})
+		if c.BrowserProfile != nil {
+			out[len(out)-1].BrowserProfile = *c.BrowserProfile
+		}
 	}
 	a.mu.Unlock()
 	for i := range out {

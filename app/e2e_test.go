@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -413,4 +414,176 @@ func demoIdentity(t *testing.T) config.Identity {
 		TrustAnchorARN: "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/00000000-0000-0000-0000-000000000001",
 		ProfileARN:     "arn:aws:rolesanywhere:us-east-1:123456789012:profile/00000000-0000-0000-0000-000000000002",
 		RoleARN:        "arn:aws:iam::123456789012:role/Hub"}
+}
+
+func TestTheDraftOutlivesTheAppAndTheDemoDeploysIt(t *testing.T) {
+	store := keyring(t)
+	w, err := demo.Start(demo.Options{Store: store, KeyFile: true, IdentityOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	deploy := func(accountID, roleName, trust string) error {
+		_, err := w.Emulator.DeployRole(accountID, roleName, trust)
+		return err
+	}
+	open := func() *app.App {
+		a, err := app.New(app.Options{ConfigDir: w.ConfigDir, Store: store, Resolver: w.Resolver, Deploy: deploy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		return a
+	}
+	a := open()
+	if _, ok, err := a.Draft(); ok || err != nil {
+		t.Fatalf("a new config has a draft: %v %v", ok, err)
+	}
+	ext, err := a.NewExternalID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	draft := app.AccountDraft{Name: "drafted", AccountID: "456456456456", RoleName: "Lanyard", Identity: demo.Identity, ExternalID: ext}
+	if err := a.SaveDraft(draft); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(filepath.Join(w.ConfigDir, "draft.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(file), ext) || !strings.Contains(string(file), "456456456456") {
+		t.Fatalf("the draft file should hold the draft without its ExternalId:\n%s", file)
+	}
+	if fi, err := os.Stat(filepath.Join(w.ConfigDir, "draft.json")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("draft file mode: %v %v", fi.Mode(), err)
+	}
+
+	// A later start (the wizard closed, the app quit) finds it whole.
+	a.Close()
+	a = open()
+	got, ok, err := a.Draft()
+	if err != nil || !ok || got.ExternalID != ext || got.AccountID != draft.AccountID || got.Name != draft.Name {
+		t.Fatalf("draft after a restart: %+v %v %v", got, ok, err)
+	}
+
+	// Before the demo deploys the role, verifying fails; after, it succeeds.
+	if _, err := a.VerifyAccount(context.Background(), got); err == nil {
+		t.Fatal("verified a role that was never deployed")
+	}
+	if !a.CanDeploy() {
+		t.Fatal("the demo's app should offer to deploy")
+	}
+	if err := a.DeployDraft(got); err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.VerifyAccount(context.Background(), got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.AccountID != draft.AccountID {
+		t.Fatalf("verified in %s", res.AccountID)
+	}
+	// The wrong ExternalId is still refused by the deployed role.
+	wrong := got
+	wrong.ExternalID = "not-the-generated-one"
+	if _, err := a.VerifyAccount(context.Background(), wrong); err == nil {
+		t.Fatal("the deployed role accepted another ExternalId")
+	}
+
+	if err := a.DiscardDraft(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := a.Draft(); ok {
+		t.Fatal("the draft survived being discarded")
+	}
+	if _, err := store.Get("external-id-draft"); !errors.Is(err, secrets.ErrNotFound) {
+		t.Fatalf("the draft's ExternalId is still in the keyring: %v", err)
+	}
+	if err := a.DiscardDraft(); err != nil {
+		t.Fatalf("discarding no draft: %v", err)
+	}
+
+	// Outside the demo there is nothing to deploy with.
+	plain, err := app.New(app.Options{ConfigDir: w.ConfigDir, Store: store, Resolver: w.Resolver})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if plain.CanDeploy() || plain.DeployDraft(got) == nil {
+		t.Fatal("a real setup should not pretend to deploy")
+	}
+}
+
+// TestConsoleOpensInTheAccountsBrowserProfile: a profile picked for two
+// accounts is saved in their config, and their console starts that
+// browser with --profile-directory and only the loopback link, which it
+// follows to the emulator's console.
+func TestConsoleOpensInTheAccountsBrowserProfile(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Fatal("curl plays the browser here: install it (.ci/install-deps does)")
+	}
+	w, a := world(t, &countingPIN{pin: demo.PIN})
+	bundle := w.Resolver.Getenv("AWS_CA_BUNDLE")
+	// google-chrome here records its arguments, then browses like curl.
+	bin := t.TempDir()
+	argvFile := filepath.Join(bin, "argv")
+	script := "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done >" + argvFile + "\n" +
+		"for a; do last=$a; done\nexec curl -fsSL -o /dev/null --cacert " + bundle + " \"$last\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "google-chrome"), []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+
+	chrome := &config.BrowserProfile{Browser: config.BrowserChrome, Profile: "Profile 1"}
+	if err := a.SetBrowserProfile([]string{"staging", "production"}, chrome); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetBrowserProfile([]string{"staging"}, &config.BrowserProfile{Browser: "opera", Profile: "x"}); err == nil {
+		t.Fatal("an unknown browser was saved")
+	}
+	if err := a.SetBrowserProfile([]string{"no-such-account"}, chrome); !errors.Is(err, app.ErrUnknownAccount) {
+		t.Fatalf("unknown account: %v", err)
+	}
+	cfg, err := config.Load(w.ConfigDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"staging", "production"} {
+		if p := cfg.Account(name).BrowserProfile; p == nil || *p != *chrome {
+			t.Fatalf("%s saved with %+v", name, p)
+		}
+	}
+	if cfg.Account("sandbox").BrowserProfile != nil {
+		t.Fatal("sandbox was not picked, yet has a profile")
+	}
+	for _, s := range a.Accounts() {
+		if want := s.Name != "sandbox"; (s.BrowserProfile == *chrome) != want {
+			t.Errorf("status of %s shows %+v", s.Name, s.BrowserProfile)
+		}
+	}
+
+	local, err := a.OpenConsole(context.Background(), "staging", app.ConsoleOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var argv []byte
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && len(argv) == 0; time.Sleep(10 * time.Millisecond) {
+		argv, _ = os.ReadFile(argvFile)
+	}
+	if want := "--profile-directory=Profile 1\n" + local + "\n"; string(argv) != want {
+		t.Fatalf("browser argv\n%q\nwant\n%q", argv, want)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && len(w.Emulator.ConsoleLogins()) == 0; time.Sleep(10 * time.Millisecond) {
+	}
+	if logins := w.Emulator.ConsoleLogins(); len(logins) != 1 || logins[0].AccountID != w.Accounts[1].AccountID {
+		t.Fatalf("console logins: %+v", logins)
+	}
+
+	// Cleared, the account opens as the preferences say again.
+	if err := a.SetBrowserProfile([]string{"staging"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, _ := config.Load(w.ConfigDir); cfg.Account("staging").BrowserProfile != nil {
+		t.Fatal("the profile stayed after clearing")
+	}
 }

@@ -340,9 +340,9 @@ func (a *App) consoleSetup(ctx context.Context, account string, opts ConsoleOpti
 	if dest == "" {
 		dest = acct.ConsoleDestination
 	}
-	browser := console.Browser{Command: cfg.Preferences.BrowserCommand, LogoutFirst: cfg.Preferences.LogoutBeforeLogin}
-	if acct.BrowserCommand != "" {
-		browser.Command = acct.BrowserCommand
+	browser, err := ConsoleBrowser(cfg, acct, LocalBrowserPlaces())
+	if err != nil {
+		return aws.Credentials{}, console.Options{}, console.Browser{}, err
 	}
 	o := console.Options{
 		Region: region, Destination: dest,

@@ -2,6 +2,8 @@ package app
 
 import (
 	"time"
+
+	"github.com/lanyard-app/lanyard/app/config"
 )
 
 // SessionState is where an identity's or an account's session stands.
@@ -79,6 +81,8 @@ type AccountStatus struct {
 	// OrgState what the organization said of it (ACTIVE, SUSPENDED, …, LEFT).
 	OUPath   string
 	OrgState string
+	// BrowserProfile is where its console opens; zero means as Settings say.
+	BrowserProfile config.BrowserProfile
 	// State, Expires and Err describe its session.
 	State   SessionState
 	Expires time.Time

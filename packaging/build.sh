@@ -164,7 +164,7 @@ windows_build() { # OUTPUT GO-BUILD-FLAGS…
     --product-version "$semver.$app_build" --file-version "$semver.$app_build" "$out"
 }
 windows_build "$dist/windows-amd64/lanyard.exe" -ldflags "$ldflags"
-windows_build "$dist/windows-amd64/lanyard-gui.exe" -tags gui -ldflags "-H windowsgui $ldflags"
+windows_build "$dist/windows-amd64/lanyard-gui.exe" -tags gui,no_animations -ldflags "-H windowsgui $ldflags"
 
 step "Windows signing and .msi (wixl)"
 # The programs are signed before they go into the installer, then the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image/color"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -22,6 +23,10 @@ import (
 // trayNoticeShown is the Fyne preference that records the no-tray notice
 // was shown, so it is said once, not at every start.
 const trayNoticeShown = "tray-notice-shown"
+
+// groupByPreference is the Fyne preference that keeps the window's
+// grouping (a grouping id) from one start to the next.
+const groupByPreference = "group-by"
 
 // accountWindow is the searchable list of every connected account, and the
 // whole app when there is no tray. It lives on the UI goroutine.
@@ -49,12 +54,17 @@ type accountWindow struct {
 	result filterResult
 	// view is what the list shows: result, grouped when there is no query.
 	view listView
+	// grouping groups the list when there is no query; groupBy offers the choice.
+	grouping *grouping
+	groupBy  *widget.Select
 	// collapsed are the groups shown as their heading only.
 	collapsed map[string]bool
 	selected  int
 	// listSelected is the row the list widget shows as selected.
 	listSelected int
 	now          time.Time
+	// picker is the open browser profile dialog, if any.
+	picker *browserPicker
 }
 
 func (u *UI) showAccounts() {
@@ -106,10 +116,21 @@ func newAccountWindow(u *UI) *accountWindow {
 		}
 	})
 	w.details.Hide()
+	w.grouping = groupingByID(u.app.Preferences().String(groupByPreference))
+	labels := make([]string, len(groupings))
+	for i, g := range groupings {
+		labels[i] = g.label
+	}
+	w.groupBy = widget.NewSelect(labels, nil)
+	w.groupBy.SetSelected(w.grouping.label)
+	w.groupBy.OnChanged = w.setGrouping
 	tools := container.NewHBox(
 		widget.NewButtonWithIcon("Connect account…", theme.ContentAddIcon(), u.showConnect),
 		widget.NewButtonWithIcon("Settings…", theme.SettingsIcon(), u.showSettings),
 		widget.NewButton("Lock", u.lock),
+		layoutSpacer(),
+		widget.NewLabel("Group by"),
+		w.groupBy,
 	)
 	top := container.NewVBox(w.identities, tools)
 	if notice := w.trayNotice(); notice != nil {
@@ -134,6 +155,14 @@ func newAccountWindow(u *UI) *accountWindow {
 			if u.accounts == w {
 				u.accounts = nil
 			}
+			// The window's rows, index and caches are garbage now; hand
+			// the pages back at once rather than over the runtime's
+			// minutes, so a tray app whose window was opened once does
+			// not stay at the window's size.
+			go func() {
+				debug.FreeOSMemory()
+				trimCHeap()
+			}()
 		})
 	} else {
 		w.win.SetMaster()
@@ -203,7 +232,7 @@ func (w *accountWindow) refilter(typed bool) {
 	prev := w.result
 	w.result = filterAccounts(w.index, w.search.Text, &prev)
 	if len(w.result.words) == 0 {
-		w.view = groupedView(w.index, w.collapsed)
+		w.view = groupedView(w.index, w.grouping, w.collapsed)
 	} else {
 		w.view = listView{rows: w.result.rows}
 	}
@@ -235,6 +264,18 @@ func (w *accountWindow) refilter(typed bool) {
 	default:
 		w.list.Select(w.selected)
 	}
+}
+
+// setGrouping groups the list another way (label is the choice's) and
+// keeps the choice for the next start.
+func (w *accountWindow) setGrouping(label string) {
+	g := groupingByLabel(label)
+	if g == w.grouping {
+		return
+	}
+	w.grouping = g
+	w.u.app.Preferences().SetString(groupByPreference, g.id)
+	w.refilter(false)
 }
 
 // nearestAccount is the first account row from row from on, going in
@@ -387,7 +428,9 @@ func favouriteText(name string, fav bool) string {
 func (w *accountWindow) bindRow(id widget.ListItemID, row *accountRow) {
 	if h, ok := w.view.heading(id); ok {
 		row.setHeading(h.title, w.collapsed[h.group])
-		row.onMenu = nil
+		row.onMenu = func(at fyne.Position) {
+			widget.ShowPopUpMenuAtPosition(w.groupMenu(h), w.win.Canvas(), at)
+		}
 		return
 	}
 	i, ok := w.view.account(id)
@@ -476,6 +519,7 @@ func (w *accountWindow) rowMenu(a app.AccountStatus) *fyne.Menu {
 		fyne.NewMenuItem("Copy env vars", func() { w.copyEnv(name, "") }),
 		w.copyEnvAsMenu(name),
 		fyne.NewMenuItem("Copy token…", func() { w.u.showTokenWindow(name, w.setStatus) }),
+		fyne.NewMenuItem("Browser profile…", func() { w.askBrowserProfile(name, []string{name}, a.BrowserProfile) }),
 		w.favouriteMenuItem(a),
 		fyne.NewMenuItemSeparator(),
 		copyValue("name", a.Name),

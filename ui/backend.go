@@ -43,6 +43,21 @@ type Backend interface {
 	VerifyAccount(ctx context.Context, draft app.AccountDraft) (app.VerifyResult, error)
 	// AddAccount stores a verified account.
 	AddAccount(draft app.AccountDraft) error
+	// SaveDraft keeps an account being connected, its ExternalId in the
+	// keyring, until it is saved or DiscardDraft forgets it; Draft returns it.
+	SaveDraft(draft app.AccountDraft) error
+	Draft() (draft app.AccountDraft, ok bool, err error)
+	DiscardDraft() error
+	// CanDeploy is true in the demo, where DeployDraft creates the
+	// draft's role in the emulator as deploying its template would.
+	CanDeploy() bool
+	DeployDraft(draft app.AccountDraft) error
+	// BrowserChoices lists the installed browser profiles and Firefox
+	// containers a console can open in.
+	BrowserChoices() ([]app.BrowserChoice, error)
+	// SetBrowserProfile makes the accounts' consoles open in p (nil: as
+	// the preferences say).
+	SetBrowserProfile(accounts []string, p *config.BrowserProfile) error
 	// SetFavourite pins or unpins an account in the tray menu.
 	SetFavourite(account string, fav bool) error
 }

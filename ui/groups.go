@@ -1,8 +1,12 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
+	"strings"
+
+	"github.com/lanyard-app/lanyard/app"
 )
 
 // listView is what the account list shows: accounts, and when grouped the
@@ -18,6 +22,8 @@ type listView struct {
 // heading heads a group of accounts.
 type heading struct {
 	group, title string
+	// members are the group's accounts, closed or not.
+	members []int
 }
 
 // account is the account at row i, if the row is one.
@@ -40,16 +46,85 @@ func (v listView) heading(i int) (heading, bool) {
 const (
 	groupFavourites = "\x00favourites"
 	groupRecent     = "\x00recent"
-	// groupOU prefixes the key of an OU path's group.
-	groupOU = "\x00ou:"
 )
 
+// grouping is one way to group the list when there is no query. Each
+// account goes under every group its keys name, or under other when it
+// has none; one more way (an OU path, say) is one more entry in groupings.
+type grouping struct {
+	// id is the choice as kept in the preferences; label as offered.
+	id, label string
+	// keys are the groups an account is in.
+	keys func(a app.AccountStatus) []string
+	// title names a group; other names the group of accounts without a key.
+	title func(key string) string
+	other string
+	// sorted orders the groups by title; otherwise they come in the order
+	// of the accounts (the configuration's).
+	sorted bool
+}
+
+// groupings are the ways the window can group accounts; the first is the default.
+var groupings = []grouping{
+	{
+		id: "identity", label: "Identity",
+		keys: func(a app.AccountStatus) []string {
+			if a.Identity == "" {
+				return nil
+			}
+			return []string{a.Identity}
+		},
+		title: func(k string) string { return "Identity " + k },
+		other: "No identity",
+	},
+	{
+		// Accounts found by `account discover` carry their organizational
+		// unit's path; accounts connected by hand have none.
+		id: "ou", label: "Organizational unit",
+		keys: func(a app.AccountStatus) []string {
+			if a.OUPath == "" {
+				return nil
+			}
+			return []string{a.OUPath}
+		},
+		title:  func(k string) string { return k },
+		other:  "Not in an organization",
+		sorted: true,
+	},
+	{
+		id: "tag", label: "Tag",
+		keys:   func(a app.AccountStatus) []string { return a.Tags },
+		title:  func(k string) string { return "Tag " + k },
+		other:  "No tag",
+		sorted: true,
+	},
+}
+
+// groupingByID is the grouping kept under id, else the default.
+func groupingByID(id string) *grouping {
+	for i := range groupings {
+		if groupings[i].id == id {
+			return &groupings[i]
+		}
+	}
+	return &groupings[0]
+}
+
+// groupingByLabel is the grouping offered as label, else the default.
+func groupingByLabel(label string) *grouping {
+	for i := range groupings {
+		if groupings[i].label == label {
+			return &groupings[i]
+		}
+	}
+	return &groupings[0]
+}
+
 // groupedView is the list without a query: the favourites, then the
-// recently used, then every account under the identity that reaches it —
-// or, for an account found in an AWS Organization, under its OU path. A
-// collapsed group shows only its heading. With one group and nothing
-// pinned, headings would only take room, so there are none.
-func groupedView(ix *searchIndex, collapsed map[string]bool) listView {
+// recently used, then every account under its groups in g. A collapsed
+// group shows only its heading. With one group and nothing pinned,
+// headings would only take room, so there are none.
+func groupedView(ix *searchIndex, g *grouping, collapsed map[string]bool) listView {
 	var favourites, recent []int
 	for _, i := range ix.browse {
 		switch p := ix.pin[i]; {
@@ -59,31 +134,39 @@ func groupedView(ix *searchIndex, collapsed map[string]bool) listView {
 			recent = append(recent, i)
 		}
 	}
-	var identities, ous []string
-	byIdentity, byOU := map[string][]int{}, map[string][]int{}
+	var keys []string
+	var others []int
+	byKey := map[string][]int{}
 	for i, a := range ix.accounts {
-		if a.OUPath != "" {
-			if _, seen := byOU[a.OUPath]; !seen {
-				ous = append(ous, a.OUPath)
+		ks := g.keys(a)
+		if len(ks) == 0 {
+			others = append(others, i)
+		}
+		for _, k := range ks {
+			if _, seen := byKey[k]; !seen {
+				keys = append(keys, k)
 			}
-			byOU[a.OUPath] = append(byOU[a.OUPath], i)
-			continue
+			byKey[k] = append(byKey[k], i)
 		}
-		if _, seen := byIdentity[a.Identity]; !seen {
-			identities = append(identities, a.Identity)
-		}
-		byIdentity[a.Identity] = append(byIdentity[a.Identity], i)
 	}
-	slices.Sort(ous)
-	if len(favourites) == 0 && len(recent) == 0 && len(identities)+len(ous) <= 1 {
+	if g.sorted {
+		slices.SortFunc(keys, func(a, b string) int {
+			return cmp.Or(cmp.Compare(strings.ToLower(a), strings.ToLower(b)), cmp.Compare(a, b))
+		})
+	}
+	groups := len(keys)
+	if len(others) > 0 {
+		groups++
+	}
+	if len(favourites) == 0 && len(recent) == 0 && groups <= 1 {
 		return listView{rows: ix.browse}
 	}
-	v := listView{rows: make([]int, 0, len(ix.accounts)+len(favourites)+len(recent)+len(identities)+len(ous)+2)}
+	v := listView{rows: make([]int, 0, len(ix.accounts)+len(favourites)+len(recent)+groups+2)}
 	add := func(group, title string, members []int) {
 		if len(members) == 0 {
 			return
 		}
-		v.headings = append(v.headings, heading{group: group, title: fmt.Sprintf("%s (%d)", title, len(members))})
+		v.headings = append(v.headings, heading{group: group, title: fmt.Sprintf("%s (%d)", title, len(members)), members: members})
 		v.rows = append(v.rows, -len(v.headings))
 		if !collapsed[group] {
 			v.rows = append(v.rows, members...)
@@ -91,15 +174,11 @@ func groupedView(ix *searchIndex, collapsed map[string]bool) listView {
 	}
 	add(groupFavourites, "Favourites", favourites)
 	add(groupRecent, "Recently used", recent)
-	for _, identity := range identities {
-		title := "Identity " + identity
-		if identity == "" {
-			title = "No identity"
-		}
-		add(identity, title, byIdentity[identity])
+	// A group's key is its grouping's id and its own, so each grouping
+	// remembers which of its groups are closed.
+	for _, k := range keys {
+		add(g.id+"\x00"+k, g.title(k), byKey[k])
 	}
-	for _, ou := range ous {
-		add(groupOU+ou, ou, byOU[ou])
-	}
+	add(g.id+"\x00", g.other, others)
 	return v
 }

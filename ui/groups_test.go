@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 
 	"github.com/lanyard-app/lanyard/app"
 )
@@ -79,14 +80,90 @@ func TestListGroupsPinnedAndByIdentityCollapsibly(t *testing.T) {
 
 func TestOneGroupAndNothingPinnedHasNoHeadings(t *testing.T) {
 	ix := newSearchIndex(manyAccounts(10), nil)
-	if v := groupedView(ix, nil); len(v.headings) != 0 || len(v.rows) != 10 {
+	if v := groupedView(ix, &groupings[0], nil); len(v.headings) != 0 || len(v.rows) != 10 {
 		t.Fatalf("a single group needs no heading: %+v", v)
 	}
 }
 
-// TestDiscoveredAccountsGroupByOUPath: accounts found in an organization
-// sit under their OU path, in path order, after the identities' groups of
-// the accounts connected by hand.
+func TestListGroupsByTagCollapsiblyAndKeepsTheChoice(t *testing.T) {
+	b := trayBackend()
+	b.accounts = []app.AccountStatus{
+		{Name: "payments-prod", AccountID: "111111111111", Identity: "work", Tags: []string{"prod", "payments"}},
+		{Name: "payments-dev", AccountID: "222222222222", Identity: "work", Tags: []string{"dev", "payments"}},
+		{Name: "sandbox", AccountID: "333333333333", Identity: "work"},
+		{Name: "audit", AccountID: "444444444444", Identity: "ops", Tags: []string{"Prod"}},
+	}
+	u, _ := newTestUI(t, b, &fakeTray{})
+	u.showAccounts()
+	w := u.accounts
+	w.win.Resize(fyne.NewSize(900, 640))
+
+	if w.groupBy.Selected != "Identity" {
+		t.Fatalf("default grouping %q", w.groupBy.Selected)
+	}
+	w.groupBy.SetSelected("Tag")
+	// An account is under each of its tags, the groups in alphabetical
+	// order whatever the case, untagged accounts last.
+	want := []string{
+		"# Tag dev (1)", "payments-dev",
+		"# Tag payments (2)", "payments-prod", "payments-dev",
+		"# Tag Prod (1)", "audit",
+		"# Tag prod (1)", "payments-prod",
+		"# No tag (1)", "sandbox",
+	}
+	if got := viewText(w); !reflect.DeepEqual(got, want) {
+		t.Fatalf("grouped by tag\n got %q\nwant %q", got, want)
+	}
+	if got := u.app.Preferences().String(groupByPreference); got != "tag" {
+		t.Errorf("grouping kept as %q, want tag", got)
+	}
+	settle(w.win)
+	test.AssertImageMatches(t, "accounts_by_tag.png", w.win.Canvas().Capture())
+
+	// A click on a tag's heading closes that group only.
+	w.list.Select(2)
+	want = []string{
+		"# Tag dev (1)", "payments-dev",
+		"# Tag payments (2)",
+		"# Tag Prod (1)", "audit",
+		"# Tag prod (1)", "payments-prod",
+		"# No tag (1)", "sandbox",
+	}
+	if got := viewText(w); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after closing payments\n got %q\nwant %q", got, want)
+	}
+	settle(w.win)
+	test.AssertImageMatches(t, "accounts_by_tag_closed.png", w.win.Canvas().Capture())
+
+	// Back to identities: each grouping keeps its own closed groups.
+	w.groupBy.SetSelected("Identity")
+	want = []string{"# Identity work (3)", "payments-prod", "payments-dev", "sandbox", "# Identity ops (1)", "audit"}
+	if got := viewText(w); !reflect.DeepEqual(got, want) {
+		t.Fatalf("grouped by identity again\n got %q\nwant %q", got, want)
+	}
+
+	// The next window (after closing this one) groups as last chosen.
+	w.groupBy.SetSelected("Tag")
+	w.win.Close()
+	u.showAccounts()
+	if u.accounts == w || u.accounts.groupBy.Selected != "Tag" || viewText(u.accounts)[0] != "# Tag dev (1)" {
+		t.Errorf("a new window should group by tag: %q", viewText(u.accounts))
+	}
+}
+
+func TestNoTagsAtAllHasNoHeadings(t *testing.T) {
+	accounts := manyAccounts(10)
+	for i := range accounts {
+		accounts[i].Tags = nil
+	}
+	ix := newSearchIndex(accounts, nil)
+	if v := groupedView(ix, groupingByID("tag"), nil); len(v.headings) != 0 || len(v.rows) != 10 {
+		t.Fatalf("a single group needs no heading: %+v", v)
+	}
+}
+
+// Grouped by organizational unit, accounts found in an organization sit
+// under their OU path, in path order, and those connected by hand last.
 func TestDiscoveredAccountsGroupByOUPath(t *testing.T) {
 	ix := newSearchIndex([]app.AccountStatus{
 		{Name: "pay-prod", AccountID: "500000000001", Identity: "work", OUPath: "Root/Workloads/Prod"},
@@ -94,8 +171,9 @@ func TestDiscoveredAccountsGroupByOUPath(t *testing.T) {
 		{Name: "audit", AccountID: "500000000002", Identity: "work", OUPath: "Root/Security"},
 		{Name: "search-prod", AccountID: "500000000003", Identity: "work", OUPath: "Root/Workloads/Prod"},
 	}, nil)
+	ou := groupingByID("ou")
 	var got []string
-	v := groupedView(ix, map[string]bool{groupOU + "Root/Security": true})
+	v := groupedView(ix, ou, map[string]bool{ou.id + "\x00Root/Security": true})
 	for i := range v.rows {
 		if h, ok := v.heading(i); ok {
 			got = append(got, "# "+h.title)
@@ -103,7 +181,7 @@ func TestDiscoveredAccountsGroupByOUPath(t *testing.T) {
 			got = append(got, ix.accounts[a].Name)
 		}
 	}
-	want := []string{"# Identity work (1)", "sandbox", "# Root/Security (1)", "# Root/Workloads/Prod (2)", "pay-prod", "search-prod"}
+	want := []string{"# Root/Security (1)", "# Root/Workloads/Prod (2)", "pay-prod", "search-prod", "# Not in an organization (1)", "sandbox"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("grouped by OU\n got %q\nwant %q", got, want)
 	}

@@ -88,6 +88,9 @@ type testBackend struct {
 	saveErr   error
 	verifyErr error
 	tokenJWT  string
+	// kept is the draft SaveDraft keeps; canDeploy plays the demo.
+	kept      *app.AccountDraft
+	canDeploy bool
 }
 
 func newTestBackend() *testBackend {
@@ -259,6 +262,57 @@ func (b *testBackend) AddAccount(d app.AccountDraft) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.drafts = append(b.drafts, d)
+	return nil
+}
+
+// SaveDraft keeps the draft in memory, as the app keeps it on disk and in
+// the keyring.
+func (b *testBackend) SaveDraft(d app.AccountDraft) error {
+	b.record("SaveDraft %s %s", d.AccountID, d.ExternalID)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.kept = &d
+	return nil
+}
+
+func (b *testBackend) Draft() (app.AccountDraft, bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.kept == nil {
+		return app.AccountDraft{}, false, nil
+	}
+	return *b.kept, true, nil
+}
+
+func (b *testBackend) DiscardDraft() error {
+	b.record("DiscardDraft")
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.kept = nil
+	return nil
+}
+
+func (b *testBackend) CanDeploy() bool { return b.canDeploy }
+
+func (b *testBackend) DeployDraft(d app.AccountDraft) error {
+	b.record("DeployDraft %s %s %s", d.AccountID, d.RoleName, d.ExternalID)
+	return nil
+}
+
+// BrowserChoices are two of what DetectBrowsers finds (tested in app).
+func (b *testBackend) BrowserChoices() ([]app.BrowserChoice, error) {
+	return []app.BrowserChoice{
+		{Profile: config.BrowserProfile{Browser: "chrome", Profile: "Profile 1"}, Label: "Google Chrome: Work (Profile 1)"},
+		{Profile: config.BrowserProfile{Browser: "firefox", Profile: "default-release", Container: "AWS prod"}, Label: "Firefox: default-release, container AWS prod"},
+	}, nil
+}
+
+func (b *testBackend) SetBrowserProfile(accounts []string, p *config.BrowserProfile) error {
+	if p == nil {
+		b.record("SetBrowserProfile %s none", strings.Join(accounts, ","))
+		return nil
+	}
+	b.record("SetBrowserProfile %s %s/%s/%s", strings.Join(accounts, ","), p.Browser, p.Profile, p.Container)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -41,9 +42,14 @@ type wizardWindow struct {
 	// Details step.
 	accountID, roleName, name, region *widget.Entry
 	identity                          *widget.Select
-	accountIDErr, roleNameErr         *widget.Label
+	accountIDHint, roleNameHint       *fieldHint
 	detailsErr                        *widget.Label
 	next                              *widget.Button
+	// kept is true while a draft is kept (app.SaveDraft): the details
+	// step then offers to discard it.
+	kept bool
+	// canDeploy is true in the demo, which deploys a template itself.
+	canDeploy bool
 
 	// Verify step: the heading says what is being proved and how it went.
 	verifyHeading *widget.Label
@@ -69,13 +75,27 @@ func (u *UI) showConnect() {
 	w.showDetails()
 	w.win.Show()
 	var names []string
+	var kept app.AccountDraft
+	var found, canDeploy bool
 	u.background(func(context.Context) error {
-		names = u.backend.IdentityNames()
-		return nil
-	}, func(error) {
+		names, canDeploy = u.backend.IdentityNames(), u.backend.CanDeploy()
+		var err error
+		kept, found, err = u.backend.Draft()
+		return err
+	}, func(err error) {
+		w.canDeploy = canDeploy
+		if found && w.step == "details" {
+			// The account started earlier, whose template may be deployed
+			// already: its ExternalId must not change.
+			w.draft, w.kept = kept, true
+			w.showDetails()
+		}
 		w.identity.SetOptions(names)
-		if len(names) == 1 {
+		if w.identity.Selected == "" && len(names) == 1 {
 			w.identity.SetSelected(names[0])
+		}
+		if err != nil {
+			showError(w.detailsErr, "Could not read the account kept from last time: "+app.Explain(err))
 		}
 	})
 }
@@ -101,29 +121,53 @@ func (w *wizardWindow) showDetails() {
 		w.identity.SetOptions([]string{w.draft.Identity})
 		w.identity.SetSelected(w.draft.Identity)
 	}
-	w.accountIDErr, w.roleNameErr, w.detailsErr = errorLabel(), errorLabel(), errorLabel()
+	w.accountIDHint = newFieldHint("The 12-digit id of the account to connect.")
+	w.roleNameHint = newFieldHint("The role the template creates there; empty means " + app.DefaultRoleName + ".")
+	w.detailsErr = errorLabel()
 	w.accountID.OnChanged = func(s string) {
 		if app.CheckAccountID(strings.TrimSpace(s)) == nil {
-			showError(w.accountIDErr, "")
+			w.accountIDHint.set("")
 		}
 	}
 	w.roleName.OnChanged = func(s string) {
-		if app.CheckRoleName(strings.TrimSpace(s)) == nil {
-			showError(w.roleNameErr, "")
+		if s = strings.TrimSpace(s); s == "" || app.CheckRoleName(s) == nil {
+			w.roleNameHint.set("")
 		}
 	}
 	w.next = widget.NewButtonWithIcon("Next: template", theme.NavigateNextIcon(), w.submitDetails)
 	w.next.Importance = widget.HighImportance
 	form := widget.NewForm(
-		widget.NewFormItem("Account id", container.NewVBox(w.accountID, w.accountIDErr)),
-		widget.NewFormItem("Role name", container.NewVBox(w.roleName, w.roleNameErr)),
+		widget.NewFormItem("Account id", container.NewVBox(w.accountID, w.accountIDHint.box)),
+		widget.NewFormItem("Role name", container.NewVBox(w.roleName, w.roleNameHint.box)),
 		widget.NewFormItem("Name in Lanyard", w.name),
 		widget.NewFormItem("Identity", w.identity),
 		widget.NewFormItem("Region", w.region),
 	)
 	intro := wrapped("Lanyard creates a role in the target account that trusts your identity and requires a unique ExternalId. Enter the account and the role name to create.")
-	w.win.SetContent(container.NewPadded(container.NewVBox(intro, form, w.detailsErr, container.NewHBox(layoutSpacer(), w.next))))
+	buttons := container.NewHBox(layoutSpacer(), w.next)
+	if w.kept {
+		intro.SetText(fmt.Sprintf("Continuing the account %s started earlier, with the ExternalId generated then (kept in the keyring until the account is saved or the draft discarded).", w.draft.AccountID))
+		buttons.Objects = append([]fyne.CanvasObject{widget.NewButtonWithIcon("Discard draft", theme.DeleteIcon(), w.discardDraft)}, buttons.Objects...)
+	}
+	// The fields stay where they are: a failure shows below them, over the
+	// buttons, which are pinned to the bottom.
+	w.win.SetContent(container.NewPadded(container.NewBorder(container.NewVBox(intro, form), container.NewVBox(w.detailsErr, buttons), nil, nil)))
 	w.win.Canvas().Focus(w.accountID)
+}
+
+// discardDraft forgets the kept draft and its ExternalId, and starts afresh.
+func (w *wizardWindow) discardDraft() {
+	w.u.background(func(context.Context) error {
+		return w.u.backend.DiscardDraft()
+	}, func(err error) {
+		if err != nil {
+			showError(w.detailsErr, "The draft was not discarded: "+app.Explain(err))
+			return
+		}
+		identity := w.identity.Selected
+		w.draft, w.tmpl, w.kept = app.AccountDraft{Identity: identity}, app.Template{}, false
+		w.showDetails()
+	})
 }
 
 // submitDetails validates in place, then makes the ExternalId and the template.
@@ -138,8 +182,8 @@ func (w *wizardWindow) submitDetails() {
 	d.Region = strings.TrimSpace(w.region.Text)
 	d.Identity = w.identity.Selected
 	msgID, msgRole := validateAccountID(d.AccountID), validateRoleName(d.RoleName)
-	showError(w.accountIDErr, msgID)
-	showError(w.roleNameErr, msgRole)
+	w.accountIDHint.set(msgID)
+	w.roleNameHint.set(msgRole)
 	showError(w.detailsErr, "")
 	if msgID != "" || msgRole != "" {
 		return
@@ -162,15 +206,19 @@ func (w *wizardWindow) submitDetails() {
 			d.ExternalID = id
 		}
 		var err error
-		tmpl, err = w.u.backend.Template(d)
-		return err
+		if tmpl, err = w.u.backend.Template(d); err != nil {
+			return err
+		}
+		// Kept before its template is shown, so closing the wizard after
+		// deploying it loses nothing.
+		return w.u.backend.SaveDraft(d)
 	}, func(err error) {
 		w.next.Enable()
 		if err != nil {
 			showError(w.detailsErr, app.Explain(err))
 			return
 		}
-		w.draft, w.tmpl = d, tmpl
+		w.draft, w.tmpl, w.kept = d, tmpl, true
 		w.showTemplate()
 	})
 }
@@ -188,7 +236,27 @@ func (w *wizardWindow) showTemplate() {
 	back := widget.NewButtonWithIcon("Back", theme.NavigateBackIcon(), w.showDetails)
 	next := widget.NewButtonWithIcon("Next: verify", theme.NavigateNextIcon(), w.showVerify)
 	next.Importance = widget.HighImportance
-	w.win.SetContent(container.NewPadded(container.NewBorder(top, container.NewHBox(back, layoutSpacer(), next), nil, nil, tabs)))
+	buttons := container.NewHBox(back, layoutSpacer(), next)
+	if w.canDeploy {
+		// The demo's accounts live in its emulator: it deploys there.
+		var deploy *widget.Button
+		deploy = widget.NewButtonWithIcon("Deploy in the demo's emulator", theme.UploadIcon(), func() {
+			deploy.Disable()
+			d := w.draft
+			w.u.background(func(context.Context) error {
+				return w.u.backend.DeployDraft(d)
+			}, func(err error) {
+				deploy.Enable()
+				if err != nil {
+					dialog.ShowError(errors.New(app.Explain(err)), w.win)
+					return
+				}
+				w.showVerify()
+			})
+		})
+		buttons.Objects = []fyne.CanvasObject{back, layoutSpacer(), deploy, next}
+	}
+	w.win.SetContent(container.NewPadded(container.NewBorder(top, buttons, nil, nil, tabs)))
 }
 
 // fileButtons copy text (cleared from the clipboard later: it holds the
@@ -292,10 +360,21 @@ func (w *wizardWindow) addAccount() {
 			return
 		}
 		w.step = "done"
+		w.kept = false
+		leftover := warning("")
+		leftover.Hide()
 		w.win.SetContent(container.NewPadded(container.NewVBox(
 			wrapped(fmt.Sprintf("%s is connected. It is in All accounts…, and can be pinned to the tray there.", d.Name)),
+			leftover,
 			container.NewHBox(layoutSpacer(), widget.NewButton("Close", w.win.Close)),
 		)))
+		// Saved: the draft and its copy of the ExternalId have served.
+		w.u.background(func(context.Context) error { return w.u.backend.DiscardDraft() }, func(err error) {
+			if err != nil {
+				leftover.SetText("The draft of this account is still kept (" + app.Explain(err) + "); the wizard offers to discard it next time.")
+				leftover.Show()
+			}
+		})
 		w.u.notifyChanged()
 	})
 }

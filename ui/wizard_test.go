@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/lanyard-app/lanyard/app"
@@ -135,5 +137,140 @@ func TestWizardRoleNameDefaultAndVerifyHeading(t *testing.T) {
 	}
 	if !strings.Contains(content, "AccessDenied: not authorized to perform sts:AssumeRole.") {
 		t.Errorf("the reason should be one plain sentence:\n%s", content)
+	}
+}
+
+// positions are where the details step's fields and buttons are.
+func positions(w *wizardWindow) []fyne.Position {
+	d := fyne.CurrentApp().Driver()
+	var out []fyne.Position
+	for _, o := range []fyne.CanvasObject{w.accountID, w.roleName, w.name, w.identity, w.region, w.next} {
+		out = append(out, d.AbsolutePositionForObject(o))
+	}
+	return out
+}
+
+func TestWizardFieldsStayPutWhenMessagesAppear(t *testing.T) {
+	b := trayBackend()
+	u, loop := newTestUI(t, b, &fakeTray{})
+	u.showConnect()
+	loop.drain()
+	w := u.wizard
+	w.win.Resize(fyne.NewSize(640, 480))
+	settle(w.win)
+	before := positions(w)
+	test.AssertImageMatches(t, "wizard_details.png", w.win.Canvas().Capture())
+
+	test.Type(w.accountID, "1234-5678-9012")
+	test.Type(w.roleName, "Lanyard Access")
+	test.Tap(w.next)
+	if w.accountIDHint.problem() == "" || w.roleNameHint.problem() == "" {
+		t.Fatal("the field problems are not shown")
+	}
+	if after := positions(w); !reflect.DeepEqual(before, after) {
+		t.Errorf("the fields moved when their messages appeared:\nbefore %v\nafter  %v", before, after)
+	}
+	settle(w.win)
+	test.AssertImageMatches(t, "wizard_details_invalid.png", w.win.Canvas().Capture())
+
+	// Fixed fields and no identity: the message under the form moves nothing either.
+	w.accountID.SetText("123456789012")
+	w.roleName.SetText("")
+	test.Tap(w.next)
+	if !strings.Contains(visibleText(w.win.Content()), "Choose the identity") || w.accountIDHint.problem() != "" || w.roleNameHint.problem() != "" {
+		t.Fatalf("after the fix:\n%s", visibleText(w.win.Content()))
+	}
+	if after := positions(w); !reflect.DeepEqual(before, after) {
+		t.Errorf("the fields moved for the identity message:\nbefore %v\nafter  %v", before, after)
+	}
+}
+
+func TestWizardDraftSurvivesClosingUntilDiscarded(t *testing.T) {
+	b := trayBackend()
+	b.names = []string{"work"}
+	u, loop := newTestUI(t, b, &fakeTray{})
+	u.showConnect()
+	w := u.wizard
+	loop.waitFor(t, "identity names", func() bool { return w.identity.Selected == "work" })
+	test.Type(w.accountID, "123456789012")
+	test.Type(w.name, "payments")
+	test.Tap(w.next)
+	loop.waitFor(t, "template step", func() bool { return w.step == "template" })
+	if !b.called("SaveDraft 123456789012 ext-0123456789abcdef") {
+		t.Fatalf("the draft was not kept with its ExternalId before the template was shown: %v", b.callList())
+	}
+
+	// Closing the wizard after deploying the template, then coming back.
+	w.win.Close()
+	u.showConnect()
+	w = u.wizard
+	loop.waitFor(t, "the kept draft", func() bool { return w.kept })
+	if w.accountID.Text != "123456789012" || w.name.Text != "payments" || w.identity.Selected != "work" {
+		t.Fatalf("fields not restored: %q %q %q", w.accountID.Text, w.name.Text, w.identity.Selected)
+	}
+	w.win.Resize(fyne.NewSize(640, 480))
+	settle(w.win)
+	if !strings.Contains(visibleText(w.win.Content()), "Continuing the account 123456789012") {
+		t.Errorf("the wizard should say it continues the draft:\n%s", visibleText(w.win.Content()))
+	}
+	test.AssertImageMatches(t, "wizard_draft.png", w.win.Canvas().Capture())
+	test.Tap(w.next)
+	loop.waitFor(t, "template step", func() bool { return w.step == "template" })
+	if n := strings.Count(strings.Join(b.callList(), "\n"), "NewExternalID"); n != 1 {
+		t.Fatalf("the ExternalId was generated %d times; the deployed template would no longer match", n)
+	}
+	if !b.called("Template 123456789012 Lanyard ext-0123456789abcdef") {
+		t.Fatalf("template not made with the kept ExternalId: %v", b.callList())
+	}
+
+	// Discarding starts afresh and forgets the kept draft.
+	test.Tap(button(t, w.win.Content(), "Back"))
+	test.Tap(button(t, w.win.Content(), "Discard draft"))
+	loop.waitFor(t, "discarded", func() bool { return !w.kept })
+	if !b.called("DiscardDraft") || w.accountID.Text != "" || w.draft.ExternalID != "" {
+		t.Fatalf("discard left %q, ExternalId %q: %v", w.accountID.Text, w.draft.ExternalID, b.callList())
+	}
+	if _, ok, _ := b.Draft(); ok {
+		t.Fatal("the backend still keeps the draft")
+	}
+}
+
+func TestDemoWizardDeploysAndFinishes(t *testing.T) {
+	b := trayBackend()
+	b.names = []string{"demo"}
+	b.canDeploy = true
+	u, loop := newTestUI(t, b, &fakeTray{})
+	u.showConnect()
+	w := u.wizard
+	loop.waitFor(t, "identity names", func() bool { return w.identity.Selected == "demo" })
+	test.Type(w.accountID, "456456456456")
+	test.Tap(w.next)
+	loop.waitFor(t, "template step", func() bool { return w.step == "template" })
+	w.win.Resize(fyne.NewSize(640, 480))
+	test.AssertImageMatches(t, "wizard_demo_deploy.png", w.win.Canvas().Capture())
+	test.Tap(button(t, w.win.Content(), "Deploy in the demo's emulator"))
+	loop.waitFor(t, "verified", func() bool { return w.step == "verify" && !w.save.Disabled() })
+	if !b.called("DeployDraft 456456456456 Lanyard ext-0123456789abcdef") {
+		t.Fatalf("not deployed: %v", b.callList())
+	}
+	test.Tap(w.save)
+	loop.waitFor(t, "saved and draft dropped", func() bool { return w.step == "done" && b.called("DiscardDraft") })
+	if _, ok, _ := b.Draft(); ok {
+		t.Fatal("a saved account's draft is still kept")
+	}
+}
+
+func TestRealWizardOffersNoDeploy(t *testing.T) {
+	b := trayBackend()
+	b.names = []string{"work"}
+	u, loop := newTestUI(t, b, &fakeTray{})
+	u.showConnect()
+	w := u.wizard
+	loop.waitFor(t, "identity names", func() bool { return w.identity.Selected == "work" })
+	test.Type(w.accountID, "123456789012")
+	test.Tap(w.next)
+	loop.waitFor(t, "template step", func() bool { return w.step == "template" })
+	if hasText(w.win.Content(), "Deploy in the demo's emulator") {
+		t.Fatal("a real setup offers the demo's deploy")
 	}
 }

@@ -149,8 +149,9 @@ func cmdConsole(ctx context.Context, r *runner, args []string) error {
 			if region == "" {
 				region = cfg.EffectiveRegion(a)
 			}
-			if a.BrowserCommand != "" {
-				browser.Command = a.BrowserCommand
+			var err error
+			if browser, err = app.ConsoleBrowser(cfg, a, app.LocalBrowserPlaces()); err != nil {
+				return err
 			}
 		}
 	}
@@ -163,7 +164,7 @@ func cmdConsole(ctx context.Context, r *runner, args []string) error {
 		if err := console.ValidateBrowserCommand(*browserFlag); err != nil {
 			return fmt.Errorf("--browser: %w", err)
 		}
-		browser.Command = *browserFlag
+		browser.Command, browser.Argv = *browserFlag, nil
 	}
 	b, err := r.broker(ctx)
 	if err != nil {

@@ -257,7 +257,12 @@ const header = `# Lanyard configuration.
 #   [[identity]]  a Roles Anywhere identity: certificate and key (file or
 #                 pkcs11: URI), trust anchor, profile and role ARNs
 #   [[account]]   a connected account: role_arn assumed from an identity,
-#                 or direct = true to use the identity's own role
+#                 or direct = true to use the identity's own role;
+#                 [account.browser_profile] browser = "chrome", "chromium",
+#                 "edge" or "firefox", profile = its profile directory or
+#                 Firefox profile name, container = a Firefox container
+#                 (needs the open-url-in-container add-on): where the
+#                 account's console opens, so accounts never share cookies
 #   [preferences] shell format, clipboard timeout, browser, recent accounts
 #
 # Durations use Go syntax: "45m", "1h", "12h".

@@ -4,8 +4,11 @@
 package config
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // SchemaVersion is the config file format this build reads and writes.
@@ -84,10 +87,14 @@ type Account struct {
 	ConsoleDestination string   `toml:"console_destination,omitempty"`
 	// BrowserCommand is an argv template; {url} is replaced by a one-shot
 	// loopback URL (never the sign-in URL itself).
-	BrowserCommand string   `toml:"browser_command,omitempty"`
-	Colour         string   `toml:"colour,omitempty"`
-	Favourite      bool     `toml:"favourite,omitempty"`
-	Tags           []string `toml:"tags,omitempty"`
+	BrowserCommand string `toml:"browser_command,omitempty"`
+	// BrowserProfile opens the console in an installed browser's profile
+	// or a Firefox container, picked in the window; at most one of it and
+	// BrowserCommand is set.
+	BrowserProfile *BrowserProfile `toml:"browser_profile,omitempty"`
+	Colour         string          `toml:"colour,omitempty"`
+	Favourite      bool            `toml:"favourite,omitempty"`
+	Tags           []string        `toml:"tags,omitempty"`
 	// SessionTags are sent with the AssumeRole hop (CloudTrail shows them;
 	// the role's trust policy must allow sts:TagSession). TransitiveTags
 	// name those that stay through further role chaining.
@@ -124,6 +131,28 @@ const (
 	// the organization (removed, or closed long ago).
 	OrgLeft = "LEFT"
 )
+
+// Browsers a BrowserProfile can name.
+const (
+	BrowserChrome   = "chrome"
+	BrowserChromium = "chromium"
+	BrowserEdge     = "edge"
+	BrowserFirefox  = "firefox"
+)
+
+// BrowserProfile is where an account's console opens, so that consoles of
+// different accounts never share cookies: a Chrome, Chromium or Edge
+// profile directory, a Firefox profile, or a Firefox container.
+type BrowserProfile struct {
+	// Browser is chrome, chromium, edge or firefox.
+	Browser string `toml:"browser"`
+	// Profile is a Chromium-family profile directory ("Default",
+	// "Profile 1") or a Firefox profile name (empty: Firefox's default).
+	Profile string `toml:"profile,omitempty"`
+	// Container is a Firefox container's name; it opens through the
+	// open-url-in-container add-on's ext+container: links.
+	Container string `toml:"container,omitempty"`
+}
 
 // Preferences are the user's settings.
 type Preferences struct {
@@ -165,5 +194,30 @@ func (d *Duration) UnmarshalText(b []byte) error {
 		return err
 	}
 	d.Duration = v
+	return nil
+}
+
+// Check says what is wrong with a browser profile, if anything.
+func (p BrowserProfile) Check() error {
+	for _, f := range []struct{ key, v string }{{"profile", p.Profile}, {"container", p.Container}} {
+		if strings.TrimSpace(f.v) != f.v || strings.ContainsFunc(f.v, unicode.IsControl) || len(f.v) > 256 {
+			return fmt.Errorf("%s %q must be a name of at most 256 characters, without control characters or spaces around it", f.key, f.v)
+		}
+	}
+	switch p.Browser {
+	case BrowserChrome, BrowserChromium, BrowserEdge:
+		if p.Profile == "" {
+			return fmt.Errorf("browser %s needs profile, its profile directory (Default, Profile 1, …)", p.Browser)
+		}
+		if p.Container != "" {
+			return fmt.Errorf("containers are Firefox's: browser %s takes a profile only", p.Browser)
+		}
+	case BrowserFirefox:
+		if p.Profile == "" && p.Container == "" {
+			return errors.New("browser firefox needs a profile, a container, or both")
+		}
+	default:
+		return fmt.Errorf("browser %q must be chrome, chromium, edge or firefox", p.Browser)
+	}
 	return nil
 }

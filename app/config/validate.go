@@ -280,6 +280,14 @@ func (v *validator) account(at ref, label string, a *Account, identities map[str
 			v.add(key("session_duration"), "%s: session_duration %s must be between 15m and %s%s", label, d, fmtDuration(maxDur), why)
 		}
 	}
+	if p := a.BrowserProfile; p != nil {
+		if a.BrowserCommand != "" {
+			v.add(key("browser_profile"), "%s: set browser_profile or browser_command, not both", label)
+		}
+		if err := p.Check(); err != nil {
+			v.add(key("browser_profile"), "%s: browser_profile: %v", label, err)
+		}
+	}
 	if a.Colour != "" && !colourPattern().MatchString(a.Colour) {
 		v.add(key("colour"), "%s: colour %q must be #RRGGBB", label, a.Colour)
 	}

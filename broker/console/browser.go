@@ -30,15 +30,22 @@ func Open(localURL, browserCommand string) error {
 	if err := checkLoopback(localURL); err != nil {
 		return err
 	}
-	return openBrowser(localURL, browserCommand)
+	return openBrowser(localURL, Browser{Command: browserCommand})
 }
 
-// openBrowser is Open without the check, for a URL that carries no secret.
-func openBrowser(localURL, browserCommand string) error {
-	if strings.TrimSpace(browserCommand) == "" {
+// openBrowser is Open without the check, for a URL that carries no secret:
+// with b's Argv, else its Command, else the default browser.
+func openBrowser(localURL string, b Browser) error {
+	var argv []string
+	var err error
+	switch {
+	case len(b.Argv) > 0:
+		argv, err = FillURL(b.Argv, localURL)
+	case strings.TrimSpace(b.Command) == "":
 		return waitForEarlyFailure("", func() error { return open.Run(localURL) })
+	default:
+		argv, err = BrowserArgv(b.Command, localURL)
 	}
-	argv, err := BrowserArgv(browserCommand, localURL)
 	if err != nil {
 		return err
 	}
@@ -124,14 +131,24 @@ func BrowserArgv(template, url string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("browser command %q: %w", template, err)
 	}
+	argv, err := FillURL(words, url)
+	if err != nil {
+		return nil, fmt.Errorf("browser command %q: %w", template, err)
+	}
+	return argv, nil
+}
+
+// FillURL substitutes url for every {url} in a browser's argv (program
+// first), appending it when no word has {url}.
+func FillURL(words []string, url string) ([]string, error) {
 	if len(words) == 0 {
 		return nil, errors.New("browser command is empty: give a program and its arguments, e.g. firefox --new-window {url}")
 	}
 	if strings.TrimSpace(words[0]) == "" {
-		return nil, fmt.Errorf("browser command %q: the program name is empty", template)
+		return nil, errors.New("the program name is empty")
 	}
 	if strings.Contains(words[0], URLPlaceholder) {
-		return nil, fmt.Errorf("browser command %q: the first word must be the program, not {url}", template)
+		return nil, errors.New("the first word must be the program, not {url}")
 	}
 	placed := false
 	argv := make([]string, len(words))

@@ -187,6 +187,9 @@ type Browser struct {
 	// Command is a browser command template (see Open); empty means the
 	// default browser.
 	Command string
+	// Argv, when set, is used instead of Command: a program and its
+	// arguments, already split, with {url} where the URL goes (FillURL).
+	Argv []string
 	// LogoutFirst signs out of any console session before signing in. It
 	// breaks the console's multi-session mode, so it is off by default.
 	LogoutFirst bool
@@ -223,7 +226,11 @@ func Show(signin string, o Options, b Browser) (*Redirect, error) {
 		return nil, err
 	}
 	if !handOffByFile {
-		if err := Open(r.URL(), b.Command); err != nil {
+		if err := checkLoopback(r.URL()); err != nil {
+			r.Close()
+			return nil, err
+		}
+		if err := openBrowser(r.URL(), b); err != nil {
 			r.Close()
 			return nil, err
 		}
@@ -238,7 +245,7 @@ func Show(signin string, o Options, b Browser) (*Redirect, error) {
 		<-r.Done()
 		remove()
 	}()
-	if err := openBrowser(page, b.Command); err != nil {
+	if err := openBrowser(page, b); err != nil {
 		r.Close()
 		return nil, err
 	}
