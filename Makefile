@@ -57,14 +57,15 @@ vet: deps lint-tools
 # The race-enabled suite (SoftHSM and tpm2-pkcs11 tokens, the emulator, a
 # real gnome-keyring, the AWS CLI, boto3 and the JavaScript SDK; in CI a test
 # that skips for a missing part fails the run), the headless build's checks,
-# the GUI smoke tests under Xvfb (the window, and the tray menu over D-Bus;
-# both start the tray app through bin/lanyard), then every fuzz target for
-# FUZZTIME.
+# the GUI smoke tests under Xvfb (the window; the tray menu over D-Bus; the
+# tray in a real Xfce panel, clicked as a person does; all start the tray
+# app through bin/lanyard), then every fuzz target for FUZZTIME.
 test: vet build
 	.ci/testenv .ci/gotest $(PKGS)
 	.ci/testenv .ci/headless bin/lanyard
 	.ci/testenv .ci/smoke bin/lanyard
 	.ci/testenv .ci/tray-smoke bin/lanyard
+	.ci/testenv .ci/xfce-smoke bin/lanyard
 	FUZZTIME=$(FUZZTIME) .ci/testenv .ci/fuzz
 
 # Benchmarks of the broker, the app and the GUI; docs/benchmarks.md says how
