@@ -10,7 +10,8 @@
 // and AWS_CA_BUNDLE (see Env):
 //
 //	POST /sessions                          Roles Anywhere CreateSession
-//	POST / (form Action=…)                  STS AssumeRole, GetCallerIdentity, GetWebIdentityToken
+//	POST / (form Action=…)                  STS AssumeRole, GetCallerIdentity, GetWebIdentityToken;
+//	                                        CloudFormation StackSets (CreateStackSet, CreateStackInstances, …)
 //	/federation?Action=getSigninToken|login console federation (token by POST or GET)
 //	/oauth?Action=logout&redirect_uri=…     sign-in host logout
 //	/console/<id>                           the page a console sign-in lands on
@@ -98,6 +99,7 @@ type Emulator struct {
 	jwtKeysErr  error
 	jwtKeysOnce sync.Once
 	privateCAs  map[string]*privateCA
+	cfn         stackSets
 
 	listener  net.Listener
 	server    *http.Server

@@ -66,6 +66,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == "/" || path == "":
 		c.rec.Service, handler = ServiceSTS, (*call).sts
 		c.rec.Action = c.stsAction()
+		if c.isCloudFormation() {
+			c.rec.Service, handler = ServiceCloudFormation, (*call).cloudFormation
+		}
 	default:
 		c.now = c.rec.Time
 		c.rec.Service, c.rec.Action = ServiceHTTP, "unknown"
@@ -185,6 +188,8 @@ func (c *call) serverError() {
 		c.jsonError(http.StatusInternalServerError, "InternalServerException", "Internal server error", ReasonInjectedFault, "injected server error")
 	case ServicePCA:
 		c.pcaError(http.StatusInternalServerError, "InternalFailure", "Internal server error", ReasonInjectedFault, "injected server error")
+	case ServiceCloudFormation:
+		c.cfnError(http.StatusInternalServerError, "InternalFailure", "Internal server error", ReasonInjectedFault, "injected server error")
 	case ServiceSTS:
 		c.stsError(http.StatusInternalServerError, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure.", ReasonInjectedFault, "injected server error")
 	default:
@@ -198,6 +203,8 @@ func (c *call) throttle() {
 		c.jsonError(http.StatusTooManyRequests, "ThrottlingException", "Rate exceeded", ReasonInjectedFault, "injected throttling")
 	case ServicePCA:
 		c.pcaError(http.StatusBadRequest, "ThrottlingException", "Rate exceeded", ReasonInjectedFault, "injected throttling")
+	case ServiceCloudFormation:
+		c.cfnError(http.StatusBadRequest, "Throttling", "Rate exceeded", ReasonInjectedFault, "injected throttling")
 	case ServiceSTS:
 		c.stsError(http.StatusBadRequest, "Throttling", "Rate exceeded", ReasonInjectedFault, "injected throttling")
 	default:
