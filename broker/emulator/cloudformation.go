@@ -885,6 +885,14 @@ func (c *call) listStackInstances(caller *session) {
 	c.cfnRespond(res)
 }
 
+// awsMessage is an error whose text is CloudFormation's own message,
+// capitals and all, as the emulator sends it back.
+type awsMessage string
+
+func (m awsMessage) Error() string { return string(m) }
+
+func awsMessagef(format string, args ...any) error { return awsMessage(fmt.Sprintf(format, args...)) }
+
 // roleTemplate is what the emulator understands of a template: its
 // parameters and one AWS::IAM::Role.
 type roleTemplate struct {
@@ -992,7 +1000,7 @@ func (t *roleTemplate) checkParamNames(given map[string]string) error {
 	}
 	if len(unknown) > 0 {
 		slices.Sort(unknown)
-		return fmt.Errorf("Parameters: [%s] do not exist in the template", strings.Join(unknown, ", "))
+		return awsMessagef("Parameters: [%s] do not exist in the template", strings.Join(unknown, ", "))
 	}
 	return nil
 }
@@ -1018,7 +1026,7 @@ func (t *roleTemplate) checkParams(given map[string]string, complete bool) error
 	}
 	if len(missing) > 0 {
 		slices.Sort(missing)
-		return fmt.Errorf("Parameters: [%s] must have values", strings.Join(missing, ", "))
+		return awsMessagef("Parameters: [%s] must have values", strings.Join(missing, ", "))
 	}
 	return nil
 }
@@ -1030,13 +1038,13 @@ func (p templateParam) check(name, v string) error {
 		shown = "value"
 	}
 	if p.minLength > 0 && len(v) < p.minLength {
-		return fmt.Errorf("Parameter '%s' must contain at least %d characters", name, p.minLength)
+		return awsMessagef("Parameter '%s' must contain at least %d characters", name, p.minLength)
 	}
 	if p.maxLength > 0 && len(v) > p.maxLength {
-		return fmt.Errorf("Parameter '%s' must contain at most %d characters", name, p.maxLength)
+		return awsMessagef("Parameter '%s' must contain at most %d characters", name, p.maxLength)
 	}
 	if p.allowedPattern != nil && !p.allowedPattern.MatchString(v) {
-		return fmt.Errorf("Parameter '%s' %s must match pattern %s", name, shown, strings.TrimSuffix(strings.TrimPrefix(p.allowedPattern.String(), "^(?:"), ")$"))
+		return awsMessagef("Parameter '%s' %s must match pattern %s", name, shown, strings.TrimSuffix(strings.TrimPrefix(p.allowedPattern.String(), "^(?:"), ")$"))
 	}
 	return nil
 }
@@ -1050,7 +1058,7 @@ func (t *roleTemplate) roleFor(given map[string]string, account, partition strin
 		v, ok := given[name]
 		if !ok {
 			if !p.hasDefault {
-				return RoleSpec{}, "", "", fmt.Errorf("Parameters: [%s] must have values", name)
+				return RoleSpec{}, "", "", awsMessagef("Parameters: [%s] must have values", name)
 			}
 			v = p.def
 		}
