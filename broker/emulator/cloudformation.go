@@ -52,7 +52,10 @@ const (
 // Organizations: service-managed stack sets deploy to OUs, and
 // aws:PrincipalOrgID asks which organization a caller's account is in.
 // Tests (or an Organizations model) fill it in with SetOrgDirectory; a
-// nil function answers "none".
+// nil function answers "none". The functions are called with the
+// CloudFormation model locked: they may take the emulator's own lock, but
+// must not call back into CloudFormation (SetOrgDirectory,
+// OrganizationAccountAdded, AllowCloudFormation).
 type OrgDirectory struct {
 	// OrgOf returns the organization id (o-…) of an account, "" when the
 	// account is in none.
@@ -132,7 +135,8 @@ func (e *Emulator) AllowCloudFormation(roleARN string) {
 // OrganizationAccountAdded is what AWS does when an account joins an OU:
 // every service-managed stack set with auto-deployment that targets the OU
 // (or an OU above it, per the directory) deploys to the account in its
-// regions. It returns the number of stack instances created.
+// regions. It returns the number of stack instances created. Call it
+// without holding the emulator's lock.
 func (e *Emulator) OrganizationAccountAdded(accountID, ouID string) int {
 	e.cfn.mu.Lock()
 	defer e.cfn.mu.Unlock()
