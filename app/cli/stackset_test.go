@@ -2,9 +2,12 @@ package cli_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lanyard-app/lanyard/app/demo"
 	"github.com/lanyard-app/lanyard/app/secrets"
@@ -120,4 +123,69 @@ func TestStackSetRunDeploysThroughAConnectedAccount(t *testing.T) {
 			t.Errorf("verify %s after the StackSet: %s", name, res)
 		}
 	}
+}
+
+// TestStackSetCallsRunWithTheAWSCLI runs the printed commands, as printed,
+// with the AWS CLI people run (Debian's, which needs --endpoint-url: a
+// shell function adds it) and the credentials of the administering
+// account: both trust modes end with roles Lanyard can assume.
+func TestStackSetCallsRunWithTheAWSCLI(t *testing.T) {
+	w := newWorld(t, demo.Options{PINFile: true})
+	c := newAWSClients(t, w)
+	sandbox := w.Accounts[0]
+	e := w.Emulator
+	e.AllowCloudFormation(sandbox.RoleARN)
+	creds, err := e.IssueCredentials(sandbox.RoleARN, "cli", "", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCalls := func(commands string) {
+		t.Helper()
+		script := "set -e\naws() { " + debianAWSCLI + ` --endpoint-url "$EMULATOR_URL" --output text "$@"; }` + "\n" + commands
+		cmd := exec.Command("bash", "-c", script)
+		cmd.Env = c.environ("AWS_ACCESS_KEY_ID="+creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+creds.SecretAccessKey,
+			"AWS_SESSION_TOKEN="+creds.SessionToken, "AWS_DEFAULT_REGION="+e.Region(), "EMULATOR_URL="+e.URL())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("the printed commands failed: %v\n%s\n%s", err, out, commands)
+		}
+	}
+
+	t.Run("external-id", func(t *testing.T) {
+		admin := "arn:aws:iam::" + sandbox.AccountID + ":role/AWSCloudFormationStackSetAdministrationRole"
+		args := []string{"account", "template", "--stackset", "--trust", "external-id", "--name", "third-parties", "--calls", filepath.Join(t.TempDir(), "calls")}
+		for _, name := range []string{"cust-a", "cust-b"} {
+			id := map[string]string{"cust-a": "700000000001", "cust-b": "700000000002"}[name]
+			w.forget(t, name)
+			w.mustRun(t, "account", "add", name, "--account-id", id, "--no-verify")
+			e.AddRole(emulator.RoleSpec{AccountID: id, Name: "AWSCloudFormationStackSetExecutionRole", TrustedPrincipals: []string{admin}})
+			args = append(args, "--account", name)
+		}
+		runCalls(w.mustRun(t, args...).stdout)
+		for _, name := range []string{"cust-a", "cust-b"} {
+			w.mustRun(t, "account", "verify", name)
+		}
+	})
+
+	t.Run("org", func(t *testing.T) {
+		// The sandbox account manages an organization whose root holds two accounts.
+		members := []string{"800000000001", "800000000002"}
+		e.SetOrgDirectory(emulator.OrgDirectory{
+			OrgOf: func(a string) string {
+				if a == sandbox.AccountID || strings.HasPrefix(a, "8") || a == strings.Split(w.HubRoleARN, ":")[4] {
+					return "o-lanyardorg01"
+				}
+				return ""
+			},
+			ManagementAccount: func(string) string { return sandbox.AccountID },
+			AccountsIn:        func(ou string) ([]string, bool) { return members, ou == "r-ab12" },
+		})
+		commands := w.mustRun(t, "account", "template", "--stackset", "--trust", "org", "--org-id", "o-lanyardorg01", "--ou", "r-ab12",
+			"--name", "organization", "--calls", filepath.Join(t.TempDir(), "calls")).stdout
+		runCalls(commands)
+		for i, id := range members {
+			name := "member-" + strconv.Itoa(i)
+			w.forget(t, name)
+			w.mustRun(t, "account", "add", name, "--account-id", id)
+		}
+	})
 }
