@@ -76,6 +76,18 @@ type StackSetParameter struct {
 	Key, Value string
 }
 
+// String shows the key, and the value unless it is an ExternalId, so a plan
+// printed with %v or in a log gives none away.
+func (p StackSetParameter) String() string {
+	if p.Key == "ExternalId" {
+		return p.Key + "=(hidden)"
+	}
+	return p.Key + "=" + p.Value
+}
+
+// GoString hides an ExternalId from %#v too.
+func (p StackSetParameter) GoString() string { return p.String() }
+
 // StackInstancesCall is one CreateStackInstances call.
 type StackInstancesCall struct {
 	// Account is the saved account's name and AccountID its id
@@ -407,7 +419,7 @@ type StackSetOutcome struct {
 }
 
 // stackSetPoll is how often an operation's status is asked for.
-var stackSetPoll = 5 * time.Second
+const stackSetPoll = 5 * time.Second
 
 // DeployStackSet performs a plan with creds, the credentials of the
 // connected account from (the StackSet's administrator: the management

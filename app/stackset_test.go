@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -74,5 +75,19 @@ func TestStackSetTemplateTrustModes(t *testing.T) {
 
 	if _, err := buildStackSetTemplate("", "Lanyard", nil, templateHub); err == nil || !strings.Contains(err.Error(), "choose") {
 		t.Errorf("no trust mode: %v", err)
+	}
+}
+
+// TestStackSetPlanPrintsNoExternalID prints a plan the ways a log or an
+// error might.
+func TestStackSetPlanPrintsNoExternalID(t *testing.T) {
+	const ext = "ext-0123456789abcdef"
+	p := StackSetPlan{Trust: TrustExternalID, Instances: []StackInstancesCall{{Account: "acme", AccountID: "444455556666",
+		Overrides: []StackSetParameter{{Key: "ExternalId", Value: ext}, {Key: "RoleName", Value: "Ops"}}}}}
+	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+		got := fmt.Sprintf(format, p)
+		if strings.Contains(got, ext) || !strings.Contains(got, "Ops") {
+			t.Errorf("%s: %s", format, got)
+		}
 	}
 }
