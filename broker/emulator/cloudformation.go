@@ -327,6 +327,9 @@ func cfnParams(p url.Values, prefix string) (map[string]string, error) {
 	}
 }
 
+// subVariable is a ${Name} in an Fn::Sub string.
+var subVariable = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$\{([^}]+)\}`) })
+
 var stackSetNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z][-a-zA-Z0-9]{0,127}$`) })
 
 func (c *call) createStackSet(caller *session) {
@@ -1183,7 +1186,7 @@ func resolveValue(what string, v any, values map[string]string) (string, error) 
 		}
 		if sub, ok := x["Fn::Sub"].(string); ok {
 			var err error
-			out := regexp.MustCompile(`\$\{([^}]+)\}`).ReplaceAllStringFunc(sub, func(m string) string {
+			out := subVariable().ReplaceAllStringFunc(sub, func(m string) string {
 				val, ok := values[m[2:len(m)-1]]
 				if !ok {
 					err = fmt.Errorf("%s: unresolved variable %s", what, m)
