@@ -435,6 +435,9 @@ func (a *App) DeployStackSet(ctx context.Context, p StackSetPlan, from string, c
 		Region:      p.Region,
 		Credentials: creds,
 		HTTPClient:  httpClient,
+		// A thousand calls in a row meet CloudFormation's rate limits: the
+		// SDK backs off and tries again rather than leaving a half deployment.
+		RetryMaxAttempts: 8,
 	}
 	if ep := a.opts.Resolver.Override("cloudformation"); ep != "" {
 		opts.BaseEndpoint = aws.String(ep)
