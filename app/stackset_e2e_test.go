@@ -201,9 +201,14 @@ func TestStackSetInTheOrganization(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// CloudFormation throttles: the deployment backs off and goes on.
+	e.Inject(emulator.Fault{Action: "CreateStackInstances", Kind: emulator.Throttle, Times: 2})
 	out, err := a.DeployStackSet(ctx, plan, "management", through(a, "management"), nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n := e.Count("CreateStackInstances"); n != 3 {
+		t.Errorf("%d CreateStackInstances calls: want two throttled, then one", n)
 	}
 	if !out.Created || out.Deployed != stackSetAccounts || len(out.Failed) != 0 {
 		t.Fatalf("outcome %+v", out)
