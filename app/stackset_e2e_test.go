@@ -21,7 +21,7 @@ const stackSetAccounts = 1000
 
 // stackSetWorld is the demo identity with no account yet, plus "management":
 // the hub's own account (direct), allowed to use CloudFormation.
-func stackSetWorld(t *testing.T) (*demo.World, *app.App, secrets.Store) {
+func stackSetWorld(t testing.TB) (*demo.World, *app.App, secrets.Store) {
 	t.Helper()
 	store := keyring(t)
 	w, err := demo.Start(demo.Options{Store: store, IdentityOnly: true})
