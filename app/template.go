@@ -35,7 +35,7 @@ type (
 		MinLength      int    `yaml:"MinLength,omitempty"`
 		MaxLength      int    `yaml:"MaxLength,omitempty"`
 		AllowedPattern string `yaml:"AllowedPattern,omitempty"`
-		Default        string `yaml:"Default"`
+		Default        string `yaml:"Default,omitempty"`
 	}
 	cfnResources struct {
 		Role cfnRole `yaml:"LanyardRole"`

@@ -119,12 +119,20 @@ func TestTemplatePassesCloudFormationLint(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "lanyard-role.yaml")
-	if err := os.WriteFile(file, []byte(tpl.CloudFormation), 0o600); err != nil {
-		t.Fatal(err)
+	templates := map[string]string{"single account": tpl.CloudFormation}
+	for _, trust := range []StackSetTrust{TrustOrganization, TrustExternalID} {
+		if templates["StackSet "+string(trust)], err = buildStackSetTemplate(trust, "Lanyard", []string{"PowerUserAccess"}, templateHub); err != nil {
+			t.Fatal(err)
+		}
 	}
-	out, err := exec.Command(lint, "validate", file).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "Template valid!") {
-		t.Fatalf("cfn-lint: %v\n%s\n%s", err, out, tpl.CloudFormation)
+	for name, body := range templates {
+		if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(lint, "validate", file).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Template valid!") {
+			t.Fatalf("cfn-lint, %s template: %v\n%s\n%s", name, err, out, body)
+		}
 	}
 	// The linter must be able to fail: a role without its trust policy is invalid.
 	broken := strings.Replace(tpl.CloudFormation, "AssumeRolePolicyDocument:", "AssumeRolePolicyDocumentX:", 1)

@@ -309,15 +309,24 @@ func accountVerify(ctx context.Context, r *runner, args []string) error {
 	return nil
 }
 
-func accountTemplate(_ context.Context, r *runner, args []string) error {
-	fs := r.flags("account template", "account template NAME [--trust-policy] | account template --account-id ID [--role NAME] [--identity NAME] [--external-id ID|-] [--policy P…] [--trust-policy]")
+func accountTemplate(ctx context.Context, r *runner, args []string) error {
+	fs := r.flags("account template", "account template NAME [--trust-policy] | account template --account-id ID [--role NAME] [--identity NAME] [--external-id ID|-] [--policy P…] [--trust-policy]\n"+
+		"       account template --stackset --trust org --org-id o-… --ou OU… [--role NAME] [--identity NAME] [--policy P…] [--name N] [--region R] [--calls DIR | --run --from ACCOUNT]\n"+
+		"       account template --stackset --trust external-id (--account NAME… | --all) [--role NAME] [--identity NAME] [--policy P…] [--name N] [--region R] [--calls DIR | --run --from ACCOUNT]")
 	var d draft
 	d.declare(fs)
 	d.declarePolicy(fs)
 	trustOnly := fs.Bool("trust-policy", false, "print only the trust policy JSON")
+	ss := declareStackSet(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if err := ss.checkMode(fs); err != nil {
+		return err
+	}
+	if *ss.on {
+		return stackSetTemplate(ctx, r, ss, &d, pos)
 	}
 	if len(pos) > 1 {
 		return errors.New("give one account name: lanyard account template NAME")

@@ -23,9 +23,9 @@ func (e *Emulator) DeployRole(accountID, roleName, trustPolicy string) (string, 
 	var doc struct {
 		Statement []struct {
 			Effect    string
-			Principal struct{ AWS stringList }
-			Action    stringList
-			Condition map[string]map[string]stringList
+			Principal struct{ AWS policyValues }
+			Action    policyValues
+			Condition map[string]map[string]policyValues
 		}
 	}
 	if err := json.Unmarshal([]byte(trustPolicy), &doc); err != nil {
@@ -51,11 +51,11 @@ func (e *Emulator) DeployRole(accountID, roleName, trustPolicy string) (string, 
 	return e.AddRole(spec), nil
 }
 
-// stringList is an IAM policy value: one string or a list of them.
-type stringList []string
+// policyValues is an IAM policy value: one string or a list of them.
+type policyValues []string
 
 // UnmarshalJSON reads "x" or ["x", "y"].
-func (l *stringList) UnmarshalJSON(b []byte) error {
+func (l *policyValues) UnmarshalJSON(b []byte) error {
 	var one string
 	if err := json.Unmarshal(b, &one); err == nil {
 		*l = []string{one}

@@ -10,7 +10,8 @@
 // and AWS_CA_BUNDLE (see Env):
 //
 //	POST /sessions                          Roles Anywhere CreateSession
-//	POST / (form Action=…)                  STS AssumeRole, GetCallerIdentity, GetWebIdentityToken
+//	POST / (form Action=…)                  STS AssumeRole, GetCallerIdentity, GetWebIdentityToken;
+//	                                        CloudFormation StackSets (CreateStackSet, CreateStackInstances, …)
 //	POST / (X-Amz-Target AWSOrganizationsV20161128.…)
 //	                                        Organizations (JSON 1.1): see CreateOrganization
 //	/federation?Action=getSigninToken|login console federation (token by POST or GET)
@@ -106,6 +107,7 @@ type Emulator struct {
 	org         *Organization
 	buckets     map[string]*bucket
 	secrets     map[string]*secret
+	cfn         stackSets
 
 	listener  net.Listener
 	server    *http.Server

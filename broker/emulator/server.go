@@ -74,6 +74,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == "/" || path == "":
 		c.rec.Service, handler = ServiceSTS, (*call).sts
 		c.rec.Action = c.stsAction()
+		if c.isCloudFormation() {
+			c.rec.Service, handler = ServiceCloudFormation, (*call).cloudFormation
+		}
 	default:
 		c.now = c.rec.Time
 		c.rec.Service, c.rec.Action = ServiceHTTP, "unknown"
@@ -195,6 +198,8 @@ func (c *call) serverError() {
 		c.pcaError(http.StatusInternalServerError, "InternalFailure", "Internal server error", ReasonInjectedFault, "injected server error")
 	case ServiceOrganizations:
 		c.orgError(http.StatusInternalServerError, "ServiceException", "AWS Organizations can't complete your request because of an internal service error.", ReasonInjectedFault, "injected server error")
+	case ServiceCloudFormation:
+		c.cfnError(http.StatusInternalServerError, "InternalFailure", "Internal server error", ReasonInjectedFault, "injected server error")
 	case ServiceSTS:
 		c.stsError(http.StatusInternalServerError, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure.", ReasonInjectedFault, "injected server error")
 	default:
@@ -210,6 +215,8 @@ func (c *call) throttle() {
 		c.pcaError(http.StatusBadRequest, "ThrottlingException", "Rate exceeded", ReasonInjectedFault, "injected throttling")
 	case ServiceOrganizations:
 		c.orgError(http.StatusBadRequest, "TooManyRequestsException", "You have sent too many requests in too short a period of time.", ReasonInjectedFault, "injected throttling")
+	case ServiceCloudFormation:
+		c.cfnError(http.StatusBadRequest, "Throttling", "Rate exceeded", ReasonInjectedFault, "injected throttling")
 	case ServiceSTS:
 		c.stsError(http.StatusBadRequest, "Throttling", "Rate exceeded", ReasonInjectedFault, "injected throttling")
 	default:

@@ -395,6 +395,9 @@ func (c *call) assumeRole(caller *session) {
 	case !target.trusts(caller.roleARN, caller.accountID, c.e.partition.ID):
 		deny("sts:AssumeRole", ReasonRoleNotTrusted, "trust policy does not name "+caller.roleARN)
 		return
+	case !c.e.principalOrgAllows(target, caller.accountID):
+		deny("sts:AssumeRole", ReasonPrincipalOrgID, "the caller's account is not in the organization aws:PrincipalOrgID names")
+		return
 	case spec.ExternalID != "" && (!hasExternalID || subtle.ConstantTimeCompare([]byte(externalID[0]), []byte(spec.ExternalID)) != 1):
 		detail := "ExternalId does not match"
 		if !hasExternalID {
