@@ -492,3 +492,51 @@ func signedRequest(t *testing.T, e *Emulator, c Credentials, service, form strin
 	}
 	return req
 }
+
+// An organization built with the Organizations model is what a
+// service-managed stack set deploys to: the accounts of the targeted OU
+// and the OUs below it get the role, other OUs do not, and an account
+// that joins the OU later gets it by auto-deployment.
+func TestStackSetDeploysThroughTheOrganizationsModel(t *testing.T) {
+	f := newFixture(t)
+	e := f.e
+	org := e.CreateOrganization(e.AccountID())
+	workloads := org.AddOU(org.RootID(), "Workloads")
+	prod := org.AddOU(workloads, "Prod")
+	security := org.AddOU(org.RootID(), "Security")
+	org.AddAccount(workloads, "300000000001", "shared", nil)
+	org.AddAccount(prod, "300000000002", "payments", nil)
+	org.AddAccount(security, "300000000003", "audit", nil)
+	hub := e.AddRole(RoleSpec{Name: "LanyardHub", TrustRolesAnywhere: true})
+	e.AllowCloudFormation(hub)
+	admin, err := e.IssueCredentials(hub, "admin", "alice", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfn := cfnClient(e, admin)
+	ctx := context.Background()
+	if _, err := cfn.CreateStackSet(ctx, &cloudformation.CreateStackSetInput{
+		StackSetName: aws.String("lanyard"), TemplateBody: aws.String(fmt.Sprintf(orgTemplate, hub)),
+		Parameters:      []cfntypes.Parameter{param("OrganizationId", org.ID())},
+		Capabilities:    []cfntypes.Capability{cfntypes.CapabilityCapabilityNamedIam},
+		PermissionModel: cfntypes.PermissionModelsServiceManaged,
+		AutoDeployment:  &cfntypes.AutoDeployment{Enabled: aws.Bool(true), RetainStacksOnAccountRemoval: aws.Bool(false)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfn.CreateStackInstances(ctx, &cloudformation.CreateStackInstancesInput{
+		StackSetName: aws.String("lanyard"), Regions: []string{"us-east-1"},
+		DeploymentTargets: &cfntypes.DeploymentTargets{OrganizationalUnitIds: []string{workloads}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for account, want := range map[string]bool{"300000000001": true, "300000000002": true, "300000000003": false} {
+		if err := assume(e, admin, account, ""); (err == nil) != want {
+			t.Errorf("account %s: AssumeRole err = %v, want a role: %v", account, err, want)
+		}
+	}
+	org.AddAccount(prod, "300000000004", "search", nil)
+	if err := assume(e, admin, "300000000004", ""); err != nil {
+		t.Errorf("an account that joined Prod later has no role: %v", err)
+	}
+}

@@ -97,8 +97,53 @@ func (e *Emulator) CreateOrganization(managementAccountID string) *Organization 
 	e.mu.Lock()
 	e.org = o
 	e.mu.Unlock()
+	// CloudFormation's service-managed stack sets and aws:PrincipalOrgID
+	// read the organization through its directory.
+	e.SetOrgDirectory(o.directory())
 	o.AddAccount(o.rootID, managementAccountID, "Management", nil)
 	return o
+}
+
+// directory answers CloudFormation's and STS's questions from the model.
+func (o *Organization) directory() OrgDirectory {
+	return OrgDirectory{
+		OrgOf: func(accountID string) string {
+			o.e.mu.Lock()
+			defer o.e.mu.Unlock()
+			if a := o.accounts[accountID]; a != nil && a.state == AccountActive {
+				return o.id
+			}
+			return ""
+		},
+		ManagementAccount: func(orgID string) string {
+			if orgID != o.id {
+				return ""
+			}
+			return o.mgmt
+		},
+		AccountsIn: func(ouID string) ([]string, bool) {
+			o.e.mu.Lock()
+			defer o.e.mu.Unlock()
+			if o.parents[ouID] == nil {
+				return nil, false
+			}
+			var out []string
+			var walk func(id string)
+			walk = func(id string) {
+				p := o.parents[id]
+				for _, a := range p.accounts {
+					if o.accounts[a].state == AccountActive {
+						out = append(out, a)
+					}
+				}
+				for _, ou := range p.ous {
+					walk(ou)
+				}
+			}
+			walk(ouID)
+			return out, true
+		},
+	}
 }
 
 // ID is the organization's id (o-…).
@@ -129,6 +174,13 @@ func (o *Organization) AddAccount(parentID, accountID, name string, tags map[str
 	if !validAccountID(accountID) {
 		panic(fmt.Sprintf("emulator: account id %q is not 12 digits", accountID))
 	}
+	o.addAccount(parentID, accountID, name, tags)
+	// Auto-deployment reaches the new member as in AWS; CloudFormation's
+	// lock comes before the emulator's, so it is told after unlocking.
+	o.e.OrganizationAccountAdded(accountID, parentID)
+}
+
+func (o *Organization) addAccount(parentID, accountID, name string, tags map[string]string) {
 	o.e.mu.Lock()
 	defer o.e.mu.Unlock()
 	p := o.parents[parentID]
