@@ -165,6 +165,8 @@ func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, erro
 	a.record(name, req.Via, "enroll-store", "ok", res.CertificateURI)
 	id := req.Identity
 	id.Certificate, id.PrivateKey = res.CertificateURI, key.URI
+	// Remembered so that `identity renew` asks the same CA the same way.
+	id.PrivateCA, id.PrivateCAVia = req.PrivateCA, req.Via
 	if err := a.preflight(ctx, id); err != nil {
 		a.record(name, "", "enroll-preflight", outcomeOf(err), err.Error())
 		return res, fmt.Errorf("the certificate is on the token (%s) but signing in with it failed, so the identity was not added: %w; "+

@@ -63,6 +63,9 @@ func TestIdentityEnrollWithPrivateCA(t *testing.T) {
 	if id == nil || !strings.HasPrefix(id.Certificate, "pkcs11:") || !strings.HasPrefix(id.PrivateKey, "pkcs11:") {
 		t.Fatalf("identity saved as %+v", id)
 	}
+	if id.PrivateCA != caARN || id.PrivateCAVia != w.Accounts[0].Name {
+		t.Fatalf("the identity does not record how it was enrolled (renew would need flags): %q via %q", id.PrivateCA, id.PrivateCAVia)
+	}
 	if n := w.Emulator.Count("IssueCertificate"); n != 1 {
 		t.Fatalf("%d IssueCertificate calls, want 1", n)
 	}

@@ -243,6 +243,15 @@ func TestValidationRules(t *testing.T) {
 		{"malformed URI", func(c *Config) { c.Identities[0].Certificate = "pkcs11:token" }, "not a valid pkcs11: URI"},
 		{"direct account elsewhere", func(c *Config) { c.Accounts[1].AccountID = "999999999999" }, "a direct account is the account of its identity's role (111122223333)"},
 		{"missing certificate", func(c *Config) { c.Identities[0].Certificate = "" }, "certificate is missing"},
+		{"private CA is a trust anchor", func(c *Config) { c.Identities[0].PrivateCA = c.Identities[0].TrustAnchorARN }, "not a valid AWS Private CA ARN"},
+		{"private CA in another partition", func(c *Config) {
+			c.Identities[0].PrivateCA = "arn:aws-cn:acm-pca:cn-north-1:111122223333:certificate-authority/0a1b2c3d-1111-2222-3333-444455556666"
+		}, "the Private CA is in partition aws-cn"},
+		{"via without a CA", func(c *Config) { c.Identities[0].PrivateCAVia = "hub" }, "private_ca is empty"},
+		{"via not a name", func(c *Config) {
+			c.Identities[0].PrivateCA = "arn:aws:acm-pca:eu-central-1:111122223333:certificate-authority/0a1b2c3d-1111-2222-3333-444455556666"
+			c.Identities[0].PrivateCAVia = "a b"
+		}, "private_ca_via \"a b\" is not an account name"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -262,6 +271,12 @@ func TestValidationRules(t *testing.T) {
 	}
 	if err := validConfig().Validate(); err != nil {
 		t.Errorf("valid config refused: %v", err)
+	}
+	enrolled := validConfig()
+	enrolled.Identities[0].PrivateCA = "arn:aws:acm-pca:eu-central-1:111122223333:certificate-authority/0a1b2c3d-1111-2222-3333-444455556666"
+	enrolled.Identities[0].PrivateCAVia = "hub"
+	if err := enrolled.Validate(); err != nil {
+		t.Errorf("an identity that records its Private CA refused: %v", err)
 	}
 	for _, ok := range []string{"us-gov-west-1", "cn-northwest-1", "ap-southeast-5", "eusc-de-east-1", "us-east-1"} {
 		c := validConfig()

@@ -49,6 +49,13 @@ type Identity struct {
 	PKCS11Module string `toml:"pkcs11_module,omitempty"`
 	// RememberPIN means the PIN is kept in the OS keyring (opt-in).
 	RememberPIN bool `toml:"remember_pin,omitempty"`
+	// PrivateCA is the AWS Private CA that issued the certificate, recorded
+	// by `identity enroll` and `identity renew` so that the next renewal
+	// needs no flags.
+	PrivateCA string `toml:"private_ca,omitempty"`
+	// PrivateCAVia is the connected account whose credentials asked the
+	// Private CA; empty means the identity's own role.
+	PrivateCAVia string `toml:"private_ca_via,omitempty"`
 }
 
 // Account is a connected account: a role reached from an identity.

@@ -572,3 +572,44 @@ func (m *Manager) DeleteCertificate(ctx context.Context, certURI string, opts ..
 	})
 	return err
 }
+
+// Delete removes the key from its token: the private key and the public
+// key objects with its CKA_ID and key type (after a renewal with a new
+// key, once the person has said so). Certificates stay: see
+// DeleteCertificate.
+func (k *EnrollKey) Delete() error {
+	t := k.s.tok
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.ensureSession(); err != nil {
+		return err
+	}
+	priv, err := k.s.keyLocked()
+	if err != nil {
+		return err
+	}
+	kt, _ := t.attr(priv.handle, pkcs11.CKA_KEY_TYPE)
+	_, err = withRWSession(t, func(sh pkcs11.SessionHandle) (struct{}, error) {
+		tmpl := []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PUBLIC_KEY)}
+		if len(k.ID) == 0 || len(kt) == 0 {
+			tmpl = nil // without an id and type, a public key cannot be told apart: only the private key goes
+		} else {
+			tmpl = append(tmpl, pkcs11.NewAttribute(pkcs11.CKA_ID, k.ID), pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, kt))
+		}
+		if err := t.mod.ctx.DestroyObject(sh, priv.handle); err != nil {
+			return struct{}{}, t.fail("removing the key", err)
+		}
+		for tmpl != nil {
+			hs, err := findIn(t, sh, tmpl)
+			if err != nil || len(hs) == 0 {
+				break
+			}
+			if err := t.mod.ctx.DestroyObject(sh, hs[0]); err != nil {
+				return struct{}{}, t.fail("removing the public key", err)
+			}
+		}
+		return struct{}{}, nil
+	})
+	t.gen++ // the handle just destroyed must not be used again
+	return err
+}
