@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -50,6 +51,9 @@ type EnrollRequest struct {
 	// CSROut, when set, is where the PEM request is written for an external
 	// CA; nothing else happens.
 	CSROut string
+	// CSRTo, instead of CSROut, receives the PEM request (a file the GUI's
+	// save dialog opened); nothing else happens.
+	CSRTo io.Writer
 	// PrivateCA is the AWS Private CA ARN that issues the certificate, with
 	// the credentials of the connected account Via.
 	PrivateCA, Via string
@@ -75,7 +79,12 @@ type EnrollResult struct {
 // is saved only once a CreateSession signed with it succeeds.
 func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, error) {
 	name := req.Identity.Name
-	if n := countSet(req.CSROut, req.PrivateCA, req.CertificateFile); n != 1 {
+	csrOnly := req.CSROut != "" || req.CSRTo != nil
+	n := countSet(req.CSROut, req.PrivateCA, req.CertificateFile)
+	if req.CSRTo != nil {
+		n++
+	}
+	if n != 1 {
 		return EnrollResult{}, errors.New("choose one way to the certificate: --csr-out FILE for an external CA (then --use-key KEY --certificate FILE with its answer), or --private-ca ARN --via ACCOUNT")
 	}
 	if req.CertificateFile != "" && req.UseKey == "" {
@@ -87,7 +96,7 @@ func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, erro
 	if (req.Token == "") == (req.UseKey == "") {
 		return EnrollResult{}, errors.New("name the token to make the key on (--token URI), or a key already on it (--use-key URI)")
 	}
-	if req.CSROut == "" {
+	if !csrOnly {
 		// The identity is checked now, with a stand-in certificate, so
 		// that a typo is not found only after the CA issued.
 		probe := req.Identity
@@ -143,6 +152,13 @@ func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, erro
 			return res, csrErr
 		}
 		csrPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr})
+		if req.CSRTo != nil {
+			if _, err := req.CSRTo.Write(csrPEM); err != nil {
+				return res, fmt.Errorf("writing the certificate request: %w (the key stays on the token as %s; use it again with --use-key)", err, key.URI)
+			}
+			a.record(name, "", "enroll-csr", "ok", "saved")
+			return res, nil
+		}
 		if req.CSROut != "" {
 			if err := writeNew(req.CSROut, csrPEM); err != nil {
 				return res, fmt.Errorf("writing the certificate request: %w (the key stays on the token as %s; use it again with --use-key)", err, key.URI)

@@ -42,6 +42,8 @@ type RenewResult struct {
 	// OldKeyURI, after a renewal with a new key, is the key the identity
 	// used before; it is still on the token (see RemoveOld).
 	OldKeyURI string
+	// Module is the identity's PKCS #11 module setting, for RemoveOld.
+	Module string
 	// NotAfter is the new certificate's expiry.
 	NotAfter time.Time
 }
@@ -144,7 +146,7 @@ func (a *App) Renew(ctx context.Context, req RenewRequest) (RenewResult, error) 
 		a.record(req.Name, req.Via, "renew-issue", outcomeOf(err), err.Error())
 		return RenewResult{}, fmt.Errorf("%w; the identity keeps its current certificate", err)
 	}
-	res := RenewResult{KeyURI: key.URI, OldCertificateURI: cur.Certificate, NotAfter: leaf.NotAfter}
+	res := RenewResult{KeyURI: key.URI, OldCertificateURI: cur.Certificate, NotAfter: leaf.NotAfter, Module: cur.PKCS11Module}
 	if req.NewKey {
 		res.OldKeyURI = oldKey
 	}
@@ -196,7 +198,8 @@ func (a *App) RemoveCertificate(ctx context.Context, certURI, module string) err
 // RemoveOld removes from the token what a renewal left behind — the old
 // certificate and, after a renewal with a new key, the old key — and says
 // what was removed and what stays. Only what no identity uses is removed.
-func (a *App) RemoveOld(ctx context.Context, res RenewResult, module string) (string, error) {
+func (a *App) RemoveOld(ctx context.Context, res RenewResult) (string, error) {
+	module := res.Module
 	if res.OldKeyURI != "" {
 		for _, id := range a.Config().Identities {
 			if id.PrivateKey == res.OldKeyURI {

@@ -28,10 +28,6 @@ func identityRenew(ctx context.Context, r *runner, args []string) error {
 	if err != nil {
 		return err
 	}
-	module := ""
-	if id := a.Config().Identity(name); id != nil {
-		module = id.PKCS11Module
-	}
 	res, err := a.Renew(ctx, req)
 	if err != nil {
 		return err
@@ -52,7 +48,7 @@ func identityRenew(ctx context.Context, r *runner, args []string) error {
 			return nil
 		}
 	}
-	said, err := a.RemoveOld(ctx, res, module)
+	said, err := a.RemoveOld(ctx, res)
 	if err != nil {
 		return fmt.Errorf("the identity uses the new certificate, but: %w", err)
 	}
