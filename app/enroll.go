@@ -28,6 +28,7 @@ import (
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/broker/keys"
 	"github.com/lanyard-app/lanyard/broker/p11"
+	"github.com/lanyard-app/lanyard/broker/pin"
 )
 
 // clientAuthTemplate is the Private CA template for end-entity client
@@ -62,6 +63,13 @@ type EnrollRequest struct {
 	CertificateFile string
 	// ValidityDays is the certificate's lifetime (default 30).
 	ValidityDays int
+	// SecurityOfficer, when set, gives the token's SO PIN (a YubiKey's PIV
+	// management key, for ykcs11) with which the key is made and the
+	// certificate stored, as PIV modules demand; the user PIN still signs.
+	SecurityOfficer pin.Prompter
+	// KeyID is the new key's CKA_ID (a PIV slot: ykcs11's 01 is 9a); nil
+	// picks a random one. An object already holding it is never replaced.
+	KeyID []byte
 }
 
 // EnrollResult says what an enrolment made.
@@ -126,10 +134,7 @@ func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, erro
 		cn = name
 	}
 	ctx = a.interactive(ctx)
-	var opts []p11.Option
-	if req.Identity.PKCS11Module != "" {
-		opts = append(opts, p11.WithModule(req.Identity.PKCS11Module))
-	}
+	opts := tokenOptions(req.Identity.PKCS11Module, req.SecurityOfficer, req.KeyID)
 	var key *p11.EnrollKey
 	if req.UseKey != "" {
 		key, err = a.tokens.UseKey(ctx, req.UseKey, a.prompter(), opts...)
@@ -193,6 +198,22 @@ func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, erro
 		return res, err
 	}
 	return res, nil
+}
+
+// tokenOptions are the options of a token write: the identity's module,
+// and the security officer and key id a PIV module needs.
+func tokenOptions(module string, so pin.Prompter, keyID []byte) []p11.Option {
+	var opts []p11.Option
+	if module != "" {
+		opts = append(opts, p11.WithModule(module))
+	}
+	if so != nil {
+		opts = append(opts, p11.WithSecurityOfficer(so))
+	}
+	if keyID != nil {
+		opts = append(opts, p11.WithKeyID(keyID))
+	}
+	return opts
 }
 
 // issuance is a Private CA and whose credentials ask it.

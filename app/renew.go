@@ -11,6 +11,7 @@ import (
 
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/broker/p11"
+	"github.com/lanyard-app/lanyard/broker/pin"
 )
 
 // RenewRequest describes a new certificate for an identity whose key is on
@@ -30,6 +31,9 @@ type RenewRequest struct {
 	OwnRole        bool
 	// ValidityDays is the certificate's lifetime (default 30).
 	ValidityDays int
+	// SecurityOfficer and KeyID are as in EnrollRequest, for a PIV token.
+	SecurityOfficer pin.Prompter
+	KeyID           []byte
 }
 
 // RenewResult says what a renewal made and what it left.
@@ -99,10 +103,7 @@ func (a *App) Renew(ctx context.Context, req RenewRequest) (RenewResult, error) 
 	}
 	old := kp.Certificate
 	ctx = a.interactive(ctx)
-	var opts []p11.Option
-	if cur.PKCS11Module != "" {
-		opts = append(opts, p11.WithModule(cur.PKCS11Module))
-	}
+	opts := tokenOptions(cur.PKCS11Module, req.SecurityOfficer, req.KeyID)
 	u, err := p11.ParseURI(cur.Certificate)
 	if err != nil {
 		return RenewResult{}, err

@@ -10,7 +10,7 @@ import (
 )
 
 func identityRenew(ctx context.Context, r *runner, args []string) error {
-	fs := r.flags("identity renew", "identity renew NAME [--private-ca ARN] [--via ACCOUNT | --own-role] [--new-key [--key-type ec256|ec384|rsa2048]] [--remove-old]")
+	fs := r.flags("identity renew", "identity renew NAME [--private-ca ARN] [--via ACCOUNT | --own-role] [--new-key [--key-type ec256|ec384|rsa2048] [--key-id HEX]] [--so-pin-source prompt|file:PATH] [--remove-old]")
 	var req app.RenewRequest
 	fs.StringVar(&req.PrivateCA, "private-ca", "", "AWS Private CA `ARN` that issues the new certificate (default: the one that issued the current one, as recorded)")
 	fs.StringVar(&req.Via, "via", "", "connected `account` whose credentials ask the Private CA (default: as recorded; else the identity's own role)")
@@ -19,8 +19,12 @@ func identityRenew(ctx context.Context, r *runner, args []string) error {
 	fs.StringVar(&req.KeyType, "key-type", "ec256", "key to make with --new-key: ec256, ec384 or rsa2048")
 	fs.IntVar(&req.ValidityDays, "validity-days", 30, "certificate lifetime in `days`")
 	removeOld := fs.Bool("remove-old", false, "remove the old certificate (and, with --new-key, the old key) from the token without asking")
+	piv := pivFlags(fs)
 	name, err := oneName(fs, args, "identity")
 	if err != nil {
+		return err
+	}
+	if req.SecurityOfficer, req.KeyID, err = piv.resolve(r); err != nil {
 		return err
 	}
 	req.Name = name
