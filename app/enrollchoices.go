@@ -86,3 +86,20 @@ func (a *App) EnrollChoices(ctx context.Context) (EnrollChoices, error) {
 	}
 	return out, nil
 }
+
+// PIVSlot is a PIV key slot as a PIV module's PKCS #11 interface names it.
+type PIVSlot struct {
+	// Slot is the slot's PIV name (9a), Use what it is for.
+	Slot, Use string
+	// KeyID is the CKA_ID ykcs11 gives the slot's key.
+	KeyID []byte
+}
+
+// PIVSlots are the slots a key for signing in may go in, the usual one
+// first (ykcs11's numbering).
+var PIVSlots = []PIVSlot{
+	{"9a", "PIV Authentication", []byte{1}},
+	{"9c", "Digital Signature", []byte{2}},
+	{"9d", "Key Management", []byte{3}},
+	{"9e", "Card Authentication", []byte{4}},
+}

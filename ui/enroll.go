@@ -43,6 +43,10 @@ type enrollWindow struct {
 	how                        *widget.RadioGroup
 	caRows                     *fyne.Container
 	tokenNote                  *widget.Label
+	// officer and slot are for PIV tokens, whose module makes keys only
+	// for the security officer and in the slot given.
+	officer *widget.Check
+	slot    *widget.Select
 
 	progress *widget.ProgressBarInfinite
 	status   *widget.Label
@@ -102,6 +106,20 @@ func (w *enrollWindow) build() {
 	}
 	w.keyType = widget.NewSelect(labels, nil)
 	w.keyType.SetSelected(labels[0])
+	var slots []string
+	for _, sl := range app.PIVSlots {
+		slots = append(slots, sl.Slot+" ("+sl.Use+")")
+	}
+	w.slot = widget.NewSelect(slots, nil)
+	w.slot.SetSelected(slots[0])
+	w.slot.Hide()
+	w.officer = widget.NewCheck("A PIV token (YubiKey): its security officer makes the key, in this slot", func(on bool) {
+		if on {
+			w.slot.Show()
+		} else {
+			w.slot.Hide()
+		}
+	})
 	w.trustAnchor, w.profile, w.role = widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
 	w.trustAnchor.SetPlaceHolder("arn:aws:rolesanywhere:REGION:ACCOUNT:trust-anchor/…")
 	w.profile.SetPlaceHolder("arn:aws:rolesanywhere:REGION:ACCOUNT:profile/…")
@@ -137,7 +155,7 @@ func (w *enrollWindow) build() {
 	form := widget.NewForm(
 		widget.NewFormItem("Name in Lanyard", w.name),
 		widget.NewFormItem("Token", container.NewVBox(w.token, w.tokenNote)),
-		widget.NewFormItem("Key", w.keyType),
+		widget.NewFormItem("Key", container.NewVBox(w.keyType, w.officer, w.slot)),
 		widget.NewFormItem("Your name", w.commonName),
 		widget.NewFormItem("E-mail", w.email),
 		widget.NewFormItem("Roles Anywhere", w.like),
@@ -235,6 +253,14 @@ func (w *enrollWindow) request() app.EnrollRequest {
 	id.ProfileARN = strings.TrimSpace(w.profile.Text)
 	id.RoleARN = strings.TrimSpace(w.role.Text)
 	id.Region = w.region
+	if w.officer.Checked {
+		req.SecurityOfficer = w.u.prompter
+		for i, sl := range w.slot.Options {
+			if sl == w.slot.Selected {
+				req.KeyID = app.PIVSlots[i].KeyID
+			}
+		}
+	}
 	if w.how.Selected == viaPrivateCA {
 		req.PrivateCA = strings.TrimSpace(w.privateCA.Text)
 		req.Via = w.via.Selected

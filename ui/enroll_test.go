@@ -15,6 +15,7 @@ import (
 	"github.com/lanyard-app/lanyard/app/demo"
 	"github.com/lanyard-app/lanyard/broker/emulator"
 	"github.com/lanyard-app/lanyard/broker/p11"
+	"github.com/lanyard-app/lanyard/broker/p11/p11test"
 )
 
 // demoGUI is the GUI over the real application core and the demo world:
@@ -140,6 +141,51 @@ func TestEnrollWindowEnrollsASecondIdentityOnTheDemoToken(t *testing.T) {
 		if st.Name == "second" && st.Subject != "Grace Hopper" {
 			t.Errorf("certificate subject %q, want the name typed", st.Subject)
 		}
+	}
+}
+
+// TestEnrollWindowAsksTheSecurityOfficer: for a PIV token the page asks
+// the security officer's PIN through the PIN dialog, worded as such and
+// never offered to be kept; SoftHSM2, which makes keys for the user only,
+// refuses, and the page says what to do.
+func TestEnrollWindowAsksTheSecurityOfficer(t *testing.T) {
+	g := startDemoGUI(t)
+	g.u.showEnroll()
+	e := g.u.enroll
+	g.until(t, "the token list", func() bool { return len(e.token.Options) > 0 && !e.enroll.Disabled() })
+	demoToken, _ := p11.ParseURI(g.w.Certificate)
+	for _, o := range e.token.Options {
+		if strings.HasPrefix(o, demoToken.Token+" (") {
+			e.token.SetSelected(o)
+		}
+	}
+	test.Type(e.name, "piv")
+	e.via.SetSelected(g.w.Accounts[0].Name)
+	if e.slot.Visible() {
+		t.Fatal("the PIV slot shows before the token is said to be one")
+	}
+	e.officer.SetChecked(true)
+	if !e.slot.Visible() || !strings.HasPrefix(e.slot.Selected, "9a") {
+		t.Fatalf("PIV slot %q (visible %v): want 9a offered", e.slot.Selected, e.slot.Visible())
+	}
+	e.slot.SetSelected(e.slot.Options[1]) // 9a holds the demo key
+	test.Tap(e.enroll)
+	var d *pinDialog
+	g.loop.waitFor(t, "the security officer's PIN dialog", func() bool {
+		d = g.u.prompter.current
+		return d != nil && !d.done && !d.closed
+	})
+	if d.w.Title() != "Lanyard — Security officer PIN" || !hasText(d.w.Content(), "PIV management key") || d.remember != nil {
+		t.Fatalf("dialog %q offers to remember: %v:\n%s", d.w.Title(), d.remember != nil, visibleText(d.w.Content()))
+	}
+	test.Type(d.entry, p11test.SOPIN)
+	test.Tap(d.ok)
+	g.until(t, "the refusal", func() bool { return e.errLabel.Visible() })
+	if !strings.Contains(e.errLabel.Text, "enrol without the security officer") {
+		t.Fatalf("SoftHSM2's refusal: %q", e.errLabel.Text)
+	}
+	if g.core.Config().Identity("piv") != nil {
+		t.Fatal("a refused enrolment added the identity")
 	}
 }
 

@@ -352,7 +352,7 @@ func freeIDAndLabel(t *token, sh pkcs11.SessionHandle, label string, fixed []byt
 			return nil, "", t.fail("searching objects", err)
 		}
 		if used {
-			return nil, "", fmt.Errorf("%s already holds an object with id %x: a new key there would replace its key; choose another --key-id, or enrol that key with --use-key", t.describe(), fixed)
+			return nil, "", fmt.Errorf("%s already holds an object with id %x: a new key there would replace its key; choose another key id (--key-id, or another PIV slot), or enrol that key with --use-key", t.describe(), fixed)
 		}
 		id = fixed
 	}

@@ -311,7 +311,7 @@ func TestEnrollSecurityOfficerLoginOnSoftHSM(t *testing.T) {
 
 	so := answer(p11test.SOPIN)
 	_, err = m.GenerateKey(context.Background(), tok.URI(""), p11.KeyEC256, "enrolled", user, p11.WithSecurityOfficer(so))
-	if !errors.Is(err, p11.ErrKeyGenRefused) || !strings.Contains(err.Error(), "without --so-pin-source") {
+	if !errors.Is(err, p11.ErrKeyGenRefused) || !strings.Contains(err.Error(), "no --so-pin-source") {
 		t.Fatalf("SoftHSM2 with the SO logged in: %v, want ErrKeyGenRefused telling to drop --so-pin-source", err)
 	}
 	if _, err := m.GenerateKey(context.Background(), tok.URI(""), p11.KeyEC256, "enrolled", user); err != nil {

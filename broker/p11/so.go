@@ -74,7 +74,7 @@ func soLoginFailed(t *token, err error) error {
 			Detail: "its security officer can log in only while no other program has it open: close them (a running Lanyard tray app included) and try again"}
 	case pkcs11.CKR_USER_TYPE_INVALID, pkcs11.CKR_FUNCTION_NOT_SUPPORTED:
 		return &TokenError{Kind: ErrKeyGenRefused, Token: t.describe(), Cause: err,
-			Detail: "its module has no security officer login; enrol without --so-pin-source"}
+			Detail: "its module has no security officer login: enrol without it (no --so-pin-source)"}
 	}
 	return t.fail("logging in as the security officer", err)
 }
@@ -83,7 +83,7 @@ func soLoginFailed(t *token, err error) error {
 // was logged in: most tokens make private keys for the user only.
 func soRefused(t *token, err error) error {
 	return &TokenError{Kind: ErrKeyGenRefused, Token: t.describe(), Cause: err,
-		Detail: "it does not let its security officer make private keys or store objects; most tokens (SoftHSM, tpm2-pkcs11, smart cards through OpenSC) do that with the user PIN: enrol without --so-pin-source"}
+		Detail: "it does not let its security officer make private keys or store objects; most tokens (SoftHSM, tpm2-pkcs11, smart cards through OpenSC) do that with the user PIN: enrol without the security officer (no --so-pin-source)"}
 }
 
 // soKeyGenHint is added when a PIV-like token refuses a user's key generation.
