@@ -49,6 +49,9 @@ func runGUI(args []string) error {
 		if w.OnToken && !demoOpts.PINFile {
 			fmt.Printf("The demo key is on a SoftHSM token: its PIN is %s.\n", demo.PIN)
 		}
+		if w.OnToken {
+			fmt.Println("Enroll identity… in the window makes a second identity on the demo token; the demo's Private CA issues its certificate.")
+		}
 		fmt.Printf("Try the CLI against it:\n  export LANYARD_AGENT_SOCKET=%s LANYARD_CONFIG_DIR=%s\n  lanyard env --account sandbox\n", agentPath, w.ConfigDir)
 	}
 
