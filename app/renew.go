@@ -77,7 +77,7 @@ func (a *App) Renew(ctx context.Context, req RenewRequest) (RenewResult, error) 
 		req.Via = ""
 	}
 	if req.PrivateCA == "" {
-		return RenewResult{}, fmt.Errorf("identity %q does not say which Private CA issued its certificate: name it once with --private-ca ARN (it is remembered)", req.Name)
+		return RenewResult{}, fmt.Errorf("identity %q does not say which Private CA issued its certificate: name it once with `lanyard identity renew %s --private-ca ARN` (it is remembered)", req.Name, req.Name)
 	}
 	if _, err := privateCAARN(req.PrivateCA); err != nil {
 		return RenewResult{}, err

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -327,6 +328,10 @@ func (w *enrollWindow) run(req app.EnrollRequest, csr fyne.URIWriteCloser) {
 		if err != nil {
 			w.step = "form"
 			w.setStatus("")
+			if csr != nil {
+				// The file the dialog made holds no request: it goes.
+				_ = storage.Delete(csr.URI())
+			}
 			if app.IsCancelled(err) {
 				w.setStatus("Cancelled: nothing was enrolled.")
 				return

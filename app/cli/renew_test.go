@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lanyard-app/lanyard/app/cli"
+	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/demo"
 	"github.com/lanyard-app/lanyard/broker/emulator"
 	"github.com/lanyard-app/lanyard/broker/p11"
@@ -87,5 +88,19 @@ func TestIdentityRenew(t *testing.T) {
 	}
 	if identityIn(t, w, demo.Identity).Certificate != current {
 		t.Fatal("a refused renewal changed the identity")
+	}
+
+	// An identity that records no CA says how to name one.
+	cfg, err := config.Load(w.ConfigDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Identity(demo.Identity).PrivateCA, cfg.Identity(demo.Identity).PrivateCAVia = "", ""
+	if err := config.Save(w.ConfigDir, cfg); err != nil {
+		t.Fatal(err)
+	}
+	res = w.run(t, "identity", "renew", demo.Identity)
+	if res.code == 0 || !strings.Contains(res.stderr, "lanyard identity renew demo --private-ca ARN") {
+		t.Fatalf("renew with no CA recorded: %s", res)
 	}
 }

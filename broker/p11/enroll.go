@@ -579,6 +579,10 @@ func createCert(t *token, sh pkcs11.SessionHandle, c *x509.Certificate, id []byt
 		pkcs11.NewAttribute(pkcs11.CKA_VALUE, c.Raw),
 	})
 	if err != nil {
+		if ckr(err) == pkcs11.CKR_USER_NOT_LOGGED_IN && t.loggedIn {
+			// Refused to a logged-in user: a PIV module, whose writes are the card administrator's.
+			return fmt.Errorf("%s stores certificates only for its security officer (for a YubiKey through ykcs11: the PIV management key): add --so-pin-source prompt, or tick the PIV token box when enrolling in the window: %w", t.describe(), err)
+		}
 		return t.fail("storing certificate "+c.Subject.String(), err)
 	}
 	return nil

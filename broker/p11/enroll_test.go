@@ -374,6 +374,18 @@ func TestEnrollPIVTokenWithSecurityOfficer(t *testing.T) {
 		t.Fatalf("an SO login while another Manager has the token open: %v, want ErrTokenBusy", err)
 	}
 	fresh.Close()
+	// A renewal without the security officer is told how to give it.
+	again, err := m.UseKey(context.Background(), strings.Replace(certURI, "type=cert", "type=private", 1), user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renewed, err := p11test.IssueCertificate(again.Public(), "Ada Lovelace renewed", caCert, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.StoreCertificate(renewed, nil); err == nil || !strings.Contains(err.Error(), "only for its security officer") {
+		t.Fatalf("storing without the security officer on a PIV token: %v", err)
+	}
 	_, err = m.GenerateKey(context.Background(), tok.URI(""), p11.KeyEC256, "again", user, p11.WithSecurityOfficer(answer(p11test.SOPIN)), p11.WithKeyID([]byte{1}))
 	if err == nil || !strings.Contains(err.Error(), "already holds an object with id 01") {
 		t.Fatalf("a key id in use: %v, want a refusal that replaces nothing", err)
