@@ -114,7 +114,7 @@ func (w *enrollWindow) build() {
 	w.slot = widget.NewSelect(slots, nil)
 	w.slot.SetSelected(slots[0])
 	w.slot.Hide()
-	w.officer = widget.NewCheck("A PIV token (YubiKey): its security officer makes the key, in this slot", func(on bool) {
+	w.officer = widget.NewCheck("A PIV token (YubiKey): its security officer makes the key, in a PIV slot", func(on bool) {
 		if on {
 			w.slot.Show()
 		} else {
@@ -159,7 +159,7 @@ func (w *enrollWindow) build() {
 		widget.NewFormItem("Key", container.NewVBox(w.keyType, w.officer, w.slot)),
 		widget.NewFormItem("Your name", w.commonName),
 		widget.NewFormItem("E-mail", w.email),
-		widget.NewFormItem("Roles Anywhere", w.like),
+		widget.NewFormItem("Set up like", w.like),
 		widget.NewFormItem("Trust anchor", w.trustAnchor),
 		widget.NewFormItem("Profile", w.profile),
 		widget.NewFormItem("Role", w.role),
