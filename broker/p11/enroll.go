@@ -131,7 +131,7 @@ func (m *Manager) GenerateKey(ctx context.Context, tokenURI string, kt KeyType, 
 			}
 			pubT = append(pubT, pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, params))
 		}
-		pubH, privH, err := t.mod.ctx.GenerateKeyPair(sh, []*pkcs11.Mechanism{pkcs11.NewMechanism(mech, nil)}, pubT, privT)
+		pubH, _, err := t.mod.ctx.GenerateKeyPair(sh, []*pkcs11.Mechanism{pkcs11.NewMechanism(mech, nil)}, pubT, privT)
 		if err != nil {
 			switch {
 			case o.so != nil && ckr(err) == pkcs11.CKR_USER_NOT_LOGGED_IN:
@@ -144,10 +144,6 @@ func (m *Manager) GenerateKey(ctx context.Context, tokenURI string, kt KeyType, 
 		pub, err := readPublicKey(t, sh, pubH, kt)
 		if err != nil {
 			return made{}, err
-		}
-		// A PIV module names its keys after their slot, whatever was asked.
-		if as, err := t.mod.ctx.GetAttributeValue(sh, privH, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_LABEL, nil)}); err == nil && len(as[0].Value) > 0 {
-			label = string(as[0].Value)
 		}
 		return made{pub, id, label}, nil
 	}
@@ -258,8 +254,13 @@ func newEnrollKey(t *token, s *signer, from *URI, pub crypto.PublicKey, id []byt
 	s.cert.PublicKey, s.cert.RawSubjectPublicKeyInfo = pub, spki
 	s.certID = id
 	s.key = keyRef{}
-	if _, err := s.keyLocked(); err != nil {
+	priv, err := s.keyLocked()
+	if err != nil {
 		return nil, err
+	}
+	// A PIV module names its keys after their slot, whatever was asked.
+	if l, ok := t.attr(priv.handle, pkcs11.CKA_LABEL); ok && len(l) > 0 {
+		label = string(l)
 	}
 	b := NewURIBuilder().Token(t.key.label, t.key.serial, t.manufacturer, t.model).Object(label, id).Type("private")
 	b.u.ModulePath, b.u.ModuleName = from.ModulePath, from.ModuleName
