@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/broker/keys"
 	"github.com/lanyard-app/lanyard/broker/p11"
+	"github.com/lanyard-app/lanyard/broker/pin"
 )
 
 // clientAuthTemplate is the Private CA template for end-entity client
@@ -50,6 +52,9 @@ type EnrollRequest struct {
 	// CSROut, when set, is where the PEM request is written for an external
 	// CA; nothing else happens.
 	CSROut string
+	// CSRTo, instead of CSROut, receives the PEM request (a file the GUI's
+	// save dialog opened); nothing else happens.
+	CSRTo io.Writer
 	// PrivateCA is the AWS Private CA ARN that issues the certificate, with
 	// the credentials of the connected account Via.
 	PrivateCA, Via string
@@ -58,6 +63,13 @@ type EnrollRequest struct {
 	CertificateFile string
 	// ValidityDays is the certificate's lifetime (default 30).
 	ValidityDays int
+	// SecurityOfficer, when set, gives the token's SO PIN (a YubiKey's PIV
+	// management key, for ykcs11) with which the key is made and the
+	// certificate stored, as PIV modules demand; the user PIN still signs.
+	SecurityOfficer pin.Prompter
+	// KeyID is the new key's CKA_ID (a PIV slot: ykcs11's 01 is 9a); nil
+	// picks a random one. An object already holding it is never replaced.
+	KeyID []byte
 }
 
 // EnrollResult says what an enrolment made.
@@ -75,7 +87,12 @@ type EnrollResult struct {
 // is saved only once a CreateSession signed with it succeeds.
 func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, error) {
 	name := req.Identity.Name
-	if n := countSet(req.CSROut, req.PrivateCA, req.CertificateFile); n != 1 {
+	csrOnly := req.CSROut != "" || req.CSRTo != nil
+	n := countSet(req.CSROut, req.PrivateCA, req.CertificateFile)
+	if req.CSRTo != nil {
+		n++
+	}
+	if n != 1 {
 		return EnrollResult{}, errors.New("choose one way to the certificate: --csr-out FILE for an external CA (then --use-key KEY --certificate FILE with its answer), or --private-ca ARN --via ACCOUNT")
 	}
 	if req.CertificateFile != "" && req.UseKey == "" {
@@ -87,7 +104,7 @@ func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, erro
 	if (req.Token == "") == (req.UseKey == "") {
 		return EnrollResult{}, errors.New("name the token to make the key on (--token URI), or a key already on it (--use-key URI)")
 	}
-	if req.CSROut == "" {
+	if !csrOnly {
 		// The identity is checked now, with a stand-in certificate, so
 		// that a typo is not found only after the CA issued.
 		probe := req.Identity
@@ -117,10 +134,7 @@ func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, erro
 		cn = name
 	}
 	ctx = a.interactive(ctx)
-	var opts []p11.Option
-	if req.Identity.PKCS11Module != "" {
-		opts = append(opts, p11.WithModule(req.Identity.PKCS11Module))
-	}
+	opts := tokenOptions(req.Identity.PKCS11Module, req.SecurityOfficer, req.KeyID)
 	var key *p11.EnrollKey
 	if req.UseKey != "" {
 		key, err = a.tokens.UseKey(ctx, req.UseKey, a.prompter(), opts...)
@@ -143,6 +157,13 @@ func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, erro
 			return res, csrErr
 		}
 		csrPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr})
+		if req.CSRTo != nil {
+			if _, err := req.CSRTo.Write(csrPEM); err != nil {
+				return res, fmt.Errorf("writing the certificate request: %w (the key stays on the token as %s; use it again with --use-key)", err, key.URI)
+			}
+			a.record(name, "", "enroll-csr", "ok", "saved")
+			return res, nil
+		}
 		if req.CSROut != "" {
 			if err := writeNew(req.CSROut, csrPEM); err != nil {
 				return res, fmt.Errorf("writing the certificate request: %w (the key stays on the token as %s; use it again with --use-key)", err, key.URI)
@@ -165,6 +186,8 @@ func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, erro
 	a.record(name, req.Via, "enroll-store", "ok", res.CertificateURI)
 	id := req.Identity
 	id.Certificate, id.PrivateKey = res.CertificateURI, key.URI
+	// Remembered so that `identity renew` asks the same CA the same way.
+	id.PrivateCA, id.PrivateCAVia = req.PrivateCA, req.Via
 	if err := a.preflight(ctx, id); err != nil {
 		a.record(name, "", "enroll-preflight", outcomeOf(err), err.Error())
 		return res, fmt.Errorf("the certificate is on the token (%s) but signing in with it failed, so the identity was not added: %w; "+
@@ -175,6 +198,22 @@ func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, erro
 		return res, err
 	}
 	return res, nil
+}
+
+// tokenOptions are the options of a token write: the identity's module,
+// and the security officer and key id a PIV module needs.
+func tokenOptions(module string, so pin.Prompter, keyID []byte) []p11.Option {
+	var opts []p11.Option
+	if module != "" {
+		opts = append(opts, p11.WithModule(module))
+	}
+	if so != nil {
+		opts = append(opts, p11.WithSecurityOfficer(so))
+	}
+	if keyID != nil {
+		opts = append(opts, p11.WithKeyID(keyID))
+	}
+	return opts
 }
 
 // issuance is a Private CA and whose credentials ask it.

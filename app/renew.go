@@ -11,6 +11,7 @@ import (
 
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/broker/p11"
+	"github.com/lanyard-app/lanyard/broker/pin"
 )
 
 // RenewRequest describes a new certificate for an identity whose key is on
@@ -23,10 +24,16 @@ type RenewRequest struct {
 	NewKey  bool
 	KeyType string
 	// PrivateCA issues the certificate, asked with the credentials of the
-	// connected account Via, or of the identity's own role when Via is empty.
+	// connected account Via. Empty, they are the ones the identity recorded
+	// at its enrolment or last renewal; OwnRole asks with the identity's
+	// own role's credentials instead of an account's.
 	PrivateCA, Via string
+	OwnRole        bool
 	// ValidityDays is the certificate's lifetime (default 30).
 	ValidityDays int
+	// SecurityOfficer and KeyID are as in EnrollRequest, for a PIV token.
+	SecurityOfficer pin.Prompter
+	KeyID           []byte
 }
 
 // RenewResult says what a renewal made and what it left.
@@ -36,6 +43,11 @@ type RenewResult struct {
 	// OldCertificateURI is the certificate it used before; it is still on
 	// the token (see RemoveCertificate).
 	OldCertificateURI string
+	// OldKeyURI, after a renewal with a new key, is the key the identity
+	// used before; it is still on the token (see RemoveOld).
+	OldKeyURI string
+	// Module is the identity's PKCS #11 module setting, for RemoveOld.
+	Module string
 	// NotAfter is the new certificate's expiry.
 	NotAfter time.Time
 }
@@ -52,13 +64,28 @@ func (a *App) Renew(ctx context.Context, req RenewRequest) (RenewResult, error) 
 	if !isPKCS11(cur.Certificate) {
 		return RenewResult{}, fmt.Errorf("identity %q keeps its key in a file, not on a token: have your CA issue a new certificate for it and replace the file", req.Name)
 	}
+	if req.OwnRole && req.Via != "" {
+		return RenewResult{}, errors.New("choose whose credentials ask the Private CA: --via ACCOUNT or --own-role, not both")
+	}
 	if req.PrivateCA == "" {
-		return RenewResult{}, errors.New("name the Private CA that issues the new certificate: --private-ca ARN")
+		req.PrivateCA = cur.PrivateCA
+		if req.Via == "" && !req.OwnRole {
+			req.Via = cur.PrivateCAVia
+		}
+	}
+	if req.OwnRole {
+		req.Via = ""
+	}
+	if req.PrivateCA == "" {
+		return RenewResult{}, fmt.Errorf("identity %q does not say which Private CA issued its certificate: name it once with `lanyard identity renew %s --private-ca ARN` (it is remembered)", req.Name, req.Name)
 	}
 	if _, err := privateCAARN(req.PrivateCA); err != nil {
 		return RenewResult{}, err
 	}
 	if req.Via != "" && a.Config().Account(req.Via) == nil {
+		if req.Via == cur.PrivateCAVia {
+			return RenewResult{}, fmt.Errorf("identity %q was last certified with the credentials of account %q, which is no longer connected: give --via ACCOUNT or --own-role", req.Name, req.Via)
+		}
 		return RenewResult{}, fmt.Errorf("%w %q (see `lanyard account list`)", ErrUnknownAccount, req.Via)
 	}
 	kt, err := p11.ParseKeyType(req.KeyType)
@@ -76,26 +103,26 @@ func (a *App) Renew(ctx context.Context, req RenewRequest) (RenewResult, error) 
 	}
 	old := kp.Certificate
 	ctx = a.interactive(ctx)
-	var opts []p11.Option
-	if cur.PKCS11Module != "" {
-		opts = append(opts, p11.WithModule(cur.PKCS11Module))
-	}
+	opts := tokenOptions(cur.PKCS11Module, req.SecurityOfficer, req.KeyID)
 	u, err := p11.ParseURI(cur.Certificate)
 	if err != nil {
 		return RenewResult{}, err
 	}
 	var key *p11.EnrollKey
+	oldKey := cur.PrivateKey
+	if oldKey == "" {
+		// The key shares the certificate's id (or, without one, its label), as `lanyard tokens` lists them.
+		ku := *u
+		if ku.Type = "private"; len(ku.ID) > 0 {
+			ku.Object = ""
+		}
+		oldKey = ku.String()
+	}
 	if req.NewKey {
 		u.Object, u.ID, u.Type = "", nil, ""
 		key, err = a.tokens.GenerateKey(ctx, u.String(), kt, "lanyard-"+req.Name, a.prompter(), opts...)
 	} else {
-		keyURI := cur.PrivateKey
-		if keyURI == "" {
-			// The key shares the certificate's label or id, as `lanyard tokens` lists them.
-			u.Type = "private"
-			keyURI = u.String()
-		}
-		key, err = a.tokens.UseKey(ctx, keyURI, a.prompter(), opts...)
+		key, err = a.tokens.UseKey(ctx, oldKey, a.prompter(), opts...)
 	}
 	if err != nil {
 		a.record(req.Name, "", "renew-key", outcomeOf(err), err.Error())
@@ -120,7 +147,10 @@ func (a *App) Renew(ctx context.Context, req RenewRequest) (RenewResult, error) 
 		a.record(req.Name, req.Via, "renew-issue", outcomeOf(err), err.Error())
 		return RenewResult{}, fmt.Errorf("%w; the identity keeps its current certificate", err)
 	}
-	res := RenewResult{KeyURI: key.URI, OldCertificateURI: cur.Certificate, NotAfter: leaf.NotAfter}
+	res := RenewResult{KeyURI: key.URI, OldCertificateURI: cur.Certificate, NotAfter: leaf.NotAfter, Module: cur.PKCS11Module}
+	if req.NewKey {
+		res.OldKeyURI = oldKey
+	}
 	if res.CertificateURI, err = key.StoreCertificate(leaf, chain); err != nil {
 		return RenewResult{}, err
 	}
@@ -139,6 +169,7 @@ func (a *App) Renew(ctx context.Context, req RenewRequest) (RenewResult, error) 
 			return fmt.Errorf("identity %q was removed meanwhile", req.Name)
 		}
 		id.Certificate, id.PrivateKey = next.Certificate, next.PrivateKey
+		id.PrivateCA, id.PrivateCAVia = req.PrivateCA, req.Via
 		return c.Validate()
 	})
 	if err != nil {
@@ -163,4 +194,39 @@ func (a *App) RemoveCertificate(ctx context.Context, certURI, module string) err
 	err := a.tokens.DeleteCertificate(ctx, certURI, opts...)
 	a.record("", "", "remove-certificate", outcomeOf(err), certURI)
 	return err
+}
+
+// RemoveOld removes from the token what a renewal left behind — the old
+// certificate and, after a renewal with a new key, the old key — and says
+// what was removed and what stays. Only what no identity uses is removed.
+func (a *App) RemoveOld(ctx context.Context, res RenewResult) (string, error) {
+	module := res.Module
+	if res.OldKeyURI != "" {
+		for _, id := range a.Config().Identities {
+			if id.PrivateKey == res.OldKeyURI {
+				return "", fmt.Errorf("identity %q still uses the key %s: nothing was removed", id.Name, res.OldKeyURI)
+			}
+		}
+	}
+	if err := a.RemoveCertificate(ctx, res.OldCertificateURI, module); err != nil {
+		return "", fmt.Errorf("the old certificate could not be removed from the token, and nothing else was: %w", err)
+	}
+	const chain = "; the CA certificates of its chain stay (other certificates may need them)"
+	if res.OldKeyURI == "" {
+		return "The old certificate was removed from the token; the key stays (the new certificate is for it)" + chain + ".", nil
+	}
+	var opts []p11.Option
+	if module != "" {
+		opts = append(opts, p11.WithModule(module))
+	}
+	ctx = a.interactive(ctx)
+	key, err := a.tokens.UseKey(ctx, res.OldKeyURI, a.prompter(), opts...)
+	if err == nil {
+		err = key.Delete()
+	}
+	a.record("", "", "remove-key", outcomeOf(err), res.OldKeyURI)
+	if err != nil {
+		return "", fmt.Errorf("the old certificate was removed, but the old key %s could not be and stays on the token: %w", res.OldKeyURI, err)
+	}
+	return "The old certificate and the old key were removed from the token" + chain + ".", nil
 }

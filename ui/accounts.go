@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
@@ -126,17 +127,20 @@ func newAccountWindow(u *UI) *accountWindow {
 	w.groupBy.OnChanged = w.setGrouping
 	tools := container.NewHBox(
 		widget.NewButtonWithIcon("Connect account…", theme.ContentAddIcon(), u.showConnect),
+		widget.NewButtonWithIcon("Enroll identity…", theme.AccountIcon(), u.showEnroll),
 		widget.NewButtonWithIcon("Settings…", theme.SettingsIcon(), u.showSettings),
 		widget.NewButton("Lock", u.lock),
-		layoutSpacer(),
-		widget.NewLabel("Group by"),
-		w.groupBy,
 	)
 	top := container.NewVBox(w.identities, tools)
 	if notice := w.trayNotice(); notice != nil {
 		top.Add(notice)
 	}
-	w.searchBar = container.NewBorder(nil, nil, nil, w.count, w.search)
+	// The grouping choice sits with the search it applies to (it groups
+	// the list when there is no query), leaving the toolbar room at 600 px.
+	// It comes before the search box in the container so that Tab from the
+	// search box still goes to the list.
+	right := container.NewHBox(w.count, widget.NewLabel("Group by"), w.groupBy)
+	w.searchBar = container.New(layout.NewBorderLayout(nil, nil, nil, right), right, w.search)
 	top.Add(w.searchBar)
 	w.header = newColumnHeader(w.widths)
 	top.Add(w.header)
@@ -201,12 +205,27 @@ func (w *accountWindow) update(s snapshot, now time.Time) {
 		if identityNeedsCare(id, now) {
 			line.Importance = widget.WarningImportance
 		}
+		name := id.Name
+		var buttons []fyne.CanvasObject
+		if r := renewText(id, now); r != "" {
+			buttons = append(buttons, widget.NewButtonWithIcon("Renew…", theme.ViewRefreshIcon(), func() {
+				w.setStatus("Renewing the certificate of " + name + "…")
+				w.u.renew(name, func(res app.RenewResult, said string, err error) {
+					w.doneStatus(said, "Could not renew the certificate of "+name+".")(err)
+					if err == nil {
+						w.offerRemoval(res)
+					}
+				})
+			}))
+		}
 		if canSignIn(id) {
-			name := id.Name
-			w.identities.Add(container.NewBorder(nil, nil, nil, widget.NewButtonWithIcon("Sign in", theme.LoginIcon(), func() {
+			buttons = append(buttons, widget.NewButtonWithIcon("Sign in", theme.LoginIcon(), func() {
 				w.setStatus("Signing in " + name + "…")
 				w.u.signIn(name, w.doneStatus("Signed in "+name+".", "Could not sign in "+name+"."))
-			}), line))
+			}))
+		}
+		if len(buttons) > 0 {
+			w.identities.Add(container.NewBorder(nil, nil, nil, container.NewHBox(buttons...), line))
 		} else {
 			w.identities.Add(line)
 		}
@@ -405,16 +424,40 @@ func (w *accountWindow) setFailure(failed string, err error) {
 // doneStatus reports an action's outcome in the status line: ok on success,
 // failed and the reason on an error; a cancel is neither.
 func (w *accountWindow) doneStatus(ok, failed string) func(error) {
+	return w.doneStatusFn(func() string { return ok }, failed)
+}
+
+// doneStatusFn is doneStatus with a success text known only once the work is done.
+func (w *accountWindow) doneStatusFn(ok func() string, failed string) func(error) {
 	return func(err error) {
 		switch {
 		case err == nil:
-			w.setStatus(ok)
+			w.setStatus(ok())
 		case app.IsCancelled(err):
 			w.setStatus("Cancelled; nothing was changed.")
 		default:
 			w.setFailure(failed, err)
 		}
 	}
+}
+
+// offerRemoval asks whether the certificate a renewal replaced should go
+// from the token; it stays unless the person says so.
+func (w *accountWindow) offerRemoval(res app.RenewResult) {
+	dialog.ShowConfirm("Remove the old certificate?",
+		"The identity signed in with its new certificate. Remove the old one from the token?\n\n"+res.OldCertificateURI,
+		func(yes bool) {
+			if !yes {
+				w.setStatus("The old certificate stays on the token.")
+				return
+			}
+			var said string
+			w.u.background(func(ctx context.Context) error {
+				var err error
+				said, err = w.u.backend.RemoveOld(ctx, res)
+				return err
+			}, w.doneStatusFn(func() string { return said }, "The new certificate is in use, but the old one could not be removed from the token."))
+		}, w.win)
 }
 
 // favouriteText confirms a favourite change.

@@ -60,4 +60,14 @@ type Backend interface {
 	SetBrowserProfile(accounts []string, p *config.BrowserProfile) error
 	// SetFavourite pins or unpins an account in the tray menu.
 	SetFavourite(account string, fav bool) error
+	// EnrollChoices lists the tokens, accounts, Private CAs and identities
+	// the enrolment page offers.
+	EnrollChoices(ctx context.Context) (app.EnrollChoices, error)
+	// Enroll makes a key on a token and has it certified (or saves its
+	// request); the identity is saved once it has signed in.
+	Enroll(ctx context.Context, req app.EnrollRequest) (app.EnrollResult, error)
+	// Renew has the identity's Private CA certify its key again.
+	Renew(ctx context.Context, req app.RenewRequest) (app.RenewResult, error)
+	// RemoveOld removes what a renewal left on the token and says what stays.
+	RemoveOld(ctx context.Context, res app.RenewResult) (string, error)
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"image/color"
 	"strconv"
 	"strings"
@@ -67,6 +68,28 @@ func identityText(id app.IdentityStatus, now time.Time) string {
 func identityNeedsCare(id app.IdentityStatus, now time.Time) bool {
 	cert, _ := app.CertificateWarning(id.CertNotAfter, now)
 	return cert != "" || id.Warning != ""
+}
+
+// renewText offers, from two weeks before a token certificate expires,
+// to renew it: "expires in 6 days — Renew…"; "" when it is not due (or
+// its key is in a file, which Lanyard cannot have certified again).
+func renewText(id app.IdentityStatus, now time.Time) string {
+	if !id.OnToken {
+		return ""
+	}
+	if _, step := app.CertificateWarning(id.CertNotAfter, now); step == 0 {
+		return ""
+	}
+	left := id.CertNotAfter.Sub(now)
+	if left < 24*time.Hour {
+		return "expires in " + app.HumanDuration(left) + " — Renew…"
+	}
+	n := int(left / (24 * time.Hour))
+	unit := "days"
+	if n == 1 {
+		unit = "day"
+	}
+	return fmt.Sprintf("expires in %d %s — Renew…", n, unit)
 }
 
 // canSignIn reports whether offering "sign in" for the identity makes sense.

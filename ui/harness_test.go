@@ -321,6 +321,26 @@ func (b *testBackend) SetFavourite(account string, fav bool) error {
 	return nil
 }
 
+func (b *testBackend) EnrollChoices(context.Context) (app.EnrollChoices, error) {
+	b.record("EnrollChoices")
+	return app.EnrollChoices{}, nil
+}
+
+func (b *testBackend) Enroll(_ context.Context, req app.EnrollRequest) (app.EnrollResult, error) {
+	b.record("Enroll %s", req.Identity.Name)
+	return app.EnrollResult{}, nil
+}
+
+func (b *testBackend) Renew(_ context.Context, req app.RenewRequest) (app.RenewResult, error) {
+	b.record("Renew %s", req.Name)
+	return app.RenewResult{OldCertificateURI: "pkcs11:token=card;object=old;type=cert", NotAfter: testNow.Add(30 * 24 * time.Hour)}, nil
+}
+
+func (b *testBackend) RemoveOld(_ context.Context, res app.RenewResult) (string, error) {
+	b.record("RemoveOld %s", res.OldCertificateURI)
+	return "The old certificate was removed from the token.", nil
+}
+
 var errDenied = errors.New("AccessDenied: not authorized to perform sts:AssumeRole")
 
 // fakeTray records what the GUI puts in the tray (there is no Fyne tray

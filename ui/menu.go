@@ -27,6 +27,8 @@ const (
 	actCopyToken
 	actAllAccounts
 	actConnect
+	actEnroll
+	actRenew
 	actSettings
 	actLock
 	actQuit
@@ -72,6 +74,9 @@ func buildMenuModel(identities []app.IdentityStatus, accounts []app.AccountStatu
 			e.Action, e.Target, e.Disabled = actSignIn, id.Name, false
 		}
 		m.Entries = append(m.Entries, e)
+		if r := renewText(id, now); r != "" {
+			m.Entries = append(m.Entries, menuEntry{Label: id.Name + ": certificate " + r, Action: actRenew, Target: id.Name})
+		}
 	}
 
 	short := shortList(accounts, recent)
@@ -105,6 +110,7 @@ func menuTail() []menuEntry {
 		separator,
 		{Label: "All accounts…", Action: actAllAccounts},
 		{Label: "Connect account…", Action: actConnect},
+		{Label: "Enroll identity…", Action: actEnroll},
 		{Label: "Settings…", Action: actSettings},
 		separator,
 		{Label: "Lock", Action: actLock},

@@ -16,6 +16,7 @@ var tail = []menuEntry{
 	separator,
 	{Label: "All accounts…", Action: actAllAccounts},
 	{Label: "Connect account…", Action: actConnect},
+	{Label: "Enroll identity…", Action: actEnroll},
 	{Label: "Settings…", Action: actSettings},
 	separator,
 	{Label: "Lock", Action: actLock},
@@ -38,6 +39,15 @@ func TestBuildMenuModel(t *testing.T) {
 	missing.TokenPresent = false
 	failed := work
 	failed.State, failed.Err = app.StateError, errors.New("the certificate expired on 1 Nov 2026")
+
+	dueSoon := signedIn
+	dueSoon.CertNotAfter = testNow.Add(6*24*time.Hour + time.Hour)
+	notYet := signedIn
+	notYet.CertNotAfter = testNow.Add(15 * 24 * time.Hour)
+	fileKey := dueSoon
+	fileKey.OnToken = false
+	lastHours := signedIn
+	lastHours.CertNotAfter = testNow.Add(5 * time.Hour)
 
 	prod := app.AccountStatus{Name: "prod", Favourite: true, State: app.StateActive, Expires: testNow.Add(10 * time.Minute)}
 	dev := app.AccountStatus{Name: "dev"}
@@ -75,6 +85,36 @@ func TestBuildMenuModel(t *testing.T) {
 			identities: []app.IdentityStatus{failed},
 			wantIcon:   assets.Attention,
 			want:       append([]menuEntry{{Label: "work: the certificate expired on 1 Nov 2026 · sign in", Action: actSignIn, Target: "work"}}, tail...),
+		},
+		{
+			name:       "renewal offered from 14 days before the certificate expires",
+			identities: []app.IdentityStatus{dueSoon},
+			wantIcon:   assets.SignedIn,
+			want: append([]menuEntry{
+				{Label: "work: signed in · 42 min left · the certificate expires in 6 days, on 28 Nov: renew it before then", Disabled: true},
+				{Label: "work: certificate expires in 6 days — Renew…", Action: actRenew, Target: "work"},
+			}, tail...),
+		},
+		{
+			name:       "renewal in the last day says hours",
+			identities: []app.IdentityStatus{lastHours},
+			wantIcon:   assets.SignedIn,
+			want: append([]menuEntry{
+				{Label: "work: signed in · 42 min left · the certificate expires in 5 h: renew it now", Disabled: true},
+				{Label: "work: certificate expires in 5 h — Renew…", Action: actRenew, Target: "work"},
+			}, tail...),
+		},
+		{
+			name:       "no renewal 15 days ahead",
+			identities: []app.IdentityStatus{notYet},
+			wantIcon:   assets.SignedIn,
+			want:       append([]menuEntry{{Label: "work: signed in · 42 min left", Disabled: true}}, tail...),
+		},
+		{
+			name:       "no renewal for a key in a file",
+			identities: []app.IdentityStatus{fileKey},
+			wantIcon:   assets.SignedIn,
+			want:       append([]menuEntry{{Label: "work: signed in · 42 min left · the certificate expires in 6 days, on 28 Nov: renew it before then", Disabled: true}}, tail...),
 		},
 		{
 			name:     "no identity",

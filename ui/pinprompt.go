@@ -74,6 +74,9 @@ func (p *PINPrompter) PIN(ctx context.Context, req pin.Request) (string, error) 
 
 	purpose, _ := ctx.Value(purposeKey{}).(string)
 	offer, _ := app.PINOfferFrom(ctx)
+	if req.SecurityOfficer {
+		offer = app.PINOffer{} // used once, never kept
+	}
 	answer := make(chan pinAnswer, 1)
 	// d is only touched on the UI goroutine, inside p.do.
 	var d *pinDialog
@@ -138,6 +141,9 @@ func pinTitle(req pin.Request) string {
 	if req.ContextSpecific {
 		return "PIN for this signature"
 	}
+	if req.SecurityOfficer {
+		return "Security officer PIN"
+	}
 	return "Token PIN"
 }
 
@@ -178,14 +184,20 @@ func (d *pinDialog) ask(req pin.Request, purpose string, offer app.PINOffer, ans
 	heading := widget.NewLabelWithStyle(pinTitle(req), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	lines := container.NewVBox(heading)
 	secret := "the PIN"
-	if req.KeyFile != "" {
+	switch {
+	case req.KeyFile != "":
 		secret = "the key file's passphrase"
+	case req.SecurityOfficer:
+		secret = "the token's security officer PIN"
 	}
 	if purpose != "" {
 		lines.Add(wrapped("Lanyard needs " + secret + " to " + purpose + "."))
 	}
 	if req.ContextSpecific {
 		lines.Add(wrapped("The token asks for its PIN again to approve this signature."))
+	}
+	if req.SecurityOfficer {
+		lines.Add(wrapped("It makes the key and stores its certificate, and is not kept. For a YubiKey it is the PIV management key, in hex (48 digits unless it was changed)."))
 	}
 	if req.KeyFile != "" {
 		lines.Add(wrapped("Key file: " + req.KeyFile))
@@ -211,6 +223,8 @@ func (d *pinDialog) ask(req pin.Request, purpose string, offer app.PINOffer, ans
 		d.entry = newPINEntry(d.cancelled)
 		if req.KeyFile != "" {
 			d.entry.SetPlaceHolder("Passphrase")
+		} else if req.SecurityOfficer {
+			d.entry.SetPlaceHolder("SO PIN or management key")
 		} else {
 			d.entry.SetPlaceHolder("PIN")
 		}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -135,4 +136,40 @@ func TestCopyTokenFromTheTray(t *testing.T) {
 	if !b.called("Token prod https://api.example.com ES384 5m0s") {
 		t.Errorf("calls: %v", b.callList())
 	}
+}
+
+// TestTrayRenewsAndSaysWhatHappened: two weeks before the certificate
+// expires the tray offers Renew…; it renews (the same key, the CA the
+// identity records) and a notification says what was done and that the
+// old certificate stays; Enroll identity… opens the enrolment window.
+func TestTrayRenewsAndSaysWhatHappened(t *testing.T) {
+	b := trayBackend()
+	b.identities[0].CertNotAfter = testNow.Add(10*24*time.Hour + time.Minute)
+	tray := &fakeTray{}
+	u, loop := newTestUI(t, b, tray)
+	var said []*fyne.Notification
+	u.notes.send = func(_ string, n *fyne.Notification) { said = append(said, n) }
+
+	renew := item(tray.menu, "work: certificate expires in 10 days — Renew…")
+	if renew == nil {
+		t.Fatalf("no Renew… entry 10 days ahead: %v", labelsOf(tray.menu))
+	}
+	renew.Action()
+	loop.waitFor(t, "renewal", func() bool { return len(said) > 0 })
+	if !b.called("Renew work") {
+		t.Fatalf("Renew… did not renew: %v", b.callList())
+	}
+	if said[0].Title != "Lanyard: renewed work" || !strings.Contains(said[0].Content, "valid until 22 Dec 2026") ||
+		!strings.Contains(said[0].Content, "old certificate stays on the token") {
+		t.Fatalf("notification: %+v", said[0])
+	}
+	if b.called("RemoveOld pkcs11:token=card;object=old;type=cert") {
+		t.Fatal("the tray removed the old certificate without asking")
+	}
+
+	item(tray.menu, "Enroll identity…").Action()
+	if u.enroll == nil {
+		t.Fatal("Enroll identity… did not open the enrolment window")
+	}
+	loop.waitFor(t, "enrolment choices", func() bool { return b.called("EnrollChoices") })
 }

@@ -64,6 +64,7 @@ type UI struct {
 	accounts *accountWindow
 	settings *settingsWindow
 	wizard   *wizardWindow
+	enroll   *enrollWindow
 }
 
 // snapshot is one consistent read of the backend's state.
@@ -246,6 +247,17 @@ func (u *UI) runMenuEntry(e menuEntry) {
 		u.showAccounts()
 	case actConnect:
 		u.showConnect()
+	case actEnroll:
+		u.showEnroll()
+	case actRenew:
+		failed := u.reportError("Could not renew the certificate of " + e.Target)
+		u.renew(e.Target, func(_ app.RenewResult, said string, err error) {
+			if err != nil {
+				failed(err)
+				return
+			}
+			u.notes.confirm("renewed:"+e.Target, "Lanyard: renewed "+e.Target, said)
+		})
 	case actSettings:
 		u.showSettings()
 	case actLock:
@@ -296,6 +308,26 @@ func (u *UI) signIn(identity string, done func(error)) {
 		}
 		return nil
 	}, done)
+}
+
+// renew has the identity's Private CA (the one it records) certify its
+// key again; done gets the result and what to tell the person. The old
+// certificate stays on the token until the person says otherwise.
+func (u *UI) renew(identity string, done func(res app.RenewResult, said string, err error)) {
+	var res app.RenewResult
+	u.background(func(ctx context.Context) error {
+		var err error
+		res, err = u.backend.Renew(withPurpose(ctx, "renew the certificate of "+identity), app.RenewRequest{Name: identity})
+		return err
+	}, func(err error) {
+		if err != nil {
+			done(res, "", err)
+			return
+		}
+		done(res, fmt.Sprintf("%s now uses a new certificate for the same key, valid until %s, and signed in with it. The old certificate stays on the token, unused.",
+			identity, res.NotAfter.Local().Format("2 Jan 2006")), nil)
+		u.notifyChanged()
+	})
 }
 
 // openConsole signs in to the account's console: its own region and home

@@ -5,6 +5,7 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +13,8 @@ import (
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/demo"
 	"github.com/lanyard-app/lanyard/broker/emulator"
+	"github.com/lanyard-app/lanyard/broker/p11/p11test"
+	"github.com/lanyard-app/lanyard/broker/p11/p11test/shim"
 	"github.com/lanyard-app/lanyard/broker/pki"
 )
 
@@ -62,6 +65,9 @@ func TestIdentityEnrollWithPrivateCA(t *testing.T) {
 	id := identityIn(t, w, "enrolled")
 	if id == nil || !strings.HasPrefix(id.Certificate, "pkcs11:") || !strings.HasPrefix(id.PrivateKey, "pkcs11:") {
 		t.Fatalf("identity saved as %+v", id)
+	}
+	if id.PrivateCA != caARN || id.PrivateCAVia != w.Accounts[0].Name {
+		t.Fatalf("the identity does not record how it was enrolled (renew would need flags): %q via %q", id.PrivateCA, id.PrivateCAVia)
 	}
 	if n := w.Emulator.Count("IssueCertificate"); n != 1 {
 		t.Fatalf("%d IssueCertificate calls, want 1", n)
@@ -181,5 +187,90 @@ func TestIdentityEnrollExternalCA(t *testing.T) {
 	}
 	if id := identityIn(t, w, "external"); id == nil || id.PrivateKey != keyURI {
 		t.Fatalf("identity saved as %+v", id)
+	}
+}
+
+// TestIdentityEnrollOnAPIVToken enrols on a token with ykcs11's access
+// rules (the test shim's "piv" over the demo's SoftHSM token): without the
+// security officer the refusal says how to give it; a key id in use is
+// refused; with --so-pin-source file: and --key-id the key is made and the
+// certificate stored by the security officer, the user PIN signs, and the
+// identity is added. No secret is written anywhere.
+func TestIdentityEnrollOnAPIVToken(t *testing.T) {
+	w, token, _ := enrollWorld(t)
+	s, err := shim.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range s.Env(p11test.SoftHSMModule) {
+		t.Setenv(k, v)
+	}
+	t.Setenv("LANYARD_SHIM_USER_PIN", demo.PIN)
+	if err := s.Set("piv"); err != nil {
+		t.Fatal(err)
+	}
+	piv := strings.Replace(token, "module-path="+p11test.SoftHSMModule, "module-path="+s.Module, 1)
+	if piv == token {
+		t.Fatalf("the token URI %q names no module path to replace", token)
+	}
+	// Every identity on the token goes through the same module, as with a
+	// YubiKey: the via account's sign-in then shares the token's session,
+	// which the security officer's login closes (PKCS #11 allows it only
+	// with no read-only session open).
+	cfg, err := config.Load(w.ConfigDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	demoID := cfg.Identity(demo.Identity)
+	demoID.Certificate = strings.Replace(demoID.Certificate, "module-path="+p11test.SoftHSMModule, "module-path="+s.Module, 1)
+	if err := config.Save(w.ConfigDir, cfg); err != nil {
+		t.Fatal(err)
+	}
+	soFile := filepath.Join(t.TempDir(), "so-pin")
+	if err := os.WriteFile(soFile, []byte(p11test.SOPIN+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The test tokens' SO PIN is also the start of the emulator's account
+	// id: only a standalone occurrence is a leak.
+	soLeak := regexp.MustCompile(`(^|[^0-9])` + p11test.SOPIN + `([^0-9]|$)`)
+	ca := []string{"--private-ca", w.PrivateCAARN, "--via", w.Accounts[0].Name}
+
+	res := w.run(t, w.enrollArgs("yubikey", piv, w.TrustAnchorARN, ca...)...)
+	if res.code == 0 || !strings.Contains(res.stderr, "--so-pin-source prompt") {
+		t.Fatalf("a PIV token without the security officer: %s", res)
+	}
+	res = w.run(t, w.enrollArgs("yubikey", piv, w.TrustAnchorARN, append(ca, "--so-pin-source", p11test.SOPIN)...)...)
+	if res.code == 0 || !strings.Contains(res.stderr, "never goes on the command line") || soLeak.MatchString(res.stderr) {
+		t.Fatalf("an SO PIN on the command line must be refused without repeating it: %s", res)
+	}
+	res = w.run(t, w.enrollArgs("yubikey", piv, w.TrustAnchorARN, append(ca, "--so-pin-source", "file:"+soFile, "--key-id", "01")...)...)
+	if res.code == 0 || !strings.Contains(res.stderr, "already holds an object with id 01") {
+		t.Fatalf("a key id in use (the demo key's): %s", res)
+	}
+	res = w.mustRun(t, w.enrollArgs("yubikey", piv, w.TrustAnchorARN, append(ca, "--so-pin-source", "file:"+soFile, "--key-id", "02")...)...)
+	if !strings.Contains(res.stdout, `Identity "yubikey" added`) {
+		t.Fatalf("output: %s", res)
+	}
+	id := identityIn(t, w, "yubikey")
+	if id == nil || !strings.Contains(id.PrivateKey, "id=%02") || !strings.Contains(id.Certificate, s.Module) {
+		t.Fatalf("identity saved as %+v", id)
+	}
+	for _, out := range []string{res.stdout, res.stderr} {
+		w.noSecrets(t, "the output of identity enroll", out)
+		if soLeak.MatchString(out) {
+			t.Errorf("the output of identity enroll holds the SO PIN: %s", out)
+		}
+	}
+	files, err := os.ReadDir(w.ConfigDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if data, err := os.ReadFile(filepath.Join(w.ConfigDir, f.Name())); err == nil {
+			w.noSecrets(t, f.Name(), string(data))
+			if soLeak.Match(data) {
+				t.Errorf("%s holds the SO PIN", f.Name())
+			}
+		}
 	}
 }

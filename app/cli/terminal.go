@@ -102,6 +102,8 @@ func promptText(req pin.Request) string {
 		fmt.Fprintf(&b, "Password of the TPM key in %s", file)
 	case isFile:
 		fmt.Fprintf(&b, "Passphrase for key file %s", file)
+	case req.SecurityOfficer:
+		fmt.Fprintf(&b, "Security officer PIN for token %q (for a YubiKey: the PIV management key, in hex)", req.TokenLabel)
 	case req.ContextSpecific:
 		fmt.Fprintf(&b, "PIN for this signature for token %q", req.TokenLabel)
 	default:

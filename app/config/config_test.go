@@ -254,6 +254,15 @@ func TestValidationRules(t *testing.T) {
 		{"tpm device not a path", func(c *Config) {
 			c.Identities[0].Certificate, c.Identities[0].PrivateKey, c.Identities[0].TPMDevice = "/c.pem", "/k.pem", "tpmrm0"
 		}, "neither a device path"},
+		{"private CA is a trust anchor", func(c *Config) { c.Identities[0].PrivateCA = c.Identities[0].TrustAnchorARN }, "not a valid AWS Private CA ARN"},
+		{"private CA in another partition", func(c *Config) {
+			c.Identities[0].PrivateCA = "arn:aws-cn:acm-pca:cn-north-1:111122223333:certificate-authority/0a1b2c3d-1111-2222-3333-444455556666"
+		}, "the Private CA is in partition aws-cn"},
+		{"via without a CA", func(c *Config) { c.Identities[0].PrivateCAVia = "hub" }, "private_ca is empty"},
+		{"via not a name", func(c *Config) {
+			c.Identities[0].PrivateCA = "arn:aws:acm-pca:eu-central-1:111122223333:certificate-authority/0a1b2c3d-1111-2222-3333-444455556666"
+			c.Identities[0].PrivateCAVia = "a b"
+		}, "private_ca_via \"a b\" is not an account name"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -291,6 +300,12 @@ func TestValidationRules(t *testing.T) {
 		if err := c.Validate(); err != nil {
 			t.Errorf("valid key source refused: %v", err)
 		}
+	}
+	enrolled := validConfig()
+	enrolled.Identities[0].PrivateCA = "arn:aws:acm-pca:eu-central-1:111122223333:certificate-authority/0a1b2c3d-1111-2222-3333-444455556666"
+	enrolled.Identities[0].PrivateCAVia = "hub"
+	if err := enrolled.Validate(); err != nil {
+		t.Errorf("an identity that records its Private CA refused: %v", err)
 	}
 	for _, ok := range []string{"us-gov-west-1", "cn-northwest-1", "ap-southeast-5", "eusc-de-east-1", "us-east-1"} {
 		c := validConfig()

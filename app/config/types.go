@@ -66,6 +66,13 @@ type Identity struct {
 	// RememberPIN means the PIN (or the key file's passphrase, or the TPM
 	// key's password) is kept in the OS keyring (opt-in).
 	RememberPIN bool `toml:"remember_pin,omitempty"`
+	// PrivateCA is the AWS Private CA that issued the certificate, recorded
+	// by `identity enroll` and `identity renew` so that the next renewal
+	// needs no flags.
+	PrivateCA string `toml:"private_ca,omitempty"`
+	// PrivateCAVia is the connected account whose credentials asked the
+	// Private CA; empty means the identity's own role.
+	PrivateCAVia string `toml:"private_ca_via,omitempty"`
 }
 
 // Account is a connected account: a role reached from an identity.

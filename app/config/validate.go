@@ -31,6 +31,10 @@ var (
 	profileResource = sync.OnceValue(func() *regexp.Regexp {
 		return regexp.MustCompile(`^profile/[a-f0-9]{8}-([a-z0-9]{4}-){3}[a-z0-9]{12}$`)
 	})
+	// The Private CA id has the same shape (ACM PCA's API pattern).
+	privateCAResource = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^certificate-authority/[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$`)
+	})
 )
 
 // Session duration bounds enforced by Roles Anywhere and by role chaining.
@@ -225,6 +229,21 @@ func (v *validator) identity(at ref, label string, id *Identity) {
 	if id.RoleSessionName != "" {
 		if err := awsname.ValidRoleSessionName(id.RoleSessionName); err != nil {
 			v.add(ref{at.table, at.index, "role_session_name"}, "%s: role_session_name: %v", label, err)
+		}
+	}
+	if id.PrivateCA != "" {
+		ca, ok := v.parsedARN(at, label, "private_ca", id.PrivateCA, "acm-pca",
+			"AWS Private CA ARN (arn:aws:acm-pca:REGION:ACCOUNT:certificate-authority/ID)", privateCAResource().MatchString)
+		if ok && taOK && ca.Partition != ta.Partition {
+			v.add(ref{at.table, at.index, "private_ca"}, "%s: the Private CA is in partition %s but the trust anchor in %s", label, ca.Partition, ta.Partition)
+		}
+	}
+	if id.PrivateCAVia != "" {
+		switch {
+		case id.PrivateCA == "":
+			v.add(ref{at.table, at.index, "private_ca_via"}, "%s: private_ca_via names the account that asks the Private CA, but private_ca is empty", label)
+		case !namePattern().MatchString(id.PrivateCAVia):
+			v.add(ref{at.table, at.index, "private_ca_via"}, "%s: private_ca_via %q is not an account name", label, id.PrivateCAVia)
 		}
 	}
 }

@@ -269,6 +269,8 @@ func (w *World) writeConfig(region, browser string, withAccounts bool) error {
 	if err := cfg.AddIdentity(config.Identity{
 		Name: Identity, Certificate: w.Certificate, PrivateKey: w.Key, Intermediates: w.Intermediates,
 		TrustAnchorARN: w.TrustAnchorARN, ProfileARN: w.ProfileARN, RoleARN: w.HubRoleARN, Region: region,
+		// As if enrolled from the demo's Private CA with the hub role: `identity renew demo` needs no flags.
+		PrivateCA: w.PrivateCAARN,
 	}); err != nil {
 		return err
 	}

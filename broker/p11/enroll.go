@@ -64,6 +64,8 @@ type EnrollKey struct {
 
 	s    *signer
 	from *URI
+	// so, when set, logs in as the security officer to store the certificate.
+	so soAsker
 }
 
 // Public returns the key's public key.
@@ -71,8 +73,10 @@ func (k *EnrollKey) Public() crypto.PublicKey { return k.s.cert.PublicKey }
 
 // GenerateKey logs in to the token tokenURI names and generates a key pair
 // on it: the private key is a token object, private, sensitive and never
-// extractable. Its CKA_ID is random and its label (label, with a number
-// added if another object has it) unique on the token.
+// extractable. Its CKA_ID is random (or WithKeyID's) and its label (label,
+// with a number added if another object has it) unique on the token. With
+// WithSecurityOfficer the security officer makes it, as PIV modules
+// demand, and the user then logs in to sign.
 func (m *Manager) GenerateKey(ctx context.Context, tokenURI string, kt KeyType, label string, source pin.Prompter, opts ...Option) (*EnrollKey, error) {
 	u, t, err := m.enrollToken(tokenURI, opts)
 	if err != nil {
@@ -94,13 +98,16 @@ func (m *Manager) GenerateKey(ctx context.Context, tokenURI string, kt KeyType, 
 	if u.HasPIN() {
 		s.pinURI = u
 	}
-	if err := loginForEnrol(ctx, s, source); err != nil {
-		return nil, err
+	o := parseOptions(opts)
+	type made struct {
+		pub   crypto.PublicKey
+		id    []byte
+		label string
 	}
-	return withRWSession(t, func(sh pkcs11.SessionHandle) (*EnrollKey, error) {
-		id, label, err := freeIDAndLabel(t, sh, label)
+	generate := func(sh pkcs11.SessionHandle) (made, error) {
+		id, label, err := freeIDAndLabel(t, sh, label, o.keyID)
 		if err != nil {
-			return nil, err
+			return made{}, err
 		}
 		both := []*pkcs11.Attribute{
 			pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
@@ -120,23 +127,52 @@ func (m *Manager) GenerateKey(ctx context.Context, tokenURI string, kt KeyType, 
 		} else {
 			params, err := asn1.Marshal(curveOIDs[kt])
 			if err != nil {
-				return nil, err
+				return made{}, err
 			}
 			pubT = append(pubT, pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, params))
 		}
 		pubH, _, err := t.mod.ctx.GenerateKeyPair(sh, []*pkcs11.Mechanism{pkcs11.NewMechanism(mech, nil)}, pubT, privT)
 		if err != nil {
-			if refusesKeyGen(err) {
-				return nil, keyGenRefused(t, kt, err)
+			switch {
+			case o.so != nil && ckr(err) == pkcs11.CKR_USER_NOT_LOGGED_IN:
+				return made{}, soRefused(t, err)
+			case refusesKeyGen(err):
+				return made{}, keyGenRefused(t, kt, err)
 			}
-			return nil, t.fail("generating a key pair", err)
+			return made{}, t.fail("generating a key pair", err)
 		}
 		pub, err := readPublicKey(t, sh, pubH, kt)
 		if err != nil {
+			return made{}, err
+		}
+		return made{pub, id, label}, nil
+	}
+	var got made
+	if o.so != nil {
+		// Made by the security officer; the user logs in after, to sign.
+		if got, err = asSecurityOfficer(ctx, t, o.so, generate); err != nil {
 			return nil, err
 		}
-		return newEnrollKey(t, s, u, pub, id, label)
-	})
+		if err := t.ensureSession(); err != nil {
+			return nil, err
+		}
+		if err := loginForEnrol(ctx, s, source); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := loginForEnrol(ctx, s, source); err != nil {
+			return nil, err
+		}
+		if got, err = withRWSession(t, generate); err != nil {
+			return nil, err
+		}
+	}
+	k, err := newEnrollKey(t, s, u, got.pub, got.id, got.label)
+	if err != nil {
+		return nil, err
+	}
+	k.so = soAsker{ctx, o.so}
+	return k, nil
 }
 
 // UseKey returns the private key keyURI names (one made earlier, for
@@ -189,7 +225,12 @@ func (m *Manager) UseKey(ctx context.Context, keyURI string, source pin.Prompter
 	if err != nil {
 		return nil, err
 	}
-	return newEnrollKey(t, s, u, pub, id, string(label))
+	k, err := newEnrollKey(t, s, u, pub, id, string(label))
+	if err != nil {
+		return nil, err
+	}
+	k.so = soAsker{ctx, parseOptions(opts).so}
+	return k, nil
 }
 
 // loginForEnrol logs in to the token, first reading the session's state:
@@ -213,8 +254,13 @@ func newEnrollKey(t *token, s *signer, from *URI, pub crypto.PublicKey, id []byt
 	s.cert.PublicKey, s.cert.RawSubjectPublicKeyInfo = pub, spki
 	s.certID = id
 	s.key = keyRef{}
-	if _, err := s.keyLocked(); err != nil {
+	priv, err := s.keyLocked()
+	if err != nil {
 		return nil, err
+	}
+	// A PIV module names its keys after their slot, whatever was asked.
+	if l, ok := t.attr(priv.handle, pkcs11.CKA_LABEL); ok && len(l) > 0 {
+		label = string(l)
 	}
 	b := NewURIBuilder().Token(t.key.label, t.key.serial, t.manufacturer, t.model).Object(label, id).Type("private")
 	b.u.ModulePath, b.u.ModuleName = from.ModulePath, from.ModuleName
@@ -285,19 +331,33 @@ func refusesKeyGen(err error) bool {
 }
 
 func keyGenRefused(t *token, kt KeyType, cause error) error {
-	return &TokenError{Kind: ErrKeyGenRefused, Token: t.describe(), Cause: cause,
-		Detail: fmt.Sprintf("it does not make %s keys here; make the key with the token vendor's tool (for a YubiKey: ykman piv keys generate), then enrol it with --use-key and the key's URI, or choose another --key-type", kt)}
+	detail := fmt.Sprintf("it does not make %s keys here; make the key with the token vendor's tool (for a YubiKey: ykman piv keys generate), then enrol it with --use-key and the key's URI, or choose another --key-type", kt)
+	if ckr(cause) == pkcs11.CKR_USER_NOT_LOGGED_IN {
+		detail += soKeyGenHint
+	}
+	return &TokenError{Kind: ErrKeyGenRefused, Token: t.describe(), Cause: cause, Detail: detail}
 }
 
-// freeIDAndLabel picks a random CKA_ID no object has and a label no object
-// has (label, then label-2, label-3, …).
-func freeIDAndLabel(t *token, sh pkcs11.SessionHandle, label string) ([]byte, string, error) {
+// freeIDAndLabel picks a random CKA_ID no object has (or checks that no
+// object has fixed) and a label no object has (label, then label-2,
+// label-3, …).
+func freeIDAndLabel(t *token, sh pkcs11.SessionHandle, label string, fixed []byte) ([]byte, string, error) {
 	taken := func(a *pkcs11.Attribute) (bool, error) {
 		hs, err := findIn(t, sh, []*pkcs11.Attribute{a})
 		return len(hs) > 0, err
 	}
 	id := make([]byte, 8)
-	for {
+	if fixed != nil {
+		used, err := taken(pkcs11.NewAttribute(pkcs11.CKA_ID, fixed))
+		if err != nil {
+			return nil, "", t.fail("searching objects", err)
+		}
+		if used {
+			return nil, "", fmt.Errorf("%s already holds an object with id %x: a new key there would replace its key; choose another key id (--key-id, or another PIV slot), or enrol that key with --use-key", t.describe(), fixed)
+		}
+		id = fixed
+	}
+	for fixed == nil {
 		if _, err := rand.Read(id); err != nil {
 			return nil, "", err
 		}
@@ -468,7 +528,7 @@ func (k *EnrollKey) StoreCertificate(leaf *x509.Certificate, chain []*x509.Certi
 	for n := 2; slices.ContainsFunc(have, func(h tokenCert) bool { return h.label == label && bytes.Equal(h.id, k.ID) }); n++ {
 		label = k.Label + "-" + strconv.Itoa(n)
 	}
-	_, err = withRWSession(t, func(sh pkcs11.SessionHandle) (struct{}, error) {
+	store := func(sh pkcs11.SessionHandle) (struct{}, error) {
 		if err := createCert(t, sh, leaf, k.ID, label); err != nil {
 			return struct{}{}, err
 		}
@@ -485,7 +545,12 @@ func (k *EnrollKey) StoreCertificate(leaf *x509.Certificate, chain []*x509.Certi
 			}
 		}
 		return struct{}{}, nil
-	})
+	}
+	if k.so.so != nil {
+		_, err = asSecurityOfficer(k.so.ctx, t, k.so.so, store)
+	} else {
+		_, err = withRWSession(t, store)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -515,6 +580,10 @@ func createCert(t *token, sh pkcs11.SessionHandle, c *x509.Certificate, id []byt
 		pkcs11.NewAttribute(pkcs11.CKA_VALUE, c.Raw),
 	})
 	if err != nil {
+		if ckr(err) == pkcs11.CKR_USER_NOT_LOGGED_IN && t.loggedIn {
+			// Refused to a logged-in user: a PIV module, whose writes are the card administrator's.
+			return fmt.Errorf("%s stores certificates only for its security officer (for a YubiKey through ykcs11: the PIV management key): add --so-pin-source prompt, or tick the PIV token box when enrolling in the window: %w", t.describe(), err)
+		}
 		return t.fail("storing certificate "+c.Subject.String(), err)
 	}
 	return nil
@@ -570,5 +639,46 @@ func (m *Manager) DeleteCertificate(ctx context.Context, certURI string, opts ..
 		}
 		return struct{}{}, nil
 	})
+	return err
+}
+
+// Delete removes the key from its token: the private key and the public
+// key objects with its CKA_ID and key type (after a renewal with a new
+// key, once the person has said so). Certificates stay: see
+// DeleteCertificate.
+func (k *EnrollKey) Delete() error {
+	t := k.s.tok
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.ensureSession(); err != nil {
+		return err
+	}
+	priv, err := k.s.keyLocked()
+	if err != nil {
+		return err
+	}
+	kt, _ := t.attr(priv.handle, pkcs11.CKA_KEY_TYPE)
+	_, err = withRWSession(t, func(sh pkcs11.SessionHandle) (struct{}, error) {
+		tmpl := []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PUBLIC_KEY)}
+		if len(k.ID) == 0 || len(kt) == 0 {
+			tmpl = nil // without an id and type, a public key cannot be told apart: only the private key goes
+		} else {
+			tmpl = append(tmpl, pkcs11.NewAttribute(pkcs11.CKA_ID, k.ID), pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, kt))
+		}
+		if err := t.mod.ctx.DestroyObject(sh, priv.handle); err != nil {
+			return struct{}{}, t.fail("removing the key", err)
+		}
+		for tmpl != nil {
+			hs, err := findIn(t, sh, tmpl)
+			if err != nil || len(hs) == 0 {
+				break
+			}
+			if err := t.mod.ctx.DestroyObject(sh, hs[0]); err != nil {
+				return struct{}{}, t.fail("removing the public key", err)
+			}
+		}
+		return struct{}{}, nil
+	})
+	t.gen++ // the handle just destroyed must not be used again
 	return err
 }

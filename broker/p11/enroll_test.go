@@ -284,3 +284,110 @@ func TestEnrollStoreTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestEnrollSecurityOfficerLoginOnSoftHSM: the security officer's PIN is
+// asked as such and never retried; a wrong one changes nothing and asks no
+// user PIN; a right one logs in, and SoftHSM2 (which lets only the user make
+// private keys) refuses with what to do. The token is left usable.
+func TestEnrollSecurityOfficerLoginOnSoftHSM(t *testing.T) {
+	tok := newToken(t)
+	m := newManager(t)
+	user := answer(userPIN)
+	wrong := answer("87654321")
+	_, err := m.GenerateKey(context.Background(), tok.URI(""), p11.KeyEC256, "enrolled", user, p11.WithSecurityOfficer(wrong))
+	if !errors.Is(err, p11.ErrWrongSOPIN) || !strings.Contains(err.Error(), "management key") {
+		t.Fatalf("a wrong SO PIN: %v, want ErrWrongSOPIN saying what the SO PIN is", err)
+	}
+	if strings.Contains(err.Error(), "87654321") {
+		t.Fatalf("the error repeats the SO PIN: %v", err)
+	}
+	reqs := wrong.requests()
+	if len(reqs) != 1 || !reqs[0].SecurityOfficer || reqs[0].TokenLabel != tok.Label {
+		t.Fatalf("SO PIN requests %+v: want one, for the security officer of %q", reqs, tok.Label)
+	}
+	if n := len(user.requests()); n != 0 {
+		t.Fatalf("the user PIN was asked %d times before the SO login", n)
+	}
+
+	so := answer(p11test.SOPIN)
+	_, err = m.GenerateKey(context.Background(), tok.URI(""), p11.KeyEC256, "enrolled", user, p11.WithSecurityOfficer(so))
+	if !errors.Is(err, p11.ErrKeyGenRefused) || !strings.Contains(err.Error(), "no --so-pin-source") {
+		t.Fatalf("SoftHSM2 with the SO logged in: %v, want ErrKeyGenRefused telling to drop --so-pin-source", err)
+	}
+	if _, err := m.GenerateKey(context.Background(), tok.URI(""), p11.KeyEC256, "enrolled", user); err != nil {
+		t.Fatalf("after the SO login the token does not make keys for the user: %v", err)
+	}
+}
+
+// TestEnrollPIVTokenWithSecurityOfficer plays ykcs11's access rules (the
+// shim's "piv": writing needs the security officer, signing the user): a
+// user alone is told to give the management key; with it, the key is made
+// in the asked slot id, the user signs the request, the certificate is
+// stored by the security officer, and a fresh Manager signs with the result.
+func TestEnrollPIVTokenWithSecurityOfficer(t *testing.T) {
+	caCert, caKey := ca(t)
+	module, state := buildShim(t)
+	t.Setenv("LANYARD_SHIM_USER_PIN", userPIN)
+	tok := newToken(t)
+	setShim(t, state, "piv")
+	m := p11.NewManager(module)
+	defer m.Close()
+	user := answer(userPIN)
+	_, err := m.GenerateKey(context.Background(), tok.URI(""), p11.KeyEC256, "enrolled", user)
+	if !errors.Is(err, p11.ErrKeyGenRefused) || !strings.Contains(err.Error(), "--so-pin-source") {
+		t.Fatalf("a PIV token without its management key: %v, want a refusal naming --so-pin-source", err)
+	}
+	so := answer(p11test.SOPIN)
+	k, err := m.GenerateKey(context.Background(), tok.URI(""), p11.KeyEC256, "enrolled", user, p11.WithSecurityOfficer(so), p11.WithKeyID([]byte{1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(k.ID, []byte{1}) {
+		t.Fatalf("key id %x, want the asked 01", k.ID)
+	}
+	csrDER, err := k.CertificateRequest("Ada Lovelace", "ada@example.com")
+	if err != nil {
+		t.Fatalf("the user does not sign after the security officer made the key: %v", err)
+	}
+	checkCSR(t, csrDER, k)
+	csr, _ := x509.ParseCertificateRequest(csrDER)
+	cert, err := p11test.IssueCertificate(csr.PublicKey, "Ada Lovelace", caCert, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certURI, err := k.StoreCertificate(cert, nil)
+	if err != nil {
+		t.Fatalf("storing the certificate as the security officer: %v", err)
+	}
+	if n := len(so.requests()); n != 2 {
+		t.Fatalf("the SO PIN was asked %d times, want once to make the key and once to store the certificate", n)
+	}
+	fresh := p11.NewManager(module)
+	defer fresh.Close()
+	kp := open(t, fresh, certURI, answer(userPIN))
+	if err := signAndVerify(t, kp, []byte("made by the officer")); err != nil {
+		t.Fatal(err)
+	}
+	// PKCS #11 lets the security officer in only while no session is read-only.
+	_, err = m.GenerateKey(context.Background(), tok.URI(""), p11.KeyEC256, "again", user, p11.WithSecurityOfficer(answer(p11test.SOPIN)))
+	if !errors.Is(err, p11.ErrTokenBusy) || !strings.Contains(err.Error(), "close them") {
+		t.Fatalf("an SO login while another Manager has the token open: %v, want ErrTokenBusy", err)
+	}
+	fresh.Close()
+	// A renewal without the security officer is told how to give it.
+	again, err := m.UseKey(context.Background(), strings.Replace(certURI, "type=cert", "type=private", 1), user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renewed, err := p11test.IssueCertificate(again.Public(), "Ada Lovelace renewed", caCert, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.StoreCertificate(renewed, nil); err == nil || !strings.Contains(err.Error(), "only for its security officer") {
+		t.Fatalf("storing without the security officer on a PIV token: %v", err)
+	}
+	_, err = m.GenerateKey(context.Background(), tok.URI(""), p11.KeyEC256, "again", user, p11.WithSecurityOfficer(answer(p11test.SOPIN)), p11.WithKeyID([]byte{1}))
+	if err == nil || !strings.Contains(err.Error(), "already holds an object with id 01") {
+		t.Fatalf("a key id in use: %v, want a refusal that replaces nothing", err)
+	}
+}

@@ -45,7 +45,19 @@ func (m *Manager) ForgetRejectedPINs() error { return m.rejected.clear(nil) }
 // Option adjusts one Open call.
 type Option func(*openOptions)
 
-type openOptions struct{ module string }
+type openOptions struct {
+	module string
+	so     pin.Prompter
+	keyID  []byte
+}
+
+func parseOptions(opts []Option) openOptions {
+	var o openOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
 
 // WithModule overrides the Manager's module for one call, as an identity's
 // pkcs11_module setting does. LANYARD_PKCS11_MODULE still wins; see FindModules.

@@ -62,6 +62,10 @@ type Request struct {
 	// PreviousFailed is true when the last PIN given for this token was
 	// rejected; the prompter should say so. It is never re-sent automatically.
 	PreviousFailed bool
+	// SecurityOfficer is true when the token's SO PIN is asked (CKU_SO), which
+	// some modules demand for making keys and writing objects; for a
+	// YubiKey's ykcs11 it is the PIV management key in hex.
+	SecurityOfficer bool
 }
 
 // Prompter obtains a PIN. Implementations must return ErrCancelled when the

@@ -13,6 +13,12 @@
  *   untouched N  C_Sign waits N ms and fails, as a key nobody touched.
  *   nokeygen   C_GenerateKeyPair answers CKR_USER_NOT_LOGGED_IN, as ykcs11
  *              does for a user who has not given the management key.
+ *   piv        access as ykcs11 grants it to a PIV token: C_GenerateKeyPair
+ *              and C_CreateObject need the security officer (CKU_SO, whose
+ *              PIN is SoftHSM2's SO PIN), C_SignInit the user. Behind the
+ *              scenes the SO login logs SoftHSM2 in as the user (PIN from
+ *              LANYARD_SHIM_USER_PIN), since SoftHSM2 lets only the user
+ *              make private objects; the session reports the SO state.
  *   removed    the token is gone: no slot lists it and open sessions
  *              answer CKR_DEVICE_REMOVED. Like tpm2-pkcs11 and PC/SC
  *              middlewares, the module then answers CKR_GENERAL_ERROR on
@@ -40,6 +46,7 @@ static CK_FUNCTION_LIST shim;
 static CK_FUNCTION_LIST_PTR real;
 static int stale;       /* the token went away since C_Initialize */
 static int initialized;
+static int officer;     /* "piv": the security officer is logged in */
 
 /* state returns the number after want when the state file starts with want, else -1. */
 static long state(const char *want) {
@@ -116,7 +123,36 @@ static CK_RV shimLogin(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR p
 	CK_RV rv = gone(CKR_DEVICE_REMOVED);
 	if (rv != CKR_OK) return rv;
 	if (user != CKU_SO && (is("flag") || is("login"))) return CKR_PIN_LOCKED;
+	if (is("piv") && user == CKU_SO) {
+		if (officer) return CKR_USER_ALREADY_LOGGED_IN;
+		rv = real->C_Login(s, CKU_SO, pin, len);
+		if (rv != CKR_OK) return rv;
+		real->C_Logout(s);
+		const char *up = getenv("LANYARD_SHIM_USER_PIN");
+		rv = real->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)up, up ? strlen(up) : 0);
+		if (rv == CKR_OK) officer = 1;
+		return rv;
+	}
+	if (is("piv") && officer) return CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
 	return real->C_Login(s, user, pin, len);
+}
+
+static CK_RV shimLogout(CK_SESSION_HANDLE s) {
+	CK_RV rv = gone(CKR_DEVICE_REMOVED);
+	if (rv != CKR_OK) return rv;
+	officer = 0;
+	return real->C_Logout(s);
+}
+
+static CK_RV shimGetSessionInfo(CK_SESSION_HANDLE s, CK_SESSION_INFO_PTR info) {
+	CK_RV rv = real->C_GetSessionInfo(s, info);
+	if (rv == CKR_OK && officer) info->state = CKS_RW_SO_FUNCTIONS;
+	return rv;
+}
+
+static CK_RV shimCreateObject(CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR h) {
+	if (is("piv") && !officer) return CKR_USER_NOT_LOGGED_IN;
+	return real->C_CreateObject(s, t, n, h);
 }
 
 static CK_RV shimFindObjectsInit(CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n) {
@@ -127,6 +163,7 @@ static CK_RV shimFindObjectsInit(CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULO
 static CK_RV shimSignInit(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k) {
 	CK_RV rv = gone(CKR_DEVICE_REMOVED);
 	if (rv != CKR_OK) return rv;
+	if (is("piv") && officer) return CKR_USER_NOT_LOGGED_IN;
 	const char *count = getenv("LANYARD_SHIM_SIGNS");
 	FILE *f = count ? fopen(count, "a") : NULL;
 	if (f) {
@@ -151,7 +188,7 @@ static CK_RV shimSign(CK_SESSION_HANDLE s, CK_BYTE_PTR data, CK_ULONG len, CK_BY
 
 static CK_RV shimGenerateKeyPair(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR pub, CK_ULONG npub,
 		CK_ATTRIBUTE_PTR priv, CK_ULONG npriv, CK_OBJECT_HANDLE_PTR hpub, CK_OBJECT_HANDLE_PTR hpriv) {
-	if (is("nokeygen")) return CKR_USER_NOT_LOGGED_IN;
+	if (is("nokeygen") || (is("piv") && !officer)) return CKR_USER_NOT_LOGGED_IN;
 	return real->C_GenerateKeyPair(s, m, pub, npub, priv, npriv, hpub, hpriv);
 }
 
@@ -171,6 +208,9 @@ CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out) {
 		shim.C_SignInit = shimSignInit;
 		shim.C_Sign = shimSign;
 		shim.C_GenerateKeyPair = shimGenerateKeyPair;
+		shim.C_Logout = shimLogout;
+		shim.C_GetSessionInfo = shimGetSessionInfo;
+		shim.C_CreateObject = shimCreateObject;
 	}
 	*out = &shim;
 	return CKR_OK;
