@@ -525,8 +525,8 @@ else
   fail "the cask: $out"
 fi
 
-# Every workflow, and the shell of its run: steps, with actionlint and
-# shellcheck; the packaging scripts with bash -n and shellcheck.
+# actionlint checks every workflow, and with shellcheck the shell of its
+# run: steps; bash -n and shellcheck check the packaging scripts.
 (cd packaging/tools && go build -o "$root/bin/tools/" github.com/rhysd/actionlint/cmd/actionlint)
 workflows=(.github/workflows/*.yml)
 if out=$(bin/tools/actionlint -shellcheck "$(command -v shellcheck)" "${workflows[@]}" 2>&1); then
