@@ -14,6 +14,10 @@ dmg=${1:?usage: packaging/macos/check.sh DMG VERSION [NOTARISED]}
 version=${2:?usage: packaging/macos/check.sh DMG VERSION [NOTARISED]}
 notarised=${3:-false}
 [ "$(uname -s)" = Darwin ] || { echo "packaging/macos/check.sh: runs on a Mac only" >&2; exit 1; }
+root=$(cd "$(dirname "$0")/../.." && pwd)
+# The bundle's X.Y.Z, as build.sh derives it from VERSION.
+# shellcheck source=packaging/version.sh
+semver=$(cd "$root" && . packaging/version.sh && v=$(pkg_version "$version") && echo "${v%%[~+]*}")
 
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
@@ -33,8 +37,7 @@ value() { plutil -extract "$1" raw -o - "$plist" 2>/dev/null || true; }
 [ "$(value LSUIElement)" = true ] && pass "LSUIElement: menu bar only, no Dock icon" || fail "LSUIElement is '$(value LSUIElement)'"
 [ "$(value CFBundleExecutable)" = lanyard-gui ] && pass "the bundle starts lanyard-gui" || fail "CFBundleExecutable is '$(value CFBundleExecutable)'"
 short=$(value CFBundleShortVersionString)
-v=${version#v}
-[ "$short" = "${v%%[-+~]*}" ] && pass "CFBundleShortVersionString $short" || fail "CFBundleShortVersionString $short for version $version"
+[ "$short" = "$semver" ] && pass "CFBundleShortVersionString $short" || fail "CFBundleShortVersionString $short, want $semver for version $version"
 
 want="lanyard $version"
 for prog in lanyard lanyard-gui; do
@@ -55,7 +58,7 @@ if out=$(codesign --verify --strict --deep --verbose=2 "$app" 2>&1); then pass "
 for bin in "$app" "$app/Contents/MacOS/lanyard"; do
   info=$(codesign --display --verbose=2 "$bin" 2>&1 || true)
   grep -q 'flags=.*runtime' <<<"$info" && pass "$(basename "$bin") runs with the hardened runtime" || fail "$(basename "$bin") lacks the hardened runtime: $info"
-  ent=$(codesign --display --entitlements - --xml "$bin" 2>/dev/null || true)
+  ent=$(codesign --display --entitlements - "$bin" 2>/dev/null || true)
   grep -q 'com.apple.security.cs.disable-library-validation' <<<"$ent" && pass "$(basename "$bin") may load PKCS #11 modules of other teams" || fail "$(basename "$bin") lacks disable-library-validation: $ent"
 done
 
