@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # packaging/release.sh TAG OUT DIR… gathers the artefacts the release jobs
 # built (DIR: the dist/ of `make package`, the dist/macos/ of
-# packaging/macos/build.sh) into OUT, flat, under the names they are
-# published as on the GitHub release of TAG:
-#   *.deb *.rpm *.tar.xz *.msi *.dmg        as they are
+# packaging/macos/build.sh, or one dist/ holding both) into OUT, flat,
+# under the names they are published as on the GitHub release of TAG:
+#   *.deb *.rpm *.tar.xz *.msi *.dmg        as they are (macos/*.dmg too)
 #   windows-amd64/lanyard.exe, lanyard-gui.exe   lanyard.exe, lanyard-gui.exe (the Scoop manifest's URLs)
 #   linux-arm64/lanyard                     lanyard-PKGVER-linux-arm64
 #   winget/*.yaml, scoop/lanyard.json       as they are
@@ -33,7 +33,8 @@ for dir in "$@"; do
       SHA256SUMS | screenshots/*) continue ;; # a build's own list; test pictures
       windows-amd64/lanyard.exe | windows-amd64/lanyard-gui.exe | winget/*.yaml | scoop/lanyard.json) name=${rel##*/} ;;
       linux-arm64/lanyard) name=lanyard-$pkgver-linux-arm64 ;;
-      Lanyard.app/*) continue ;; # inside the .dmg
+      Lanyard.app/* | macos/Lanyard.app/*) continue ;; # inside the .dmg
+      macos/*.dmg) name=${rel##*/} ;; # dist/macos/ copied into dist/ from the Mac
       */*) die "$dir/$rel: not an artefact this script knows how to publish" ;;
       *.deb | *.rpm | *.tar.xz | *.msi | *.dmg) name=$rel ;;
       *) die "$dir/$rel: not an artefact this script knows how to publish" ;;

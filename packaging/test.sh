@@ -468,6 +468,12 @@ if out=$(packaging/release.sh "$tag" "$work/release" "$rel" "$work/release-mac" 
 else
   fail "release.sh: $out"
 fi
+# By hand, the Mac's dist/macos/ is copied into Linux's dist/: one folder.
+mkdir "$rel/macos"
+cp "$dmg" "$rel/macos/"
+out=$(packaging/release.sh "$tag" "$work/release-one" "$rel" 2>&1) && cmp -s "$work/release/SHA256SUMS" "$work/release-one/SHA256SUMS" \
+  && pass "release.sh gathers the same assets from one dist/ holding macos/" || fail "release.sh on one dist/: $out"
+rm -rf "$rel/macos"
 cp -r "$rel" "$work/release-tilde"
 cp "$deb" "$work/release-tilde/lanyard_9.8.7~rc1-1_amd64.deb"
 out=$(packaging/release.sh "$tag" "$work/release-bad" "$work/release-tilde" "$work/release-mac" 2>&1) && fail "release.sh published a name with '~'" || contains "$out" "GitHub renames release assets" "release.sh refuses names GitHub would rename"
