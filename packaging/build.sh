@@ -21,8 +21,8 @@
 # rebuild of a commit gives the same bytes.
 # The .exes and the .msi are signed when LANYARD_SIGN_PKCS12 holds a
 # certificate (packaging/windows/sign.sh).
-# PKGVER is VERSION made orderable by dpkg and rpm (see pkg_version below).
-# macOS needs a Mac: see packaging/macos/SIGNING.md.
+# PKGVER is VERSION made orderable by dpkg and rpm (packaging/version.sh).
+# macOS needs a Mac: packaging/macos/build.sh (see packaging/macos/SIGNING.md).
 set -euo pipefail
 
 version=${1:?usage: packaging/build.sh VERSION COMMIT}
@@ -48,35 +48,9 @@ for bin in bin/lanyard bin/lanyard-gui; do
   esac
 done
 
-# toml_value KEY reads a [Details] value from FyneApp.toml.
-toml_value() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\"\{0,1\}\([^\"]*\)\"\{0,1\}[[:space:]]*$/\1/p" FyneApp.toml | head -n1; }
-app_version=$(toml_value Version)
-app_build=$(toml_value Build)
-app_id=$(toml_value ID)
-[ -n "$app_version" ] && [ -n "$app_build" ] && [ -n "$app_id" ] || die "FyneApp.toml lacks Details.Version, Details.Build or Details.ID"
-
-# pkg_version turns a `git describe` VERSION into one dpkg and rpm both order
-# correctly: v1.2.3 → 1.2.3; v1.2.3-4-gabc → 1.2.3+git4.gabc (after the
-# release); v1.2.3-rc1 → 1.2.3~rc1 (before it); an untagged abc1234-dirty →
-# APPVERSION~git.abc1234.dirty, before the version FyneApp.toml is heading for.
-sanitize() { printf %s "$1" | tr -c 'A-Za-z0-9.' '.' | tr -s '.' | sed 's/^\.//; s/\.$//'; }
-pkg_version() {
-  local v=${1#v}
-  if [[ $v =~ ^([0-9]+)\.([0-9]+)\.([0-9]+)(.*)$ ]]; then
-    local base="${BASH_REMATCH[1]}.${BASH_REMATCH[2]}.${BASH_REMATCH[3]}" rest=${BASH_REMATCH[4]}
-    if [ -z "$rest" ]; then
-      echo "$base"
-    elif [[ $rest =~ ^-([0-9]+)-g([0-9a-f]+)(-dirty)?$ ]]; then
-      echo "$base+git${BASH_REMATCH[1]}.g${BASH_REMATCH[2]}${BASH_REMATCH[3]:+.dirty}"
-    elif [ "$rest" = -dirty ]; then
-      echo "$base+dirty"
-    else
-      echo "$base~$(sanitize "${rest#[-+~]}")"
-    fi
-  else
-    echo "$app_version~git.$(sanitize "$v")"
-  fi
-}
+# FyneApp.toml's app_version, app_build and app_id, and pkg_version.
+# shellcheck source=packaging/version.sh
+. packaging/version.sh
 pkgver=$(pkg_version "$version")
 semver=${pkgver%%[~+]*}
 echo "version $version, package version $pkgver, app version $semver build $app_build" >&2

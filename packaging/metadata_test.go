@@ -99,14 +99,19 @@ func TestMacInfoPlistMatchesFyneApp(t *testing.T) {
 	app := loadFyneApp(t)
 	info := plistDict(t, "macos/Info.plist")
 	want := map[string]string{
-		"CFBundleIdentifier":         app.Details.ID,
-		"CFBundleName":               app.Details.Name,
-		"CFBundleExecutable":         "lanyard-gui",
-		"CFBundlePackageType":        "APPL",
-		"CFBundleShortVersionString": app.Details.Version,
-		"CFBundleVersion":            strconv.Itoa(app.Details.Build),
-		"LSUIElement":                "true",
-		"NSHighResolutionCapable":    "true",
+		"CFBundleIdentifier":            app.Details.ID,
+		"CFBundleName":                  app.Details.Name,
+		"CFBundleExecutable":            "lanyard-gui",
+		"CFBundlePackageType":           "APPL",
+		"CFBundleShortVersionString":    app.Details.Version,
+		"CFBundleVersion":               strconv.Itoa(app.Details.Build),
+		"LSUIElement":                   "true",
+		"NSHighResolutionCapable":       "true",
+		"CFBundleInfoDictionaryVersion": "6.0",
+		"CFBundleDisplayName":           app.Details.Name,
+		// Go 1.25 and later need macOS 12; the build targets it
+		// (MACOSX_DEPLOYMENT_TARGET) and the Homebrew cask requires it.
+		"LSMinimumSystemVersion": "12.0",
 	}
 	for k, v := range want {
 		if info[k] != v {

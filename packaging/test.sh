@@ -16,6 +16,15 @@
 # with a certificate from the environment or says it did not; the winget and
 # Scoop manifests point at the artefacts with their hashes;
 # the packages that need neither cgo nor Fyne vet for darwin/arm64 and amd64;
+# packaging/macos/bundle.sh assembles a Lanyard.app whose Info.plist
+# (read with plistlib) is menu-bar only and carries the version; the
+# release job's packaging/release.sh publishes flat, checksummed assets that
+# every manifest URL names, and refuses names GitHub would rename; the
+# Homebrew cask it writes parses (ruby -c) and, run against a stand-in for
+# Homebrew's DSL, installs the released disk image by its SHA-256; the
+# release workflow passes actionlint (with shellcheck) and hands the
+# signing scripts their secrets by the names they read; every packaging
+# script passes bash -n and shellcheck;
 # every binary is a stripped, path-free PIE release build, every archive holds
 # the commit's time, and SHA256SUMS lists and matches every artefact.
 # VERSION and COMMIT default to what the Makefile stamps. Needs the packages
@@ -29,10 +38,10 @@ id=dev.lanyard.Lanyard
 sizes="16 22 24 32 48 64 128 256 512"
 
 missing=()
-for tool in file rpm rpm2cpio cpio dpkg-deb desktop-file-validate appstreamcli xz lintian man msiinfo msiextract osslsigncode qemu-aarch64 readelf; do
+for tool in file rpm rpm2cpio cpio dpkg-deb desktop-file-validate appstreamcli xz lintian man msiinfo msiextract osslsigncode qemu-aarch64 readelf shellcheck ruby; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
-[ ${#missing[@]} -eq 0 ] || { echo "packaging/test.sh: missing ${missing[*]} (apt-get install file rpm rpm2cpio cpio dpkg desktop-file-utils appstream xz-utils lintian man-db msitools osslsigncode qemu-user binutils)" >&2; exit 1; }
+[ ${#missing[@]} -eq 0 ] || { echo "packaging/test.sh: missing ${missing[*]} (apt-get install file rpm rpm2cpio cpio dpkg desktop-file-utils appstream xz-utils lintian man-db msitools osslsigncode qemu-user binutils shellcheck ruby)" >&2; exit 1; }
 
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
@@ -62,6 +71,7 @@ want="lanyard $version"
 app_version=$(sed -n 's/^[[:space:]]*Version[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' FyneApp.toml | head -n1)
 
 one() { # one GLOB: the single file matching it
+  # shellcheck disable=SC2206 # the glob is meant to expand
   local matches=($1)
   [ ${#matches[@]} -eq 1 ] && [ -f "${matches[0]}" ] || { echo "packaging/test.sh: expected one $1, found: ${matches[*]}" >&2; exit 1; }
   echo "${matches[0]}"
@@ -391,6 +401,171 @@ for arch in arm64 amd64; do
     fail "go vet for darwin/$arch: $out"
   fi
 done
+
+echo "--- macOS bundle, Homebrew cask, release assets and workflow, as far as Linux can check them" >&2
+app_build=$(sed -n 's/^[[:space:]]*Build[[:space:]]*=[[:space:]]*\([0-9]*\).*/\1/p' FyneApp.toml | head -n1)
+# packaging/macos/bundle.sh uses POSIX tools only: it assembles Lanyard.app
+# here, with the Linux programs standing in for the universal ones, and
+# Python's plistlib reads the Info.plist it stamps as macOS would.
+packaging/macos/bundle.sh "$work/Lanyard.app" bin/lanyard bin/lanyard-gui "$semver" "$app_build"
+if out=$(python3 - "$work/Lanyard.app" "$semver" <<'PY' 2>&1
+import os, plistlib, sys, tomllib
+app, semver = sys.argv[1:]
+fyne = tomllib.load(open("FyneApp.toml", "rb"))["Details"]
+load = lambda p: plistlib.load(open(p, "rb"))
+template, stamped = load("packaging/macos/Info.plist"), load(app + "/Contents/Info.plist")
+for name, p in (("template", template), ("bundle", stamped)):
+    for key in ("CFBundleIdentifier", "CFBundleName", "CFBundleExecutable", "CFBundleIconFile", "CFBundlePackageType",
+                "CFBundleShortVersionString", "CFBundleVersion", "LSMinimumSystemVersion", "LSUIElement"):
+        assert key in p, "%s Info.plist lacks %s" % (name, key)
+    assert p["LSUIElement"] is True, "%s LSUIElement is %r, not the boolean true" % (name, p["LSUIElement"])
+    assert p["CFBundleIdentifier"] == fyne["ID"] and p["CFBundleName"] == fyne["Name"], name
+    assert p["CFBundleVersion"] == str(fyne["Build"]), "%s CFBundleVersion %s, FyneApp.toml Build %s" % (name, p["CFBundleVersion"], fyne["Build"])
+assert template["CFBundleShortVersionString"] == fyne["Version"], "template version is not FyneApp.toml's"
+assert stamped["CFBundleShortVersionString"] == semver, "bundle version %s, want %s" % (stamped["CFBundleShortVersionString"], semver)
+assert {k: v for k, v in stamped.items() if k != "CFBundleShortVersionString"} == {k: v for k, v in template.items() if k != "CFBundleShortVersionString"}, "bundle.sh changed more than the version"
+macos = app + "/Contents/MacOS/"
+assert sorted(os.listdir(macos)) == ["lanyard", "lanyard-gui"], os.listdir(macos)
+for prog in os.listdir(macos):
+    assert os.access(macos + prog, os.X_OK), prog + " is not executable"
+icon = app + "/Contents/Resources/" + stamped["CFBundleIconFile"] + ".icns"
+assert open(icon, "rb").read() == open("packaging/macos/Lanyard.icns", "rb").read(), "bundle icon"
+assert load("packaging/macos/entitlements.plist") == {"com.apple.security.cs.disable-library-validation": True}, "entitlements"
+PY
+); then
+  pass "bundle.sh makes Lanyard.app: Info.plist parses (plistlib), LSUIElement true, version $semver build $app_build from FyneApp.toml, both programs, icon; entitlements lift library validation only"
+else
+  fail "Lanyard.app: $out"
+fi
+out=$(packaging/macos/bundle.sh "$work/Bad.app" bin/lanyard bin/lanyard-gui 1.2 "$app_build" 2>&1) && fail "bundle.sh accepted the version 1.2" || contains "$out" "VERSION must be X.Y.Z" "bundle.sh refuses a version that is not X.Y.Z"
+out=$(packaging/macos/build.sh "$version" "$commit" 2>&1) && fail "packaging/macos/build.sh ran on Linux" || contains "$out" "on a Mac only" "packaging/macos/build.sh says it needs a Mac"
+
+# packaging/release.sh on this build's artefacts, as the release job runs
+# it, for a made-up tag (this build's own version is rarely a tag): the
+# files renamed to its version, the Windows manifests made for it, and a
+# stand-in disk image.
+tag=v9.8.7
+rel=$work/release-in
+cp -r dist "$rel"
+rm -rf "$rel/screenshots" "$rel/winget" "$rel/scoop"
+for f in "$rel"/*"$pkgver"*; do mv "$f" "${f//"$pkgver"/9.8.7}"; done
+packaging/windows/manifests.sh "$tag" 9.8.7 "$rel"
+mkdir "$work/release-mac"
+dmg=$work/release-mac/lanyard-9.8.7-macos-universal.dmg
+head -c 65536 /dev/urandom >"$dmg"
+if out=$(packaging/release.sh "$tag" "$work/release" "$rel" "$work/release-mac" 2>&1); then
+  pass "release.sh gathers the artefacts for $tag"
+  published=$(cd "$work/release" && ls | LC_ALL=C sort | tr '\n' ' ')
+  expected=$(printf '%s\n' Lanyard.Lanyard.installer.yaml Lanyard.Lanyard.locale.en-US.yaml Lanyard.Lanyard.yaml SHA256SUMS \
+    lanyard-9.8.7-1.x86_64.rpm lanyard-9.8.7-linux-amd64.tar.xz lanyard-9.8.7-linux-arm64 lanyard-9.8.7-macos-universal.dmg \
+    lanyard-9.8.7-windows-amd64.msi lanyard-gui-9.8.7-1.x86_64.rpm lanyard-gui.exe lanyard-gui_9.8.7-1_amd64.deb lanyard.exe \
+    lanyard.json lanyard.rb lanyard_9.8.7-1_amd64.deb lanyard_9.8.7-1_arm64.deb | LC_ALL=C sort | tr '\n' ' ')
+  [ "$published" = "$expected" ] && pass "release assets: $(wc -w <<<"$published") flat names" || fail "release assets: $published, want $expected"
+  cmp -s "$work/release/lanyard-9.8.7-linux-arm64" dist/linux-arm64/lanyard && cmp -s "$work/release/lanyard-gui.exe" "$guiexe" \
+    && pass "release assets are the built files" || fail "release assets differ from dist/"
+  (cd "$work/release" && sha256sum --quiet --strict -c SHA256SUMS) >"$work/sums.log" 2>&1 && [ "$(wc -l <"$work/release/SHA256SUMS")" -eq $(($(wc -w <<<"$published") - 1)) ] \
+    && pass "the release's SHA256SUMS lists and matches every other asset" || fail "release SHA256SUMS: $(cat "$work/sums.log")"
+else
+  fail "release.sh: $out"
+fi
+# By hand, the Mac's dist/macos/ is copied into Linux's dist/: one folder.
+mkdir "$rel/macos"
+cp "$dmg" "$rel/macos/"
+out=$(packaging/release.sh "$tag" "$work/release-one" "$rel" 2>&1) && cmp -s "$work/release/SHA256SUMS" "$work/release-one/SHA256SUMS" \
+  && pass "release.sh gathers the same assets from one dist/ holding macos/" || fail "release.sh on one dist/: $out"
+rm -rf "$rel/macos"
+cp -r "$rel" "$work/release-tilde"
+cp "$deb" "$work/release-tilde/lanyard_9.8.7~rc1-1_amd64.deb"
+out=$(packaging/release.sh "$tag" "$work/release-bad" "$work/release-tilde" "$work/release-mac" 2>&1) && fail "release.sh published a name with '~'" || contains "$out" "GitHub renames release assets" "release.sh refuses names GitHub would rename"
+mv "$rel/windows-amd64/lanyard-gui.exe" "$work/"
+out=$(packaging/release.sh "$tag" "$work/release-bad" "$rel" "$work/release-mac" 2>&1) && fail "release.sh published a manifest pointing at a missing file" || contains "$out" "which is not an artefact" "release.sh refuses a manifest URL that names no artefact"
+
+# The cask: Ruby parses it, and a stand-in for Homebrew's cask DSL runs it
+# and reports every stanza.
+cask=$work/release/lanyard.rb
+if out=$(ruby -c "$cask" 2>&1); then pass "ruby -c lanyard.rb: $out"; else fail "ruby -c lanyard.rb: $out"; fi
+cat >"$work/stanzas.rb" <<'RUBY'
+require "json"
+# Records each stanza the cask calls; appdir and version behave as in Homebrew.
+class Stanzas
+  attr_reader :calls
+  def initialize = @calls = {}
+  def appdir = "/Applications"
+  def version(v = nil) = v ? (@calls["version"] = @version = v) : @version
+  def livecheck(&) = @calls["livecheck"] = true
+  def method_missing(name, *args, **kw) = (@calls[name.to_s] ||= []) << (kw.empty? ? args : args + [kw])
+  def respond_to_missing?(*) = true
+end
+def cask(token, &block)
+  s = Stanzas.new
+  s.instance_eval(&block)
+  puts JSON.generate({"token" => token}.merge(s.calls))
+end
+load ARGV[0]
+RUBY
+if ! out=$(ruby "$work/stanzas.rb" "$cask" 2>&1 >"$work/cask.json"); then
+  fail "running the cask: $out"
+elif out=$(python3 - "$work/cask.json" "$dmg" "$work/release" <<'PY' 2>&1
+import hashlib, json, os, plistlib, sys
+stanzas, dmg, release = sys.argv[1:]
+c = json.load(open(stanzas))
+name = os.path.basename(dmg)
+assert c["token"] == "lanyard" and c["version"] == "9.8.7", c
+assert c["sha256"] == [[hashlib.sha256(open(dmg, "rb").read()).hexdigest()]], "sha256 is not the disk image's"
+(url,), = c["url"]
+assert url == "https://github.com/lanyard-app/lanyard/releases/download/v9.8.7/" + name and os.path.exists(os.path.join(release, name)), url
+assert c["app"] == [["Lanyard.app"]] and c["binary"] == [["/Applications/Lanyard.app/Contents/MacOS/lanyard"]], (c["app"], c["binary"])
+macos = plistlib.load(open("packaging/macos/Info.plist", "rb"))["LSMinimumSystemVersion"]
+names = {"12.0": "monterey", "13.0": "ventura", "14.0": "sonoma", "15.0": "sequoia"}
+assert c["depends_on"] == [[{"macos": ">= :" + names[macos]}]], c["depends_on"]
+assert c["uninstall"] == [[{"quit": "dev.lanyard.Lanyard"}]], c["uninstall"]
+(zap,), = c["zap"]
+assert zap["launchctl"] == "dev.lanyard.Lanyard", zap
+for path in ("~/Library/Application Support/lanyard", "~/Library/Caches/lanyard", "~/Library/LaunchAgents/dev.lanyard.Lanyard.plist"):
+    assert path in zap["trash"], path + " not zapped"
+assert "delete-generic-password -s lanyard" in " ".join(zap["script"]["args"]), zap["script"]
+PY
+); then
+  pass "the cask installs Lanyard.app and the lanyard command from the released disk image (its sha256), needs macOS $(sed -n '/LSMinimumSystemVersion/{n;s/.*<string>\(.*\)<\/string>.*/\1/p}' packaging/macos/Info.plist), zaps the configuration, cache, login item and Keychain items"
+else
+  fail "the cask: $out"
+fi
+
+# actionlint checks every workflow, and with shellcheck the shell of its
+# run: steps; bash -n and shellcheck check the packaging scripts.
+(cd packaging/tools && go build -o "$root/bin/tools/" github.com/rhysd/actionlint/cmd/actionlint)
+workflows=(.github/workflows/*.yml)
+if out=$(bin/tools/actionlint -shellcheck "$(command -v shellcheck)" "${workflows[@]}" 2>&1); then
+  pass "actionlint $(bin/tools/actionlint -version | head -n1), with shellcheck: ${workflows[*]}"
+else
+  fail "actionlint: $out"
+fi
+scripts=(packaging/*.sh packaging/linux/*.sh packaging/macos/*.sh packaging/windows/*.sh)
+for s in "${scripts[@]}"; do bash -n "$s" || fail "bash -n $s"; done
+if out=$(shellcheck -x -S warning "${scripts[@]}" 2>&1); then pass "bash -n and shellcheck (warnings, errors): ${#scripts[@]} packaging scripts"; else fail "shellcheck: $out"; fi
+# The secrets the workflow passes are the ones the scripts read, by the same
+# names: a misspelt one would leave a release silently unsigned.
+if out=$(python3 - "${workflows[@]}" <<'PY' 2>&1
+import re, sys, yaml
+scripts = open("packaging/windows/sign.sh").read() + open("packaging/macos/build.sh").read()
+passed = set()
+for path in sys.argv[1:]:
+    for job in yaml.safe_load(open(path))["jobs"].values():
+        for step in job.get("steps", []):
+            for key, value in (step.get("env") or {}).items():
+                if "secrets." in str(value):
+                    assert value == "${{ secrets.%s }}" % key, "%s: env %s is %s" % (path, key, value)
+                    assert re.search(r"\b%s\b" % key, scripts), "%s: %s is read by no script" % (path, key)
+                    passed.add(key)
+read = set(re.findall(r"\b(LANYARD_(?:SIGN_PKCS12(?:_PASSWORD)?|MACOS_CERT_\w+|NOTARY_KEY(?:_ID)?|NOTARY_ISSUER))\b", scripts))
+assert read <= passed, "the workflow does not pass %s" % sorted(read - passed)
+print(" ".join(sorted(passed)))
+PY
+); then
+  pass "the workflow passes the secrets the signing scripts read: $out"
+else
+  fail "workflow secrets: $out"
+fi
 
 echo "--- release builds and checksums" >&2
 # A path of this machine (the checkout, the module cache, GOROOT) in a binary
