@@ -227,7 +227,17 @@ func (w *World) tokenKey(issuing *pki.CA, pinFile bool) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tok.AddGeneratedKey(p11test.ECP256, []byte{1}, "demo", issuing.Certificate, issuing.Signer); err != nil {
+	pub, err := tok.GenerateKey(p11test.ECP256, []byte{1}, "demo")
+	if err != nil {
+		return err
+	}
+	// Valid for as long as the file key's: a fresh demo is not a
+	// certificate about to expire (renewal warnings start 14 days ahead).
+	cert, err := issuing.Issue(pki.LeafRequest{PublicKey: pub, CommonName: "demo", NotAfter: time.Now().Add(30 * 24 * time.Hour)})
+	if err != nil {
+		return err
+	}
+	if err := tok.WriteCertificate(cert, []byte{1}, "demo"); err != nil {
 		return err
 	}
 	uri := tok.URI("demo")
