@@ -60,7 +60,7 @@ func cmdCredentialProcess(ctx context.Context, r *runner, args []string) error {
 func cmdEnv(ctx context.Context, r *runner, args []string) error {
 	fs := r.flags("env", "env --account NAME [--format sh|fish|powershell|cmd|dotenv|json] [--copy]")
 	account := fs.String("account", "", "connected account `name`")
-	format := fs.String("format", "", "output `format`: "+strings.Join(export.Formats, ", ")+" (default: the preference, else sh)")
+	format := fs.String("format", "", "output `format`: "+strings.Join(export.Formats, ", ")+" (default: the preference, else "+config.DefaultShellFormat+")")
 	copyOut := fs.Bool("copy", false, "put the variables on the clipboard (cleared after the configured time) instead of printing them")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
