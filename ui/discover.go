@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -326,6 +327,8 @@ func (w *discoverWindow) bindRow(id widget.ListItemID, o *orgRowWidget) {
 	if id < 0 || id >= len(w.rows) {
 		return
 	}
+	// The texts' widths change: the row is laid out again once they are set.
+	defer o.content.Refresh()
 	r := w.rows[id]
 	o.check.OnChanged = nil
 	if r.heading {
@@ -358,7 +361,6 @@ func (w *discoverWindow) bindRow(id widget.ListItemID, o *orgRowWidget) {
 	case r.state != orgStateConnected:
 		o.state.Importance = widget.WarningImportance
 	}
-	o.state.Refresh()
 	o.check.SetChecked(w.chosen[r.id] || strings.HasPrefix(r.state, orgStateConnected))
 	if !r.fresh {
 		o.check.Disable()
@@ -531,7 +533,7 @@ func (w *discoverWindow) showSummary(res *app.SyncResult) {
 	w.summary.Add(head)
 	for _, f := range res.Failed {
 		line := wrapped(fmt.Sprintf("%s (%s): %s", f.Account, f.AccountID, app.ExplainClause(f.Err)))
-		failure := f.Err
+		failure := withCause(f.Err)
 		more := widget.NewButton("Details", func() { w.u.showDetails(w.win, failure) })
 		w.summary.Add(container.NewBorder(nil, nil, nil, more, line))
 	}
@@ -572,11 +574,25 @@ func (w *discoverWindow) setProblem(s string) {
 // setFailure shows what failed and why in one plain sentence; the full
 // error is behind Details.
 func (w *discoverWindow) setFailure(failed string, err error) {
-	w.failure = err
+	w.failure = withCause(err)
 	w.details.Show()
 	w.status.Importance = widget.DangerImportance
 	w.status.SetText(failed + " " + app.Explain(err))
 	w.statusBar.Refresh()
+}
+
+// withCause is err as Details shows it: when its text is already the
+// explanation in words (a refusal of Organizations or STS, say), AWS's own
+// answer, the innermost error it wraps, is added.
+func withCause(err error) error {
+	inner := err
+	for next := errors.Unwrap(inner); next != nil; next = errors.Unwrap(inner) {
+		inner = next
+	}
+	if !strings.Contains(err.Error(), inner.Error()) {
+		return fmt.Errorf("%w\n\nAWS said: %s", err, inner.Error())
+	}
+	return err
 }
 
 // orgRowWidget draws an orgRow: a check box, the name (or OU path), the
@@ -591,9 +607,30 @@ type orgRowWidget struct {
 func newOrgRowWidget() *orgRowWidget {
 	r := &orgRowWidget{check: widget.NewCheck("", nil), title: widget.NewLabel(""), detail: widget.NewLabel(""), state: widget.NewLabel("")}
 	r.title.Truncation = fyne.TextTruncateEllipsis
-	r.content = container.NewBorder(nil, nil, r.check, container.NewHBox(r.detail, r.state), r.title)
+	// The state gets a column as wide as its longest common word, so the
+	// account ids line up.
+	stateColumn := container.New(minWidth{fyne.MeasureText("connected, suspended", theme.TextSize(), fyne.TextStyle{}).Width + 2*theme.InnerPadding()}, r.state)
+	r.content = container.NewBorder(nil, nil, r.check, container.NewHBox(r.detail, stateColumn), r.title)
 	r.ExtendBaseWidget(r)
 	return r
+}
+
+// minWidth lays out its objects over its whole size, at least width wide.
+type minWidth struct{ width float32 }
+
+func (m minWidth) Layout(objects []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objects {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
+func (m minWidth) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	min := fyne.NewSize(m.width, 0)
+	for _, o := range objects {
+		min = min.Max(o.MinSize())
+	}
+	return min
 }
 
 // CreateRenderer draws the row's content.
