@@ -61,8 +61,6 @@ type discoverWindow struct {
 	rows      []orgRow
 	// chosen are the ids of the new accounts ticked.
 	chosen map[string]bool
-	// result is the last bulk connection's, for the summary.
-	result *app.SyncResult
 }
 
 // Words for an account's place in the discovery.
@@ -86,9 +84,9 @@ type orgRow struct {
 	state string
 	// fresh is true for an account that may be connected; a heading
 	// counts its accounts and the new ones among them.
-	fresh        bool
-	total, news  int
-	newAccountID []string
+	fresh       bool
+	total, news int
+	newIDs      []string
 }
 
 // orgStateWord is an organization's account state in plain words.
@@ -128,7 +126,7 @@ func orgRows(plan *app.SyncPlan) []orgRow {
 		case offered[m.ID]:
 			r.state, r.fresh = orgStateNew, true
 			rows[head].news++
-			rows[head].newAccountID = append(rows[head].newAccountID, m.ID)
+			rows[head].newIDs = append(rows[head].newIDs, m.ID)
 		case inactive[m.ID]:
 			r.state = orgStateWord(m.State)
 		default:
@@ -337,7 +335,7 @@ func (w *discoverWindow) bindRow(id widget.ListItemID, o *orgRowWidget) {
 		o.detail.SetText(fmt.Sprintf("%d new of %d", r.news, r.total))
 		o.state.SetText("")
 		all := r.news > 0
-		for _, acct := range r.newAccountID {
+		for _, acct := range r.newIDs {
 			all = all && w.chosen[acct]
 		}
 		o.check.SetChecked(all)
@@ -346,7 +344,7 @@ func (w *discoverWindow) bindRow(id widget.ListItemID, o *orgRowWidget) {
 			return
 		}
 		o.check.Enable()
-		ids := r.newAccountID
+		ids := r.newIDs
 		o.check.OnChanged = func(on bool) { w.choose(ids, on) }
 		return
 	}
@@ -478,7 +476,6 @@ func (w *discoverWindow) runConnect() {
 			w.runTitle.SetText("Nothing was saved.")
 			w.setFailure("Could not connect the accounts.", err)
 		default:
-			w.result = res
 			w.showSummary(res)
 			w.showPlan(next, nil)
 			w.pick.Hide()
