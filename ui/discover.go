@@ -156,6 +156,7 @@ func (u *UI) showDiscover(from string) {
 		u.discover = newDiscoverWindow(u)
 	}
 	w := u.discover
+	w.offerChoices()
 	if from != "" {
 		w.from.SetSelected(from)
 	}
@@ -175,19 +176,11 @@ func newDiscoverWindow(u *UI) *discoverWindow {
 		}
 	})
 
-	var accounts, identities []string
-	for _, a := range u.snap.accounts {
-		accounts = append(accounts, a.Name)
-	}
-	for _, id := range u.snap.identities {
-		identities = append(identities, id.Name)
-	}
-	w.from = widget.NewSelect(accounts, nil)
+	w.from = widget.NewSelect(nil, nil)
 	w.from.PlaceHolder = "choose a connected account"
 	w.role = widget.NewEntry()
 	w.role.SetPlaceHolder(app.DefaultRoleName)
-	w.identity = widget.NewSelect(identities, nil)
-	w.identity.PlaceHolder = "the discovering account's"
+	w.identity = widget.NewSelect(nil, nil)
 	w.discover = widget.NewButtonWithIcon("Discover", theme.SearchIcon(), w.runDiscovery)
 	w.busy = widget.NewProgressBarInfinite()
 	w.busy.Hide()
@@ -251,6 +244,27 @@ func newDiscoverWindow(u *UI) *discoverWindow {
 		container.NewStack(container.NewVBox(w.intro), w.pick, w.run)))
 	w.win.Resize(fyne.NewSize(760, 640))
 	return w
+}
+
+// identityOfFrom is the identity choice that means the discovering
+// account's own.
+const identityOfFrom = "the discovering account's"
+
+// offerChoices offers the accounts and identities connected now.
+func (w *discoverWindow) offerChoices() {
+	accounts := make([]string, 0, len(w.u.snap.accounts))
+	for _, a := range w.u.snap.accounts {
+		accounts = append(accounts, a.Name)
+	}
+	identities := []string{identityOfFrom}
+	for _, id := range w.u.snap.identities {
+		identities = append(identities, id.Name)
+	}
+	w.from.SetOptions(accounts)
+	w.identity.SetOptions(identities)
+	if w.identity.SelectedIndex() < 0 {
+		w.identity.SetSelected(identityOfFrom)
+	}
 }
 
 // runDiscovery reads the organization in the background and lists it.
@@ -429,7 +443,10 @@ func (w *discoverWindow) runConnect() {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	o := app.SyncOptions{Connect: len(ids) > 0, Accounts: ids, RoleName: strings.TrimSpace(w.role.Text), Identity: w.identity.Selected}
+	o := app.SyncOptions{Connect: len(ids) > 0, Accounts: ids, RoleName: strings.TrimSpace(w.role.Text)}
+	if w.identity.Selected != identityOfFrom {
+		o.Identity = w.identity.Selected
+	}
 	d := w.discovery
 	ctx, cancel := context.WithCancel(w.u.ctx)
 	w.cancel = cancel
@@ -452,7 +469,7 @@ func (w *discoverWindow) runConnect() {
 		if err != nil {
 			return err
 		}
-		res, err = w.u.backend.ApplySync(ctx, plan, 0, func(p app.VerifyProgress) {
+		res, err = w.u.backend.ApplySync(withPurpose(ctx, "connect the organization's accounts"), plan, 0, func(p app.VerifyProgress) {
 			w.u.do(func() { w.advance(p) })
 		})
 		if err != nil {
