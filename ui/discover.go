@@ -447,7 +447,7 @@ func (w *discoverWindow) runConnect() {
 	if w.identity.Selected != identityOfFrom {
 		o.Identity = w.identity.Selected
 	}
-	d := w.discovery
+	d, ticked := w.discovery, w.chosen
 	ctx, cancel := context.WithCancel(w.u.ctx)
 	w.cancel = cancel
 	w.pick.Hide()
@@ -494,7 +494,9 @@ func (w *discoverWindow) runConnect() {
 			w.setFailure("Could not connect the accounts.", err)
 		default:
 			w.showSummary(res)
-			w.showPlan(next, nil)
+			// The accounts that failed stay ticked, to try again once
+			// their role is deployed.
+			w.showPlan(next, ticked)
 			w.pick.Hide()
 			w.run.Show()
 			w.u.notifyChanged()

@@ -266,9 +266,18 @@ func TestDiscoverWindowConnectsFiftyAndNamesTheTwoFailures(t *testing.T) {
 			t.Fatalf("%s was saved though it failed", a.AccountID)
 		}
 	}
-	// The list now shows them connected, and nothing is left to tick but the two.
-	if len(w.plan.Offered) != 2 {
-		t.Fatalf("after connecting, %d offered", len(w.plan.Offered))
+	// The list now offers only the two, still ticked to try again.
+	if len(w.plan.Offered) != 2 || len(w.chosen) != 2 {
+		t.Fatalf("after connecting, %d offered, %d ticked", len(w.plan.Offered), len(w.chosen))
+	}
+	for id := range w.chosen {
+		if !missing[id] {
+			t.Fatalf("%s is still ticked though it was connected", id)
+		}
+	}
+	test.Tap(w.backToList)
+	if !w.pick.Visible() || w.connect.Text != "Connect and verify 2 accounts" {
+		t.Fatalf("back to the list: %q", w.connect.Text)
 	}
 }
 
