@@ -400,3 +400,25 @@ func TestDemoOrganizationConnects(t *testing.T) {
 		t.Fatalf("Payments-Prod: %+v", acct)
 	}
 }
+
+// TestDiscoverConnectsOnlyTheAccountsChosen: a sync limited to some
+// accounts (those ticked in the window) connects those and offers the
+// rest; an id the organization does not have is refused.
+func TestDiscoverConnectsOnlyTheAccountsChosen(t *testing.T) {
+	b := newOrgBed(t, 6, nil, orgReadActions...)
+	d, err := b.a.Discover(context.Background(), "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chosen := []string{b.members[1], b.members[4]}
+	plan, err := b.a.PlanSync(d, app.SyncOptions{Connect: true, Accounts: chosen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Connect) != 2 || plan.Connect[0].AccountID != chosen[0] || plan.Connect[1].AccountID != chosen[1] || len(plan.Offered) != 4 {
+		t.Fatalf("planned %+v, offered %d", plan.Connect, len(plan.Offered))
+	}
+	if _, err := b.a.PlanSync(d, app.SyncOptions{Connect: true, Accounts: []string{"999999999999"}}); err == nil || !strings.Contains(err.Error(), "999999999999 is not in the organization") {
+		t.Fatalf("an unknown id: %v", err)
+	}
+}

@@ -33,6 +33,9 @@ type SyncOptions struct {
 	Identity string
 	// Region is the new accounts' region (empty: the identity's).
 	Region string
+	// Accounts, when not empty, limits the accounts connected to these
+	// ids: the ones a person ticked in a list.
+	Accounts []string
 }
 
 // SyncPlan is what applying a discovery would change.
@@ -114,6 +117,10 @@ func (a *App) PlanSync(d *Discovery, o SyncOptions) (*SyncPlan, error) {
 		names[c.Name] = true
 	}
 	ouSeen := o.OU == ""
+	chosen := map[string]bool{}
+	for _, id := range o.Accounts {
+		chosen[id] = true
+	}
 	for _, m := range d.Accounts {
 		found[m.ID] = true
 		ouSeen = ouSeen || underOU(m.OUPath, o.OU)
@@ -130,7 +137,7 @@ func (a *App) PlanSync(d *Discovery, o SyncOptions) (*SyncPlan, error) {
 		switch {
 		case m.State != config.OrgActive:
 			plan.Inactive = append(plan.Inactive, m)
-		case o.Connect && underOU(m.OUPath, o.OU):
+		case o.Connect && underOU(m.OUPath, o.OU) && (len(chosen) == 0 || chosen[m.ID]):
 			roleARN, err := a.orgRoleARN(o.Identity, m.ID, o.RoleName)
 			if err != nil {
 				return nil, err
@@ -145,6 +152,11 @@ func (a *App) PlanSync(d *Discovery, o SyncOptions) (*SyncPlan, error) {
 	}
 	if !ouSeen {
 		return nil, fmt.Errorf("no account of the organization is in %s: the OU paths are like Root/Workloads/Prod", o.OU)
+	}
+	for _, id := range o.Accounts {
+		if !found[id] {
+			return nil, fmt.Errorf("account %s is not in the organization (any more): discover again", id)
+		}
 	}
 	for _, c := range cfg.Accounts {
 		if c.Organization == d.OrgID && !found[c.AccountID] && c.OrgState != config.OrgLeft {

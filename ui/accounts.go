@@ -564,6 +564,7 @@ func (w *accountWindow) rowMenu(a app.AccountStatus) *fyne.Menu {
 		fyne.NewMenuItem("Copy token…", func() { w.u.showTokenWindow(name, w.setStatus) }),
 		fyne.NewMenuItem("Browser profile…", func() { w.askBrowserProfile(name, []string{name}, a.BrowserProfile) }),
 		w.favouriteMenuItem(a),
+		fyne.NewMenuItem("Discover organization from here…", func() { w.u.showDiscover(name) }),
 		fyne.NewMenuItemSeparator(),
 		copyValue("name", a.Name),
 		copyValue("account id", a.AccountID),

@@ -70,4 +70,11 @@ type Backend interface {
 	Renew(ctx context.Context, req app.RenewRequest) (app.RenewResult, error)
 	// RemoveOld removes what a renewal left on the token and says what stays.
 	RemoveOld(ctx context.Context, res app.RenewResult) (string, error)
+	// Discover reads the AWS Organization a connected account may list.
+	Discover(ctx context.Context, from string) (*app.Discovery, error)
+	// PlanSync compares a discovery with the configuration; nothing is saved.
+	PlanSync(d *app.Discovery, o app.SyncOptions) (*app.SyncPlan, error)
+	// ApplySync verifies the plan's new accounts, reporting each through
+	// progress, and saves those that passed with the plan's updates.
+	ApplySync(ctx context.Context, plan *app.SyncPlan, concurrency int, progress func(app.VerifyProgress)) (*app.SyncResult, error)
 }

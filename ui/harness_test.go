@@ -341,6 +341,23 @@ func (b *testBackend) RemoveOld(_ context.Context, res app.RenewResult) (string,
 	return "The old certificate was removed from the token.", nil
 }
 
+// errNoOrganization is what the in-memory backend answers to discovery:
+// it has no organization (the discovery window is tested over the
+// emulator's).
+var errNoOrganization = errors.New("the in-memory test backend has no organization")
+
+func (b *testBackend) Discover(context.Context, string) (*app.Discovery, error) {
+	return nil, errNoOrganization
+}
+
+func (b *testBackend) PlanSync(*app.Discovery, app.SyncOptions) (*app.SyncPlan, error) {
+	return nil, errNoOrganization
+}
+
+func (b *testBackend) ApplySync(context.Context, *app.SyncPlan, int, func(app.VerifyProgress)) (*app.SyncResult, error) {
+	return nil, errNoOrganization
+}
+
 var errDenied = errors.New("AccessDenied: not authorized to perform sts:AssumeRole")
 
 // fakeTray records what the GUI puts in the tray (there is no Fyne tray

@@ -65,6 +65,7 @@ type UI struct {
 	settings *settingsWindow
 	wizard   *wizardWindow
 	enroll   *enrollWindow
+	discover *discoverWindow
 }
 
 // snapshot is one consistent read of the backend's state.
