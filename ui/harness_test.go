@@ -326,6 +326,16 @@ func (b *testBackend) EnrollChoices(context.Context) (app.EnrollChoices, error) 
 	return app.EnrollChoices{}, nil
 }
 
+func (b *testBackend) IdentitySources(context.Context) (app.IdentitySources, error) {
+	b.record("IdentitySources")
+	return app.IdentitySources{}, nil
+}
+
+func (b *testBackend) AddSignedIdentity(_ context.Context, id config.Identity) ([]string, error) {
+	b.record("AddSignedIdentity %s", id.Name)
+	return nil, nil
+}
+
 func (b *testBackend) Enroll(_ context.Context, req app.EnrollRequest) (app.EnrollResult, error) {
 	b.record("Enroll %s", req.Identity.Name)
 	return app.EnrollResult{}, nil

@@ -65,6 +65,8 @@ type UI struct {
 	settings *settingsWindow
 	wizard   *wizardWindow
 	enroll   *enrollWindow
+	// addIdentity is the open add-identity window, if any.
+	addIdentity *identityWindow
 }
 
 // snapshot is one consistent read of the backend's state.
