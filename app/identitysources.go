@@ -152,7 +152,7 @@ func (a *App) AddSignedIdentity(ctx context.Context, id config.Identity) (warnin
 	if err != nil {
 		return warnings, err
 	}
-	_, err = e.ra.CreateSession(ctx)
+	_, err = e.ra.CreateSession(a.interactive(ctx))
 	// The key opened for this one signature is let go: a TPM key leaves
 	// the TPM; the saved identity opens its own.
 	e.forgetKey()

@@ -91,6 +91,8 @@ type testBackend struct {
 	// kept is the draft SaveDraft keeps; canDeploy plays the demo.
 	kept      *app.AccountDraft
 	canDeploy bool
+	// sources is what the add-identity window is offered.
+	sources app.IdentitySources
 }
 
 func newTestBackend() *testBackend {
@@ -328,7 +330,9 @@ func (b *testBackend) EnrollChoices(context.Context) (app.EnrollChoices, error) 
 
 func (b *testBackend) IdentitySources(context.Context) (app.IdentitySources, error) {
 	b.record("IdentitySources")
-	return app.IdentitySources{}, nil
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.sources, nil
 }
 
 func (b *testBackend) AddSignedIdentity(_ context.Context, id config.Identity) ([]string, error) {

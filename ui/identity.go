@@ -36,9 +36,11 @@ type identityWindow struct {
 	// rows holds one box per source; only the chosen one shows.
 	rows map[string]*fyne.Container
 
-	tokenCert, storeCert       *widget.Select
-	tokenNote, tpmNote         *widget.Label
-	certFile, keyFile          *widget.Entry
+	tokenCert, storeCert *widget.Select
+	tokenNote, tpmNote   *widget.Label
+	certFile, keyFile    *widget.Entry
+	// chain is the optional file of intermediate CA certificates.
+	chain                      *widget.Entry
 	tpmCert, tpmKey, tpmDevice *widget.Entry
 	name, region               *widget.Entry
 	trustAnchor, profile, role *widget.Entry
@@ -119,6 +121,8 @@ func (w *identityWindow) build() {
 	w.certFile, w.keyFile = widget.NewEntry(), widget.NewEntry()
 	w.certFile.SetPlaceHolder("certificate file (.pem, .crt, .p12)")
 	w.keyFile.SetPlaceHolder("key file (empty: it is in the certificate file)")
+	w.chain = widget.NewEntry()
+	w.chain.SetPlaceHolder("optional: the CA certificates between yours and the trust anchor's (.pem)")
 	w.tpmCert, w.tpmKey, w.tpmDevice = widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
 	w.tpmCert.SetPlaceHolder("certificate file (.pem)")
 	w.tpmKey.SetPlaceHolder("key file (-----BEGIN TSS2 PRIVATE KEY-----)")
@@ -181,6 +185,7 @@ func (w *identityWindow) build() {
 		widget.NewFormItem("Key", w.source),
 	)
 	roles := widget.NewForm(
+		widget.NewFormItem("Intermediates", w.fileRow(w.chain)),
 		widget.NewFormItem("Set up like", w.like),
 		widget.NewFormItem("Trust anchor", w.trustAnchor),
 		widget.NewFormItem("Profile", w.profile),
@@ -279,6 +284,7 @@ func (w *identityWindow) identity() (id config.Identity, missing string) {
 	id.ProfileARN = strings.TrimSpace(w.profile.Text)
 	id.RoleARN = strings.TrimSpace(w.role.Text)
 	id.Region = strings.TrimSpace(w.region.Text)
+	id.Intermediates = strings.TrimSpace(w.chain.Text)
 	switch s := w.source.Selected; {
 	case s == sourceToken:
 		id.Certificate = w.certRefs[w.tokenCert.Selected]
