@@ -179,13 +179,17 @@ func newAccountWindow(u *UI) *accountWindow {
 func (w *accountWindow) identityButton() *widget.Button {
 	var b *widget.Button
 	b = widget.NewButtonWithIcon("Identity…", theme.AccountIcon(), func() {
-		m := fyne.NewMenu("",
-			fyne.NewMenuItem("Add identity…", w.u.showAddIdentity),
-			fyne.NewMenuItem("Enroll identity…", w.u.showEnroll),
-		)
-		widget.ShowPopUpMenuAtRelativePosition(m, w.win.Canvas(), fyne.NewPos(0, b.Size().Height), b)
+		widget.ShowPopUpMenuAtRelativePosition(w.identityMenu(), w.win.Canvas(), fyne.NewPos(0, b.Size().Height), b)
 	})
 	return b
+}
+
+// identityMenu is what the Identity… button offers.
+func (w *accountWindow) identityMenu() *fyne.Menu {
+	return fyne.NewMenu("",
+		fyne.NewMenuItem("Add identity…", w.u.showAddIdentity),
+		fyne.NewMenuItem("Enroll identity…", w.u.showEnroll),
+	)
 }
 
 // trayNotice is the one-time explanation that the window is the app.
