@@ -130,7 +130,9 @@ func TestAddIdentityFromKeyFiles(t *testing.T) {
 
 	w.trustAnchor.SetText(good)
 	test.Tap(w.add)
-	g.until(t, "the sign-in", func() bool { return w.step == "done" || (w.step == "form" && w.errLabel.Visible() && w.errLabel.Text != msg) })
+	g.until(t, "the sign-in", func() bool {
+		return w.step == "done" || (w.step == "form" && w.errLabel.Visible() && w.errLabel.Text != msg)
+	})
 	if w.step != "done" {
 		t.Fatalf("adding failed: %s (%v)", w.errLabel.Text, w.failure)
 	}
