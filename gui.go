@@ -76,7 +76,7 @@ func runGUI(args []string) error {
 			fmt.Printf("The demo key is on a SoftHSM token: its PIN is %s.\n", demo.PIN)
 		}
 		if w.OnToken {
-			fmt.Println("Enroll identity… in the window makes a second identity on the demo token; the demo's Private CA issues its certificate.")
+			fmt.Println("Identity… → Enroll identity… in the window makes a second identity on the demo token; the demo's Private CA issues its certificate.")
 		}
 		vars, err := export.Assignments(config.DefaultShellFormat,
 			[2]string{"LANYARD_AGENT_SOCKET", agentPath}, [2]string{"LANYARD_CONFIG_DIR", w.ConfigDir})

@@ -58,14 +58,13 @@ func (a *App) EnrollChoices(ctx context.Context) (EnrollChoices, error) {
 	for _, id := range cfg.Identities {
 		out.Identities = append(out.Identities, EnrollBase{Name: id.Name, TrustAnchorARN: id.TrustAnchorARN,
 			ProfileARN: id.ProfileARN, RoleARN: id.RoleARN, Region: id.Region})
-		if id.PKCS11Module != "" && !slices.Contains(modules, id.PKCS11Module) {
-			modules = append(modules, id.PKCS11Module)
-		}
-		if u, err := p11.ParseURI(id.Certificate); err == nil && u.ModulePath != "" && !slices.Contains(modules, u.ModulePath) {
-			modules = append(modules, u.ModulePath)
-		}
 		if id.PrivateCA != "" && !slices.ContainsFunc(out.PrivateCAs, func(c EnrollCA) bool { return c.ARN == id.PrivateCA }) {
 			out.PrivateCAs = append(out.PrivateCAs, EnrollCA{ARN: id.PrivateCA, Via: id.PrivateCAVia})
+		}
+	}
+	for _, m := range identityModules(cfg) {
+		if !slices.Contains(modules, m) {
+			modules = append(modules, m)
 		}
 	}
 	for _, acc := range cfg.Accounts {

@@ -127,7 +127,7 @@ func newAccountWindow(u *UI) *accountWindow {
 	w.groupBy.OnChanged = w.setGrouping
 	tools := container.NewHBox(
 		widget.NewButtonWithIcon("Connect account…", theme.ContentAddIcon(), u.showConnect),
-		widget.NewButtonWithIcon("Enroll identity…", theme.AccountIcon(), u.showEnroll),
+		w.identityButton(),
 		widget.NewButtonWithIcon("Settings…", theme.SettingsIcon(), u.showSettings),
 		widget.NewButton("Lock", u.lock),
 	)
@@ -172,6 +172,24 @@ func newAccountWindow(u *UI) *accountWindow {
 		w.win.SetMaster()
 	}
 	return w
+}
+
+// identityButton opens a menu of the ways to a new identity: one button,
+// so the toolbar fits at 600 px.
+func (w *accountWindow) identityButton() *widget.Button {
+	var b *widget.Button
+	b = widget.NewButtonWithIcon("Identity…", theme.AccountIcon(), func() {
+		widget.ShowPopUpMenuAtRelativePosition(w.identityMenu(), w.win.Canvas(), fyne.NewPos(0, b.Size().Height), b)
+	})
+	return b
+}
+
+// identityMenu is what the Identity… button offers.
+func (w *accountWindow) identityMenu() *fyne.Menu {
+	return fyne.NewMenu("",
+		fyne.NewMenuItem("Add identity…", w.u.showAddIdentity),
+		fyne.NewMenuItem("Enroll identity…", w.u.showEnroll),
+	)
 }
 
 // trayNotice is the one-time explanation that the window is the app.

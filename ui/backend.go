@@ -63,6 +63,12 @@ type Backend interface {
 	// EnrollChoices lists the tokens, accounts, Private CAs and identities
 	// the enrolment page offers.
 	EnrollChoices(ctx context.Context) (app.EnrollChoices, error)
+	// IdentitySources lists the token certificates, TPM and system store
+	// identities the add-identity window offers.
+	IdentitySources(ctx context.Context) (app.IdentitySources, error)
+	// AddSignedIdentity saves an identity whose key exists already, once a
+	// CreateSession signed with it succeeds.
+	AddSignedIdentity(ctx context.Context, id config.Identity) ([]string, error)
 	// Enroll makes a key on a token and has it certified (or saves its
 	// request); the identity is saved once it has signed in.
 	Enroll(ctx context.Context, req app.EnrollRequest) (app.EnrollResult, error)

@@ -33,13 +33,19 @@ type demoGUI struct {
 
 func startDemoGUI(t *testing.T) *demoGUI {
 	t.Helper()
-	w, err := demo.Start(demo.Options{})
+	return startDemoGUIWith(t, demo.Options{})
+}
+
+// startDemoGUIWith is startDemoGUI over a demo world built with opts.
+func startDemoGUIWith(t *testing.T, opts demo.Options) *demoGUI {
+	t.Helper()
+	w, err := demo.Start(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Close)
-	if !w.OnToken {
-		t.Fatal("the demo world should put the key on SoftHSM here")
+	if w.OnToken == opts.KeyFile {
+		t.Fatalf("the demo world should put the key on SoftHSM here unless asked for a key file (on token: %v)", w.OnToken)
 	}
 	g := &demoGUI{w: w, loop: newTestLoop(), now: time.Now()}
 	fa := test.NewTempApp(t)

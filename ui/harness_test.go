@@ -91,6 +91,8 @@ type testBackend struct {
 	// kept is the draft SaveDraft keeps; canDeploy plays the demo.
 	kept      *app.AccountDraft
 	canDeploy bool
+	// sources is what the add-identity window is offered.
+	sources app.IdentitySources
 }
 
 func newTestBackend() *testBackend {
@@ -324,6 +326,18 @@ func (b *testBackend) SetFavourite(account string, fav bool) error {
 func (b *testBackend) EnrollChoices(context.Context) (app.EnrollChoices, error) {
 	b.record("EnrollChoices")
 	return app.EnrollChoices{}, nil
+}
+
+func (b *testBackend) IdentitySources(context.Context) (app.IdentitySources, error) {
+	b.record("IdentitySources")
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.sources, nil
+}
+
+func (b *testBackend) AddSignedIdentity(_ context.Context, id config.Identity) ([]string, error) {
+	b.record("AddSignedIdentity %s", id.Name)
+	return nil, nil
 }
 
 func (b *testBackend) Enroll(_ context.Context, req app.EnrollRequest) (app.EnrollResult, error) {

@@ -66,6 +66,8 @@ type UI struct {
 	wizard   *wizardWindow
 	enroll   *enrollWindow
 	discover *discoverWindow
+	// addIdentity is the open add-identity window, if any.
+	addIdentity *identityWindow
 }
 
 // snapshot is one consistent read of the backend's state.
