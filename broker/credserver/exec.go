@@ -59,7 +59,17 @@ func Exec(ctx context.Context, provider aws.CredentialsProvider, argv []string, 
 	if err != nil {
 		return 0, err
 	}
-	defer srv.Close()
+	defer func() {
+		// The child's exit code stays the answer; a token file left
+		// behind is said, not hidden (Wine, for one, cannot remove it).
+		if cerr := srv.Close(); cerr != nil {
+			w := opts.Stderr
+			if w == nil {
+				w = os.Stderr
+			}
+			fmt.Fprintf(w, "lanyard exec: %v: delete it by hand\n", cerr)
+		}
+	}()
 
 	cmd := exec.CommandContext(ctx, path, argv[1:]...)
 	cmd.Args[0] = argv[0]
