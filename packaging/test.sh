@@ -388,7 +388,7 @@ echo "--- macOS, as far as Linux can check it" >&2
 # a Unix-only call in the broker or the app shows up before a Mac build does.
 darwin_pkgs=()
 for p in $(go list ./...); do
-  deps=$(GOOS=darwin CGO_ENABLED=1 go list -deps "$p")
+  deps=$(GOOS=darwin CGO_ENABLED=1 go list -deps -test "$p")
   grep -qE '^(github\.com/miekg/pkcs11|fyne\.io/|github\.com/go-gl/)' <<<"$deps" || darwin_pkgs+=("$p")
 done
 for want in broker/rolesanywhere broker/assume app/config app/agent; do
