@@ -107,6 +107,17 @@ func (r Resolver) attemptTimeout() time.Duration {
 	return r.AttemptTimeout
 }
 
+// readOnlyBody hides a request body's WriteTo. The SDK (smithy-go) closes
+// the request body as soon as the answer's headers are in, and its closed
+// body's WriteTo says io.EOF. net/http's writer may still be making its
+// last read then: the check for bytes past Content-Length, through
+// io.Copy, which prefers WriteTo. It takes that io.EOF for a failed write
+// and closes the connection while the answer's body is still being read
+// ("use of closed network connection"). A fast server, such as one on
+// loopback, meets this often. Read on a closed body says io.EOF too, which
+// io.Copy takes as the end.
+type readOnlyBody struct{ io.ReadCloser }
+
 // guardedTransport refuses redirects below the client, so no caller (the
 // AWS SDK included) can follow one, bounds every response body, and gives
 // every attempt (its retries are the caller's) a deadline.
@@ -124,7 +135,11 @@ func (t *guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	deadline := time.Now().Add(t.timeout)
 	ctx, cancel := context.WithDeadlineCause(req.Context(), deadline, errAttemptTimedOut)
 	timedOut := &TimeoutError{URL: withoutQuery(req.URL), After: t.timeout}
-	resp, err := t.base.RoundTrip(req.WithContext(ctx))
+	out := req.WithContext(ctx)
+	if out.Body != nil && out.Body != http.NoBody {
+		out.Body = readOnlyBody{out.Body}
+	}
+	resp, err := t.base.RoundTrip(out)
 	if err != nil {
 		cancel()
 		if attemptTimedOut(ctx, deadline) {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -125,31 +122,11 @@ func (w *stackSetWorld) issue(t *testing.T, roleARN string) Credentials {
 
 func cfnClient(e *Emulator, c Credentials) *cloudformation.Client {
 	return cloudformation.New(cloudformation.Options{
-		Region:       e.Region(),
-		BaseEndpoint: aws.String(e.URL()),
-		Credentials:  credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken),
-		HTTPClient:   e.HTTPClient(),
-		Retryer:      retryClosedConnection(),
-	})
-}
-
-// retryClosedConnection tries a call a second time only when the client's
-// own connection was closed under it, nothing else (throttling and faults
-// stay visible to the tests). On loopback the emulator's answer can arrive
-// before net/http's request writer has made its last read of the body;
-// smithy-go closes the body as soon as the answer is in, the writer then
-// fails and tears the connection down while a large answer (a page of
-// ListStackInstances) is still being read. Real AWS, a round trip away,
-// gives the writer that time.
-func retryClosedConnection() aws.Retryer {
-	return retry.NewStandard(func(o *retry.StandardOptions) {
-		o.MaxAttempts = 2
-		o.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
-			if errors.Is(err, net.ErrClosed) {
-				return aws.TrueTernary
-			}
-			return aws.FalseTernary
-		})}
+		Region:           e.Region(),
+		BaseEndpoint:     aws.String(e.URL()),
+		Credentials:      credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken),
+		HTTPClient:       e.HTTPClient(),
+		RetryMaxAttempts: 1,
 	})
 }
 

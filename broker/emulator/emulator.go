@@ -317,10 +317,31 @@ func (e *Emulator) HTTPClient() *http.Client {
 	pool := x509.NewCertPool()
 	pool.AddCert(e.ca.Certificate)
 	return &http.Client{
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}},
+		Transport: readOnlyBodies{&http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}},
 		Timeout:   30 * time.Second,
 	}
 }
+
+// readOnlyBodies sends request bodies without their WriteTo. The SDK
+// closes a request body once the answer's headers are in, and then its
+// WriteTo says io.EOF; net/http, still making its last read of the body
+// (the check past Content-Length, which io.Copy does through WriteTo),
+// would take that for a failed write and close the connection while the
+// answer is read. On loopback the answer often comes that fast.
+type readOnlyBodies struct{ base *http.Transport }
+
+// RoundTrip sends req with its body seen only as an io.ReadCloser.
+func (t readOnlyBodies) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.Body != http.NoBody {
+		out := req.Clone(req.Context())
+		out.Body = struct{ io.ReadCloser }{req.Body}
+		req = out
+	}
+	return t.base.RoundTrip(req)
+}
+
+// CloseIdleConnections closes the transport's idle connections.
+func (t readOnlyBodies) CloseIdleConnections() { t.base.CloseIdleConnections() }
 
 func (e *Emulator) now() time.Time { return e.clock() }
 
