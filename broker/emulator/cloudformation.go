@@ -200,23 +200,7 @@ func (c *call) isCloudFormation() bool {
 
 // cfnError answers the way the CloudFormation query protocol does.
 func (c *call) cfnError(status int, code, message string, reason Reason, detail string) {
-	c.deniedRecord(code, message, reason, detail)
-	kind := "Sender"
-	if status >= 500 {
-		kind = "Receiver"
-	}
-	type errorBody struct {
-		Type    string `xml:"Type"`
-		Code    string `xml:"Code"`
-		Message string `xml:"Message"`
-	}
-	type errorResponse struct {
-		XMLName   xml.Name  `xml:"http://cloudformation.amazonaws.com/doc/2010-05-15/ ErrorResponse"`
-		Error     errorBody `xml:"Error"`
-		RequestID string    `xml:"RequestId"`
-	}
-	c.writeXML(status, errorResponse{Error: errorBody{Type: kind, Code: code, Message: message}, RequestID: c.reqID})
-	c.finish(status, false)
+	c.queryError(cfnNamespace, status, code, message, reason, detail)
 }
 
 func (c *call) cfnValidation(message string) {

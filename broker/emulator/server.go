@@ -153,6 +153,12 @@ func (c *call) writeJSON(status int, v any) {
 
 // stsError answers the way the STS query protocol does.
 func (c *call) stsError(status int, code, message string, reason Reason, detail string) {
+	c.queryError("https://sts.amazonaws.com/doc/2011-06-15/", status, code, message, reason, detail)
+}
+
+// queryError answers the way the query protocol of the service whose XML
+// namespace is ns does (STS, CloudFormation).
+func (c *call) queryError(ns string, status int, code, message string, reason Reason, detail string) {
 	c.deniedRecord(code, message, reason, detail)
 	kind := "Sender"
 	if status >= 500 {
@@ -164,11 +170,12 @@ func (c *call) stsError(status int, code, message string, reason Reason, detail 
 		Message string `xml:"Message"`
 	}
 	type errorResponse struct {
-		XMLName   xml.Name  `xml:"https://sts.amazonaws.com/doc/2011-06-15/ ErrorResponse"`
+		XMLName   xml.Name
 		Error     errorBody `xml:"Error"`
 		RequestID string    `xml:"RequestId"`
 	}
-	c.writeXML(status, errorResponse{Error: errorBody{Type: kind, Code: code, Message: message}, RequestID: c.reqID})
+	c.writeXML(status, errorResponse{XMLName: xml.Name{Space: ns, Local: "ErrorResponse"},
+		Error: errorBody{Type: kind, Code: code, Message: message}, RequestID: c.reqID})
 	c.finish(status, false)
 }
 
