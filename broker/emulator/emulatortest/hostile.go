@@ -170,14 +170,19 @@ func Trickle(t testing.TB, status int, interval time.Duration, hits *atomic.Int3
 // counting the requests in hits. It stops when the test ends.
 func Stall(t testing.TB, hits *atomic.Int32) *httptest.Server {
 	t.Helper()
+	// The handler waits for the test's end, not for the request's
+	// context: that can end before the client hangs up, and a handler
+	// returning then answers 200 with an empty body, which is not a stall.
+	stop := make(chan struct{})
 	s := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
-		// Only a request read to its end lets the server notice the
-		// client hanging up.
 		io.Copy(io.Discard, r.Body)
-		<-r.Context().Done()
+		<-stop
 	}))
+	// Cleanups run last first: the handlers are let go, then the server
+	// closes (it waits for them).
 	t.Cleanup(s.Close)
+	t.Cleanup(func() { close(stop) })
 	return s
 }
 
