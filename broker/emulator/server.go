@@ -93,6 +93,10 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-time.After(f.Delay):
 		case <-r.Context().Done():
+			// The request's context can end before the client has gone:
+			// answering then would cut the delay short. Nobody waits for
+			// an answer that is late on purpose: drop the connection.
+			panic(http.ErrAbortHandler)
 		}
 	}
 	if _, ok := c.faults.get(Disconnect); ok {
