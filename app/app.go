@@ -35,11 +35,13 @@ type Options struct {
 
 // App is Lanyard's application core. It is safe for concurrent use.
 //
-// It is two services over one shared state (see core for the lock
-// order): Sessions hands out credentials and reports and ends sessions;
-// Setup edits what is configured. Both are embedded, so an App offers
-// every method of either; code that only needs credentials can take
-// *Sessions. The App itself opens and closes the whole.
+// It is two services over one shared state (core, which also documents
+// the lock order): Sessions hands out credentials and reports and ends
+// sessions; Setup edits what is configured. Both are embedded, so an App
+// offers every method of either; code that only needs credentials can
+// take *Sessions. Config, ConfigDir, Preferences, Reload and Subscribe
+// belong to the shared state, so both services offer them too. The App
+// itself opens (New) and closes (Close) the whole.
 type App struct {
 	*core
 	*Sessions
