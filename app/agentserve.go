@@ -33,7 +33,7 @@ type StatusLine struct {
 }
 
 // Status summarises every identity and account.
-func (a *App) Status() Status {
+func (a *Sessions) Status() Status {
 	s := Status{Version: buildinfo.String()}
 	for _, id := range a.Identities() {
 		s.Identities = append(s.Identities, StatusLine{Name: id.Name, State: id.State.String(), Expires: id.Expires, Error: errText(id.Err)})
@@ -45,9 +45,9 @@ func (a *App) Status() Status {
 }
 
 // AgentBackend adapts the App to what the agent channel serves.
-func (a *App) AgentBackend() agent.Backend { return agentBackend{a} }
+func (a *Sessions) AgentBackend() agent.Backend { return agentBackend{a} }
 
-type agentBackend struct{ a *App }
+type agentBackend struct{ a *Sessions }
 
 // coded gives an error the agent channel's code for it, so the CLI on the
 // other side can still tell "no such account" from "wrong PIN" from "denied".

@@ -347,14 +347,14 @@ func ConsoleBrowser(cfg *config.Config, acct *config.Account, places BrowserPlac
 
 // BrowserChoices lists the installed browser profiles and containers an
 // account's console can open in (DetectBrowsers for this user).
-func (a *App) BrowserChoices() ([]BrowserChoice, error) {
+func (a *Setup) BrowserChoices() ([]BrowserChoice, error) {
 	choices, errs := DetectBrowsers(LocalBrowserPlaces())
 	return choices, errors.Join(errs...)
 }
 
 // SetBrowserProfile makes the accounts' consoles open in p, or, when p is
 // nil, as Settings says; it replaces their browser commands.
-func (a *App) SetBrowserProfile(accounts []string, p *config.BrowserProfile) error {
+func (a *Setup) SetBrowserProfile(accounts []string, p *config.BrowserProfile) error {
 	if p != nil {
 		if err := p.Check(); err != nil {
 			return err

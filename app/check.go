@@ -23,7 +23,7 @@ import (
 // CA when its PEM is configured, and for a token: present, PIN state, key
 // on the token. It never asks a token PIN and signs nothing; an encrypted
 // key file's passphrase is asked, to prove the key matches.
-func (a *App) CheckIdentity(ctx context.Context, name string) ([]keys.Finding, error) {
+func (a *Setup) CheckIdentity(ctx context.Context, name string) ([]keys.Finding, error) {
 	id, ok := a.identityConfig(name)
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownIdentity, name)

@@ -72,7 +72,7 @@ func orgRegion(p awsenv.Partition) string {
 
 // orgClient builds an Organizations client signing with the connected
 // account's credentials, in that account's partition.
-func (a *App) orgClient(from string) (*organizations.Client, error) {
+func (a *Setup) orgClient(from string) (*organizations.Client, error) {
 	cfg := a.Config()
 	acct := cfg.Account(from)
 	if acct == nil {
@@ -87,7 +87,7 @@ func (a *App) orgClient(from string) (*organizations.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	creds := aws.CredentialsProviderFunc(func(ctx context.Context) (aws.Credentials, error) { return a.Credentials(ctx, from) })
+	creds := aws.CredentialsProviderFunc(func(ctx context.Context) (aws.Credentials, error) { return a.sessions.Credentials(ctx, from) })
 	return organizations.New(organizations.Options{
 		Region:       region,
 		BaseEndpoint: aws.String(endpoint),
@@ -108,7 +108,7 @@ func (a *App) orgClient(from string) (*organizations.Client, error) {
 // ListAccountsForParent for each OU — so OU names come with the walk and
 // an account needs one call of its own only for its tags (see
 // docs/benchmarks.md for the call counts of the alternatives).
-func (a *App) Discover(ctx context.Context, from string) (*Discovery, error) {
+func (a *Setup) Discover(ctx context.Context, from string) (*Discovery, error) {
 	client, err := a.orgClient(from)
 	if err != nil {
 		return nil, err
@@ -117,7 +117,7 @@ func (a *App) Discover(ctx context.Context, from string) (*Discovery, error) {
 	d, err := w.run(ctx)
 	a.record("", from, "discover", outcomeOf(err), errText(err))
 	if err != nil {
-		return nil, a.explain(from, explainOrg(err))
+		return nil, explain(from, explainOrg(err))
 	}
 	d.From = from
 	return d, nil

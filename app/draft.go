@@ -34,7 +34,7 @@ type storedDraft struct {
 
 // SaveDraft keeps an account being connected until SaveDraft replaces it
 // or DiscardDraft forgets it; the wizard saves it at each step.
-func (a *App) SaveDraft(d AccountDraft) error {
+func (a *Setup) SaveDraft(d AccountDraft) error {
 	s := storedDraft{Draft: d, HasExternalID: d.ExternalID != ""}
 	s.Draft.ExternalID = ""
 	b, err := json.MarshalIndent(s, "", "  ")
@@ -68,7 +68,7 @@ func (a *App) SaveDraft(d AccountDraft) error {
 
 // Draft returns the kept draft with its ExternalId; ok is false when
 // there is none.
-func (a *App) Draft() (d AccountDraft, ok bool, err error) {
+func (a *Setup) Draft() (d AccountDraft, ok bool, err error) {
 	b, err := os.ReadFile(filepath.Join(a.dir, draftFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return AccountDraft{}, false, nil
@@ -91,7 +91,7 @@ func (a *App) Draft() (d AccountDraft, ok bool, err error) {
 
 // DiscardDraft forgets the draft and its ExternalId; with no draft it does
 // nothing.
-func (a *App) DiscardDraft() error {
+func (a *Setup) DiscardDraft() error {
 	err := a.store.Delete(draftExternalIDKey)
 	if errors.Is(err, secrets.ErrNotFound) {
 		err = nil
@@ -107,11 +107,11 @@ func (a *App) DiscardDraft() error {
 
 // CanDeploy reports whether DeployDraft can create a draft's role: only in
 // the demo, whose accounts live in the emulator.
-func (a *App) CanDeploy() bool { return a.opts.Deploy != nil }
+func (a *Setup) CanDeploy() bool { return a.opts.Deploy != nil }
 
 // DeployDraft creates the draft's role in the demo's emulator, as
 // deploying its template does in a real account.
-func (a *App) DeployDraft(d AccountDraft) error {
+func (a *Setup) DeployDraft(d AccountDraft) error {
 	if a.opts.Deploy == nil {
 		return errors.New("only the demo can deploy a template itself: deploy it in the account with CloudFormation or the IAM console")
 	}

@@ -85,7 +85,7 @@ type EnrollResult struct {
 // Enroll makes the key, the request and, with a Private CA, the
 // certificate: it is stored on the token next to the key and the identity
 // is saved only once a CreateSession signed with it succeeds.
-func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, error) {
+func (a *Setup) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, error) {
 	name := req.Identity.Name
 	csrOnly := req.CSROut != "" || req.CSRTo != nil
 	n := countSet(req.CSROut, req.PrivateCA, req.CertificateFile)
@@ -172,7 +172,7 @@ func (a *App) Enroll(ctx context.Context, req EnrollRequest) (EnrollResult, erro
 			return res, nil
 		}
 		via := issuance{ca: req.PrivateCA, who: fmt.Sprintf("account %q", req.Via), days: req.ValidityDays,
-			creds: func(ctx context.Context) (aws.Credentials, error) { return a.Credentials(ctx, req.Via) }}
+			creds: func(ctx context.Context) (aws.Credentials, error) { return a.sessions.Credentials(ctx, req.Via) }}
 		leaf, chain, err = a.issue(ctx, via, csrPEM, key)
 	}
 	if err != nil {
@@ -226,7 +226,7 @@ type issuance struct {
 
 // issue has the Private CA issue the request and returns the certificate
 // and its chain, nearest issuer first.
-func (a *App) issue(ctx context.Context, req issuance, csrPEM []byte, key *p11.EnrollKey) (*x509.Certificate, []*x509.Certificate, error) {
+func (a *Setup) issue(ctx context.Context, req issuance, csrPEM []byte, key *p11.EnrollKey) (*x509.Certificate, []*x509.Certificate, error) {
 	caARN, err := privateCAARN(req.ca)
 	if err != nil {
 		return nil, nil, err
@@ -386,7 +386,7 @@ func caRefused(req issuance, err error) error {
 }
 
 // preflight signs a real CreateSession with the new identity before it is saved.
-func (a *App) preflight(ctx context.Context, id config.Identity) error {
+func (a *Setup) preflight(ctx context.Context, id config.Identity) error {
 	e, err := a.newIdentityEntry(id)
 	if err != nil {
 		return err

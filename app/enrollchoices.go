@@ -48,7 +48,7 @@ type EnrollCA struct {
 // EnrollChoices lists the tokens of every module (those discovered and
 // those the identities name), the connected accounts and the Private CAs
 // already in use, without asking for a PIN.
-func (a *App) EnrollChoices(ctx context.Context) (EnrollChoices, error) {
+func (a *Setup) EnrollChoices(ctx context.Context) (EnrollChoices, error) {
 	cfg := a.Config()
 	var out EnrollChoices
 	modules, _, err := p11.FindModules(nil, os.Getenv(p11.ModuleEnv))

@@ -20,7 +20,7 @@ import (
 // read from the hub account's Secrets Manager with the identity's own
 // (hub role) session and cached in the keyring: it is never written
 // anywhere else, and no error quotes it.
-func (a *App) storedExternalID(ctx context.Context, acct config.Account, ident *identityEntry) (string, error) {
+func (a *core) storedExternalID(ctx context.Context, acct config.Account, ident *identityEntry) (string, error) {
 	key := secrets.ExternalIDKey(acct.Name)
 	v, err := a.store.Get(key)
 	if err == nil || !errors.Is(err, secrets.ErrNotFound) || acct.ExternalIDSecret == "" {
@@ -37,7 +37,7 @@ func (a *App) storedExternalID(ctx context.Context, acct config.Account, ident *
 	return v, nil
 }
 
-func (a *App) fetchExternalID(ctx context.Context, acct config.Account, ident *identityEntry) (string, error) {
+func (a *core) fetchExternalID(ctx context.Context, acct config.Account, ident *identityEntry) (string, error) {
 	where, err := arn.Parse(acct.ExternalIDSecret)
 	if err != nil {
 		return "", fmt.Errorf("external_id_secret %q is not an ARN", acct.ExternalIDSecret)

@@ -26,7 +26,7 @@ import (
 
 // identityEntry is an identity's key and its Roles Anywhere session.
 type identityEntry struct {
-	app  *App
+	core *core
 	cfg  config.Identity
 	sess *session
 	ra   *rolesanywhere.Provider
@@ -64,8 +64,8 @@ func isTPMKey(id config.Identity) bool {
 	return !isPKCS11(id.Certificate) && id.PrivateKey != "" && tpmkey.IsKeyFilePath(id.PrivateKey)
 }
 
-func (a *App) newIdentityEntry(id config.Identity) (*identityEntry, error) {
-	e := &identityEntry{app: a, cfg: id}
+func (a *core) newIdentityEntry(id config.Identity) (*identityEntry, error) {
+	e := &identityEntry{core: a, cfg: id}
 	ra, err := rolesanywhere.NewProvider(rolesanywhere.Config{
 		TrustAnchorARN:  id.TrustAnchorARN,
 		ProfileARN:      id.ProfileARN,
@@ -89,7 +89,7 @@ func (a *App) newIdentityEntry(id config.Identity) (*identityEntry, error) {
 // keyPair opens the identity's key once and keeps it: for a token that means
 // one session and one login, reused by every later signature.
 func (e *identityEntry) keyPair(ctx context.Context) (keys.KeyPair, error) {
-	ctx = e.app.interactive(ctx) // a key file's passphrase is asked now
+	ctx = e.core.interactive(ctx) // a key file's passphrase is asked now
 	e.openMu.Lock()
 	defer e.openMu.Unlock()
 	e.mu.Lock()
@@ -109,7 +109,7 @@ func (e *identityEntry) keyPair(ctx context.Context) (keys.KeyPair, error) {
 		// Without a key URI the token finds the key by the certificate's
 		// public key; the certificate URI itself (type=cert, as `lanyard
 		// tokens` prints it) cannot name the key.
-		kp, err = e.app.tokens.Open(ctx, e.cfg.Certificate, e.cfg.PrivateKey, keyringPIN{e}, opts...)
+		kp, err = e.core.tokens.Open(ctx, e.cfg.Certificate, e.cfg.PrivateKey, keyringPIN{e}, opts...)
 	} else if isCertStore(e.cfg.Certificate) {
 		// The system asks for a smart card's PIN itself, at signing.
 		var sel certstore.Selector
@@ -196,11 +196,11 @@ func (e *identityEntry) tpmPassword(ctx context.Context) keys.PassphraseFunc {
 }
 
 func (e *identityEntry) createSession(ctx context.Context) (aws.Credentials, error) {
-	s, err := e.ra.CreateSession(e.app.interactive(ctx))
+	s, err := e.ra.CreateSession(e.core.interactive(ctx))
 	e.settlePIN(err)
 	if err != nil {
 		e.noteFailure(err)
-		e.app.record(e.cfg.Name, "", "create-session", outcomeOf(err), err.Error())
+		e.core.record(e.cfg.Name, "", "create-session", outcomeOf(err), err.Error())
 		return aws.Credentials{}, fmt.Errorf("identity %q: %w", e.cfg.Name, err)
 	}
 	detail := ""
@@ -209,7 +209,7 @@ func (e *identityEntry) createSession(ctx context.Context) (aws.Credentials, err
 		// since every other AWS tool on this machine will fail.
 		detail = "signed with a corrected clock: this computer's clock is " + rolesanywhere.DescribeOffset(off)
 	}
-	e.app.record(e.cfg.Name, "", "create-session", "ok", detail)
+	e.core.record(e.cfg.Name, "", "create-session", "ok", detail)
 	return s.Credentials, nil
 }
 
@@ -221,19 +221,19 @@ func (e *identityEntry) settlePIN(err error) {
 	pending, fromKeyring := e.pendingPIN, e.keyringPINUsed
 	e.pendingPIN, e.keyringPINUsed = "", false
 	e.mu.Unlock()
-	store, key := e.app.store, secrets.PINKey(e.cfg.Name)
+	store, key := e.core.store, secrets.PINKey(e.cfg.Name)
 	switch {
 	case IsWrongPIN(err) && fromKeyring:
 		if derr := store.Delete(key); derr != nil && !errors.Is(derr, secrets.ErrNotFound) {
-			e.app.record(e.cfg.Name, "", "forget-pin", "error", derr.Error())
+			e.core.record(e.cfg.Name, "", "forget-pin", "error", derr.Error())
 		} else {
-			e.app.record(e.cfg.Name, "", "forget-pin", "ok", "the stored PIN was rejected and deleted")
+			e.core.record(e.cfg.Name, "", "forget-pin", "ok", "the stored PIN was rejected and deleted")
 		}
 	case err == nil && pending != "" && e.remembers():
 		if serr := store.Set(key, pending); serr != nil {
-			e.app.record(e.cfg.Name, "", "remember-pin", "error", serr.Error())
+			e.core.record(e.cfg.Name, "", "remember-pin", "error", serr.Error())
 		} else {
-			e.app.record(e.cfg.Name, "", "remember-pin", "ok", "")
+			e.core.record(e.cfg.Name, "", "remember-pin", "ok", "")
 		}
 		if !e.cfg.RememberPIN {
 			e.saveRememberChoice()
@@ -277,7 +277,9 @@ func (e *identityEntry) certificate() *x509.Certificate {
 	return e.fileCert
 }
 
-func (e *identityEntry) status() IdentityStatus {
+// status reports the identity's state; touchFor says which token, by
+// label, waits for a touch (the sessions track that).
+func (e *identityEntry) status(touchFor func(label string) string) IdentityStatus {
 	st := IdentityStatus{Name: e.cfg.Name, OnToken: isPKCS11(e.cfg.Certificate), TokenPresent: true}
 	if cert := e.certificate(); cert != nil {
 		st.Subject, st.CertNotAfter = cert.Subject.CommonName, cert.NotAfter
@@ -286,7 +288,7 @@ func (e *identityEntry) status() IdentityStatus {
 		if u, err := p11.ParseURI(e.cfg.Certificate); err == nil {
 			st.Source = u.Token
 		}
-		st.Touch = e.app.touchFor(st.Source)
+		st.Touch = touchFor(st.Source)
 	} else {
 		st.Source = e.cfg.Certificate
 	}

@@ -48,7 +48,7 @@ type SourceCertificate struct {
 // IdentitySources lists the token certificates of every module (those
 // discovered and those the identities name), the TPM and, on Windows and
 // macOS, the system store's identities.
-func (a *App) IdentitySources(ctx context.Context) (IdentitySources, error) {
+func (a *Setup) IdentitySources(ctx context.Context) (IdentitySources, error) {
 	var out IdentitySources
 	cfg := a.Config()
 	for _, id := range cfg.Identities {
@@ -140,7 +140,7 @@ func identityModules(cfg *config.Config) []string {
 // with its key through its trust anchor: a PIN or password is asked as at
 // sign-in, and nothing is saved unless AWS accepted the signature.
 // warnings are what the files' pre-flight found worth saying.
-func (a *App) AddSignedIdentity(ctx context.Context, id config.Identity) (warnings []string, err error) {
+func (a *Setup) AddSignedIdentity(ctx context.Context, id config.Identity) (warnings []string, err error) {
 	if err := a.Config().AddIdentity(id); err != nil {
 		return nil, err
 	}

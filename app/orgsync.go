@@ -79,7 +79,7 @@ func underOU(path, ou string) bool {
 }
 
 // PlanSync compares a discovery with the configuration. Nothing is saved.
-func (a *App) PlanSync(d *Discovery, o SyncOptions) (*SyncPlan, error) {
+func (a *Setup) PlanSync(d *Discovery, o SyncOptions) (*SyncPlan, error) {
 	cfg := a.Config()
 	from := cfg.Account(d.From)
 	if from == nil {
@@ -188,7 +188,7 @@ func withOrg(c config.Account, orgID string, m OrgAccount) config.Account {
 }
 
 // orgRoleARN is the role's ARN in a member account, in the identity's partition.
-func (a *App) orgRoleARN(identity, accountID, roleName string) (string, error) {
+func (a *Setup) orgRoleARN(identity, accountID, roleName string) (string, error) {
 	id, ok := a.identityConfig(identity)
 	if !ok {
 		return "", fmt.Errorf("%w %q", ErrUnknownIdentity, identity)
@@ -274,7 +274,7 @@ const DefaultVerifyConcurrency = 16
 // GetCallerIdentity must name its id — at most concurrency at once.
 // progress, when not nil, is called after each account, from one
 // goroutine at a time. Outcomes are in the order of accts.
-func (a *App) VerifyMany(ctx context.Context, accts []config.Account, concurrency int, progress func(VerifyProgress)) []VerifyOutcome {
+func (a *Setup) VerifyMany(ctx context.Context, accts []config.Account, concurrency int, progress func(VerifyProgress)) []VerifyOutcome {
 	if concurrency < 1 {
 		concurrency = DefaultVerifyConcurrency
 	}
@@ -313,7 +313,7 @@ func (a *App) VerifyMany(ctx context.Context, accts []config.Account, concurrenc
 }
 
 // verifyConfigured verifies an account described by its configuration.
-func (a *App) verifyConfigured(ctx context.Context, c config.Account) error {
+func (a *Setup) verifyConfigured(ctx context.Context, c config.Account) error {
 	ext := ""
 	if c.HasExternalID {
 		var err error
@@ -360,7 +360,7 @@ type SyncResult struct {
 // of the connected accounts, flagging those that left the organization.
 // Nothing a person set (names, favourites, colours, regions, labels) is
 // touched, and no account is removed.
-func (a *App) ApplySync(ctx context.Context, plan *SyncPlan, concurrency int, progress func(VerifyProgress)) (*SyncResult, error) {
+func (a *Setup) ApplySync(ctx context.Context, plan *SyncPlan, concurrency int, progress func(VerifyProgress)) (*SyncResult, error) {
 	res := &SyncResult{}
 	var ok []config.Account
 	for i, v := range a.VerifyMany(ctx, plan.Connect, concurrency, progress) {

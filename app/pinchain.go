@@ -25,7 +25,7 @@ func isBackground(ctx context.Context) bool {
 // interactive marks a request with who may be asked for a PIN: the app's
 // prompter, or nobody for a background refresh. The mark travels with the
 // request's context down to the key, which reads it at signing time.
-func (a *App) interactive(ctx context.Context) context.Context {
+func (a *core) interactive(ctx context.Context) context.Context {
 	if isBackground(ctx) {
 		return pin.WithPrompter(ctx, nil)
 	}
@@ -46,7 +46,7 @@ type keyringPIN struct{ e *identityEntry }
 func (k keyringPIN) PIN(ctx context.Context, req pin.Request) (string, error) {
 	e := k.e
 	if e.remembers() && !req.ContextSpecific && !req.PreviousFailed && req.Retry == pin.RetryUnknown {
-		if v, err := e.app.store.Get(secrets.PINKey(e.cfg.Name)); err == nil && v != "" {
+		if v, err := e.core.store.Get(secrets.PINKey(e.cfg.Name)); err == nil && v != "" {
 			e.mu.Lock()
 			e.keyringPINUsed = true
 			e.mu.Unlock()

@@ -60,13 +60,13 @@ func (e *identityEntry) remembers() bool {
 // saveRememberChoice makes a choice made in a prompt the identity's
 // remember_pin setting, so it outlives the app.
 func (e *identityEntry) saveRememberChoice() {
-	err := e.app.edit(func(c *config.Config) error {
+	err := e.core.edit(func(c *config.Config) error {
 		if id := c.Identity(e.cfg.Name); id != nil {
 			id.RememberPIN = true
 		}
 		return nil
 	})
 	if err != nil {
-		e.app.record(e.cfg.Name, "", "remember-pin", "error", "saving the choice: "+err.Error())
+		e.core.record(e.cfg.Name, "", "remember-pin", "error", "saving the choice: "+err.Error())
 	}
 }

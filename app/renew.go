@@ -56,7 +56,7 @@ type RenewResult struct {
 // subject as before, stores it on the token next to its key and switches
 // the identity to it once a CreateSession signed with it succeeds. The old
 // certificate stays on the token until RemoveCertificate.
-func (a *App) Renew(ctx context.Context, req RenewRequest) (RenewResult, error) {
+func (a *Setup) Renew(ctx context.Context, req RenewRequest) (RenewResult, error) {
 	cur := a.Config().Identity(req.Name)
 	if cur == nil {
 		return RenewResult{}, fmt.Errorf("no identity named %q (see `lanyard identity list`)", req.Name)
@@ -140,7 +140,7 @@ func (a *App) Renew(ctx context.Context, req RenewRequest) (RenewResult, error) 
 		creds: func(ctx context.Context) (aws.Credentials, error) { return e.sess.Retrieve(ctx) }}
 	if req.Via != "" {
 		via.who = fmt.Sprintf("account %q", req.Via)
-		via.creds = func(ctx context.Context) (aws.Credentials, error) { return a.Credentials(ctx, req.Via) }
+		via.creds = func(ctx context.Context) (aws.Credentials, error) { return a.sessions.Credentials(ctx, req.Via) }
 	}
 	leaf, chain, err := a.issue(ctx, via, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr}), key)
 	if err != nil {
@@ -181,7 +181,7 @@ func (a *App) Renew(ctx context.Context, req RenewRequest) (RenewResult, error) 
 
 // RemoveCertificate removes a certificate no identity uses any more (the
 // old one, after Renew) from its token.
-func (a *App) RemoveCertificate(ctx context.Context, certURI, module string) error {
+func (a *Setup) RemoveCertificate(ctx context.Context, certURI, module string) error {
 	for _, id := range a.Config().Identities {
 		if id.Certificate == certURI {
 			return fmt.Errorf("identity %q still uses %s", id.Name, certURI)
@@ -199,7 +199,7 @@ func (a *App) RemoveCertificate(ctx context.Context, certURI, module string) err
 // RemoveOld removes from the token what a renewal left behind — the old
 // certificate and, after a renewal with a new key, the old key — and says
 // what was removed and what stays. Only what no identity uses is removed.
-func (a *App) RemoveOld(ctx context.Context, res RenewResult) (string, error) {
+func (a *Setup) RemoveOld(ctx context.Context, res RenewResult) (string, error) {
 	module := res.Module
 	if res.OldKeyURI != "" {
 		for _, id := range a.Config().Identities {

@@ -124,7 +124,7 @@ func TestBackgroundRefreshRenewsRecentlyUsedSessionsWithoutPrompting(t *testing.
 		}
 		return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "s", CanExpire: true, Expires: time.Now().Add(refreshWindow - time.Minute)}, nil
 	})
-	a := &App{accounts: map[string]*accountEntry{}, opts: Options{Now: clk.now}}
+	a := &Sessions{core: &core{accounts: map[string]*accountEntry{}, opts: Options{Now: clk.now}}}
 	used := newSession(inner, clk.now, nil)
 	idle := newSession(inner, clk.now, nil)
 	a.accounts["used"] = &accountEntry{sess: used}
@@ -178,12 +178,12 @@ func TestForgetDuringARefreshKeepsNothing(t *testing.T) {
 
 func TestBackgroundContextNeverPrompts(t *testing.T) {
 	asked := false
-	a := &App{pinPrompt: pin.PrompterFunc(func(context.Context, pin.Request) (string, error) {
+	a := &core{pinPrompt: pin.PrompterFunc(func(context.Context, pin.Request) (string, error) {
 		asked = true
 		return "1234", nil
 	})}
 	a.cfg = &config.Config{}
-	e := &identityEntry{app: a, cfg: config.Identity{Name: "x"}}
+	e := &identityEntry{core: a, cfg: config.Identity{Name: "x"}}
 	_, err := keyringPIN{e}.PIN(background(context.Background()), pin.Request{})
 	if !errors.Is(err, ErrPINNeeded) || asked {
 		t.Fatalf("err=%v asked=%v: a background refresh must not prompt", err, asked)

@@ -204,7 +204,7 @@ func buildStackSetTemplate(trust StackSetTrust, roleName string, policies []stri
 
 // PlanStackSet renders the StackSet template and the calls that deploy it.
 // In TrustExternalID it reads each account's ExternalId from the keyring.
-func (a *App) PlanStackSet(req StackSetRequest) (StackSetPlan, error) {
+func (a *Setup) PlanStackSet(req StackSetRequest) (StackSetPlan, error) {
 	id, ok := a.identityConfig(req.Identity)
 	if !ok {
 		return StackSetPlan{}, fmt.Errorf("%w %q (see `lanyard identity list`)", ErrUnknownIdentity, req.Identity)
@@ -270,7 +270,7 @@ var stackSetNamePattern = regexp.MustCompile(`^[a-zA-Z][-a-zA-Z0-9]{0,127}$`)
 
 // externalIDCalls is one CreateStackInstances call per account, each with
 // the account's ExternalId as its override.
-func (a *App) externalIDCalls(identity string, req StackSetRequest) ([]StackInstancesCall, error) {
+func (a *Setup) externalIDCalls(identity string, req StackSetRequest) ([]StackInstancesCall, error) {
 	cfg := a.Config()
 	names := req.Accounts
 	if req.AllAccounts {
@@ -426,7 +426,7 @@ const stackSetPoll = 5 * time.Second
 // account for TrustOrganization), as the session broker hands them out.
 // progress, when not nil, hears of each finished CreateStackInstances
 // operation.
-func (a *App) DeployStackSet(ctx context.Context, p StackSetPlan, from string, creds aws.CredentialsProvider, progress func(done, total int)) (StackSetOutcome, error) {
+func (a *Setup) DeployStackSet(ctx context.Context, p StackSetPlan, from string, creds aws.CredentialsProvider, progress func(done, total int)) (StackSetOutcome, error) {
 	httpClient, err := a.opts.Resolver.HTTPClient()
 	if err != nil {
 		return StackSetOutcome{}, err

@@ -61,12 +61,12 @@ type SyncReport struct {
 }
 
 // Registries returns the subscribed team registries.
-func (a *App) Registries() []config.Registry { return slices.Clone(a.Config().Registries) }
+func (a *Setup) Registries() []config.Registry { return slices.Clone(a.Config().Registries) }
 
 // SubscribeRegistry verifies and reads a team registry, saves the subscription and
 // connects its accounts. A registry that fails verification changes
 // nothing.
-func (a *App) SubscribeRegistry(ctx context.Context, req SubscribeRequest) (SyncReport, error) {
+func (a *Setup) SubscribeRegistry(ctx context.Context, req SubscribeRequest) (SyncReport, error) {
 	reg := config.Registry{Source: req.Source, Signature: req.Signature, HubAccount: req.HubAccount, Identity: req.Identity, Region: req.Region}
 	if !reg.IsS3() {
 		abs, err := filepath.Abs(req.Source)
@@ -156,7 +156,7 @@ func (a *App) SubscribeRegistry(ctx context.Context, req SubscribeRequest) (Sync
 // person set are kept. refreshSecrets drops the cached ExternalIds of the
 // registry's accounts, so that the next use reads them again (after a
 // rotation).
-func (a *App) SyncRegistry(ctx context.Context, name string, refreshSecrets bool) (SyncReport, error) {
+func (a *Setup) SyncRegistry(ctx context.Context, name string, refreshSecrets bool) (SyncReport, error) {
 	cfg := a.Config()
 	reg := cfg.Registry(name)
 	if reg == nil {
@@ -207,7 +207,7 @@ func syncDetail(reg config.Registry, r SyncReport) string {
 // forgetExternalIDs deletes cached ExternalIds whose secret changed; the
 // next use reads the new one. A failure only costs a stale cache entry,
 // which the account's next AssumeRole reports.
-func (a *App) forgetExternalIDs(accounts []string) {
+func (a *Setup) forgetExternalIDs(accounts []string) {
 	for _, name := range accounts {
 		if err := a.store.Delete(secrets.ExternalIDKey(name)); err != nil && !errors.Is(err, secrets.ErrNotFound) {
 			a.record("", name, "external-id-forget", "error", err.Error())
@@ -250,7 +250,7 @@ func checkHub(reg config.Registry, doc *registry.Document, id *config.Identity) 
 // fetchRegistry reads a registry and verifies it before anything else
 // looks at it: the signature over its exact bytes for a file (and for an
 // S3 object when a key is pinned), the bucket owner for S3.
-func (a *App) fetchRegistry(ctx context.Context, reg config.Registry) (*registry.Document, error) {
+func (a *Setup) fetchRegistry(ctx context.Context, reg config.Registry) (*registry.Document, error) {
 	var data, sig []byte
 	var err error
 	if reg.IsS3() {
@@ -304,7 +304,7 @@ func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
 // with the identity's hub-role session. ExpectedBucketOwner makes S3 itself
 // refuse an object in a bucket the hub account does not own, such as a
 // lookalike bucket name taken by someone else.
-func (a *App) fetchS3Registry(ctx context.Context, reg config.Registry) (data, sig []byte, err error) {
+func (a *Setup) fetchS3Registry(ctx context.Context, reg config.Registry) (data, sig []byte, err error) {
 	bucket, key, _ := reg.S3Location()
 	ident, err := a.identity(reg.Identity)
 	if err != nil {

@@ -179,3 +179,45 @@ func buildTemplate(d AccountDraft, hubRoleARN string) (Template, error) {
 	}
 	return Template{CloudFormation: cfn.String(), TrustPolicy: string(trust)}, nil
 }
+
+// Template renders what to deploy in the target account for a draft.
+func (a *Setup) Template(d AccountDraft) (Template, error) {
+	id, ok := a.identityConfig(d.Identity)
+	if !ok {
+		return Template{}, fmt.Errorf("%w %q", ErrUnknownIdentity, d.Identity)
+	}
+	return buildTemplate(d, id.RoleARN)
+}
+
+// TemplateSaved renders what to deploy for a saved account, with its
+// stored ExternalId, granting the given managed policies (default
+// ReadOnlyAccess). A direct account has no role of its own to deploy.
+func (a *Setup) TemplateSaved(account string, policies ...string) (Template, error) {
+	acct := a.Config().Account(account)
+	if acct == nil {
+		return Template{}, fmt.Errorf("%w %q", ErrUnknownAccount, account)
+	}
+	if acct.Direct {
+		return Template{}, fmt.Errorf("account %q is reached by the identity's own role: there is no connected role to deploy", account)
+	}
+	ext, err := a.ExternalID(account)
+	if err != nil {
+		return Template{}, err
+	}
+	if ext == "" {
+		return Template{}, fmt.Errorf("account %q has no ExternalId: its role was connected without one, so there is no template to print", account)
+	}
+	r, err := arn.Parse(acct.RoleARN)
+	if err != nil {
+		return Template{}, err
+	}
+	id, ok := a.identityConfig(acct.Identity)
+	if !ok {
+		return Template{}, fmt.Errorf("%w %q", ErrUnknownIdentity, acct.Identity)
+	}
+	// role/ops/Admin is the role Admin at the path /ops/.
+	i := strings.LastIndex(r.Resource, "/")
+	d := AccountDraft{Name: account, AccountID: acct.AccountID, RoleName: r.Resource[i+1:], RolePath: r.Resource[len("role") : i+1],
+		Identity: acct.Identity, ExternalID: ext, ManagedPolicyARNs: policies}
+	return buildTemplate(d, id.RoleARN)
+}

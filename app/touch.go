@@ -12,7 +12,7 @@ func TouchNotice(ev p11.TouchEvent) string {
 
 // touched records a token's wait for a touch, for the identity status the
 // tray and window show, and passes it to the CLI's notice.
-func (a *App) touched(ev p11.TouchEvent) {
+func (a *Sessions) touched(ev p11.TouchEvent) {
 	a.touchMu.Lock()
 	if ev.Waiting {
 		a.touching[ev.Label] = TouchNotice(ev)
@@ -29,7 +29,7 @@ func (a *App) touched(ev p11.TouchEvent) {
 
 // SetTouchNotice sets f to be told when a signature starts and stops
 // waiting for a touch (the CLI prints it on stderr); nil stops it.
-func (a *App) SetTouchNotice(f func(p11.TouchEvent)) {
+func (a *Sessions) SetTouchNotice(f func(p11.TouchEvent)) {
 	a.touchMu.Lock()
 	a.touchNotice = f
 	a.touchMu.Unlock()
@@ -37,7 +37,7 @@ func (a *App) SetTouchNotice(f func(p11.TouchEvent)) {
 
 // touchFor is the touch notice for a token label, "" when none waits. An
 // identity whose URI names no token label matches any waiting token.
-func (a *App) touchFor(label string) string {
+func (a *Sessions) touchFor(label string) string {
 	a.touchMu.Lock()
 	defer a.touchMu.Unlock()
 	if label != "" {

@@ -17,7 +17,7 @@ import (
 // accountEntry is a connected account's session: the identity's session,
 // then (unless direct) one AssumeRole hop with the account's ExternalId.
 type accountEntry struct {
-	app   *App
+	core  *core
 	cfg   config.Account
 	ident *identityEntry
 	sess  *session
@@ -32,13 +32,13 @@ var ErrUnknownAccount = errors.New("no such account")
 // ErrUnknownIdentity is returned for an identity name that is not configured.
 var ErrUnknownIdentity = errors.New("no such identity")
 
-func (a *App) identityConfig(name string) (config.Identity, bool) {
+func (a *core) identityConfig(name string) (config.Identity, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.identityConfigLocked(name)
 }
 
-func (a *App) identityConfigLocked(name string) (config.Identity, bool) {
+func (a *core) identityConfigLocked(name string) (config.Identity, bool) {
 	for _, id := range a.cfg.Identities {
 		if id.Name == name {
 			return id, true
@@ -48,14 +48,14 @@ func (a *App) identityConfigLocked(name string) (config.Identity, bool) {
 }
 
 // identity returns the live entry for an identity, building it on first use.
-func (a *App) identity(name string) (*identityEntry, error) {
+func (a *core) identity(name string) (*identityEntry, error) {
 	a.reloadIfChanged()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.identityLocked(name)
 }
 
-func (a *App) identityLocked(name string) (*identityEntry, error) {
+func (a *core) identityLocked(name string) (*identityEntry, error) {
 	if e, ok := a.identities[name]; ok {
 		return e, nil
 	}
@@ -72,7 +72,7 @@ func (a *App) identityLocked(name string) (*identityEntry, error) {
 }
 
 // account returns the live entry for an account, building it on first use.
-func (a *App) account(name string) (*accountEntry, error) {
+func (a *core) account(name string) (*accountEntry, error) {
 	a.reloadIfChanged()
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -92,16 +92,16 @@ func (a *App) account(name string) (*accountEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &accountEntry{app: a, cfg: *cfg, ident: ident}
+	e := &accountEntry{core: a, cfg: *cfg, ident: ident}
 	e.sess = newSession(aws.CredentialsProviderFunc(e.retrieve), a.opts.Now, a.notify)
 	a.accounts[name] = e
 	return e, nil
 }
 
 func (e *accountEntry) region() string {
-	e.app.mu.Lock()
-	defer e.app.mu.Unlock()
-	return e.app.cfg.EffectiveRegion(&e.cfg)
+	e.core.mu.Lock()
+	defer e.core.mu.Unlock()
+	return e.core.cfg.EffectiveRegion(&e.cfg)
 }
 
 // retrieve makes the hop. The identity's cached session is the source, so
@@ -116,10 +116,10 @@ func (e *accountEntry) retrieve(ctx context.Context) (aws.Credentials, error) {
 	}
 	s, err := hop.Assume(ctx)
 	if err != nil {
-		e.app.record(e.ident.cfg.Name, e.cfg.Name, "assume-role", outcomeOf(err), err.Error())
+		e.core.record(e.ident.cfg.Name, e.cfg.Name, "assume-role", outcomeOf(err), err.Error())
 		return aws.Credentials{}, err
 	}
-	e.app.record(e.ident.cfg.Name, e.cfg.Name, "assume-role", "ok", "")
+	e.core.record(e.ident.cfg.Name, e.cfg.Name, "assume-role", "ok", "")
 	return s.Credentials, nil
 }
 
@@ -136,7 +136,7 @@ func (e *accountEntry) assumeProvider(ctx context.Context) (*assume.Provider, er
 	}
 	var externalID string
 	if e.cfg.HasExternalID {
-		externalID, err = e.app.storedExternalID(ctx, e.cfg, e.ident)
+		externalID, err = e.core.storedExternalID(ctx, e.cfg, e.ident)
 		if errors.Is(err, secrets.ErrNotFound) {
 			return nil, fmt.Errorf("its ExternalId is missing from the keyring (deleted, or a config copied from another machine): "+
 				"run `lanyard account remove %s`, then `lanyard account add %s --account-id %s --external-id ID` with the ExternalId in the role's trust policy",
@@ -155,7 +155,7 @@ func (e *accountEntry) assumeProvider(ctx context.Context) (*assume.Provider, er
 		Duration:          e.cfg.SessionDuration.Duration,
 		Region:            e.region(),
 		HubRoleARN:        e.ident.cfg.RoleARN,
-		Resolver:          e.app.opts.Resolver,
+		Resolver:          e.core.opts.Resolver,
 	})
 	if err != nil {
 		return nil, err
