@@ -25,6 +25,7 @@ const (
 )
 
 func TestScrubRemovesRealisticSecrets(t *testing.T) {
+	t.Parallel()
 	inputs := []string{
 		"export AWS_ACCESS_KEY_ID='" + accessKeyIDTemp + "'\nexport AWS_SECRET_ACCESS_KEY='" + secretKey + "'\nexport AWS_SESSION_TOKEN='" + sessionToken + "'",
 		`{"Version":1,"AccessKeyId":"` + accessKeyIDLong + `","SecretAccessKey":"` + secretKey + `","SessionToken":"` + sessionToken + `"}`,
@@ -61,6 +62,7 @@ func TestScrubRemovesRealisticSecrets(t *testing.T) {
 }
 
 func TestScrubKeepsOrdinaryDetail(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{
 		"assumed arn:aws:iam::444455556666:role/ops/ReadOnly in eu-west-1 for 1h",
 		"certificate /home/alice/.config/lanyard/alice.pem expires 2026-12-01T00:00:00Z",
@@ -76,6 +78,7 @@ func TestScrubKeepsOrdinaryDetail(t *testing.T) {
 }
 
 func TestRecordAndRead(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state", FileName)
 	l, err := Open(path)
 	if err != nil {
@@ -118,6 +121,7 @@ func TestRecordAndRead(t *testing.T) {
 }
 
 func TestRotationKeepsWholeLines(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), FileName)
 	l, err := Open(path)
 	if err != nil {
@@ -145,6 +149,7 @@ func TestRotationKeepsWholeLines(t *testing.T) {
 // and a CLI command would, and checks that a rotation by one is followed by
 // the other.
 func TestSeparateProcessesShareTheLog(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), FileName)
 	tray, err := Open(path)
 	if err != nil {
@@ -172,6 +177,7 @@ func TestSeparateProcessesShareTheLog(t *testing.T) {
 }
 
 func TestConcurrentRecords(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), FileName)
 	l, err := Open(path)
 	if err != nil {
@@ -213,6 +219,7 @@ func assertWholeLines(t *testing.T, path string) {
 }
 
 func TestDetailIsBounded(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), FileName)
 	l, err := Open(path)
 	if err != nil {

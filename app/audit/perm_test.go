@@ -13,6 +13,7 @@ import (
 // hide what was done or feed the review false entries; Open and Read refuse
 // it, naming the path and the fix.
 func TestAnotherUsersLogIsRefused(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Fatal("this test gives files to another uid and must run as root, as in CI")
 	}

@@ -16,6 +16,7 @@ import (
 // decoder for seconds to forever: each is refused at once, with its line,
 // and Update leaves it as it was.
 func TestHostileShapesAreRefusedQuickly(t *testing.T) {
+	t.Parallel()
 	nested := "version = 1\n[preferences]\nx = " + strings.Repeat("{a=", 8000) + "1" + strings.Repeat("}", 8000) + "\n"
 	for _, tc := range []struct {
 		name, text, want string
@@ -60,6 +61,7 @@ func TestHostileShapesAreRefusedQuickly(t *testing.T) {
 // TestShapeIgnoresStringsAndComments: brackets, braces and dots inside
 // strings and comments are text, not structure.
 func TestShapeIgnoresStringsAndComments(t *testing.T) {
+	t.Parallel()
 	deep := strings.Repeat("{[.", 40)
 	text := "version = 1 # " + deep + "\n[preferences]\n" +
 		"browser_command = \"x '" + deep + "' \\\"" + deep + "\"\n" +
@@ -92,6 +94,7 @@ func acceptedShape(size int) string {
 // The costliest accepted shape reaches the decoder and is refused for what
 // it holds, with the unknown keys listed, not for its shape.
 func TestCostliestAcceptedShapeIsDecoded(t *testing.T) {
+	t.Parallel()
 	_, err := Load(writeConfig(t, acceptedShape(64<<10)))
 	if err == nil || !strings.Contains(err.Error(), "more unknown keys") {
 		t.Fatalf("Load: %.300v", err)
@@ -157,6 +160,7 @@ func depth(v reflect.Value) int {
 // larger than MaxFileSize (a big team registry) is refused, and the file
 // on disk stays as it was.
 func TestSaveNeverWritesAFileLoadRefuses(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	c := &Config{Identities: []Identity{{Name: "demo", Certificate: "/c.pem", PrivateKey: "/k.pem",
 		TrustAnchorARN: "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/12345678-1234-1234-1234-123456789012",

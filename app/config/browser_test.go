@@ -9,6 +9,7 @@ import (
 )
 
 func TestBrowserProfileIsSavedAndRead(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := validConfig()
 	cfg.Accounts[0].BrowserProfile = &BrowserProfile{Browser: BrowserFirefox, Profile: "work", Container: "AWS prod"}
@@ -33,6 +34,7 @@ func TestBrowserProfileIsSavedAndRead(t *testing.T) {
 }
 
 func TestBadBrowserProfilesAreRefusedWithTheirLines(t *testing.T) {
+	t.Parallel()
 	base := `version = 1
 [[identity]]
 name = "yk"

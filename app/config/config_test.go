@@ -39,6 +39,7 @@ func validConfig() *Config {
 }
 
 func TestLoadMissingFileIsEmptyConfig(t *testing.T) {
+	t.Parallel()
 	cfg, err := Load(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -49,6 +50,7 @@ func TestLoadMissingFileIsEmptyConfig(t *testing.T) {
 }
 
 func TestSaveLoadRoundTripAndPermissions(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "lanyard")
 	want := validConfig()
 	if err := Save(dir, want); err != nil {
@@ -112,6 +114,7 @@ func problems(t *testing.T, text string) []string {
 }
 
 func TestLoadSyntaxErrorHasLineAndColumn(t *testing.T) {
+	t.Parallel()
 	got := problems(t, "version = 1\n\n[[account]]\nname = \"prod\nregion = \"eu-west-1\"\n")
 	if len(got) != 1 || !strings.HasPrefix(got[0], "config.toml:4:13: account.name: strings cannot contain newlines") {
 		t.Errorf("got %q", got)
@@ -119,6 +122,7 @@ func TestLoadSyntaxErrorHasLineAndColumn(t *testing.T) {
 }
 
 func TestLoadTypeErrorHasLine(t *testing.T) {
+	t.Parallel()
 	got := problems(t, "version = 1\n[preferences]\nclipboard_clear = \"soon\"\n")
 	if len(got) != 1 || !strings.HasPrefix(got[0], "config.toml:3:") || !strings.Contains(got[0], "clipboard_clear") {
 		t.Errorf("got %q", got)
@@ -126,6 +130,7 @@ func TestLoadTypeErrorHasLine(t *testing.T) {
 }
 
 func TestLoadRefusesUnknownKeysWithTheirLines(t *testing.T) {
+	t.Parallel()
 	text := strings.Join([]string{
 		"version = 1",           // 1
 		"[[identity]]",          // 2
@@ -158,6 +163,7 @@ func TestLoadRefusesUnknownKeysWithTheirLines(t *testing.T) {
 // TestLoadReportsEveryValidationProblemWithItsLine is the user's view of a
 // badly edited file: every mistake at once, each at its line.
 func TestLoadReportsEveryValidationProblemWithItsLine(t *testing.T) {
+	t.Parallel()
 	text := `version = 1
 
 [preferences]
@@ -203,6 +209,7 @@ colour = "red"
 }
 
 func TestValidationRules(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		change func(c *Config)
@@ -317,6 +324,7 @@ func TestValidationRules(t *testing.T) {
 }
 
 func TestNewerVersionRefusedAndNotOverwritten(t *testing.T) {
+	t.Parallel()
 	text := "version = 2\nfuture_key = true\n[preferences]\nrecent = 3\n"
 	got := problems(t, text)
 	if len(got) != 1 || !strings.Contains(got[0], "config.toml:1: version 2 was written by a newer Lanyard") {
@@ -331,6 +339,7 @@ func TestNewerVersionRefusedAndNotOverwritten(t *testing.T) {
 }
 
 func TestSaveNeverOverwritesABrokenFile(t *testing.T) {
+	t.Parallel()
 	text := "version = 1\n[[account]\nname = \"half-edited\n"
 	dir := writeConfig(t, text)
 	err := Save(dir, validConfig())
@@ -349,6 +358,7 @@ func TestSaveNeverOverwritesABrokenFile(t *testing.T) {
 }
 
 func TestSaveOverAValidButOldFile(t *testing.T) {
+	t.Parallel()
 	dir := writeConfig(t, "version = 1\n[preferences]\nshell_format = \"sh\"\n")
 	if err := Save(dir, validConfig()); err != nil {
 		t.Fatal(err)
@@ -380,6 +390,7 @@ func TestDir(t *testing.T) {
 }
 
 func TestEditing(t *testing.T) {
+	t.Parallel()
 	c := validConfig()
 	if err := c.RemoveIdentity("yubikey"); err == nil || !strings.Contains(err.Error(), "prod, hub") {
 		t.Errorf("removing a used identity: %v", err)
@@ -416,6 +427,7 @@ func TestEditing(t *testing.T) {
 }
 
 func TestTouchRecent(t *testing.T) {
+	t.Parallel()
 	c := &Config{}
 	for i := range 12 {
 		c.TouchRecent(string(rune('a' + i)))
@@ -428,6 +440,7 @@ func TestTouchRecent(t *testing.T) {
 }
 
 func TestDefaults(t *testing.T) {
+	t.Parallel()
 	var p Preferences
 	if p.ClipboardClearAfter() != 60*time.Second || p.Shell() != "sh" {
 		t.Errorf("defaults: %v %q", p.ClipboardClearAfter(), p.Shell())
@@ -446,6 +459,7 @@ func TestDefaults(t *testing.T) {
 }
 
 func TestExternalID(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for range 100 {
 		id, err := NewExternalID()
@@ -476,6 +490,7 @@ func TestExternalID(t *testing.T) {
 }
 
 func TestSaveKeepsAHandEditThatDoesNotValidate(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := Save(dir, validConfig()); err != nil {
 		t.Fatal(err)
@@ -495,6 +510,7 @@ func TestSaveKeepsAHandEditThatDoesNotValidate(t *testing.T) {
 // TestUpdateLosesNoConcurrentChange has several writers (the tray app and
 // CLI commands, in real life) add an account each at the same time.
 func TestUpdateLosesNoConcurrentChange(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	base := validConfig()
 	if err := Save(dir, base); err != nil {
@@ -525,6 +541,7 @@ func TestUpdateLosesNoConcurrentChange(t *testing.T) {
 }
 
 func TestUpdateWritesNothingWhenTheChangeFails(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := Save(dir, validConfig()); err != nil {
 		t.Fatal(err)
@@ -542,6 +559,7 @@ func TestUpdateWritesNothingWhenTheChangeFails(t *testing.T) {
 
 // A new terminal on Windows runs PowerShell; elsewhere a POSIX shell.
 func TestDefaultShellFormatFollowsThePlatform(t *testing.T) {
+	t.Parallel()
 	for goos, want := range map[string]string{"windows": "powershell", "linux": "sh", "darwin": "sh", "freebsd": "sh"} {
 		if got := defaultShellFormat(goos); got != want {
 			t.Errorf("%s: %q, want %q", goos, got, want)

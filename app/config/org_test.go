@@ -8,6 +8,7 @@ import (
 // TestOrganizationFields: what `account discover` records is checked like
 // every other value, and survives a save and a load.
 func TestOrganizationFields(t *testing.T) {
+	t.Parallel()
 	org := func(c *Config) *Account {
 		a := &c.Accounts[0]
 		a.HasExternalID = false

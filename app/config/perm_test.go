@@ -14,6 +14,7 @@ import (
 // browser_command that runs as the user. Load and Update refuse it, name
 // the path and the fix, and leave the file as it was.
 func TestAnotherUsersConfigIsRefused(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Fatal("this test gives files to another uid and must run as root, as in CI")
 	}

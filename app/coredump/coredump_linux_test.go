@@ -76,6 +76,7 @@ func cores(t *testing.T, dir string) []string {
 }
 
 func TestCrashLeavesNoCore(t *testing.T) {
+	t.Parallel()
 	report, dir := crash(t, "disable")
 	if !strings.Contains(report, "dumpable=0 core=0 err=<nil>") {
 		t.Fatalf("after Disable the process is still dumpable:\n%s", report)

@@ -14,6 +14,7 @@ import (
 var private = Rule{What: "test directory", Dir: true, Closed: 0o077, Instead: "use another"}
 
 func TestCheckRefusesWhatOthersOwnOrCanChange(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Fatal("this test gives files to another uid and must run as root, as in CI")
 	}
@@ -74,6 +75,7 @@ func TestCheckRefusesWhatOthersOwnOrCanChange(t *testing.T) {
 // TestRootMayOwn runs as another uid (nobody, through setpriv) a check of
 // /etc/passwd, which root owns: accepted only with RootMayOwn.
 func TestRootMayOwn(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("FILEPERM_AS_NOBODY") != "" {
 		file := Rule{What: "f", Closed: 0o022, Instead: "x"}
 		if err := file.CheckPath("/etc/passwd"); err == nil || !strings.Contains(err.Error(), "belongs to uid 0, not to you (uid 65534)") {

@@ -56,6 +56,7 @@ func skipReason(plan *Plan, profile string) string {
 func hour(n int) config.Duration { return config.Duration{Duration: time.Duration(n) * time.Hour} }
 
 func TestPlanRealisticConfig(t *testing.T) {
+	t.Parallel()
 	plan := planFor(t, nil)
 
 	wantIdentities := []config.Identity{
@@ -142,6 +143,7 @@ func assertNoSecrets(t *testing.T, what string, v ...any) {
 }
 
 func TestSecretsStayOutOfConfig(t *testing.T) {
+	t.Parallel()
 	plan := planFor(t, nil)
 	structs, err := json.Marshal([]any{plan.Identities, plan.Accounts})
 	if err != nil {
@@ -193,6 +195,7 @@ func TestSecretsStayOutOfConfig(t *testing.T) {
 }
 
 func TestApplyToOSKeyring(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
 		t.Skip("no D-Bus session: run under .ci/testenv for the real keyring")
 	}
@@ -233,6 +236,7 @@ func (s *failingStore) Set(key, value string) error {
 }
 
 func TestApplyRollsBackOnKeyringFailure(t *testing.T) {
+	t.Parallel()
 	plan := planFor(t, nil)
 	cfg := &config.Config{Version: config.SchemaVersion}
 	store := &failingStore{Memory: secrets.NewMemory(), n: 1}
@@ -251,6 +255,7 @@ func TestApplyRollsBackOnKeyringFailure(t *testing.T) {
 }
 
 func TestCollisionsAreSkippedNotOverwritten(t *testing.T) {
+	t.Parallel()
 	existing := &config.Config{Version: config.SchemaVersion}
 	// Same ARNs as the profile: reused as the source of role profiles.
 	if err := existing.AddIdentity(config.Identity{Name: "yubikey", Certificate: "pkcs11:token=Other", TrustAnchorARN: euTrustAnchor, ProfileARN: euProfile, RoleARN: hubRole}); err != nil {
@@ -305,6 +310,7 @@ func TestCollisionsAreSkippedNotOverwritten(t *testing.T) {
 }
 
 func TestApplyRefusesStalePlan(t *testing.T) {
+	t.Parallel()
 	plan := planFor(t, nil)
 	cfg := &config.Config{Version: config.SchemaVersion}
 	if err := cfg.AddIdentity(plan.Identities[2]); err != nil {
@@ -323,6 +329,7 @@ func TestApplyRefusesStalePlan(t *testing.T) {
 }
 
 func TestBuildPlanRefusesBrokenExistingConfig(t *testing.T) {
+	t.Parallel()
 	bad := &config.Config{Version: config.SchemaVersion, Accounts: []config.Account{{Name: "x"}}}
 	if _, err := BuildPlan(readTestConfig(t), bad); err == nil || !strings.Contains(err.Error(), "fix them before importing") {
 		t.Fatalf("err %v", err)
@@ -330,6 +337,7 @@ func TestBuildPlanRefusesBrokenExistingConfig(t *testing.T) {
 }
 
 func TestEmptyAndUnreadableFiles(t *testing.T) {
+	t.Parallel()
 	plan, err := BuildPlan(nil, nil)
 	if err != nil || len(plan.Identities)+len(plan.Accounts)+len(plan.Skipped) != 0 {
 		t.Fatalf("empty file: %+v %v", plan, err)
@@ -344,6 +352,7 @@ func TestEmptyAndUnreadableFiles(t *testing.T) {
 }
 
 func TestHelperForms(t *testing.T) {
+	t.Parallel()
 	const arns = " --trust-anchor-arn " + euTrustAnchor + " --profile-arn " + euProfile + " --role-arn " + hubRole
 	cases := []struct {
 		name, process string
@@ -421,6 +430,7 @@ func TestHelperForms(t *testing.T) {
 }
 
 func TestRoleProfileForms(t *testing.T) {
+	t.Parallel()
 	base := "[profile id]\ncredential_process = aws_signing_helper credential-process --certificate /c.pem --trust-anchor-arn " + euTrustAnchor + " --profile-arn " + euProfile + " --role-arn " + hubRole + "\n"
 	cases := []struct{ name, body, skip string }{
 		{"bad external id", "role_arn = arn:aws:iam::210987654321:role/R\nsource_profile = id\nexternal_id = has spaces in it\n", "external_id is not valid"},
@@ -450,6 +460,7 @@ func TestRoleProfileForms(t *testing.T) {
 }
 
 func TestSplitCommand(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		in   string
 		want []string
@@ -474,6 +485,7 @@ func TestSplitCommand(t *testing.T) {
 }
 
 func TestStripPIN(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ in, uri, pin string }{
 		{"pkcs11:token=a?pin-value=12%2034", "pkcs11:token=a", "12 34"},
 		{"pkcs11:token=a?module-name=x&pin-value=1&slot-id=2", "pkcs11:token=a?module-name=x&slot-id=2", "1"},
@@ -516,6 +528,7 @@ func TestConfigPath(t *testing.T) {
 // TestKeyFilesThatCannotSignAreSkipped runs the pre-flight of `identity
 // add` on key files that are on this computer.
 func TestKeyFilesThatCannotSignAreSkipped(t *testing.T) {
+	t.Parallel()
 	td, err := filepath.Abs("../../broker/keys/testdata")
 	if err != nil {
 		t.Fatal(err)

@@ -41,6 +41,7 @@ func sdkCredentialProcess(t *testing.T, path, profile string) string {
 }
 
 func TestWriteProfilesKeepsOriginalBytes(t *testing.T) {
+	t.Parallel()
 	original := readTestConfig(t)
 	path := writeTemp(t, original, 0o640)
 	existing := []string{"yubikey", "filekey", "vault"}
@@ -94,6 +95,7 @@ func TestWriteProfilesKeepsOriginalBytes(t *testing.T) {
 }
 
 func TestWriteProfilesRefusesExistingName(t *testing.T) {
+	t.Parallel()
 	original := readTestConfig(t)
 	for _, name := range []string{"prod", "default", "tpm"} {
 		original := append(bytes.Clone(original), []byte("\n[profile "+ProfileName(name)+"]\nregion = eu-west-1\n")...)
@@ -112,6 +114,7 @@ func TestWriteProfilesRefusesExistingName(t *testing.T) {
 }
 
 func TestWriteProfilesEdgeFiles(t *testing.T) {
+	t.Parallel()
 	// No final newline: a line break is added before the new section, the
 	// original bytes still lead the file.
 	path := writeTemp(t, []byte("[profile a]\nregion = eu-west-1"), 0o600)

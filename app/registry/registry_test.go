@@ -30,6 +30,7 @@ const good = `{
 `
 
 func TestParseReadsAValidRegistry(t *testing.T) {
+	t.Parallel()
 	d, err := Parse("r.json", []byte(good))
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +44,7 @@ func TestParseReadsAValidRegistry(t *testing.T) {
 // TestParseRefusesWithPreciseErrors: each malformed or invalid registry is
 // refused with a message that says where and what.
 func TestParseRefusesWithPreciseErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, from, to, want string
 	}{
@@ -79,6 +81,7 @@ func TestParseRefusesWithPreciseErrors(t *testing.T) {
 // TestSignatureCoversEveryByte: a signature verifies with its key only,
 // and any change to the registry, even one byte of white space, breaks it.
 func TestSignatureCoversEveryByte(t *testing.T) {
+	t.Parallel()
 	priv, pub, err := GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +117,7 @@ func TestSignatureCoversEveryByte(t *testing.T) {
 // TestParsePublicKeyTakesOpenSSLsPEM: a maintainer using openssl gives
 // the team a PEM PUBLIC KEY; it pins the same key as the ed25519: form.
 func TestParsePublicKeyTakesOpenSSLsPEM(t *testing.T) {
+	t.Parallel()
 	_, pub, err := GenerateKey()
 	if err != nil {
 		t.Fatal(err)

@@ -45,6 +45,7 @@ func randomHex(t *testing.T, n int) string {
 }
 
 func TestKeyringRoundTrip(t *testing.T) {
+	t.Parallel()
 	k := testKeyring(t)
 	key := ExternalIDKey("prod")
 	secret := "ext-" + randomHex(t, 20)
@@ -79,6 +80,7 @@ func TestKeyringRoundTrip(t *testing.T) {
 }
 
 func TestKeyringLargestValue(t *testing.T) {
+	t.Parallel()
 	k := testKeyring(t)
 	key := PINKey("yubikey")
 	big := strings.Repeat("x", MaxValueSize)
@@ -102,6 +104,7 @@ func TestKeyringLargestValue(t *testing.T) {
 // under HOME (which .ci/testenv makes private to this run, with gnome-keyring's
 // store in $XDG_DATA_HOME/keyrings) for it.
 func TestSecretNeverInPlaintextUnderHome(t *testing.T) {
+	t.Parallel()
 	k := testKeyring(t)
 	secret := "plaintext-canary-" + randomHex(t, 16)
 	key := ExternalIDKey("canary")
@@ -152,6 +155,7 @@ func (b blockingBackend) Set(string, string, string) error   { <-b.release; retu
 func (b blockingBackend) Delete(string, string) error        { <-b.release; return nil }
 
 func TestTimeoutOnEveryCall(t *testing.T) {
+	t.Parallel()
 	b := blockingBackend{release: make(chan struct{})}
 	defer close(b.release)
 	k := &Keyring{Timeout: 20 * time.Millisecond, service: Service, backend: b}
@@ -174,6 +178,7 @@ func TestTimeoutOnEveryCall(t *testing.T) {
 // that cannot serve it (go-keyring keeps one session bus connection per
 // process, so each case needs its own process) and checks the message.
 func TestErrorsSayWhatToDo(t *testing.T) {
+	t.Parallel()
 	noService := startBus(t)
 	hung := startBus(t)
 	hangSecretService(t, hung)
@@ -235,6 +240,7 @@ func runChild(t *testing.T, env []string) []string {
 // TestChildKeyringCall is the child half of TestErrorsSayWhatToDo; it does
 // nothing in a normal run.
 func TestChildKeyringCall(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("LANYARD_SECRETS_CHILD") == "" {
 		return
 	}
@@ -377,6 +383,7 @@ func startLockedKeyring(t *testing.T) string {
 }
 
 func TestMemory(t *testing.T) {
+	t.Parallel()
 	m := NewMemory()
 	var s Store = m
 	if _, err := s.Get("a"); !errors.Is(err, ErrNotFound) {

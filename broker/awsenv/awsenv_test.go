@@ -20,6 +20,7 @@ func env(m map[string]string) Resolver {
 }
 
 func TestDefaultEndpointsFollowThePartition(t *testing.T) {
+	t.Parallel()
 	r := env(nil)
 	for _, tc := range []struct {
 		service, region string
@@ -53,6 +54,7 @@ func TestDefaultEndpointsFollowThePartition(t *testing.T) {
 }
 
 func TestServiceOverrideBeatsTheGlobalOne(t *testing.T) {
+	t.Parallel()
 	r := env(map[string]string{
 		"AWS_ENDPOINT_URL":     "https://global.example:8443/",
 		"AWS_ENDPOINT_URL_STS": "https://sts.example",
@@ -70,6 +72,7 @@ func TestServiceOverrideBeatsTheGlobalOne(t *testing.T) {
 }
 
 func TestCABundleIsTrusted(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
 	defer srv.Close()
 	bundle := filepath.Join(t.TempDir(), "ca.pem")
@@ -127,6 +130,7 @@ func countingServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
 }
 
 func TestCABundleReplacesTheSystemRoots(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
 	c, err := env(map[string]string{"AWS_CA_BUNDLE": bundleFor(t, srv)}).HTTPClient()
@@ -141,6 +145,7 @@ func TestCABundleReplacesTheSystemRoots(t *testing.T) {
 }
 
 func TestClientsShareConnections(t *testing.T) {
+	t.Parallel()
 	srv, conns := countingServer(t)
 	r := env(map[string]string{"AWS_CA_BUNDLE": bundleFor(t, srv)})
 	for range 3 {
@@ -160,6 +165,7 @@ func TestClientsShareConnections(t *testing.T) {
 }
 
 func TestPrewarmOpensTheNextRequestsConnection(t *testing.T) {
+	t.Parallel()
 	srv, conns := countingServer(t)
 	c, err := env(map[string]string{"AWS_CA_BUNDLE": bundleFor(t, srv)}).HTTPClient()
 	if err != nil {

@@ -20,6 +20,7 @@ func (closedAfterReadBody) WriteTo(io.Writer) (int64, error) { return 0, io.EOF 
 // connection down under the answer: through the guard, every large answer
 // arrives whole.
 func TestARequestBodyClosedEarlyDoesNotCutTheAnswer(t *testing.T) {
+	t.Parallel()
 	answer := strings.Repeat("x", 256<<10)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)

@@ -6,6 +6,7 @@ import (
 )
 
 func TestRules(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		rule string
 		ok   func(string) bool
@@ -41,6 +42,7 @@ func TestRules(t *testing.T) {
 }
 
 func TestExternalIDErrorKeepsTheValueOut(t *testing.T) {
+	t.Parallel()
 	err := ValidExternalID("secret value;")
 	if err == nil || strings.Contains(err.Error(), "secret") {
 		t.Fatalf("error %v", err)
@@ -48,6 +50,7 @@ func TestExternalIDErrorKeepsTheValueOut(t *testing.T) {
 }
 
 func TestRoleSessionNameFrom(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"Jane Doe":                 "Jane-Doe",
 		"  jane.doe@example.com  ": "jane.doe@example.com",

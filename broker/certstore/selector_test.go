@@ -19,6 +19,7 @@ import (
 )
 
 func TestParseSelectorHelperSyntax(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		in   string
 		want Selector
@@ -48,6 +49,7 @@ func TestParseSelectorHelperSyntax(t *testing.T) {
 }
 
 func TestParseSelectorRefusals(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"":                            "empty",
 		"CN=me":                       "expected Key=",
@@ -65,6 +67,7 @@ func TestParseSelectorRefusals(t *testing.T) {
 }
 
 func TestParseSelectorJSONFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "selector.json")
 	os.WriteFile(path, []byte(`[{"Key":"x509Subject","Value":"CN=me,O=Example"},{"Key":"x509Serial","Value":"FF"}]`), 0o600)
@@ -86,6 +89,7 @@ func TestParseSelectorJSONFile(t *testing.T) {
 // subject, issuer and serial as Go writes them, the longest-valid of
 // several matches, never a CA certificate.
 func TestChoose(t *testing.T) {
+	t.Parallel()
 	ca, err := pki.NewCA("Store Test CA")
 	if err != nil {
 		t.Fatal(err)
@@ -154,6 +158,7 @@ func (p p1363Key) sign(digest []byte, _ crypto.Hash) ([]byte, error) {
 func (p p1363Key) close() error { return nil }
 
 func TestKeyChecksAndECDSAConversion(t *testing.T) {
+	t.Parallel()
 	for _, curve := range []elliptic.Curve{elliptic.P256(), elliptic.P384()} {
 		priv, err := ecdsa.GenerateKey(curve, rand.Reader)
 		if err != nil {
@@ -201,6 +206,7 @@ func TestKeyChecksAndECDSAConversion(t *testing.T) {
 // TestKeyPairRefusesUnsupportedKeys: a store certificate whose key Roles
 // Anywhere refuses is refused when opened, and its key released.
 func TestKeyPairRefusesUnsupportedKeys(t *testing.T) {
+	t.Parallel()
 	ca, err := pki.NewCA("Store Test CA")
 	if err != nil {
 		t.Fatal(err)
@@ -235,6 +241,7 @@ func (r *releaseCounter) close() error                             { r.n++; retu
 // TestIntermediatesOf: of the chain the system builds, the leaf and the
 // self-signed root stay behind; intermediates travel, nearest first.
 func TestIntermediatesOf(t *testing.T) {
+	t.Parallel()
 	root, err := pki.NewCA("Chain Root")
 	if err != nil {
 		t.Fatal(err)

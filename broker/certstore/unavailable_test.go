@@ -7,6 +7,7 @@ import "testing"
 // TestUnavailableHere: a Linux build says plainly that there is no system
 // store, rather than finding nothing.
 func TestUnavailableHere(t *testing.T) {
+	t.Parallel()
 	if Available() {
 		t.Fatal("Available on a build without a system store")
 	}

@@ -94,6 +94,7 @@ func finding(findings []Finding, check string) Finding {
 }
 
 func TestCheckCertificateHealthy(t *testing.T) {
+	t.Parallel()
 	p := newTestPKI(t)
 	findings := CheckCertificate(p.leaf(t, certSpec{}), []*x509.Certificate{p.root}, checkNow)
 	if Worst(findings) != Info {
@@ -107,6 +108,7 @@ func TestCheckCertificateHealthy(t *testing.T) {
 }
 
 func TestCheckCertificateProblems(t *testing.T) {
+	t.Parallel()
 	p := newTestPKI(t)
 	anchors := []*x509.Certificate{p.root}
 	otherRoot, _ := issue(t, certSpec{cn: "Other Root", isCA: true, keyUsage: x509.KeyUsageCertSign}, nil, nil)
@@ -144,6 +146,7 @@ func TestCheckCertificateProblems(t *testing.T) {
 }
 
 func TestCheckCertificateExpiredIntermediate(t *testing.T) {
+	t.Parallel()
 	p := newTestPKI(t)
 	expiredInt, expiredIntKey := issue(t, certSpec{cn: "Old Intermediate", isCA: true, keyUsage: x509.KeyUsageCertSign,
 		notAfter: checkNow.Add(-time.Hour)}, p.root, p.rootKey)
@@ -165,6 +168,7 @@ func TestCheckCertificateExpiredIntermediate(t *testing.T) {
 }
 
 func TestCheckCertificateOnOpenSSLFixtures(t *testing.T) {
+	t.Parallel()
 	kp, err := LoadPEM(td("ec384-fullchain.pem"), td("ec384.key"), "", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -237,6 +237,7 @@ func (p *pki) run(t *testing.T, cases []keyCase) {
 // TestKeyFileMatrix runs the key files the official signing helper tests
 // itself with, made by openssl, through a real CreateSession each.
 func TestKeyFileMatrix(t *testing.T) {
+	t.Parallel()
 	p := newPKI(t)
 	var cases []keyCase
 	for name, genArgs := range matrixKeys {
@@ -303,6 +304,7 @@ func TestKeyFileMatrix(t *testing.T) {
 // TestPKCS12Matrix signs a CreateSession with PKCS #12 files as Windows,
 // macOS and openssl export them, the intermediate travelling inside.
 func TestPKCS12Matrix(t *testing.T) {
+	t.Parallel()
 	p := newPKI(t)
 	p.openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "chained.p8")
 	p.issue("chained.pem", "chained.p8", "matrix chained", "int", "sha256", "v3")
@@ -339,6 +341,7 @@ func TestPKCS12Matrix(t *testing.T) {
 // TestPreflightWithoutPassphrase checks what `identity add` can tell
 // before any passphrase is known.
 func TestPreflightWithoutPassphrase(t *testing.T) {
+	t.Parallel()
 	p := newPKI(t)
 	p.openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "k.p8")
 	p.openssl("pkcs8", "-topk8", "-scrypt", "-in", "k.p8", "-passout", "pass:"+matrixPassphrase, "-out", "k-enc.key")

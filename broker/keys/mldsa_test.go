@@ -140,6 +140,7 @@ func mldsaCertificatePEM(t *testing.T, ca *x509.Certificate, caKey crypto.Signer
 // each PKCS #8 form; the emulator verifies AWS4-X509-MLDSA, the string to
 // sign signed without pre-hash.
 func TestMLDSACreateSession(t *testing.T) {
+	t.Parallel()
 	p := newPKI(t)
 	root, err := keys.LoadPEM(p.path("root.pem"), p.path("root.key"), "", nil)
 	if err != nil {

@@ -46,6 +46,7 @@ func mustCert(t *testing.T, name string) *x509.Certificate {
 }
 
 func TestLoadPEMKeyFormats(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		cert, key       string
 		encrypted       bool
@@ -92,6 +93,7 @@ func TestLoadPEMKeyFormats(t *testing.T) {
 }
 
 func TestLoadPEMEncryptedKeyErrors(t *testing.T) {
+	t.Parallel()
 	calls := 0
 	_, err := LoadPEM(td("rsa2048.pem"), td("rsa2048-enc.key"), "", countingPassphrase("wrong", &calls))
 	if !errors.Is(err, ErrWrongPassphrase) {
@@ -122,6 +124,7 @@ func TestLoadPEMEncryptedKeyErrors(t *testing.T) {
 }
 
 func TestPassphraseIsWiped(t *testing.T) {
+	t.Parallel()
 	buf := []byte(testPassphrase)
 	if _, err := LoadPEM(td("rsa2048.pem"), td("rsa2048-enc.key"), "", func() ([]byte, error) { return buf, nil }); err != nil {
 		t.Fatal(err)
@@ -134,6 +137,7 @@ func TestPassphraseIsWiped(t *testing.T) {
 }
 
 func TestPlainKeyNeverAsksPassphrase(t *testing.T) {
+	t.Parallel()
 	_, err := LoadPEM(td("ec256.pem"), td("ec256.key"), "", func() ([]byte, error) {
 		t.Error("passphrase asked for an unencrypted key")
 		return nil, errors.New("unexpected")
@@ -144,6 +148,7 @@ func TestPlainKeyNeverAsksPassphrase(t *testing.T) {
 }
 
 func TestRefusedKeys(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		key, want string
 	}{
@@ -176,6 +181,7 @@ func TestRefusedKeys(t *testing.T) {
 }
 
 func TestKeyMismatch(t *testing.T) {
+	t.Parallel()
 	_, err := LoadPEM(td("rsa2048.pem"), td("ec256.key"), "", nil)
 	if !errors.Is(err, ErrKeyMismatch) {
 		t.Fatalf("got %v, want ErrKeyMismatch", err)
@@ -187,6 +193,7 @@ func TestKeyMismatch(t *testing.T) {
 }
 
 func TestChainFromCertificateFileAndBundle(t *testing.T) {
+	t.Parallel()
 	intermediate := mustCert(t, "int.pem")
 	root := mustCert(t, "root.pem")
 
@@ -229,6 +236,7 @@ func TestChainFromCertificateFileAndBundle(t *testing.T) {
 }
 
 func TestCombinedCertificateAndKeyFile(t *testing.T) {
+	t.Parallel()
 	combined := filepath.Join(t.TempDir(), "combined.pem")
 	data := append(readTD(t, "ec256-fullchain.pem").Data, readTD(t, "ec256.key").Data...)
 	if err := os.WriteFile(combined, data, 0o600); err != nil {
@@ -247,6 +255,7 @@ func TestCombinedCertificateAndKeyFile(t *testing.T) {
 }
 
 func TestFileErrorsNameTheFile(t *testing.T) {
+	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "nope.pem")
 	_, err := LoadPEM(missing, td("rsa2048.key"), "", nil)
 	if err == nil || !strings.Contains(err.Error(), "certificate file") || !strings.Contains(err.Error(), missing) {
@@ -267,6 +276,7 @@ func TestFileErrorsNameTheFile(t *testing.T) {
 }
 
 func TestErrorsNeverContainKeyMaterial(t *testing.T) {
+	t.Parallel()
 	// A private key damaged in the middle: the error must not echo it.
 	key := readTD(t, "rsa2048.key").Data
 	block, _ := pem.Decode(key)
@@ -281,6 +291,7 @@ func TestErrorsNeverContainKeyMaterial(t *testing.T) {
 }
 
 func TestOrderChainSkipsUnrelatedAndStopsAtRoot(t *testing.T) {
+	t.Parallel()
 	leaf := mustCert(t, "ec384.pem")
 	intermediate := mustCert(t, "int.pem")
 	root := mustCert(t, "root.pem")
@@ -293,6 +304,7 @@ func TestOrderChainSkipsUnrelatedAndStopsAtRoot(t *testing.T) {
 }
 
 func TestSupportedPublicKey(t *testing.T) {
+	t.Parallel()
 	k224, err := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)

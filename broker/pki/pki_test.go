@@ -23,6 +23,7 @@ func verify(t *testing.T, leaf *x509.Certificate, ca *CA, at time.Time) error {
 }
 
 func TestChainVerifies(t *testing.T) {
+	t.Parallel()
 	root, err := NewCA("Root")
 	if err != nil {
 		t.Fatal(err)
@@ -59,6 +60,7 @@ func TestChainVerifies(t *testing.T) {
 }
 
 func TestSerialsAreRandom128Bit(t *testing.T) {
+	t.Parallel()
 	ca, err := NewCA("Root")
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +80,7 @@ func TestSerialsAreRandom128Bit(t *testing.T) {
 }
 
 func TestRSAOption(t *testing.T) {
+	t.Parallel()
 	ca, err := NewCA("RSA Root", WithKeyType(RSA2048))
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +106,7 @@ func TestRSAOption(t *testing.T) {
 }
 
 func TestBrokenCertificateOptions(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	ca, err := NewCA("Root", WithClock(func() time.Time { return now }))
 	if err != nil {
@@ -144,6 +148,7 @@ func TestBrokenCertificateOptions(t *testing.T) {
 }
 
 func TestPEMRoundTrip(t *testing.T) {
+	t.Parallel()
 	root, _ := NewCA("Root")
 	inter, _ := root.NewIntermediate("Issuing")
 	leaf, key, err := inter.IssueWithKey(LeafRequest{CommonName: "alice"}, RSA2048)

@@ -88,6 +88,7 @@ func getJSON(t *testing.T, client *http.Client, url string, v any) {
 // service would: signature from the published JWKS, issuer, audience,
 // expiry and subject.
 func TestEmulatorTokenVerifiesAgainstTheIssuer(t *testing.T) {
+	t.Parallel()
 	h := emulatortest.NewHub(t)
 	role := h.AddTarget("lanyard-ci", true)
 	hop, err := assume.New(h.Source, assume.Options{

@@ -15,6 +15,7 @@ import (
 // TestHostileTokenEndpoint attacks GetWebIdentityToken from the STS
 // endpoint's side; afterwards the real endpoint still issues a token.
 func TestHostileTokenEndpoint(t *testing.T) {
+	t.Parallel()
 	h := emulatortest.NewHub(t)
 	o := Options{Audience: []string{"https://ci.example.com"}, Region: h.Emulator.Region()}
 

@@ -57,6 +57,7 @@ var session = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials
 })
 
 func TestGetSendsTheRequestAndReturnsTheToken(t *testing.T) {
+	t.Parallel()
 	w := newWireSTS(t)
 	o := w.options()
 	o.Audience = []string{"https://api.example.com", "vault"}
@@ -84,6 +85,7 @@ func TestGetSendsTheRequestAndReturnsTheToken(t *testing.T) {
 }
 
 func TestDefaultsAreES384AndFiveMinutes(t *testing.T) {
+	t.Parallel()
 	w := newWireSTS(t)
 	if _, _, err := Get(context.Background(), session, w.options()); err != nil {
 		t.Fatal(err)
@@ -95,6 +97,7 @@ func TestDefaultsAreES384AndFiveMinutes(t *testing.T) {
 }
 
 func TestBadInputIsRefusedBeforeCallingSTS(t *testing.T) {
+	t.Parallel()
 	w := newWireSTS(t)
 	cases := []struct {
 		name string
@@ -127,6 +130,7 @@ func TestBadInputIsRefusedBeforeCallingSTS(t *testing.T) {
 }
 
 func TestErrorsSayWhatToDo(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"OutboundWebIdentityFederationDisabledException": "enable outbound identity federation for the account (IAM → Account settings)",
 		"AccessDenied":                       "sts:GetWebIdentityToken",
@@ -147,6 +151,7 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 }
 
 func TestCredentialFailureReachesTheUserAsItself(t *testing.T) {
+	t.Parallel()
 	w := newWireSTS(t)
 	missing := errors.New("token not present: insert the YubiKey")
 	src := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return aws.Credentials{}, missing })
