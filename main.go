@@ -1,7 +1,9 @@
-// Command lanyard is Lanyard's command line and agent. Built with the tag
-// gui it is lanyard-gui, the tray app, which runs the same commands and
-// serves the same agent channel; only that build links Fyne's GL driver, so
-// `lanyard` itself loads no GUI library and starts like any small CLI.
+//go:build agent || gui
+
+// The full command line and agent: lanyard-agent (tag agent), which the
+// front `lanyard` runs, and lanyard-gui (tag gui), which also is the tray
+// app. Their messages say `lanyard`, the command people type.
+
 package main
 
 import (
