@@ -13,6 +13,7 @@ import (
 
 	"github.com/lanyard-app/lanyard/app/cli"
 	"github.com/lanyard-app/lanyard/app/coredump"
+	"github.com/lanyard-app/lanyard/app/front"
 )
 
 func main() {
@@ -23,7 +24,7 @@ func main() {
 		os.Exit(2)
 	}
 	if !cli.IsGUI(args) {
-		os.Exit(cli.Run(context.Background(), args, cli.Env{}))
+		os.Exit(cli.Run(context.Background(), args, cli.Env{Executable: front.Installed()}))
 	}
 	if err := runGUI(args); err != nil {
 		fmt.Fprintln(os.Stderr, "lanyard:", err)

@@ -198,6 +198,21 @@ func executable(name string) string {
 	return name
 }
 
+// Installed is the path of the front installed beside this executable
+// (lanyard-agent or lanyard-gui), for the credential_process profiles the
+// full command line writes, so that they start as fast as `lanyard` does;
+// empty when there is none, as in a build of the full command line alone.
+func Installed() string {
+	path, _, err := beside("", executable("lanyard"))
+	if err != nil {
+		return ""
+	}
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+		return ""
+	}
+	return path
+}
+
 // beside returns the path of name in dir, or beside this executable when
 // dir is empty, and the path of this executable.
 func beside(dir, name string) (path, self string, err error) {
