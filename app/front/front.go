@@ -20,7 +20,9 @@
 // know) it leaves unanswered, having printed nothing, and hands the
 // unchanged arguments to lanyard-agent, which does the command as it always
 // did: starting a background agent, asking for the PIN on the terminal,
-// reporting errors in its own words.
+// reporting errors in its own words. (The tray app's agent asks for a PIN
+// in its own dialog whoever calls, so there the front waits for it, as the
+// full command line would.)
 package front
 
 import (
@@ -258,7 +260,7 @@ func StartGUI(dir string, argv []string, handover Handover) (int, error) {
 		return 0, fmt.Errorf("the tray app is not installed (no %s beside %s).\n"+
 			"Install the lanyard-gui package for it; every command works without it: lanyard help", GUIExecutable, self)
 	}
-	code, err := handover(gui, append([]string{gui}, argv[1:]...))
+	code, err := handover(gui, append([]string{gui}, argv[min(1, len(argv)):]...))
 	if err != nil {
 		return 0, fmt.Errorf("cannot start the tray app %s: %w", gui, err)
 	}
