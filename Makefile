@@ -37,7 +37,7 @@ deps:
 # credential-process itself and runs bin/lanyard-agent, the CLI and agent
 # without any GUI library, for the rest. It is built CGO_ENABLED=0 and not
 # as PIE: a static program with no loader, no shared library and no
-# relocations starts in about 1.3× a bare Go binary's time, where PIE's
+# relocations starts in 1.3-1.5× a bare Go binary's time, where PIE's
 # relocations alone cost it 0.6 ms (docs/benchmarks.md); for a memory-safe Go
 # program that loses little, and the kernel still randomises its heap, stack
 # and mmap areas. bin/lanyard-gui is the tray app, which `lanyard` (no
