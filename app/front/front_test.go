@@ -345,3 +345,27 @@ func TestTheFrontLinksOnlyTheAgentClient(t *testing.T) {
 		}
 	}
 }
+
+func TestInstalledIsTheFrontBesideThisExecutable(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if self, err = filepath.EvalSymlinks(self); err != nil {
+		t.Fatal(err)
+	}
+	front := filepath.Join(filepath.Dir(self), executable("lanyard"))
+	if _, err := os.Stat(front); err == nil {
+		t.Fatalf("%s exists before the test", front)
+	}
+	if got := Installed(); got != "" {
+		t.Errorf("with no lanyard beside %s, Installed() = %q, want empty (profiles then run this binary)", self, got)
+	}
+	if err := os.WriteFile(front, nil, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(front) })
+	if got := Installed(); got != front {
+		t.Errorf("Installed() = %q, want %s for the profiles lanyard-agent writes", got, front)
+	}
+}
