@@ -1,7 +1,9 @@
-// Command lanyard is Lanyard's command line and agent. Built with the tag
-// gui it is lanyard-gui, the tray app, which runs the same commands and
-// serves the same agent channel; only that build links Fyne's GL driver, so
-// `lanyard` itself loads no GUI library and starts like any small CLI.
+//go:build agent || gui
+
+// The full command line and agent: lanyard-agent (tag agent), which the
+// front `lanyard` runs, and lanyard-gui (tag gui), which also is the tray
+// app. Their messages say `lanyard`, the command people type.
+
 package main
 
 import (
@@ -11,6 +13,7 @@ import (
 
 	"github.com/lanyard-app/lanyard/app/cli"
 	"github.com/lanyard-app/lanyard/app/coredump"
+	"github.com/lanyard-app/lanyard/app/front"
 )
 
 func main() {
@@ -21,7 +24,7 @@ func main() {
 		os.Exit(2)
 	}
 	if !cli.IsGUI(args) {
-		os.Exit(cli.Run(context.Background(), args, cli.Env{}))
+		os.Exit(cli.Run(context.Background(), args, cli.Env{Executable: front.Installed()}))
 	}
 	if err := runGUI(args); err != nil {
 		fmt.Fprintln(os.Stderr, "lanyard:", err)

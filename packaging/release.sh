@@ -4,8 +4,9 @@
 # packaging/macos/build.sh, or one dist/ holding both) into OUT, flat,
 # under the names they are published as on the GitHub release of TAG:
 #   *.deb *.rpm *.tar.xz *.msi *.dmg        as they are (macos/*.dmg too)
-#   windows-amd64/lanyard.exe, lanyard-gui.exe   lanyard.exe, lanyard-gui.exe (the Scoop manifest's URLs)
+#   windows-amd64/lanyard.exe, lanyard-agent.exe, lanyard-gui.exe   as they are (the Scoop manifest's URLs)
 #   linux-arm64/lanyard                     lanyard-PKGVER-linux-arm64
+#   linux-arm64/lanyard-agent               lanyard-agent-PKGVER-linux-arm64
 #   winget/*.yaml, scoop/lanyard.json       as they are
 # then writes the Homebrew cask (packaging/macos/cask.sh) for the .dmg and
 # OUT/SHA256SUMS over every file. It refuses what would publish a broken
@@ -31,8 +32,9 @@ for dir in "$@"; do
     rel=${file#"$dir"/}
     case $rel in
       SHA256SUMS | screenshots/*) continue ;; # a build's own list; test pictures
-      windows-amd64/lanyard.exe | windows-amd64/lanyard-gui.exe | winget/*.yaml | scoop/lanyard.json) name=${rel##*/} ;;
+      windows-amd64/lanyard.exe | windows-amd64/lanyard-agent.exe | windows-amd64/lanyard-gui.exe | winget/*.yaml | scoop/lanyard.json) name=${rel##*/} ;;
       linux-arm64/lanyard) name=lanyard-$pkgver-linux-arm64 ;;
+      linux-arm64/lanyard-agent) name=lanyard-agent-$pkgver-linux-arm64 ;;
       Lanyard.app/* | macos/Lanyard.app/*) continue ;; # inside the .dmg
       macos/*.dmg) name=${rel##*/} ;; # dist/macos/ copied into dist/ from the Mac
       */*) die "$dir/$rel: not an artefact this script knows how to publish" ;;
@@ -45,7 +47,7 @@ for dir in "$@"; do
   done < <(find "$dir" -type f ! -path '*/.*' -print0)
 done
 
-for want in "lanyard_${pkgver}-1_amd64.deb" "lanyard-${pkgver}-windows-amd64.msi" lanyard.exe "lanyard-${pkgver}-macos-universal.dmg"; do
+for want in "lanyard_${pkgver}-1_amd64.deb" "lanyard-${pkgver}-windows-amd64.msi" lanyard.exe lanyard-agent.exe "lanyard-${pkgver}-macos-universal.dmg"; do
   [ -f "$out/$want" ] || die "no $want among the artefacts: every release has its Linux, Windows and macOS parts"
 done
 "$root/packaging/macos/cask.sh" "$tag" "$out/lanyard-${pkgver}-macos-universal.dmg" "$out"

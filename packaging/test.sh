@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # packaging/test.sh [VERSION [COMMIT]] builds every package with
 # `make package` and checks what a person installing them gets: the lanyard
-# and lanyard-gui .debs install into a throwaway dpkg root and both installed
-# programs report the stamped version; lanyard depends on no GL or X11
-# library and loads none (ldd); the desktop entry and AppStream metadata pass
+# and lanyard-gui .debs install into a throwaway dpkg root and the installed
+# programs report the stamped version (lanyard, the static front, answering
+# itself and running the installed lanyard-agent for help); lanyard depends
+# on no GL or X11 library and loads none (ldd); the desktop entry and AppStream metadata pass
 # their validators; the .tar.xz unpacks into one folder and its Makefile installs (and
 # uninstalls) both programs, metadata, hicolor icons and the autostart entry; the
 # .rpms hold the binaries, desktop entry and icons; both .debs are clean under
 # lintian, with copyright, changelog and a man page generated from the CLI's
 # help; the .rpms store relative payload paths and own their directories; lanyard.exe is a 64-bit
 # Windows console program and lanyard-gui.exe a GUI one, with icon and manifest;
-# the linux/arm64 lanyard runs (under qemu-aarch64) and its .deb is clean;
+# the linux/arm64 lanyard and lanyard-agent run (under qemu-aarch64) and their .deb is clean;
 # the .msi installs both per user with a Start-menu entry, PATH, and an
 # Add/Remove Programs entry (its tables read with msiinfo), and sign.sh signs
 # with a certificate from the environment or says it did not; the winget and
@@ -25,7 +26,8 @@
 # release workflow passes actionlint (with shellcheck) and hands the
 # signing scripts their secrets by the names they read; every packaging
 # script passes bash -n and shellcheck;
-# every binary is a stripped, path-free PIE release build, every archive holds
+# every binary is a stripped, path-free release build, PIE but for the static
+# Linux front, every archive holds
 # the commit's time, and SHA256SUMS lists and matches every artefact.
 # VERSION and COMMIT default to what the Makefile stamps. Needs the packages
 # `make package` installs plus `file` and `rpm` (for rpm -qp).
@@ -82,6 +84,7 @@ rpm=$(one "dist/lanyard-[0-9]*.x86_64.rpm")
 guirpm=$(one "dist/lanyard-gui-*.x86_64.rpm")
 tarxz=$(one "dist/lanyard-*-linux-amd64.tar.xz")
 exe=$(one "dist/windows-amd64/lanyard.exe")
+agentexe=$(one "dist/windows-amd64/lanyard-agent.exe")
 guiexe=$(one "dist/windows-amd64/lanyard-gui.exe")
 pkgver=$(dpkg-deb --field "$deb" Version)
 pkgver=${pkgver%-1}
@@ -110,14 +113,26 @@ if [ -x "$installed" ]; then
   [ -s "$work/stderr" ] && fail "installed lanyard version wrote to stderr: $(cat "$work/stderr")"
   got=$("$installed" --version 2>"$work/stderr") || true
   [ "$got" = "$want" ] && pass "installed lanyard --version" || fail "installed lanyard --version printed '$got', want '$want' ($(cat "$work/stderr"))"
-  libs=$(ldd "$installed" 2>&1) || true
-  if grep -qiE 'lib(GL|EGL|X11|xcb|Xcursor|Xrandr|Xi|Xinerama|Xxf86vm|wayland)' <<<"$libs"; then
-    fail "installed lanyard loads GUI libraries: $libs"
-  else
-    pass "installed lanyard loads no GL or X11 library (ldd)"
-  fi
+  libs=$(LC_ALL=C ldd "$installed" 2>&1) || true
+  contains "$libs" "not a dynamic executable" "installed lanyard is a static program (ldd)"
 else
   fail "the .deb installs no executable /usr/bin/lanyard"
+fi
+installed_agent=$dpkgroot/usr/bin/lanyard-agent
+if [ -x "$installed_agent" ]; then
+  got=$("$installed_agent" version 2>"$work/stderr") || true
+  [ "$got" = "$want" ] && pass "installed lanyard-agent version: $got" || fail "installed lanyard-agent version printed '$got', want '$want' ($(cat "$work/stderr"))"
+  libs=$(ldd "$installed_agent" 2>&1) || true
+  if grep -qiE 'lib(GL|EGL|X11|xcb|Xcursor|Xrandr|Xi|Xinerama|Xxf86vm|wayland)' <<<"$libs"; then
+    fail "installed lanyard-agent loads GUI libraries: $libs"
+  else
+    pass "installed lanyard-agent loads no GL or X11 library (ldd)"
+  fi
+  # A command the front hands over: it finds the installed lanyard-agent.
+  out=$("$installed" help 2>&1) || true
+  contains "$out" "Usage: lanyard [--config DIR]" "installed lanyard help runs the installed lanyard-agent"
+else
+  fail "the .deb installs no executable /usr/bin/lanyard-agent"
 fi
 installed_gui=$dpkgroot/usr/bin/lanyard-gui
 if [ -x "$installed_gui" ]; then
@@ -158,6 +173,9 @@ for p in lanyard lanyard-gui; do
     fail "the $p .deb lacks /usr/share/man/man1/$p.1.gz"
   fi
 done
+page=$dpkgroot/usr/share/man/man1/lanyard-agent.1.gz
+warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l -Tutf8 "$page" 2>&1 >/dev/null) || warnings="cannot render $page"
+[ -z "$warnings" ] && pass "lanyard-agent(1) renders without warnings" || fail "lanyard-agent(1): $warnings"
 # The manual documents every command the binary lists, with its flags.
 manual=$(MANWIDTH=200 man -l -Tutf8 "$dpkgroot/usr/share/man/man1/lanyard.1.gz" 2>/dev/null | col -b)
 for c in $("$installed" help | sed -n 's/^  \([a-z][a-z0-9-]*\)  .*/\1/p'); do
@@ -208,19 +226,19 @@ listing=$(tar -tJf "$tarxz")
 top=lanyard-$pkgver
 outside=$(grep -v "^$top/" <<<"$listing" || true)
 [ -z "$outside" ] && pass ".tar.xz unpacks into one folder, $top/" || fail ".tar.xz has entries outside $top/: $outside"
-for f in bin/lanyard bin/lanyard-gui Makefile "share/applications/$id.desktop" "share/metainfo/$id.metainfo.xml" \
-  "share/lanyard/autostart/$id.desktop" "share/icons/hicolor/scalable/apps/$id.svg" share/man/man1/lanyard.1.gz; do
+for f in bin/lanyard bin/lanyard-agent bin/lanyard-gui Makefile "share/applications/$id.desktop" "share/metainfo/$id.metainfo.xml" \
+  "share/lanyard/autostart/$id.desktop" "share/icons/hicolor/scalable/apps/$id.svg" share/man/man1/lanyard.1.gz share/man/man1/lanyard-agent.1.gz; do
   grep -qxF "$top/$f" <<<"$listing" || fail ".tar.xz lacks $top/$f"
 done
 for s in $sizes; do
   grep -qxF "$top/share/icons/hicolor/${s}x$s/apps/$id.png" <<<"$listing" || fail ".tar.xz lacks the ${s}px hicolor icon"
 done
-pass ".tar.xz holds both programs, desktop entry, metainfo, autostart entry, man page and hicolor icons at $sizes px"
+pass ".tar.xz holds the three programs, desktop entry, metainfo, autostart entry, man page and hicolor icons at $sizes px"
 mkdir "$work/tar"
 tar -xJf "$tarxz" -C "$work/tar"
 tarinst=$work/tar-installed
 make -s -C "$work/tar/$top" install DESTDIR="$tarinst" PREFIX=/opt/lanyard >"$work/make.log" 2>&1 || fail ".tar.xz make install: $(cat "$work/make.log")"
-for b in lanyard lanyard-gui; do
+for b in lanyard lanyard-agent lanyard-gui; do
   got=$("$tarinst/opt/lanyard/bin/$b" version 2>/dev/null) || true
   [ "$got" = "$want" ] && pass ".tar.xz make install: $b version" || fail ".tar.xz make install: $b version printed '$got', want '$want'"
 done
@@ -237,6 +255,7 @@ rpmq() { rpm --query --package --nosignature "$@" "$rpm" 2>/dev/null; }
 guirpmq() { rpm --query --package --nosignature "$@" "$guirpm" 2>/dev/null; }
 contains "$(rpmq --queryformat '%{VERSION}')" "$pkgver" ".rpm version is $pkgver"
 contains "$(rpmq --list)" /usr/bin/lanyard "lanyard .rpm holds /usr/bin/lanyard"
+contains "$(rpmq --list)" /usr/bin/lanyard-agent "lanyard .rpm holds /usr/bin/lanyard-agent"
 requires=$(rpmq --requires)
 if grep -qE 'lib(GL|X)' <<<"$requires"; then fail "lanyard .rpm requires GUI libraries: $requires"; else pass "lanyard .rpm requires no GL or X11 library"; fi
 contains "$(rpmq --recommends)" "opensc" "lanyard .rpm recommends opensc"
@@ -270,23 +289,34 @@ done
 
 echo "--- linux/arm64" >&2
 armbin=dist/linux-arm64/lanyard
+armagent=dist/linux-arm64/lanyard-agent
 armdeb=$(one "dist/lanyard_*_arm64.deb")
 info=$(file "$armbin")
 contains "$info" "ARM aarch64" "linux-arm64/lanyard is a 64-bit ARM program"
-contains "$info" "pie executable" "linux-arm64/lanyard is position-independent (PIE)"
+contains "$info" "statically linked" "linux-arm64/lanyard is a static program (the front)"
 contains "$info" ", stripped" "linux-arm64/lanyard is stripped"
-needed=$(readelf -d "$armbin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
-[ "$needed" = "libc.so.6 " ] && pass "linux-arm64/lanyard links libc alone (cgo, no GUI library)" || fail "linux-arm64/lanyard needs: $needed"
+info=$(file "$armagent")
+contains "$info" "ARM aarch64" "linux-arm64/lanyard-agent is a 64-bit ARM program"
+contains "$info" "pie executable" "linux-arm64/lanyard-agent is position-independent (PIE)"
+contains "$info" ", stripped" "linux-arm64/lanyard-agent is stripped"
+needed=$(readelf -d "$armagent" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+[ "$needed" = "libc.so.6 " ] && pass "linux-arm64/lanyard-agent links libc alone (cgo, no GUI library)" || fail "linux-arm64/lanyard-agent needs: $needed"
 # Run under user-mode emulation with Debian's arm64 C library.
-got=$(qemu-aarch64 -L /usr/aarch64-linux-gnu "$armbin" version 2>"$work/stderr") || true
-[ "$got" = "$want" ] && pass "linux-arm64/lanyard version (qemu-aarch64): $got" || fail "linux-arm64/lanyard version printed '$got', want '$want' ($(cat "$work/stderr"))"
+for b in "$armbin" "$armagent"; do
+  got=$(qemu-aarch64 -L /usr/aarch64-linux-gnu "$b" version 2>"$work/stderr") || true
+  [ "$got" = "$want" ] && pass "$b version (qemu-aarch64): $got" || fail "$b version printed '$got', want '$want' ($(cat "$work/stderr"))"
+done
 [ "$(dpkg-deb --field "$armdeb" Architecture)" = arm64 ] && pass "arm64 .deb is for arm64" || fail "arm64 .deb Architecture is $(dpkg-deb --field "$armdeb" Architecture)"
-dpkg-deb --fsys-tarfile "$armdeb" | tar -xOf - ./usr/bin/lanyard | cmp -s - "$armbin" && pass "arm64 .deb installs linux-arm64/lanyard" || fail "arm64 .deb's /usr/bin/lanyard is not linux-arm64/lanyard"
+for b in lanyard lanyard-agent; do
+  dpkg-deb --fsys-tarfile "$armdeb" | tar -xOf - "./usr/bin/$b" | cmp -s - "dist/linux-arm64/$b" && pass "arm64 .deb installs linux-arm64/$b" || fail "arm64 .deb's /usr/bin/$b is not linux-arm64/$b"
+done
 contains "$(dpkg-deb --field "$armdeb" Depends)" "libc6 (>=" "arm64 .deb depends on libc6"
 if out=$(lintian --fail-on error,warning "$armdeb" 2>&1); then pass "lintian (arm64 .deb): no error or warning"; else fail "lintian (arm64 .deb): $out"; fi
 
 echo "--- Windows .exe" >&2
 contains "$(file "$exe")" "PE32+ executable (console) x86-64" "lanyard.exe is a 64-bit Windows console program"
+contains "$(file "$agentexe")" "PE32+ executable (console) x86-64" "lanyard-agent.exe is a 64-bit Windows console program"
+grep -qaF "$version" "$agentexe" && pass "lanyard-agent.exe carries the stamped version" || fail "lanyard-agent.exe lacks the version string $version"
 contains "$(file "$guiexe")" "PE32+ executable (GUI) x86-64" "lanyard-gui.exe is a 64-bit Windows GUI program"
 grep -qaF "$version" "$exe" && pass "lanyard.exe carries the stamped version" || fail "lanyard.exe lacks the version string $version"
 grep -qaF "$version" "$guiexe" && pass "lanyard-gui.exe carries the stamped version" || fail "lanyard-gui.exe lacks the version string $version"
@@ -318,6 +348,7 @@ grep -qP '^INSTALLDIR\tUserPrograms\tLanyard$' <<<"$dirs" && grep -qP '^UserProg
   && pass ".msi installs into %LOCALAPPDATA%\\Programs\\Lanyard" || fail ".msi install folder: $dirs"
 files=$(msitable File | cut -f3)
 contains "$files" lanyard.exe ".msi holds lanyard.exe"
+contains "$files" lanyard-agent.exe ".msi holds lanyard-agent.exe"
 contains "$files" lanyard-gui.exe ".msi holds lanyard-gui.exe"
 shortcut=$(msitable Shortcut | grep -P '^LanyardShortcut\t' || true)
 grep -qP '\tProgramMenuFolder\tLanyard\t.*\[INSTALLDIR\]lanyard-gui\.exe\t' <<<"$shortcut" && pass ".msi puts Lanyard (lanyard-gui.exe) in the Start menu" || fail ".msi Start-menu shortcut: $shortcut"
@@ -331,7 +362,7 @@ pass ".msi sequence writes and removes PATH, files and shortcuts, and replaces o
 grep -qP '^\{6E0B5E64-3C1B-4A53-9B0E-5C2D7A1F4E21\}\t' <<<"$(msitable Upgrade)" && pass ".msi upgrades by its UpgradeCode" || fail ".msi has no Upgrade row for its UpgradeCode"
 mkdir "$work/msi"
 (cd "$work/msi" && msiextract "$root/$msi" >/dev/null)
-for b in lanyard.exe lanyard-gui.exe; do
+for b in lanyard.exe lanyard-agent.exe lanyard-gui.exe; do
   got=$(find "$work/msi" -name "$b" | head -n1)
   [ -n "$got" ] && cmp -s "$got" "dist/windows-amd64/$b" && pass ".msi installs the built $b" || fail ".msi's $b differs from dist/windows-amd64/$b"
 done
@@ -355,7 +386,8 @@ assert i["InstallerSha256"].lower() == sha("dist/" + msi), "winget hash is not t
 s = json.load(open("dist/scoop/lanyard.json"))
 assert s["version"] == pkgver and s["bin"] == "lanyard.exe", s
 a = s["architecture"]["64bit"]
-for url, h, name in zip(a["url"], a["hash"], ("lanyard.exe", "lanyard-gui.exe")):
+assert len(a["url"]) == len(a["hash"]) == 3, a
+for url, h, name in zip(a["url"], a["hash"], ("lanyard.exe", "lanyard-agent.exe", "lanyard-gui.exe")):
     assert url == release + name, url
     assert h == sha("dist/windows-amd64/" + name), "scoop hash of " + name
 PY
@@ -407,7 +439,7 @@ app_build=$(sed -n 's/^[[:space:]]*Build[[:space:]]*=[[:space:]]*\([0-9]*\).*/\1
 # packaging/macos/bundle.sh uses POSIX tools only: it assembles Lanyard.app
 # here, with the Linux programs standing in for the universal ones, and
 # Python's plistlib reads the Info.plist it stamps as macOS would.
-packaging/macos/bundle.sh "$work/Lanyard.app" bin/lanyard bin/lanyard-gui "$semver" "$app_build"
+packaging/macos/bundle.sh "$work/Lanyard.app" bin/lanyard bin/lanyard-agent bin/lanyard-gui "$semver" "$app_build"
 if out=$(python3 - "$work/Lanyard.app" "$semver" <<'PY' 2>&1
 import os, plistlib, sys, tomllib
 app, semver = sys.argv[1:]
@@ -425,7 +457,7 @@ assert template["CFBundleShortVersionString"] == fyne["Version"], "template vers
 assert stamped["CFBundleShortVersionString"] == semver, "bundle version %s, want %s" % (stamped["CFBundleShortVersionString"], semver)
 assert {k: v for k, v in stamped.items() if k != "CFBundleShortVersionString"} == {k: v for k, v in template.items() if k != "CFBundleShortVersionString"}, "bundle.sh changed more than the version"
 macos = app + "/Contents/MacOS/"
-assert sorted(os.listdir(macos)) == ["lanyard", "lanyard-gui"], os.listdir(macos)
+assert sorted(os.listdir(macos)) == ["lanyard", "lanyard-agent", "lanyard-gui"], os.listdir(macos)
 for prog in os.listdir(macos):
     assert os.access(macos + prog, os.X_OK), prog + " is not executable"
 icon = app + "/Contents/Resources/" + stamped["CFBundleIconFile"] + ".icns"
@@ -437,7 +469,7 @@ PY
 else
   fail "Lanyard.app: $out"
 fi
-out=$(packaging/macos/bundle.sh "$work/Bad.app" bin/lanyard bin/lanyard-gui 1.2 "$app_build" 2>&1) && fail "bundle.sh accepted the version 1.2" || contains "$out" "VERSION must be X.Y.Z" "bundle.sh refuses a version that is not X.Y.Z"
+out=$(packaging/macos/bundle.sh "$work/Bad.app" bin/lanyard bin/lanyard-agent bin/lanyard-gui 1.2 "$app_build" 2>&1) && fail "bundle.sh accepted the version 1.2" || contains "$out" "VERSION must be X.Y.Z" "bundle.sh refuses a version that is not X.Y.Z"
 out=$(packaging/macos/build.sh "$version" "$commit" 2>&1) && fail "packaging/macos/build.sh ran on Linux" || contains "$out" "on a Mac only" "packaging/macos/build.sh says it needs a Mac"
 
 # packaging/release.sh on this build's artefacts, as the release job runs
@@ -459,6 +491,7 @@ if out=$(packaging/release.sh "$tag" "$work/release" "$rel" "$work/release-mac" 
   expected=$(printf '%s\n' Lanyard.Lanyard.installer.yaml Lanyard.Lanyard.locale.en-US.yaml Lanyard.Lanyard.yaml SHA256SUMS \
     lanyard-9.8.7-1.x86_64.rpm lanyard-9.8.7-linux-amd64.tar.xz lanyard-9.8.7-linux-arm64 lanyard-9.8.7-macos-universal.dmg \
     lanyard-9.8.7-windows-amd64.msi lanyard-gui-9.8.7-1.x86_64.rpm lanyard-gui.exe lanyard-gui_9.8.7-1_amd64.deb lanyard.exe \
+    lanyard-agent-9.8.7-linux-arm64 lanyard-agent.exe \
     lanyard.json lanyard.rb lanyard_9.8.7-1_amd64.deb lanyard_9.8.7-1_arm64.deb | LC_ALL=C sort | tr '\n' ' ')
   [ "$published" = "$expected" ] && pass "release assets: $(wc -w <<<"$published") flat names" || fail "release assets: $published, want $expected"
   cmp -s "$work/release/lanyard-9.8.7-linux-arm64" dist/linux-arm64/lanyard && cmp -s "$work/release/lanyard-gui.exe" "$guiexe" \
@@ -571,21 +604,28 @@ echo "--- release builds and checksums" >&2
 # A path of this machine (the checkout, the module cache, GOROOT) in a binary
 # means it was built without -trimpath: it leaks into panics and messages.
 leaks=("$root" "$(go env GOMODCACHE)" "$(go env GOROOT)")
-for b in bin/lanyard bin/lanyard-gui "$armbin" "$exe" "$guiexe"; do
+for b in bin/lanyard bin/lanyard-agent bin/lanyard-gui "$armbin" "$armagent" "$exe" "$agentexe" "$guiexe"; do
   for p in "${leaks[@]}"; do
     grep -qaF -- "$p/" "$b" && fail "$b holds the build path $p (not -trimpath)"
   done
 done
 pass "no binary holds a build-machine path (-trimpath)"
-for b in bin/lanyard bin/lanyard-gui; do
+for b in bin/lanyard-agent bin/lanyard-gui; do
   info=$(file "$b")
   contains "$info" "pie executable" "$b is position-independent (PIE)"
   contains "$info" ", stripped" "$b is stripped"
 done
-for b in "$exe" "$guiexe"; do
+# The front is static and not PIE on purpose (see the Makefile's build).
+info=$(file bin/lanyard)
+contains "$info" "statically linked" "bin/lanyard is a static program"
+contains "$info" ", stripped" "bin/lanyard is stripped"
+for b in "$exe" "$agentexe" "$guiexe"; do
   sections=$(objdump -h "$b" 2>&1) || fail "objdump cannot read $b: $sections"
   grep -q '\.debug_' <<<"$sections" && fail "$b carries DWARF (.debug_*)"
-  grep -q '\.symtab' <<<"$sections" && fail "$b carries a symbol table"
+  # Go's own linker (lanyard.exe has no cgo, so no mingw link) writes a
+  # .symtab even with -s: the 4-byte length of an empty COFF string table.
+  symtab=$(awk '$2 == ".symtab" {print $3}' <<<"$sections")
+  [ -n "$symtab" ] && (( 16#$symtab > 4 )) && fail "$b carries a symbol table (.symtab of 0x$symtab bytes)"
   # DYNAMIC_BASE (0x40) in DllCharacteristics: Windows may relocate it (ASLR).
   chars=$(objdump -p "$b" | awk '/^DllCharacteristics/ {print $2}')
   (( 16#${chars:-0} & 0x40 )) && pass "$(basename "$b") is stripped and relocatable (ASLR)" || fail "$(basename "$b") lacks DYNAMIC_BASE: DllCharacteristics $chars"

@@ -47,7 +47,8 @@ type Env struct {
 	// none runs (tests running the CLI inside their own process, which
 	// cannot be re-executed as an agent).
 	NoAgentStart bool
-	// Executable is the path of the lanyard binary, for profiles it writes.
+	// Executable is the lanyard command the profiles it writes run: the
+	// front beside this binary (front.Installed); empty means this binary.
 	Executable string
 }
 

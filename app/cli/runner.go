@@ -96,12 +96,10 @@ func (r *runner) agent(ctx context.Context, start bool) (*agent.Client, error) {
 	return c, nil
 }
 
-// agentCommand runs this executable as a background agent.
+// agentCommand runs this executable as a background agent: lanyard-agent
+// or lanyard-gui, never the front that started it.
 func (r *runner) agentCommand() []string {
-	exe := r.env.Executable
-	if exe == "" {
-		exe, _ = os.Executable()
-	}
+	exe, _ := os.Executable()
 	return []string{exe, "agent", "--background"}
 }
 

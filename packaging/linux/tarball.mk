@@ -8,7 +8,7 @@ DESTDIR ?=
 ID      := dev.lanyard.Lanyard
 ICONS   := $(patsubst share/%,%,$(wildcard share/icons/hicolor/*/apps/$(ID).*))
 FILES   := share/applications/$(ID).desktop share/metainfo/$(ID).metainfo.xml \
-           share/man/man1/lanyard.1.gz share/man/man1/lanyard-gui.1.gz \
+           share/man/man1/lanyard.1.gz share/man/man1/lanyard-agent.1.gz share/man/man1/lanyard-gui.1.gz \
            share/doc/lanyard/copyright $(addprefix share/,$(ICONS))
 root    := $(DESTDIR)$(PREFIX)
 
@@ -16,6 +16,7 @@ root    := $(DESTDIR)$(PREFIX)
 
 install:
 	install -Dm0755 bin/lanyard $(root)/bin/lanyard
+	install -Dm0755 bin/lanyard-agent $(root)/bin/lanyard-agent
 	install -Dm0755 bin/lanyard-gui $(root)/bin/lanyard-gui
 	for f in $(FILES); do install -Dm0644 $$f $(root)/$$f || exit 1; done
 	@# The login entry starts the tray app from where it was installed.
@@ -26,7 +27,7 @@ install:
 	-[ -n "$(DESTDIR)" ] || update-desktop-database -q $(root)/share/applications 2>/dev/null
 
 uninstall:
-	rm -f $(root)/bin/lanyard $(root)/bin/lanyard-gui $(root)/share/lanyard/autostart/$(ID).desktop
+	rm -f $(root)/bin/lanyard $(root)/bin/lanyard-agent $(root)/bin/lanyard-gui $(root)/share/lanyard/autostart/$(ID).desktop
 	for f in $(FILES); do rm -f $(root)/$$f; done
 	-rmdir $(root)/share/lanyard/autostart $(root)/share/lanyard $(root)/share/doc/lanyard 2>/dev/null
 

@@ -4,9 +4,10 @@
 #   Lanyard.app                              the app bundle (packaging/macos/bundle.sh)
 #   lanyard-PKGVER-macos-universal.dmg       the disk image: Lanyard.app and a link to /Applications
 # Steps, each saying what it did or why it skipped:
-#  1. build    lanyard (command line and agent) and lanyard-gui (the menu-bar
-#              app, tag gui) for darwin/arm64 and darwin/amd64 with cgo
-#              (PKCS #11, Fyne's GL driver), joined by lipo into universal binaries
+#  1. build    lanyard (the command line's small front, no cgo), lanyard-agent
+#              (the full command line and agent, tag agent) and lanyard-gui (the
+#              menu-bar app, tag gui) for darwin/arm64 and darwin/amd64, the last two
+#              with cgo (PKCS #11, Fyne's GL driver), joined by lipo into universal binaries
 #  2. bundle   Lanyard.app with Info.plist (LSUIElement: menu bar only) stamped with the version
 #  3. sign     codesign with the hardened runtime, a secure timestamp and
 #              packaging/macos/entitlements.plist, by a Developer ID Application identity:
@@ -68,24 +69,25 @@ trap cleanup EXIT
 rm -rf "$out"
 mkdir -p "$out"
 
-step "build: lanyard and lanyard-gui for arm64 and amd64 (cgo), joined with lipo"
+step "build: lanyard (no cgo), lanyard-agent and lanyard-gui (cgo) for arm64 and amd64, joined with lipo"
 # The C parts (PKCS #11, GL) target the oldest macOS Info.plist accepts,
 # not the macOS of the build machine.
 MACOSX_DEPLOYMENT_TARGET=$(plutil -extract LSMinimumSystemVersion raw -o - packaging/macos/Info.plist)
 export MACOSX_DEPLOYMENT_TARGET
 for arch in arm64 amd64; do
   # go passes clang -arch for GOARCH, so one Mac builds both.
-  CGO_ENABLED=1 GOOS=darwin GOARCH=$arch go build -trimpath -ldflags "$ldflags" -o "$tmp/lanyard-$arch" .
+  CGO_ENABLED=0 GOOS=darwin GOARCH=$arch go build -trimpath -ldflags "$ldflags" -o "$tmp/lanyard-$arch" .
+  CGO_ENABLED=1 GOOS=darwin GOARCH=$arch go build -trimpath -tags agent -ldflags "$ldflags" -o "$tmp/lanyard-agent-$arch" .
   CGO_ENABLED=1 GOOS=darwin GOARCH=$arch go build -trimpath -tags gui,no_animations -ldflags "$ldflags" -o "$tmp/lanyard-gui-$arch" .
 done
-for prog in lanyard lanyard-gui; do
+for prog in lanyard lanyard-agent lanyard-gui; do
   lipo -create -output "$tmp/$prog" "$tmp/$prog-arm64" "$tmp/$prog-amd64"
   archs=$(lipo -archs "$tmp/$prog")
   [[ " $archs " == *" arm64 "* && " $archs " == *" x86_64 "* ]] || die "$prog is not universal: $archs"
 done
 
 step "bundle: Lanyard.app"
-packaging/macos/bundle.sh "$app" "$tmp/lanyard" "$tmp/lanyard-gui" "$semver" "$app_build"
+packaging/macos/bundle.sh "$app" "$tmp/lanyard" "$tmp/lanyard-agent" "$tmp/lanyard-gui" "$semver" "$app_build"
 plutil -lint "$app/Contents/Info.plist" >/dev/null || die "Info.plist does not lint"
 
 step "sign: hardened runtime, entitlements, Developer ID"
@@ -127,9 +129,11 @@ else
   sign=(codesign --force --options runtime --entitlements packaging/macos/entitlements.plist --sign -)
   skip "LANYARD_MACOS_CERT_P12 and LANYARD_MACOS_IDENTITY are not set: Lanyard.app is signed ad hoc, for this Mac only"
 fi
-# The command line first, as code nested in the bundle, with an identifier
-# of its own; then the bundle, which signs lanyard-gui and seals the rest.
+# The command line first, as code nested in the bundle, each program with
+# an identifier of its own; then the bundle, which signs lanyard-gui and
+# seals the rest.
 "${sign[@]}" --identifier "$app_id.cli" "$app/Contents/MacOS/lanyard"
+"${sign[@]}" --identifier "$app_id.agent" "$app/Contents/MacOS/lanyard-agent"
 "${sign[@]}" "$app"
 codesign --verify --strict --deep --verbose=2 "$app"
 

@@ -40,7 +40,7 @@ short=$(value CFBundleShortVersionString)
 [ "$short" = "$semver" ] && pass "CFBundleShortVersionString $short" || fail "CFBundleShortVersionString $short, want $semver for version $version"
 
 want="lanyard $version"
-for prog in lanyard lanyard-gui; do
+for prog in lanyard lanyard-agent lanyard-gui; do
   bin=$app/Contents/MacOS/$prog
   archs=$(lipo -archs "$bin" 2>/dev/null || true)
   [[ " $archs " == *" arm64 "* && " $archs " == *" x86_64 "* ]] && pass "$prog is universal ($archs)" || fail "$prog architectures: ${archs:-none}"
@@ -55,7 +55,7 @@ for prog in lanyard lanyard-gui; do
 done
 
 if out=$(codesign --verify --strict --deep --verbose=2 "$app" 2>&1); then pass "codesign --verify --strict --deep"; else fail "codesign --verify: $out"; fi
-for bin in "$app" "$app/Contents/MacOS/lanyard"; do
+for bin in "$app" "$app/Contents/MacOS/lanyard" "$app/Contents/MacOS/lanyard-agent"; do
   info=$(codesign --display --verbose=2 "$bin" 2>&1 || true)
   grep -q 'flags=.*runtime' <<<"$info" && pass "$(basename "$bin") runs with the hardened runtime" || fail "$(basename "$bin") lacks the hardened runtime: $info"
   ent=$(codesign --display --entitlements - "$bin" 2>/dev/null || true)

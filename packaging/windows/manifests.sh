@@ -6,7 +6,8 @@
 # https://github.com/lanyard-app/lanyard/releases/download/TAG/NAME.
 #   winget: the per-user .msi (manifest schema 1.6, the three-file form for
 #           a pull request to microsoft/winget-pkgs)
-#   Scoop:  the two .exes, lanyard on PATH and a Start-menu shortcut
+#   Scoop:  the three .exes (lanyard, the lanyard-agent it runs, the tray
+#           app), lanyard on PATH and a Start-menu shortcut
 set -euo pipefail
 tag=${1:?usage: manifests.sh TAG PKGVER DIST}
 pkgver=${2:?usage: manifests.sh TAG PKGVER DIST}
@@ -72,8 +73,8 @@ cat >"$dist/scoop/lanyard.json" <<JSON
   "license": "LicenseRef-Lanyard",
   "architecture": {
     "64bit": {
-      "url": ["$release/lanyard.exe", "$release/lanyard-gui.exe"],
-      "hash": ["$(sha "$dist/windows-amd64/lanyard.exe")", "$(sha "$dist/windows-amd64/lanyard-gui.exe")"]
+      "url": ["$release/lanyard.exe", "$release/lanyard-agent.exe", "$release/lanyard-gui.exe"],
+      "hash": ["$(sha "$dist/windows-amd64/lanyard.exe")", "$(sha "$dist/windows-amd64/lanyard-agent.exe")", "$(sha "$dist/windows-amd64/lanyard-gui.exe")"]
     }
   },
   "bin": "lanyard.exe",
