@@ -52,6 +52,9 @@ type Options struct {
 	BrowserCommand string
 	// Logger receives the emulator's verdicts.
 	Logger *slog.Logger
+	// Intercept goes to the emulator (emulator.Options.Intercept): tests
+	// make it misbehave with it. The demo leaves it nil.
+	Intercept func(*emulator.Intercepted)
 }
 
 // World is a running demo.
@@ -117,7 +120,7 @@ func Start(opts Options) (*World, error) {
 func (w *World) build(opts Options) (err error) {
 	dir := w.Dir
 
-	w.Emulator, err = emulator.New(emulator.Options{Logger: opts.Logger})
+	w.Emulator, err = emulator.New(emulator.Options{Logger: opts.Logger, Intercept: opts.Intercept})
 	if err != nil {
 		return err
 	}
