@@ -29,10 +29,7 @@ import (
 // before anything can load the module, and the environment the person
 // started the demo with stays as it was.
 func Relaunch(opts Options) (code int, relaunched bool, err error) {
-	if opts.KeyFile || softhsm.Private(os.Getenv(softhsm.ConfEnv)) {
-		return 0, false, nil
-	}
-	if _, err := softhsm.Find(); err != nil {
+	if opts.KeyFile || !SoftHSMAvailable() || softhsm.Private(os.Getenv(softhsm.ConfEnv)) {
 		return 0, false, nil
 	}
 	self, err := os.Executable()

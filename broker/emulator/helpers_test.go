@@ -336,3 +336,10 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// String re-encodes the header; parse(String()) gives the same value.
+func (a authorization) String() string {
+	return a.Algorithm + " Credential=" + a.KeyID + "/" + a.Scope() +
+		", SignedHeaders=" + strings.Join(a.SignedHeaders, ";") +
+		", Signature=" + hex.EncodeToString(a.Signature)
+}
