@@ -200,3 +200,29 @@ func TestRelaunch(t *testing.T) {
 		t.Error("the relaunched process relaunched again")
 	}
 }
+
+func TestRelaunchCommandEnvironment(t *testing.T) {
+	t.Setenv(softhsm.ConfEnv, "/home/someone/softhsm2.conf")
+	t.Setenv(p11.ModuleEnv, "/usr/lib/their-token.so")
+	dir := &softhsm.Dir{Path: "/tmp/" + softhsm.DirPrefix + "x", Conf: "/tmp/" + softhsm.DirPrefix + "x/softhsm2.conf"}
+	cmd := relaunchCommand("/bin/lanyard-gui", []string{"demo", "--pin-file"}, dir)
+	if strings.Join(cmd.Args, " ") != "/bin/lanyard-gui demo --pin-file" {
+		t.Errorf("args %q", cmd.Args)
+	}
+	var confs []string
+	for _, kv := range cmd.Env {
+		name, value, _ := strings.Cut(kv, "=")
+		switch name {
+		case softhsm.ConfEnv:
+			confs = append(confs, value)
+		case p11.ModuleEnv:
+			t.Errorf("the demo process would use the person's module: %s", kv)
+		}
+	}
+	if len(confs) != 1 || confs[0] != dir.Conf {
+		t.Errorf("SOFTHSM2_CONF in the demo's environment: %q, want only %s", confs, dir.Conf)
+	}
+	if os.Getenv(softhsm.ConfEnv) != "/home/someone/softhsm2.conf" || os.Getenv(p11.ModuleEnv) != "/usr/lib/their-token.so" {
+		t.Error("preparing the demo's process changed this one's environment")
+	}
+}

@@ -6,9 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/lanyard-app/lanyard/app/demo/softhsm"
+	"github.com/lanyard-app/lanyard/broker/p11"
 )
 
 // Relaunch runs this program again, with the same arguments, in a process
@@ -78,11 +80,16 @@ func Relaunch(opts Options) (code int, relaunched bool, err error) {
 // relaunchCommand is the command Relaunch runs: program with args, this
 // process's standard streams and environment, and dir's configuration as
 // SOFTHSM2_CONF (replacing any the person set: the demo's token stays
-// out of their own SoftHSM).
+// out of their own SoftHSM). LANYARD_PKCS11_MODULE, which would send the
+// demo to the person's own token module, stays out.
 func relaunchCommand(program string, args []string, dir *softhsm.Dir) *exec.Cmd {
 	cmd := exec.Command(program, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	// exec.Cmd keeps the last of duplicate variables.
-	cmd.Env = append(os.Environ(), dir.Env())
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); name != p11.ModuleEnv && name != softhsm.ConfEnv {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, dir.Env())
 	return cmd
 }
