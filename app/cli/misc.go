@@ -291,7 +291,7 @@ func cmdEmulator(ctx context.Context, r *runner, args []string) error {
 	fmt.Fprintf(out, "#   trust anchor %s\n#   profile      %s\n#   hub role     %s\n", w.TrustAnchorARN, w.ProfileARN, w.HubRoleARN)
 	fmt.Fprintf(out, "#   certificate  %s\n", w.Certificate)
 	if w.OnToken {
-		fmt.Fprintf(out, "#   (the key is on a SoftHSM token, PIN %s, in SOFTHSM2_CONF above)\n", demo.PIN)
+		fmt.Fprintf(out, "#   (the key is on a SoftHSM token, PIN %s; SOFTHSM2_CONF=%s)\n", demo.PIN, w.SoftHSMConf)
 		fmt.Fprintf(out, "#   Private CA   %s (issues to the accounts' roles: identity enroll … --private-ca ARN --via ACCOUNT)\n", w.PrivateCAARN)
 	} else {
 		fmt.Fprintf(out, "#   key          %s\n", w.Key)
