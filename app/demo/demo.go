@@ -165,7 +165,12 @@ func (w *World) build(opts Options) (err error) {
 	// private SoftHSM configuration (Relaunch's, or a test bed's): one the
 	// person uses for their own tokens never gets the demo's.
 	install, findErr := softhsm.Find()
-	if conf := os.Getenv(softhsm.ConfEnv); !opts.KeyFile && findErr == nil && softhsm.Private(conf) {
+	conf := os.Getenv(softhsm.ConfEnv)
+	if ownsSoftHSM(conf) {
+		// Relaunch made it for this process alone.
+		w.cleanup = append(w.cleanup, func() { os.RemoveAll(filepath.Dir(conf)) })
+	}
+	if !opts.KeyFile && findErr == nil && softhsm.Private(conf) {
 		err = w.tokenKey(install, conf, issuing, opts.PINFile)
 	} else {
 		err = w.fileKey(issuing)

@@ -3,9 +3,12 @@ package demo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,7 +21,7 @@ import (
 	"github.com/lanyard-app/lanyard/broker/rolesanywhere"
 )
 
-// childEnv makes the test binary play a relaunched demo (relaunchChild)
+// childEnv makes the test binary play `lanyard demo` (relaunchChild)
 // instead of running the tests; its value is the file to report to.
 const childEnv = "LANYARD_DEMO_TEST_CHILD"
 
@@ -29,23 +32,31 @@ func TestMain(m *testing.M) {
 	p11test.Main(m)
 }
 
-// childReport is what a relaunched demo saw.
+// childReport is what the demo process saw.
 type childReport struct {
+	PID               int
 	Conf, SoftHSMConf string
 	OnToken           bool
 	Err               string
 }
 
-// relaunchChild builds the world as the relaunched demo does, writes what
-// it saw to report and exits 3, which the parent must pass on.
+// relaunchChild does what `lanyard demo` does: Relaunch, then (in the
+// relaunched process) build the world, sign with its key, and end. It
+// reports what it saw to report and exits 3.
 func relaunchChild(report string) int {
 	var r childReport
-	r.Conf = os.Getenv(softhsm.ConfEnv)
-	w, err := Start(Options{PINFile: true})
+	code, relaunched, err := Relaunch(Options{PINFile: true})
+	if relaunched {
+		return code
+	}
 	if err == nil {
-		r.OnToken, r.SoftHSMConf = w.OnToken, w.SoftHSMConf
-		err = createSession(w, func() (string, error) { return PIN, nil })
-		w.Close()
+		r.PID, r.Conf = os.Getpid(), os.Getenv(softhsm.ConfEnv)
+		var w *World
+		if w, err = Start(Options{PINFile: true}); err == nil {
+			r.OnToken, r.SoftHSMConf = w.OnToken, w.SoftHSMConf
+			err = createSession(w, func() (string, error) { return PIN, nil })
+			w.Close()
+		}
 	}
 	if err != nil {
 		r.Err = err.Error()
@@ -156,19 +167,19 @@ func TestStartLeavesThePersonsSoftHSMAlone(t *testing.T) {
 
 func TestRelaunch(t *testing.T) {
 	report := filepath.Join(t.TempDir(), "report.json")
-	// This process plays one started without a private SoftHSM
-	// configuration; the child it relaunches plays the demo.
-	t.Setenv(softhsm.ConfEnv, "")
-	t.Setenv(childEnv, report)
-	code, relaunched, err := Relaunch(Options{})
-	if err != nil || !relaunched {
-		t.Fatalf("relaunched %v: %v", relaunched, err)
+	// The test binary plays `lanyard demo` started without a private
+	// SoftHSM configuration, and with the person's own token module.
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, softhsm.ConfEnv+"=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
 	}
-	if code != 3 {
-		t.Errorf("exit code %d, want the child's 3", code)
-	}
-	if got := os.Getenv(softhsm.ConfEnv); got != "" {
-		t.Errorf("this process's SOFTHSM2_CONF became %q", got)
+	cmd.Env = append(cmd.Env, childEnv+"="+report, p11.ModuleEnv+"=/nonexistent/their-module.so")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 3 {
+		t.Fatalf("the demo ended with %v, want exit status 3:\n%s", err, out)
 	}
 	data, err := os.ReadFile(report)
 	if err != nil {
@@ -181,46 +192,45 @@ func TestRelaunch(t *testing.T) {
 	if r.Err != "" || !r.OnToken || r.SoftHSMConf != r.Conf || !softhsm.Private(r.Conf) {
 		t.Fatalf("the relaunched demo saw %+v: want its key on a token of its private SoftHSM", r)
 	}
+	if runtime.GOOS != "windows" && r.PID != cmd.Process.Pid {
+		t.Errorf("the demo ran as process %d, not %d: the tray icon and signals go by the process id", r.PID, cmd.Process.Pid)
+	}
 	if _, err := os.Stat(filepath.Dir(r.Conf)); !os.IsNotExist(err) {
 		t.Errorf("the private SoftHSM configuration outlived the demo: %v", err)
 	}
+}
 
-	// With a key file, or in a process started with a private
-	// configuration, nothing is relaunched.
-	if _, relaunched, _ := Relaunch(Options{KeyFile: true}); relaunched {
-		t.Error("relaunched for a key file")
+// With a key file, or in a process started with a private configuration,
+// nothing is relaunched.
+func TestRelaunchNotNeeded(t *testing.T) {
+	if _, relaunched, err := Relaunch(Options{KeyFile: true}); relaunched || err != nil {
+		t.Errorf("relaunched for a key file: %v", err)
 	}
-	dir, err := softhsm.NewDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dir.Remove()
-	t.Setenv(softhsm.ConfEnv, dir.Conf)
-	if _, relaunched, _ := Relaunch(Options{}); relaunched {
-		t.Error("the relaunched process relaunched again")
+	// This test process has its own private configuration (p11test).
+	if _, relaunched, err := Relaunch(Options{}); relaunched || err != nil {
+		t.Errorf("relaunched a process started with a private SoftHSM: %v", err)
 	}
 }
 
-func TestRelaunchCommandEnvironment(t *testing.T) {
+func TestRelaunchEnvironment(t *testing.T) {
 	t.Setenv(softhsm.ConfEnv, "/home/someone/softhsm2.conf")
 	t.Setenv(p11.ModuleEnv, "/usr/lib/their-token.so")
 	dir := &softhsm.Dir{Path: "/tmp/" + softhsm.DirPrefix + "x", Conf: "/tmp/" + softhsm.DirPrefix + "x/softhsm2.conf"}
-	cmd := relaunchCommand("/bin/lanyard-gui", []string{"demo", "--pin-file"}, dir)
-	if strings.Join(cmd.Args, " ") != "/bin/lanyard-gui demo --pin-file" {
-		t.Errorf("args %q", cmd.Args)
-	}
-	var confs []string
-	for _, kv := range cmd.Env {
+	env := relaunchEnv(dir)
+	var confs, owned []string
+	for _, kv := range env {
 		name, value, _ := strings.Cut(kv, "=")
 		switch name {
 		case softhsm.ConfEnv:
 			confs = append(confs, value)
+		case ownedEnv:
+			owned = append(owned, value)
 		case p11.ModuleEnv:
 			t.Errorf("the demo process would use the person's module: %s", kv)
 		}
 	}
-	if len(confs) != 1 || confs[0] != dir.Conf {
-		t.Errorf("SOFTHSM2_CONF in the demo's environment: %q, want only %s", confs, dir.Conf)
+	if len(confs) != 1 || confs[0] != dir.Conf || len(owned) != 1 || owned[0] != dir.Path {
+		t.Errorf("SOFTHSM2_CONF %q and owner %q in the demo's environment, want only %s and %s", confs, owned, dir.Conf, dir.Path)
 	}
 	if os.Getenv(softhsm.ConfEnv) != "/home/someone/softhsm2.conf" || os.Getenv(p11.ModuleEnv) != "/usr/lib/their-token.so" {
 		t.Error("preparing the demo's process changed this one's environment")
