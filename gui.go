@@ -56,6 +56,13 @@ func runGUI(args []string) error {
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
+		// A demo on a SoftHSM token runs in a process of its own (see
+		// demo.Relaunch for why).
+		if code, relaunched, err := demo.Relaunch(demoOpts); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		} else if relaunched {
+			os.Exit(code)
+		}
 		demoOpts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 		w, err := demo.Start(demoOpts)
 		if err != nil {

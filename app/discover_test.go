@@ -13,6 +13,7 @@ import (
 	"github.com/lanyard-app/lanyard/app/config"
 	"github.com/lanyard-app/lanyard/app/demo"
 	"github.com/lanyard-app/lanyard/broker/emulator"
+	"github.com/lanyard-app/lanyard/broker/emulator/emulatortest/faults"
 )
 
 // orgBed is the demo world with an AWS Organization: the demo's sandbox
@@ -20,9 +21,11 @@ import (
 // and members in nested OUs each have the Lanyard role trusting the hub
 // role with no ExternalId (the same-organization trust), unless missing.
 type orgBed struct {
-	w   *demo.World
-	a   *app.App
-	org *emulator.Organization
+	w *demo.World
+	// faults make w's emulator misbehave.
+	faults *faults.Set
+	a      *app.App
+	org    *emulator.Organization
 	// leaves are the OUs members are spread over, by path.
 	leaves map[string]string
 	paths  []string
@@ -35,7 +38,8 @@ var orgReadActions = []string{"organizations:DescribeOrganization", "organizatio
 
 func newOrgBed(t testing.TB, members int, missingRole func(i int) bool, allow ...string) *orgBed {
 	t.Helper()
-	w, err := demo.Start(demo.Options{KeyFile: true})
+	fs := &faults.Set{}
+	w, err := demo.Start(demo.Options{KeyFile: true, Intercept: fs.Intercept})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +50,7 @@ func newOrgBed(t testing.TB, members int, missingRole func(i int) bool, allow ..
 	// permission policy under test.
 	emu.AddRole(emulator.RoleSpec{AccountID: mgmt.AccountID, Name: "Lanyard", TrustedPrincipals: []string{w.HubRoleARN},
 		ExternalID: mgmt.ExternalID, AllowSetSourceIdentity: true, AllowTagSession: true, Allow: allow})
-	b := &orgBed{w: w, org: emu.CreateOrganization(mgmt.AccountID), leaves: map[string]string{}}
+	b := &orgBed{w: w, faults: fs, org: emu.CreateOrganization(mgmt.AccountID), leaves: map[string]string{}}
 	root := b.org.RootID()
 	work := b.org.AddOU(root, "Workloads")
 	for _, stage := range []string{"Prod", "Staging", "Dev"} {
@@ -315,8 +319,8 @@ func TestDiscoverRoleMissingInSomeAccounts(t *testing.T) {
 // but loses no account and no tag.
 func TestDiscoverRidesOutThrottling(t *testing.T) {
 	b := newOrgBed(t, 60, nil, orgReadActions...)
-	b.w.Emulator.Inject(emulator.Fault{Kind: emulator.Throttle, Action: "ListTagsForResource", Times: 12})
-	b.w.Emulator.Inject(emulator.Fault{Kind: emulator.Throttle, Action: "ListAccountsForParent", Times: 4})
+	b.faults.Inject(faults.Fault{Kind: faults.Throttle, Action: "ListTagsForResource", Times: 12})
+	b.faults.Inject(faults.Fault{Kind: faults.Throttle, Action: "ListAccountsForParent", Times: 4})
 	d, err := b.a.Discover(context.Background(), "sandbox")
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,7 @@ import (
 // the calls per deployment are reported as calls/op.
 func BenchmarkDeployStackSetThousandThirdParties(b *testing.B) {
 	const n = 1000
-	w, a, _ := stackSetWorld(b)
+	w, a, _, _ := stackSetWorld(b)
 	e := w.Emulator
 	admin := e.AddRole(emulator.RoleSpec{Name: "AWSCloudFormationStackSetAdministrationRole", TrustedPrincipals: []string{"cloudformation.amazonaws.com"}})
 	ctx := context.Background()

@@ -15,16 +15,18 @@ import (
 	"github.com/lanyard-app/lanyard/app/importer"
 	"github.com/lanyard-app/lanyard/app/secrets"
 	"github.com/lanyard-app/lanyard/broker/emulator"
+	"github.com/lanyard-app/lanyard/broker/emulator/emulatortest/faults"
 )
 
 const stackSetAccounts = 1000
 
 // stackSetWorld is the demo identity with no account yet, plus "management":
 // the hub's own account (direct), allowed to use CloudFormation.
-func stackSetWorld(t testing.TB) (*demo.World, *app.App, secrets.Store) {
+func stackSetWorld(t testing.TB) (*demo.World, *app.App, secrets.Store, *faults.Set) {
 	t.Helper()
 	store := keyring(t)
-	w, err := demo.Start(demo.Options{Store: store, IdentityOnly: true})
+	fs := &faults.Set{}
+	w, err := demo.Start(demo.Options{Store: store, IdentityOnly: true, Intercept: fs.Intercept})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +40,7 @@ func stackSetWorld(t testing.TB) (*demo.World, *app.App, secrets.Store) {
 		t.Fatal(err)
 	}
 	w.Emulator.AllowCloudFormation(w.HubRoleARN)
-	return w, a, store
+	return w, a, store, fs
 }
 
 // through hands DeployStackSet the session broker's credentials for account.
@@ -76,7 +78,7 @@ func eachAccount(n int, check func(i int) error) map[int]error {
 // One account never got the StackSet execution role: it is reported, and
 // its role is missing.
 func TestStackSetWithPerAccountExternalIDs(t *testing.T) {
-	w, a, store := stackSetWorld(t)
+	w, a, store, _ := stackSetWorld(t)
 	ctx := context.Background()
 	e := w.Emulator
 	adminRole := e.AddRole(emulator.RoleSpec{Name: "AWSCloudFormationStackSetAdministrationRole", TrustedPrincipals: []string{"cloudformation.amazonaws.com"}})
@@ -162,7 +164,7 @@ func TestStackSetWithPerAccountExternalIDs(t *testing.T) {
 // organization. A connected account without CloudFormation permission
 // cannot deploy.
 func TestStackSetInTheOrganization(t *testing.T) {
-	w, a, _ := stackSetWorld(t)
+	w, a, _, fs := stackSetWorld(t)
 	ctx := context.Background()
 	e := w.Emulator
 	const org, root, ou = "o-lanyardorg01", "r-a1b2", "ou-a1b2-workload"
@@ -202,7 +204,7 @@ func TestStackSetInTheOrganization(t *testing.T) {
 		t.Fatal(err)
 	}
 	// CloudFormation throttles: the deployment backs off and goes on.
-	e.Inject(emulator.Fault{Action: "CreateStackInstances", Kind: emulator.Throttle, Times: 2})
+	fs.Inject(faults.Fault{Action: "CreateStackInstances", Kind: faults.Throttle, Times: 2})
 	out, err := a.DeployStackSet(ctx, plan, "management", through(a, "management"), nil)
 	if err != nil {
 		t.Fatal(err)

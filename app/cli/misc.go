@@ -255,7 +255,15 @@ func cmdEmulator(ctx context.Context, r *runner, args []string) error {
 	if _, err := export.NormalizeFormat(*format); err != nil {
 		return err
 	}
-	w, err := demo.Start(demo.Options{KeyFile: *keyFile, IdentityOnly: true})
+	opts := demo.Options{KeyFile: *keyFile, IdentityOnly: true}
+	// A key on a SoftHSM token needs a process of its own (demo.Relaunch).
+	if code, relaunched, err := demo.Relaunch(opts); err != nil || relaunched {
+		if err == nil && code != 0 {
+			err = exitCode(code)
+		}
+		return err
+	}
+	w, err := demo.Start(opts)
 	if err != nil {
 		return err
 	}
@@ -263,11 +271,18 @@ func cmdEmulator(ctx context.Context, r *runner, args []string) error {
 	out := r.env.Stdout
 	env := w.Emulator.Env()
 	fmt.Fprintln(out, "# The Lanyard AWS emulator is running on 127.0.0.1. Point a client at it with:")
-	vars, err := export.Assignments(*format,
-		[2]string{"AWS_ENDPOINT_URL", env["AWS_ENDPOINT_URL"]},
-		[2]string{"AWS_CA_BUNDLE", env["AWS_CA_BUNDLE"]},
-		[2]string{"AWS_REGION", env["AWS_REGION"]},
-		[2]string{"LANYARD_CONFIG_DIR", w.ConfigDir})
+	pairs := [][2]string{
+		{"AWS_ENDPOINT_URL", env["AWS_ENDPOINT_URL"]},
+		{"AWS_CA_BUNDLE", env["AWS_CA_BUNDLE"]},
+		{"AWS_REGION", env["AWS_REGION"]},
+		{"LANYARD_CONFIG_DIR", w.ConfigDir},
+	}
+	if w.OnToken {
+		// A Lanyard started from that shell reaches the demo token only
+		// with the demo's SoftHSM configuration.
+		pairs = append(pairs, [2]string{"SOFTHSM2_CONF", w.SoftHSMConf})
+	}
+	vars, err := export.Assignments(*format, pairs...)
 	if err != nil {
 		return err
 	}
@@ -276,7 +291,7 @@ func cmdEmulator(ctx context.Context, r *runner, args []string) error {
 	fmt.Fprintf(out, "#   trust anchor %s\n#   profile      %s\n#   hub role     %s\n", w.TrustAnchorARN, w.ProfileARN, w.HubRoleARN)
 	fmt.Fprintf(out, "#   certificate  %s\n", w.Certificate)
 	if w.OnToken {
-		fmt.Fprintf(out, "#   (the key is on a SoftHSM token, PIN %s; SOFTHSM2_CONF=%s)\n", demo.PIN, os.Getenv("SOFTHSM2_CONF"))
+		fmt.Fprintf(out, "#   (the key is on a SoftHSM token, PIN %s; SOFTHSM2_CONF=%s)\n", demo.PIN, w.SoftHSMConf)
 		fmt.Fprintf(out, "#   Private CA   %s (issues to the accounts' roles: identity enroll … --private-ca ARN --via ACCOUNT)\n", w.PrivateCAARN)
 	} else {
 		fmt.Fprintf(out, "#   key          %s\n", w.Key)

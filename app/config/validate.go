@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	pkcs11uri "github.com/stefanberger/go-pkcs11uri"
 
-	"github.com/lanyard-app/lanyard/app/export"
+	"github.com/lanyard-app/lanyard/app/envformat"
 	"github.com/lanyard-app/lanyard/broker/assume"
 	"github.com/lanyard-app/lanyard/broker/awsenv"
 	"github.com/lanyard-app/lanyard/broker/awsname"
@@ -113,9 +113,9 @@ func (v *validator) name(at ref, kind string, i int, name string, dup bool) stri
 func (v *validator) preferences(p Preferences) {
 	at := ref{table: "preferences", index: -1}
 	if p.ShellFormat != "" {
-		if _, err := export.NormalizeFormat(p.ShellFormat); err != nil {
+		if _, err := envformat.Normalize(p.ShellFormat); err != nil {
 			at.key = "shell_format"
-			v.add(at, "preferences: shell_format %q: use one of %s", p.ShellFormat, strings.Join(export.Formats, ", "))
+			v.add(at, "preferences: shell_format %q: use one of %s", p.ShellFormat, strings.Join(envformat.Names, ", "))
 		}
 	}
 	if p.DefaultRegion != "" && !awsname.IsRegion(p.DefaultRegion) {

@@ -3,27 +3,36 @@
 // with an intermediate, an identity whose key is on a SoftHSM token when
 // SoftHSM is installed (else in a key file), and three connected accounts
 // in three other account ids, each with its own ExternalId.
+//
+// The token is in a private SoftHSM configuration that only the demo's
+// process sees: Relaunch starts that process.
 package demo
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
 	"github.com/lanyard-app/lanyard/app/config"
+	"github.com/lanyard-app/lanyard/app/demo/softhsm"
 	"github.com/lanyard-app/lanyard/app/secrets"
 	"github.com/lanyard-app/lanyard/broker/awsenv"
 	"github.com/lanyard-app/lanyard/broker/emulator"
-	"github.com/lanyard-app/lanyard/broker/p11/p11test"
+	"github.com/lanyard-app/lanyard/broker/p11"
+	"github.com/lanyard-app/lanyard/broker/pin"
 	"github.com/lanyard-app/lanyard/broker/pki"
 )
 
 // PIN is the demo token's user PIN, shown to the person so they can try the PIN dialog.
 const PIN = "demo-4729"
+
+// SOPIN is the demo token's security officer PIN, for trying an enrolment
+// made by the security officer (as PIV tokens demand).
+const SOPIN = "12345678"
 
 // Identity is the demo identity's name.
 const Identity = "demo"
@@ -52,6 +61,9 @@ type Options struct {
 	BrowserCommand string
 	// Logger receives the emulator's verdicts.
 	Logger *slog.Logger
+	// Intercept goes to the emulator (emulator.Options.Intercept): tests
+	// make it misbehave with it. The demo leaves it nil.
+	Intercept func(*emulator.Intercepted)
 }
 
 // World is a running demo.
@@ -66,6 +78,9 @@ type World struct {
 	Resolver awsenv.Resolver
 	// OnToken is true when the identity's key is on a SoftHSM token.
 	OnToken bool
+	// SoftHSMConf is the SoftHSM configuration the token is in, when
+	// OnToken: another process reaches the token with it as SOFTHSM2_CONF.
+	SoftHSMConf string
 	// Certificate, Key and Intermediates are the identity's references (paths or pkcs11: URIs).
 	Certificate, Key, Intermediates string
 	// TrustAnchorARN, ProfileARN and HubRoleARN are the identity's ARNs.
@@ -84,15 +99,12 @@ type World struct {
 	cleanup []func()
 }
 
-// SoftHSMAvailable reports whether SoftHSM2 is installed where the demo
-// looks for it: Debian's path, on Linux only. Elsewhere the demo's key is a
-// file. (Under Wine a Windows build would otherwise find the Linux module
-// through the Z: drive and fail to load it.)
+// SoftHSMAvailable reports whether SoftHSM2 is installed where this
+// system's packages put it (softhsm.Find): without it the demo's key is a
+// file. (A Windows build looks only at Windows paths: under Wine it does
+// not take the Linux module, which it could not load, for its own.)
 func SoftHSMAvailable() bool {
-	if runtime.GOOS != "linux" {
-		return false
-	}
-	_, err := os.Stat(p11test.SoftHSMModule)
+	_, err := softhsm.Find()
 	return err == nil
 }
 
@@ -117,7 +129,7 @@ func Start(opts Options) (*World, error) {
 func (w *World) build(opts Options) (err error) {
 	dir := w.Dir
 
-	w.Emulator, err = emulator.New(emulator.Options{Logger: opts.Logger})
+	w.Emulator, err = emulator.New(emulator.Options{Logger: opts.Logger, Intercept: opts.Intercept})
 	if err != nil {
 		return err
 	}
@@ -149,8 +161,17 @@ func (w *World) build(opts Options) (err error) {
 	if err = os.WriteFile(w.Intermediates, pki.CertPEM(issuing.Certificate), 0o600); err != nil {
 		return err
 	}
-	if SoftHSMAvailable() && !opts.KeyFile {
-		err = w.tokenKey(issuing, opts.PINFile)
+	// The key goes on a token when this process was started with a
+	// private SoftHSM configuration (Relaunch's, or a test bed's): one the
+	// person uses for their own tokens never gets the demo's.
+	install, findErr := softhsm.Find()
+	conf := os.Getenv(softhsm.ConfEnv)
+	if ownsSoftHSM(conf) {
+		// Relaunch made it for this process alone.
+		w.cleanup = append(w.cleanup, func() { os.RemoveAll(filepath.Dir(conf)) })
+	}
+	if !opts.KeyFile && findErr == nil && softhsm.Private(conf) {
+		err = w.tokenKey(install, conf, issuing, opts.PINFile)
 	} else {
 		err = w.fileKey(issuing)
 	}
@@ -210,37 +231,37 @@ func Resolver(url, caBundle string) awsenv.Resolver {
 	}}
 }
 
-// tokenKey puts the identity's key on a fresh SoftHSM token: generated on
+// tokenKey puts the identity's key on a fresh token in the SoftHSM
+// configuration conf, which this process was started with: generated on
 // the token, so it never exists anywhere else.
-func (w *World) tokenKey(issuing *pki.CA, pinFile bool) error {
-	// A test process has set up its own throwaway SoftHSM already; anywhere
-	// else, a private one keeps the demo token out of the person's SoftHSM.
-	if !strings.Contains(os.Getenv("SOFTHSM2_CONF"), "lanyard-softhsm-") {
-		cleanup, err := p11test.Setup()
-		if err != nil {
-			return fmt.Errorf("SoftHSM: %w", err)
-		}
-		w.cleanup = append(w.cleanup, cleanup)
-	}
+func (w *World) tokenKey(install softhsm.Install, conf string, issuing *pki.CA, pinFile bool) error {
 	// Several worlds may share one SoftHSM (tests): the label must be unique.
-	tok, err := p11test.NewToken("Lanyard Demo "+filepath.Base(w.Dir)[len("lanyard-demo-"):], PIN)
-	if err != nil {
-		return err
+	label := "Lanyard Demo " + filepath.Base(w.Dir)[len("lanyard-demo-"):]
+	if err := install.InitToken(label, SOPIN, PIN); err != nil {
+		return fmt.Errorf("SoftHSM (lanyard demo --key-file does without it): %w", err)
 	}
-	pub, err := tok.GenerateKey(p11test.ECP256, []byte{1}, "demo")
+	// The product's own enrolment makes the key: CKA_ID 01, as in a PIV
+	// card's slot 9a. Closing the manager logs out, so the first signature
+	// of the demo asks for the PIN as a token in daily use does.
+	tokens := p11.NewManager("")
+	defer tokens.Close()
+	tokenURI := p11.NewURIBuilder().Token(label, "", "", "").ModulePath(install.Module).String()
+	key, err := tokens.GenerateKey(context.Background(), tokenURI, p11.KeyEC256, "demo", pin.PrompterFunc(func(context.Context, pin.Request) (string, error) {
+		return PIN, nil
+	}), p11.WithKeyID([]byte{1}))
 	if err != nil {
-		return err
+		return fmt.Errorf("SoftHSM: %w", err)
 	}
 	// Valid for as long as the file key's: a fresh demo is not a
 	// certificate about to expire (renewal warnings start 14 days ahead).
-	cert, err := issuing.Issue(pki.LeafRequest{PublicKey: pub, CommonName: "demo", NotAfter: time.Now().Add(30 * 24 * time.Hour)})
+	cert, err := issuing.Issue(pki.LeafRequest{PublicKey: key.Public(), CommonName: "demo", NotAfter: time.Now().Add(30 * 24 * time.Hour)})
 	if err != nil {
 		return err
 	}
-	if err := tok.WriteCertificate(cert, []byte{1}, "demo"); err != nil {
-		return err
+	if _, err := key.StoreCertificate(cert, nil); err != nil {
+		return fmt.Errorf("SoftHSM: %w", err)
 	}
-	uri := tok.URI("demo")
+	uri := p11.NewURIBuilder().Token(label, "", "", "").Object("demo", nil).ModulePath(install.Module).String()
 	if pinFile {
 		path := filepath.Join(w.Dir, "pin")
 		if err := os.WriteFile(path, []byte(PIN), 0o600); err != nil {
@@ -252,7 +273,7 @@ func (w *World) tokenKey(issuing *pki.CA, pinFile bool) error {
 		}
 		uri += sep + "pin-source=file:" + path
 	}
-	w.OnToken, w.Certificate = true, uri
+	w.OnToken, w.Certificate, w.SoftHSMConf = true, uri, conf
 	return nil
 }
 

@@ -38,10 +38,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/lanyard-app/lanyard/app/envformat"
 )
 
 // Formats lists the accepted Env formats, in the order the CLI documents them.
-var Formats = []string{"sh", "fish", "powershell", "cmd", "dotenv", "json"}
+var Formats = envformat.Names
 
 // Variable names written by Env.
 const (
@@ -61,17 +63,7 @@ type variable struct{ name, value string }
 
 // NormalizeFormat maps a user-supplied format name (including the aliases
 // bash, zsh and pwsh) to one of Formats, or returns an error listing them.
-func NormalizeFormat(format string) (string, error) {
-	switch f := strings.ToLower(strings.TrimSpace(format)); f {
-	case "", "sh", "bash", "zsh", "posix":
-		return "sh", nil
-	case "pwsh", "powershell", "ps":
-		return "powershell", nil
-	case "fish", "cmd", "dotenv", "json":
-		return f, nil
-	}
-	return "", fmt.Errorf("unknown format %q: use one of %s", format, strings.Join(Formats, ", "))
-}
+func NormalizeFormat(format string) (string, error) { return envformat.Normalize(format) }
 
 // Env renders creds (and region, when not empty) as environment variable
 // assignments in format. An expiring credential also gets

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lanyard-app/lanyard/broker/emulator"
 	"github.com/lanyard-app/lanyard/broker/emulator/emulatortest"
+	"github.com/lanyard-app/lanyard/broker/emulator/emulatortest/faults"
 )
 
 // hop is the provider that assumes role from the hub with external as
@@ -129,7 +130,7 @@ func emulatorRoleWithoutSetSourceIdentity(t *testing.T, h *emulatortest.Hub) {
 
 func emulatorExpiredSourceSession(t *testing.T, h *emulatortest.Hub) {
 	role := h.AddTarget("lanyard-access", true)
-	h.Emulator.Inject(emulator.Fault{Action: "AssumeRole", Kind: emulator.ExpiredCredentials, Times: 1})
+	h.Faults.Inject(faults.Fault{Action: "AssumeRole", Kind: faults.ExpiredCredentials, Times: 1})
 	_, err := hop(t, h, role, emulatortest.ExternalID).Retrieve(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "session has expired") {
 		t.Fatalf("err = %v", err)

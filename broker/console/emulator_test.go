@@ -16,6 +16,7 @@ import (
 	"github.com/lanyard-app/lanyard/broker/assume"
 	"github.com/lanyard-app/lanyard/broker/emulator"
 	"github.com/lanyard-app/lanyard/broker/emulator/emulatortest"
+	"github.com/lanyard-app/lanyard/broker/emulator/emulatortest/faults"
 )
 
 // connectedAccount assumes a role in a connected account from the hub, as
@@ -95,7 +96,7 @@ func TestEmulatorConsoleSignIn(t *testing.T) {
 	})
 
 	t.Run("expired session", func(t *testing.T) {
-		h.Emulator.Inject(emulator.Fault{Action: "getSigninToken", Kind: emulator.ExpiredCredentials, Times: 1})
+		h.Faults.Inject(faults.Fault{Action: "getSigninToken", Kind: faults.ExpiredCredentials, Times: 1})
 		_, err := SigninURL(context.Background(), creds, o)
 		if err == nil || !strings.Contains(err.Error(), "may have expired") {
 			t.Fatalf("err = %v", err)

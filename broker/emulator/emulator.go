@@ -27,8 +27,8 @@
 //	POST / (X-Amz-Target: secretsmanager.…)  Secrets Manager GetSecretValue (JSON 1.1)
 //
 // The emulator records every request with its verdict and reason
-// (Requests, Count, Last) and can inject faults (Inject). It never logs
-// credentials, only verdicts.
+// (Requests, Count, Last); tests make it misbehave through
+// Options.Intercept. It never logs credentials, only verdicts.
 package emulator
 
 import (
@@ -76,6 +76,13 @@ type Options struct {
 	// Logger receives one line per request verdict (never a secret).
 	// Nil discards.
 	Logger *slog.Logger
+	// Intercept, when set, sees every request routed to a service before
+	// the service judges it, and may change how it is judged or answer in
+	// its place. It is the emulator's one extension point, for tests that
+	// need AWS to misbehave: broker/emulator/emulatortest builds its faults
+	// (throttling, latency, dropped connections, …) on it. Lanyard itself
+	// never sets it, so none of that is in the product.
+	Intercept func(*Intercepted)
 }
 
 // Emulator is a running (after Start) AWS emulator. All methods are safe
@@ -87,6 +94,7 @@ type Emulator struct {
 	accountID string
 	port      int
 	log       *slog.Logger
+	intercept func(*Intercepted)
 	ca        *pki.CA
 	tlsCert   tls.Certificate
 
@@ -99,7 +107,6 @@ type Emulator struct {
 	consoles    map[string]*ConsoleLogin
 	logins      []ConsoleLogin
 	records     []Record
-	faults      []*activeFault
 	jwtKeys     *jwtKeys
 	jwtKeysErr  error
 	jwtKeysOnce sync.Once
@@ -160,6 +167,7 @@ func New(opts Options) (*Emulator, error) {
 		accountID:  opts.AccountID,
 		port:       opts.Port,
 		log:        opts.Logger,
+		intercept:  opts.Intercept,
 		ca:         ca,
 		tlsCert:    tls.Certificate{Certificate: [][]byte{serverCert.Raw}, PrivateKey: serverKey, Leaf: serverCert},
 		anchors:    map[string]*trustAnchor{},

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,7 +56,13 @@ type fixture struct {
 	roleARN    string
 	leaf       *x509.Certificate
 	key        crypto.Signer
+	// next, when set, intercepts the next request routed to a service,
+	// and only that one (see interceptNext).
+	next *atomic.Pointer[func(*Intercepted)]
 }
+
+// interceptNext has fn intercept the next request routed to a service.
+func (f *fixture) interceptNext(fn func(*Intercepted)) { f.next.Store(&fn) }
 
 const profileMaxDuration = 7200
 
@@ -70,6 +77,14 @@ func newFixtureWith(t testing.TB, opts Options, offset time.Duration) *fixture {
 	t.Helper()
 	clock := &testClock{offset: offset}
 	opts.Clock = clock.Now
+	next := &atomic.Pointer[func(*Intercepted)]{}
+	if opts.Intercept == nil {
+		opts.Intercept = func(i *Intercepted) {
+			if fn := next.Swap(nil); fn != nil {
+				(*fn)(i)
+			}
+		}
+	}
 	e, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +105,7 @@ func newFixtureWith(t testing.TB, opts Options, offset time.Duration) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, e: e, clock: clock, root: root, inter: inter, leaf: leaf, key: key}
+	f := &fixture{t: t, e: e, clock: clock, root: root, inter: inter, leaf: leaf, key: key, next: next}
 	f.anchorARN = e.AddTrustAnchor("test", "", root.Certificate)
 	f.roleARN = e.AddRole(RoleSpec{Name: "Lanyard", TrustRolesAnywhere: true})
 	f.profileARN = e.AddProfile(ProfileSpec{
@@ -320,4 +335,11 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// String re-encodes the header; parse(String()) gives the same value.
+func (a authorization) String() string {
+	return a.Algorithm + " Credential=" + a.KeyID + "/" + a.Scope() +
+		", SignedHeaders=" + strings.Join(a.SignedHeaders, ";") +
+		", Signature=" + hex.EncodeToString(a.Signature)
 }

@@ -81,7 +81,7 @@ func (c *call) openIDConfiguration() {
 func (c *call) jwks() {
 	keys, err := c.e.signingKeys()
 	if err != nil {
-		c.plainError(http.StatusInternalServerError, "InternalFailure", "signing keys unavailable", ReasonInjectedFault, err.Error())
+		c.plainError(http.StatusInternalServerError, "InternalFailure", "signing keys unavailable", ReasonInternalError, err.Error())
 		return
 	}
 	size := (keys.ec.Curve.Params().BitSize + 7) / 8
@@ -144,7 +144,7 @@ func (c *call) getWebIdentityToken(caller *session) {
 	}
 	keys, err := c.e.signingKeys()
 	if err != nil {
-		c.stsError(http.StatusInternalServerError, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure.", ReasonInjectedFault, err.Error())
+		c.stsError(http.StatusInternalServerError, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure.", ReasonInternalError, err.Error())
 		return
 	}
 	now := c.now.Truncate(time.Second)
@@ -180,7 +180,7 @@ func (c *call) getWebIdentityToken(caller *session) {
 	}
 	signed, err := tok.SignedString(key)
 	if err != nil {
-		c.stsError(http.StatusInternalServerError, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure.", ReasonInjectedFault, err.Error())
+		c.stsError(http.StatusInternalServerError, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure.", ReasonInternalError, err.Error())
 		return
 	}
 	type result struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -161,7 +162,9 @@ func TestOrganizationsRefusals(t *testing.T) {
 	if rec, _ := f.e.Last("ListRoots"); err == nil || rec.Reason != ReasonScopeMismatch {
 		t.Fatalf("signed in eu-west-1: %v, %+v", err, rec)
 	}
-	f.e.Inject(Fault{Kind: Throttle, Action: "ListRoots", Times: 1})
+	f.interceptNext(func(i *Intercepted) {
+		i.Fail(http.StatusBadRequest, "TooManyRequestsException", "You have sent too many requests in too short a period of time.", ReasonInvalidParameter, "throttled")
+	})
 	_, err = orgClient(f.e, reader, "us-east-1").ListRoots(ctx, &organizations.ListRootsInput{})
 	var throttled *types.TooManyRequestsException
 	if !errors.As(err, &throttled) {

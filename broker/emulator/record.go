@@ -67,8 +67,9 @@ const (
 	ReasonSigninTokenInvalid     Reason = "SigninTokenInvalid"
 	ReasonUnknownAction          Reason = "UnknownAction"
 
-	// Injected faults.
-	ReasonInjectedFault Reason = "InjectedFault"
+	// The emulator itself failed (its signing keys, a handler that sent
+	// nothing).
+	ReasonInternalError Reason = "InternalError"
 )
 
 // Record is one request the emulator answered.
@@ -168,12 +169,11 @@ func (e *Emulator) Last(action string) (Record, bool) {
 	return Record{}, false
 }
 
-// Reset forgets recorded requests, console logins and pending faults. The
+// Reset forgets recorded requests and console logins. The
 // model (anchors, profiles, roles) and issued credentials stay.
 func (e *Emulator) Reset() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.records = nil
 	e.logins = nil
-	e.faults = nil
 }

@@ -148,10 +148,6 @@ func (c *call) createSession() {
 		c.jsonError(http.StatusForbidden, "AccessDeniedException", "Unable to assume role "+roleARN, ReasonRevokedRole, "role sessions revoked")
 		return
 	}
-	if _, ok := c.faults.get(RevokedRole); ok {
-		c.jsonError(http.StatusForbidden, "AccessDeniedException", "Unable to assume role "+roleARN, ReasonRevokedRole, "injected revoked role")
-		return
-	}
 
 	duration := int64(3600)
 	if body.DurationSeconds != nil {

@@ -14,15 +14,14 @@ const maxBodyBytes = 1 << 20
 
 // call is one request being answered.
 type call struct {
-	e      *Emulator
-	w      http.ResponseWriter
-	r      *http.Request
-	body   []byte
-	now    time.Time
-	reqID  string
-	faults faultSet
-	rec    Record
-	done   bool
+	e     *Emulator
+	w     http.ResponseWriter
+	r     *http.Request
+	body  []byte
+	now   time.Time
+	reqID string
+	rec   Record
+	done  bool
 
 	// authRegion is the credential scope region of a verified signature.
 	authRegion string
@@ -84,37 +83,16 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	c.faults = e.takeFaults(c.rec.Action)
 	c.now = c.rec.Time
-	if f, ok := c.faults.get(ClockSkew); ok {
-		c.now = c.now.Add(f.Offset)
-	}
-	if f, ok := c.faults.get(Latency); ok {
-		select {
-		case <-time.After(f.Delay):
-		case <-r.Context().Done():
-			// The request's context can end before the client has gone:
-			// answering then would cut the delay short. Nobody waits for
-			// an answer that is late on purpose: drop the connection.
-			panic(http.ErrAbortHandler)
+	if e.intercept != nil {
+		e.intercept(&Intercepted{Service: c.rec.Service, Action: c.rec.Action, Request: r, c: c})
+		if c.done {
+			return
 		}
-	}
-	if _, ok := c.faults.get(Disconnect); ok {
-		c.rec.Status, c.rec.Reason, c.rec.Detail = 0, ReasonInjectedFault, "connection dropped"
-		e.record(c.rec)
-		panic(http.ErrAbortHandler) // closes the connection (or HTTP/2 stream) unanswered
-	}
-	if _, ok := c.faults.get(ServerError); ok {
-		c.serverError()
-		return
-	}
-	if _, ok := c.faults.get(Throttle); ok {
-		c.throttle()
-		return
 	}
 	handler(c)
 	if !c.done {
-		c.plainError(http.StatusInternalServerError, "InternalFailure", "no answer", ReasonInjectedFault, "handler sent nothing")
+		c.plainError(http.StatusInternalServerError, "InternalFailure", "no answer", ReasonInternalError, "handler sent nothing")
 	}
 }
 
@@ -201,36 +179,24 @@ func (c *call) plainError(status int, code, message string, reason Reason, detai
 	c.finish(status, false)
 }
 
-func (c *call) serverError() {
+// serviceError answers with the error body of the request's service.
+func (c *call) serviceError(status int, code, message string, reason Reason, detail string) {
 	switch c.rec.Service {
 	case ServiceRolesAnywhere:
-		c.jsonError(http.StatusInternalServerError, "InternalServerException", "Internal server error", ReasonInjectedFault, "injected server error")
+		c.jsonError(status, code, message, reason, detail)
 	case ServicePCA:
-		c.pcaError(http.StatusInternalServerError, "InternalFailure", "Internal server error", ReasonInjectedFault, "injected server error")
+		c.pcaError(status, code, message, reason, detail)
 	case ServiceOrganizations:
-		c.orgError(http.StatusInternalServerError, "ServiceException", "AWS Organizations can't complete your request because of an internal service error.", ReasonInjectedFault, "injected server error")
+		c.orgError(status, code, message, reason, detail)
 	case ServiceCloudFormation:
-		c.cfnError(http.StatusInternalServerError, "InternalFailure", "Internal server error", ReasonInjectedFault, "injected server error")
+		c.cfnError(status, code, message, reason, detail)
 	case ServiceSTS:
-		c.stsError(http.StatusInternalServerError, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure.", ReasonInjectedFault, "injected server error")
+		c.stsError(status, code, message, reason, detail)
+	case ServiceS3:
+		c.s3Error(status, code, message, reason, detail)
+	case ServiceSecretsManager:
+		c.smError(status, code, message, reason, detail)
 	default:
-		c.plainError(http.StatusInternalServerError, "InternalFailure", "Internal server error", ReasonInjectedFault, "injected server error")
-	}
-}
-
-func (c *call) throttle() {
-	switch c.rec.Service {
-	case ServiceRolesAnywhere:
-		c.jsonError(http.StatusTooManyRequests, "ThrottlingException", "Rate exceeded", ReasonInjectedFault, "injected throttling")
-	case ServicePCA:
-		c.pcaError(http.StatusBadRequest, "ThrottlingException", "Rate exceeded", ReasonInjectedFault, "injected throttling")
-	case ServiceOrganizations:
-		c.orgError(http.StatusBadRequest, "TooManyRequestsException", "You have sent too many requests in too short a period of time.", ReasonInjectedFault, "injected throttling")
-	case ServiceCloudFormation:
-		c.cfnError(http.StatusBadRequest, "Throttling", "Rate exceeded", ReasonInjectedFault, "injected throttling")
-	case ServiceSTS:
-		c.stsError(http.StatusBadRequest, "Throttling", "Rate exceeded", ReasonInjectedFault, "injected throttling")
-	default:
-		c.plainError(http.StatusTooManyRequests, "Throttling", "Rate exceeded", ReasonInjectedFault, "injected throttling")
+		c.plainError(status, code, message, reason, detail)
 	}
 }

@@ -118,13 +118,6 @@ func parseAuthorization(h string) (authorization, error) {
 	return a, nil
 }
 
-// String re-encodes the header; parse(String()) gives the same value.
-func (a authorization) String() string {
-	return a.Algorithm + " Credential=" + a.KeyID + "/" + a.Scope() +
-		", SignedHeaders=" + strings.Join(a.SignedHeaders, ";") +
-		", Signature=" + hex.EncodeToString(a.Signature)
-}
-
 // canonicalRequest rebuilds the SigV4 canonical request from what actually
 // arrived, so any change to method, path, query, a signed header or the body
 // changes it.

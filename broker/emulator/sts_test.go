@@ -228,7 +228,7 @@ func TestSTSAuthenticationFailures(t *testing.T) {
 		}
 	})
 	t.Run("clock skew", func(t *testing.T) {
-		f.e.Inject(Fault{Kind: ClockSkew, Offset: 10 * time.Minute, Times: 1})
+		f.interceptNext(func(i *Intercepted) { i.ShiftClock(10 * time.Minute) })
 		_, err := stsClient(f.e, creds).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		code, msg, _ := apiError(t, err)
 		if code != "SignatureDoesNotMatch" || !strings.HasPrefix(msg, "Signature expired:") {

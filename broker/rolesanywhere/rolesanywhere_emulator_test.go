@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lanyard-app/lanyard/broker/emulator"
+	"github.com/lanyard-app/lanyard/broker/emulator/emulatortest/faults"
 	"github.com/lanyard-app/lanyard/broker/keys"
 )
 
@@ -21,6 +22,7 @@ import (
 // trusts it too, but no profile lists it).
 type emulatorSetup struct {
 	emu                            *emulator.Emulator
+	faults                         *faults.Set
 	trustAnchor, profile           string
 	role, otherRole                string
 	strictProfile, disabledProfile string
@@ -50,12 +52,19 @@ func startEmulator(t *testing.T) emulatorSetup {
 	if shared.err != nil {
 		t.Fatal(shared.err)
 	}
-	shared.setup.emu.Reset()
+	shared.setup.reset()
 	return shared.setup
 }
 
+// reset forgets the emulator's records and disarms its faults.
+func (s emulatorSetup) reset() {
+	s.emu.Reset()
+	s.faults.Clear()
+}
+
 func newEmulatorSetup() (emulatorSetup, error) {
-	emu, err := emulator.New(emulator.Options{})
+	fs := &faults.Set{}
+	emu, err := emulator.New(emulator.Options{Intercept: fs.Intercept})
 	if err != nil {
 		return emulatorSetup{}, err
 	}
@@ -70,7 +79,7 @@ func newEmulatorSetup() (emulatorSetup, error) {
 	if err != nil {
 		return emulatorSetup{}, err
 	}
-	s := emulatorSetup{emu: emu}
+	s := emulatorSetup{emu: emu, faults: fs}
 	s.trustAnchor = emu.AddTrustAnchor("lanyard-test", "", rootCerts...)
 	s.role = emu.AddRole(emulator.RoleSpec{Name: "Developer", TrustRolesAnywhere: true, MaxSessionDuration: 43200})
 	s.otherRole = emu.AddRole(emulator.RoleSpec{Name: "Other", TrustRolesAnywhere: true})
@@ -212,8 +221,8 @@ func TestEmulatorFaults(t *testing.T) {
 	kp := loadKeyPair(t, "ec384", true)
 
 	t.Run("throttled once", func(t *testing.T) {
-		s.emu.Reset()
-		s.emu.Inject(emulator.Fault{Action: "CreateSession", Kind: emulator.Throttle, Times: 1})
+		s.reset()
+		s.faults.Inject(faults.Fault{Action: "CreateSession", Kind: faults.Throttle, Times: 1})
 		if _, err := mustProvider(t, s.config(), staticKey(kp, nil)).CreateSession(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -222,8 +231,8 @@ func TestEmulatorFaults(t *testing.T) {
 		}
 	})
 	t.Run("connection dropped once", func(t *testing.T) {
-		s.emu.Reset()
-		s.emu.Inject(emulator.Fault{Action: "CreateSession", Kind: emulator.Disconnect, Times: 1})
+		s.reset()
+		s.faults.Inject(faults.Fault{Action: "CreateSession", Kind: faults.Disconnect, Times: 1})
 		if _, err := mustProvider(t, s.config(), staticKey(kp, nil)).CreateSession(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -232,8 +241,8 @@ func TestEmulatorFaults(t *testing.T) {
 		}
 	})
 	t.Run("server errors persist", func(t *testing.T) {
-		s.emu.Reset()
-		s.emu.Inject(emulator.Fault{Action: "CreateSession", Kind: emulator.ServerError})
+		s.reset()
+		s.faults.Inject(faults.Fault{Action: "CreateSession", Kind: faults.ServerError})
 		_, err := mustProvider(t, s.config(), staticKey(kp, nil)).CreateSession(context.Background())
 		var apiErr *Error
 		if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusInternalServerError {
@@ -244,8 +253,8 @@ func TestEmulatorFaults(t *testing.T) {
 		}
 	})
 	t.Run("clock 20 minutes slow", func(t *testing.T) {
-		s.emu.Reset()
-		s.emu.Inject(emulator.Fault{Action: "CreateSession", Kind: emulator.ClockSkew, Offset: 20 * time.Minute})
+		s.reset()
+		s.faults.Inject(faults.Fault{Action: "CreateSession", Kind: faults.ClockSkew, Offset: 20 * time.Minute})
 		p := mustProvider(t, s.config(), staticKey(kp, nil))
 		if _, err := p.CreateSession(context.Background()); err != nil {
 			t.Fatal(err)

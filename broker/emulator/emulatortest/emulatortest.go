@@ -4,6 +4,9 @@
 // CreateSession with a PEM key, as a trial identity does. Tests then add the
 // connected accounts' roles they need and hop into them.
 //
+// Its Faults (package faults) make the emulator misbehave as AWS sometimes
+// does.
+//
 // It also offers STSRecorder, an httptest STS for the form-exact wire tests
 // that the emulator, which checks meaning rather than bytes, cannot pin down.
 //
@@ -18,6 +21,7 @@ import (
 
 	"github.com/lanyard-app/lanyard/broker/awsenv"
 	"github.com/lanyard-app/lanyard/broker/emulator"
+	"github.com/lanyard-app/lanyard/broker/emulator/emulatortest/faults"
 	"github.com/lanyard-app/lanyard/broker/keys"
 	"github.com/lanyard-app/lanyard/broker/pki"
 	"github.com/lanyard-app/lanyard/broker/rolesanywhere"
@@ -40,6 +44,8 @@ const (
 type Hub struct {
 	// Emulator is the running emulator; it is closed when the test ends.
 	Emulator *emulator.Emulator
+	// Faults misbehave in Emulator's place: Inject arms one.
+	Faults *faults.Set
 	// Resolver points every AWS endpoint at Emulator and trusts its CA.
 	Resolver awsenv.Resolver
 	// RoleARN is the hub role the identity's sessions are for.
@@ -59,7 +65,8 @@ type Hub struct {
 // a trial identity uses. Any failure ends the test.
 func NewHub(t testing.TB) *Hub {
 	t.Helper()
-	e, err := emulator.New(emulator.Options{})
+	fs := &faults.Set{}
+	e, err := emulator.New(emulator.Options{Intercept: fs.Intercept})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +75,7 @@ func NewHub(t testing.TB) *Hub {
 	}
 	t.Cleanup(func() { e.Close() })
 	env := e.Env()
-	h := &Hub{Emulator: e, Resolver: awsenv.Resolver{Getenv: func(k string) string { return env[k] }}}
+	h := &Hub{Emulator: e, Faults: fs, Resolver: awsenv.Resolver{Getenv: func(k string) string { return env[k] }}}
 
 	ca, err := pki.NewCA("Lanyard Test CA")
 	if err != nil {

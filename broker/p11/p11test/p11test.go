@@ -1,6 +1,8 @@
 // Package p11test is a SoftHSM2 test bed: a private token directory for the
 // test process, tokens, keys generated on or imported into them, and
-// certificates issued by a CA the caller chooses.
+// certificates issued by a CA the caller chooses. It is for tests only: no
+// non-test code of the product imports it (the demo makes its token with
+// app/demo/softhsm).
 //
 // SoftHSM2 reads SOFTHSM2_CONF once, at C_Initialize, and PKCS #11 state is
 // process-wide, so there is one configuration per test process. Call Main
@@ -50,7 +52,9 @@ func Module() string { return SoftHSMModule }
 
 // Setup creates a SoftHSM2 configuration and token directory in a fresh
 // temporary directory, points SOFTHSM2_CONF at it and initialises the
-// module. It must run before any other code of the process loads SoftHSM2.
+// module. The directory's name begins with lanyard-softhsm- and the file is
+// softhsm2.conf, as app/demo/softhsm names a private configuration: the
+// demo then puts its token there too. It must run before any other code of the process loads SoftHSM2.
 // The returned cleanup finalises the module and removes the directory.
 func Setup() (cleanup func(), err error) {
 	dir, err := os.MkdirTemp("", "lanyard-softhsm-")
@@ -116,8 +120,7 @@ func ConfigPath() string {
 	return bed.conf
 }
 
-// Runner is what Main needs of a *testing.M. Taking the interface keeps the
-// testing package out of the lanyard binary, whose demo uses this test bed.
+// Runner is what Main needs of a *testing.M.
 type Runner interface{ Run() int }
 
 // Main is a complete TestMain: Setup, run the tests, clean up, exit. The

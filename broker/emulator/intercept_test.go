@@ -1,0 +1,93 @@
+package emulator
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+func TestInterceptSeesTheRoutedRequest(t *testing.T) {
+	var mu sync.Mutex
+	var seen [][2]string
+	f := newFixtureWith(t, Options{Intercept: func(i *Intercepted) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, [2]string{i.Service, i.Action})
+		if i.Request.URL.Path == "" {
+			t.Error("no HTTP request")
+		}
+	}}, 0)
+	creds := f.session() // CreateSession
+	if _, err := stsClient(f.e, creds).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := [][2]string{{ServiceRolesAnywhere, "CreateSession"}, {ServiceSTS, "GetCallerIdentity"}}
+	if len(seen) != len(want) || seen[0] != want[0] || seen[1] != want[1] {
+		t.Fatalf("intercepted %v, want %v", seen, want)
+	}
+}
+
+func TestInterceptFailIsRetriedBySDK(t *testing.T) {
+	f := newFixture(t)
+	creds := f.session()
+	f.interceptNext(func(i *Intercepted) {
+		i.Fail(http.StatusInternalServerError, "InternalFailure", "The request processing has failed.", ReasonInternalError, "test")
+	})
+	client := sts.New(stsClient(f.e, creds).Options(), func(o *sts.Options) {
+		o.RetryMaxAttempts = 0
+		o.Retryer = retry.NewStandard(func(s *retry.StandardOptions) {
+			s.MaxAttempts = 3
+			s.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		})
+	})
+	if _, err := client.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatal(err)
+	}
+	var calls []Record
+	for _, r := range f.e.Requests() {
+		if r.Action == "GetCallerIdentity" {
+			calls = append(calls, r)
+		}
+	}
+	if len(calls) != 2 || calls[0].Status != 500 || calls[0].Code != "InternalFailure" || calls[0].Reason != ReasonInternalError || !calls[1].Allowed {
+		t.Fatalf("calls %+v", calls)
+	}
+}
+
+func TestInterceptFailSpeaksRolesAnywhere(t *testing.T) {
+	f := newFixture(t)
+	f.interceptNext(func(i *Intercepted) {
+		i.Fail(http.StatusTooManyRequests, "ThrottlingException", "Rate exceeded", ReasonInvalidParameter, "test")
+	})
+	if r := f.createSession(createSessionRequest{}); r.status != 429 || r.errorType != "ThrottlingException" {
+		t.Fatalf("intercepted: %d %s", r.status, r.errorType)
+	}
+	if r := f.createSession(createSessionRequest{}); r.status != 201 {
+		t.Fatalf("next request: %d", r.status)
+	}
+}
+
+func TestInterceptDrop(t *testing.T) {
+	f := newFixture(t)
+	target := f.targetRole(RoleSpec{AllowSetSourceIdentity: true})
+	client := stsClient(f.e, f.session())
+	in := &sts.AssumeRoleInput{RoleArn: aws.String(target), RoleSessionName: aws.String("alice")}
+	f.interceptNext(func(i *Intercepted) { i.Drop(ReasonInvalidParameter, "dropped") })
+	if _, err := client.AssumeRole(context.Background(), in); err == nil {
+		t.Fatal("dropped connection reported success")
+	}
+	if rec, _ := f.e.Last("AssumeRole"); rec.Status != 0 || rec.Allowed || rec.Detail != "dropped" {
+		t.Errorf("dropped request recorded as %+v", rec)
+	}
+	if _, err := client.AssumeRole(context.Background(), in); err != nil {
+		t.Fatalf("next request: %v", err)
+	}
+}
