@@ -172,10 +172,3 @@ func (s *session) needsBackgroundRefresh(idle time.Duration) bool {
 	return s.state == StateActive && now.Sub(s.lastUsed) < idle &&
 		!s.expires.IsZero() && s.expires.Sub(now) < refreshWindow+time.Minute
 }
-
-// fetchCount is how many times the underlying provider was called.
-func (s *session) fetchCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.fetches
-}

@@ -189,3 +189,10 @@ func TestBackgroundContextNeverPrompts(t *testing.T) {
 		t.Fatalf("err=%v asked=%v: a background refresh must not prompt", err, asked)
 	}
 }
+
+// fetchCount is how many times the underlying provider was called.
+func (s *session) fetchCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fetches
+}

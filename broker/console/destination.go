@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 
@@ -97,16 +96,6 @@ var aliases = map[string]string{
 var (
 	labelPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`) })
 )
-
-// Services lists the short destination names Destination accepts.
-func Services() []string {
-	names := make([]string, 0, len(services))
-	for name := range services {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
-}
 
 // Destination turns what the user asked for into a console URL for the
 // region: "" is the console home, a short service name (ec2, s3, iam, …)

@@ -32,7 +32,7 @@ func TestDestinations(t *testing.T) {
 
 func TestEveryServiceNameGivesAConsoleURL(t *testing.T) {
 	for _, region := range []string{"us-east-1", "eu-central-1", "us-gov-east-1", "cn-northwest-1"} {
-		for _, name := range Services() {
+		for name := range services {
 			got, err := Destination(region, name)
 			if err != nil {
 				t.Errorf("%s %s: %v", region, name, err)
