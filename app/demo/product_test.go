@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// The product's binaries (lanyard, and lanyard-gui built with the gui tag)
-// link no test machinery: neither the SoftHSM test bed, nor the emulator's
+// The product's binaries (the front lanyard, lanyard-agent built with the
+// agent tag and lanyard-gui built with the gui tag) link no test machinery: neither the SoftHSM test bed, nor the emulator's
 // test worlds and faults, nor the testing package.
 func TestProductLinksNoTestMachinery(t *testing.T) {
 	const module = "github.com/lanyard-app/lanyard"
@@ -17,9 +17,10 @@ func TestProductLinksNoTestMachinery(t *testing.T) {
 		"testing",
 		"net/http/httptest",
 	}
-	for _, tags := range []string{"", "gui,no_animations"} {
+	for _, tags := range []string{"", "agent", "gui,no_animations"} {
 		deps := goList(t, "-deps", "-tags", tags, module)
-		if !deps[module+"/app/demo"] {
+		// The front hands `demo` to lanyard-gui and `emulator` to lanyard-agent.
+		if tags != "" && !deps[module+"/app/demo"] {
 			t.Fatalf("tags %q: the dependency list lacks app/demo, which the demo needs: %d packages", tags, len(deps))
 		}
 		for pkg := range deps {

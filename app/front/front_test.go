@@ -307,6 +307,7 @@ var allowed = []string{
 	"github.com/lanyard-app/lanyard/app/buildinfo",
 	"github.com/lanyard-app/lanyard/app/coredump",
 	"github.com/lanyard-app/lanyard/app/export",
+	"github.com/lanyard-app/lanyard/app/envformat", // the export format names, a leaf
 	"github.com/lanyard-app/lanyard/app/fileperm",
 	"github.com/lanyard-app/lanyard/broker/pin",
 	"github.com/aws/aws-sdk-go-v2/aws", // aws.Credentials; no service package
