@@ -19,6 +19,7 @@ func decode(t *testing.T, name string, b []byte) image.Image {
 }
 
 func TestAppIconIs512Square(t *testing.T) {
+	t.Parallel()
 	img := decode(t, "app icon", AppIcon())
 	if got := img.Bounds().Size(); got != image.Pt(512, 512) {
 		t.Fatalf("app icon is %v, want 512×512", got)
@@ -32,6 +33,7 @@ func TestAppIconIs512Square(t *testing.T) {
 var states = map[TrayState]string{SignedOut: "signed out", SignedIn: "signed in", Refreshing: "refreshing", Attention: "attention"}
 
 func TestTrayIconsDifferPerState(t *testing.T) {
+	t.Parallel()
 	seen := map[string]string{}
 	for s, name := range states {
 		b := TrayIcon(s)
@@ -54,6 +56,7 @@ func TestTrayIconsDifferPerState(t *testing.T) {
 // out from each with at least the 3:1 contrast WCAG asks of graphics: a
 // single-colour glyph fails on one of the two.
 func TestTrayIconsReadableOnLightAndDarkPanels(t *testing.T) {
+	t.Parallel()
 	panels := map[string]color.RGBA{
 		"light": {0xf6, 0xf5, 0xf4, 0xff}, // GNOME/KDE light panel
 		"dark":  {0x1e, 0x1e, 0x1e, 0xff}, // GNOME top bar, Windows taskbar

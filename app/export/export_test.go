@@ -98,6 +98,7 @@ func refused(format, value string) bool {
 }
 
 func TestEnvRealisticAllFormats(t *testing.T) {
+	t.Parallel()
 	c := realisticCreds()
 	want := map[string]string{
 		VarAccessKeyID:     c.AccessKeyID,
@@ -121,6 +122,7 @@ func TestEnvRealisticAllFormats(t *testing.T) {
 }
 
 func TestEnvGoldenLines(t *testing.T) {
+	t.Parallel()
 	c := aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "it's"}
 	cases := map[string]string{
 		"sh":         "export AWS_ACCESS_KEY_ID='AKID'\nexport AWS_SECRET_ACCESS_KEY='it'\\''s'\n",
@@ -138,6 +140,7 @@ func TestEnvGoldenLines(t *testing.T) {
 }
 
 func TestEnvRefusesWhatCmdAndDotenvCannotHold(t *testing.T) {
+	t.Parallel()
 	const secret = "s3cr3t-value"
 	for _, tc := range []struct{ format, value string }{
 		{"cmd", secret + "%PATH%"}, {"cmd", secret + "!x!"}, {"cmd", secret + `"`}, {"cmd", secret + "^"},
@@ -158,6 +161,7 @@ func TestEnvRefusesWhatCmdAndDotenvCannotHold(t *testing.T) {
 }
 
 func TestEnvUnknownFormatAndEmptyCredentials(t *testing.T) {
+	t.Parallel()
 	if _, err := Env(realisticCreds(), "", "tcsh"); err == nil || !strings.Contains(err.Error(), "powershell") {
 		t.Errorf("unknown format: %v", err)
 	}
@@ -169,6 +173,7 @@ func TestEnvUnknownFormatAndEmptyCredentials(t *testing.T) {
 // TestEnvInRealShells sources the output in the shells that read it and
 // compares the environment they export with the values byte for byte.
 func TestEnvInRealShells(t *testing.T) {
+	t.Parallel()
 	shells := []struct {
 		name, format string
 		argv         []string
@@ -290,6 +295,7 @@ func FuzzShellQuoting(f *testing.F) {
 }
 
 func TestCredentialProcess(t *testing.T) {
+	t.Parallel()
 	c := realisticCreds()
 	b, err := CredentialProcess(c)
 	if err != nil {

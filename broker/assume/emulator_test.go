@@ -30,6 +30,7 @@ func hop(t *testing.T, h *emulatortest.Hub, role, external string) *Provider {
 // signature and trust policy as AWS does. One emulator serves the subtests:
 // starting one costs more than all of them.
 func TestEmulator(t *testing.T) {
+	t.Parallel()
 	h := emulatortest.NewHub(t)
 	t.Run("HopIntoAConnectedAccount", func(t *testing.T) { emulatorHopIntoAConnectedAccount(t, h) })
 	t.Run("WrongExternalIDSaysWhatToFix", func(t *testing.T) { emulatorWrongExternalIDSaysWhatToFix(t, h) })

@@ -34,6 +34,7 @@ func hopAt(t *testing.T, h *emulatortest.Hub, role, url string, timeout time.Dur
 // TestHostileSTS attacks AssumeRole from the STS endpoint's side; after the
 // attacks the same hop still works against the real endpoint.
 func TestHostileSTS(t *testing.T) {
+	t.Parallel()
 	h := emulatortest.NewHub(t)
 	role := h.AddTarget("lanyard-hostile", true)
 	t.Run("RedirectsAreNeverFollowed", func(t *testing.T) { stsRedirectsAreNeverFollowed(t, h, role) })

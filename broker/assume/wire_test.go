@@ -115,6 +115,7 @@ func options(w *wireSTS) Options {
 }
 
 func TestAssumeSendsTheHopAndDescribesTheSession(t *testing.T) {
+	t.Parallel()
 	w := newWireSTS(t)
 	o := options(w)
 	o.Duration = 30 * time.Minute
@@ -161,6 +162,7 @@ func TestAssumeSendsTheHopAndDescribesTheSession(t *testing.T) {
 }
 
 func TestDefaultDurationIsTheChainingCap(t *testing.T) {
+	t.Parallel()
 	w := newWireSTS(t)
 	p, err := New(source(), options(w))
 	if err != nil {
@@ -175,6 +177,7 @@ func TestDefaultDurationIsTheChainingCap(t *testing.T) {
 }
 
 func TestNoExternalIDSendsNone(t *testing.T) {
+	t.Parallel()
 	w := newWireSTS(t)
 	o := options(w)
 	o.ExternalID = ""
@@ -195,6 +198,7 @@ func TestNoExternalIDSendsNone(t *testing.T) {
 }
 
 func TestNewRefusesBadOptionsClearly(t *testing.T) {
+	t.Parallel()
 	w := newWireSTS(t)
 	cases := []struct {
 		name string
@@ -229,6 +233,7 @@ func TestNewRefusesBadOptionsClearly(t *testing.T) {
 }
 
 func TestDenialsSayWhatToFix(t *testing.T) {
+	t.Parallel()
 	const caller = "User: arn:aws:sts::111122223333:assumed-role/lanyard-hub/alice is not authorized to perform: "
 	cases := []struct {
 		name, code, message string
@@ -277,6 +282,7 @@ func TestDenialsSayWhatToFix(t *testing.T) {
 }
 
 func TestSourceFailureReachesTheUserAsItself(t *testing.T) {
+	t.Parallel()
 	w := newWireSTS(t)
 	cancelled := errors.New("PIN entry cancelled")
 	calls := 0
@@ -295,6 +301,7 @@ func TestSourceFailureReachesTheUserAsItself(t *testing.T) {
 }
 
 func TestUntrustedEndpointPointsAtCABundle(t *testing.T) {
+	t.Parallel()
 	w := newWireSTS(t)
 	o := options(w)
 	o.HTTPClient = nil // the resolver's client: system roots only
@@ -310,6 +317,7 @@ func TestUntrustedEndpointPointsAtCABundle(t *testing.T) {
 }
 
 func TestCABundleFromResolverIsTrusted(t *testing.T) {
+	t.Parallel()
 	w := newWireSTS(t)
 	bundle := filepath.Join(t.TempDir(), "ca.pem")
 	der := w.Server.Certificate().Raw
@@ -335,6 +343,7 @@ func TestCABundleFromResolverIsTrusted(t *testing.T) {
 }
 
 func TestUnreachableEndpointIsNamed(t *testing.T) {
+	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -360,6 +369,7 @@ func TestUnreachableEndpointIsNamed(t *testing.T) {
 }
 
 func TestVerifyProvesTheAccount(t *testing.T) {
+	t.Parallel()
 	w := newWireSTS(t)
 	p, err := New(source(), options(w))
 	if err != nil {
@@ -378,6 +388,7 @@ func TestVerifyProvesTheAccount(t *testing.T) {
 }
 
 func TestHubFromMessage(t *testing.T) {
+	t.Parallel()
 	got := hubFromMessage("User: arn:aws-us-gov:sts::111122223333:assumed-role/hub-role/sess is not authorized")
 	if got != "arn:aws-us-gov:iam::111122223333:role/hub-role" {
 		t.Errorf("got %q", got)

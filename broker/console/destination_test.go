@@ -9,6 +9,7 @@ import (
 )
 
 func TestDestinations(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ region, dest, want string }{
 		{"eu-west-1", "", "https://eu-west-1.console.aws.amazon.com/console/home?region=eu-west-1"},
 		{"eu-west-1", "EC2", "https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1"},
@@ -31,6 +32,7 @@ func TestDestinations(t *testing.T) {
 }
 
 func TestEveryServiceNameGivesAConsoleURL(t *testing.T) {
+	t.Parallel()
 	for _, region := range []string{"us-east-1", "eu-central-1", "us-gov-east-1", "cn-northwest-1"} {
 		for name := range services {
 			got, err := Destination(region, name)
@@ -44,6 +46,7 @@ func TestEveryServiceNameGivesAConsoleURL(t *testing.T) {
 }
 
 func TestForeignDestinationsAreRefused(t *testing.T) {
+	t.Parallel()
 	refused := []struct{ region, dest, want string }{
 		{"eu-west-1", "https://evil.example.com/console", "not an AWS console host"},
 		{"eu-west-1", "https://console.aws.amazon.com.evil.example/", "not an AWS console host"},

@@ -42,6 +42,7 @@ func connectedAccount(t *testing.T, h *emulatortest.Hub) (aws.Credentials, strin
 // loopback redirect, and curl standing in for the browser, which gets only
 // the loopback URL on its command line and must land on the console page.
 func TestEmulatorConsoleSignIn(t *testing.T) {
+	t.Parallel()
 	h := emulatortest.NewHub(t)
 	creds, role := connectedAccount(t, h)
 	o := Options{Region: h.Emulator.Region(), Destination: "cloudformation", Chained: true, Resolver: h.Resolver}

@@ -16,6 +16,7 @@ import (
 // carries the session's secret key, from the endpoint's side; after the
 // attacks the same credentials still get a sign-in URL from the real one.
 func TestHostileSigninEndpoint(t *testing.T) {
+	t.Parallel()
 	h := emulatortest.NewHub(t)
 	creds, _ := connectedAccount(t, h)
 	o := Options{Region: h.Emulator.Region(), Chained: true}

@@ -22,6 +22,7 @@ const procTable = `  sl  local_address                         remote_address   
 `
 
 func TestSocketOwnerFindsTheBrowsersSocket(t *testing.T) {
+	t.Parallel()
 	server := netip.MustParseAddrPort("127.0.0.1:35553")
 	for _, tc := range []struct {
 		client string
@@ -45,6 +46,7 @@ func TestSocketOwnerFindsTheBrowsersSocket(t *testing.T) {
 }
 
 func TestSocketOwnerRefusesAGarbledTable(t *testing.T) {
+	t.Parallel()
 	for _, table := range []string{
 		"header\n   0: 0100007F:D430 0100007F:8AE1 01\n",
 		"header\n   0: 0100007G:D430 0100007F:8AE1 01 00000000:00000000 00:00000000 00000000 0 0 1\n",
@@ -59,6 +61,7 @@ func TestSocketOwnerRefusesAGarbledTable(t *testing.T) {
 
 // TestRedirectFailsClosed: when the socket tables cannot be read, the
 // redirect refuses with a reason, stays unspent and reports why.
+// Not parallel: it swaps the package's socket table paths.
 func TestRedirectFailsClosed(t *testing.T) {
 	saved := procNetTables
 	procNetTables = []string{filepath.Join(t.TempDir(), "no-such-table")}

@@ -26,6 +26,7 @@ func get(t *testing.T, u string) (*http.Response, error) {
 }
 
 func TestRedirectAnswersTheFirstGetOnly(t *testing.T) {
+	t.Parallel()
 	r, err := NewRedirect(bearer, time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -75,6 +76,7 @@ func TestRedirectAnswersTheFirstGetOnly(t *testing.T) {
 }
 
 func TestRedirectChecksTheHostHeader(t *testing.T) {
+	t.Parallel()
 	r, err := NewRedirect(bearer, time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -93,6 +95,7 @@ func TestRedirectChecksTheHostHeader(t *testing.T) {
 }
 
 func TestRedirectExpires(t *testing.T) {
+	t.Parallel()
 	r, err := NewRedirect(bearer, 50*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +115,7 @@ func TestRedirectExpires(t *testing.T) {
 }
 
 func TestRedirectRefusesNonHTTPTargets(t *testing.T) {
+	t.Parallel()
 	for _, target := range []string{"", "file:///etc/passwd", "javascript:alert(1)", "//no-scheme"} {
 		if r, err := NewRedirect(target, time.Minute); err == nil {
 			r.Close()
@@ -121,6 +125,7 @@ func TestRedirectRefusesNonHTTPTargets(t *testing.T) {
 }
 
 func TestLogoutHopComesFirst(t *testing.T) {
+	t.Parallel()
 	r, err := NewLogoutRedirect(bearer, "https://signin.aws.amazon.com", time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -165,6 +170,7 @@ func TestLogoutHopComesFirst(t *testing.T) {
 }
 
 func TestUnfollowedLogoutChainExpiresWhole(t *testing.T) {
+	t.Parallel()
 	r, err := NewLogoutRedirect(bearer, "https://signin.aws.amazon.com", 50*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)

@@ -89,6 +89,7 @@ var creds = aws.Credentials{
 }
 
 func TestSigninURLPostsTheSessionAndBuildsTheLoginURL(t *testing.T) {
+	t.Parallel()
 	f := newFederation(t)
 	o := f.options()
 	o.Chained = true
@@ -125,6 +126,7 @@ func TestSigninURLPostsTheSessionAndBuildsTheLoginURL(t *testing.T) {
 }
 
 func TestSessionDurationOnlyForUnchainedCredentials(t *testing.T) {
+	t.Parallel()
 	f := newFederation(t)
 	o := f.options()
 	o.SessionDuration = 2 * time.Hour
@@ -146,6 +148,7 @@ func TestSessionDurationOnlyForUnchainedCredentials(t *testing.T) {
 }
 
 func TestSigninRefusalsAreExplained(t *testing.T) {
+	t.Parallel()
 	f := newFederation(t)
 	f.mu.Lock()
 	f.status = http.StatusBadRequest
@@ -168,6 +171,7 @@ func TestSigninRefusalsAreExplained(t *testing.T) {
 }
 
 func TestSigninChecksItsInputs(t *testing.T) {
+	t.Parallel()
 	f := newFederation(t)
 	cases := []struct {
 		name  string
@@ -199,6 +203,7 @@ func TestSigninChecksItsInputs(t *testing.T) {
 }
 
 func TestUntrustedSigninEndpointPointsAtCABundle(t *testing.T) {
+	t.Parallel()
 	f := newFederation(t)
 	o := f.options()
 	o.HTTPClient = nil
@@ -209,6 +214,7 @@ func TestUntrustedSigninEndpointPointsAtCABundle(t *testing.T) {
 }
 
 func TestSigninEndpointsFollowThePartition(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"":              "https://signin.aws.amazon.com",
 		"us-east-1":     "https://signin.aws.amazon.com",

@@ -170,6 +170,7 @@ func assume(e *Emulator, caller Credentials, account, externalID string) error {
 }
 
 func TestStackSetOrganizationTrustDeploysToEveryAccountOfTheOU(t *testing.T) {
+	t.Parallel()
 	const n = 1000
 	w := newStackSetWorld(t, n)
 	ctx := context.Background()
@@ -239,6 +240,7 @@ func TestStackSetOrganizationTrustDeploysToEveryAccountOfTheOU(t *testing.T) {
 }
 
 func TestStackSetAutoDeploysToAnAccountJoiningTheOU(t *testing.T) {
+	t.Parallel()
 	w := newStackSetWorld(t, 3)
 	ctx := context.Background()
 	if _, err := w.cfn.CreateStackSet(ctx, &cloudformation.CreateStackSetInput{
@@ -276,6 +278,7 @@ func TestStackSetAutoDeploysToAnAccountJoiningTheOU(t *testing.T) {
 }
 
 func TestStackSetExternalIDTrustWithPerAccountOverrides(t *testing.T) {
+	t.Parallel()
 	const n = 1000
 	w := newStackSetWorld(t, 0)
 	ctx := context.Background()
@@ -376,6 +379,7 @@ func TestStackSetExternalIDTrustWithPerAccountOverrides(t *testing.T) {
 }
 
 func TestCloudFormationRefusals(t *testing.T) {
+	t.Parallel()
 	w := newStackSetWorld(t, 2)
 	ctx := context.Background()
 	create := func(c *cloudformation.Client, in *cloudformation.CreateStackSetInput) error {
@@ -446,6 +450,7 @@ func TestCloudFormationRefusals(t *testing.T) {
 // TestCloudFormationSignatureIsVerified sends a CloudFormation request
 // signed for STS, and one whose body changed after signing.
 func TestCloudFormationSignatureIsVerified(t *testing.T) {
+	t.Parallel()
 	w := newStackSetWorld(t, 0)
 	form := url.Values{"Action": {"DescribeStackSet"}, "Version": {cfnVersion}, "StackSetName": {"lanyard"}}.Encode()
 	for _, tc := range []struct {
@@ -498,6 +503,7 @@ func signedRequest(t *testing.T, e *Emulator, c Credentials, service, form strin
 // and the OUs below it get the role, other OUs do not, and an account
 // that joins the OU later gets it by auto-deployment.
 func TestStackSetDeploysThroughTheOrganizationsModel(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	e := f.e
 	org := e.CreateOrganization(e.AccountID())

@@ -20,6 +20,7 @@ import (
 // to clients — is enough: awsenv resolves every service to the emulator
 // and its HTTP client trusts the emulator's TLS certificate.
 func TestEnvReachesEveryService(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	env := f.e.Env()
 	if env["AWS_REGION"] != "us-east-1" || env["AWS_ENDPOINT_URL"] != f.e.URL() || !strings.HasPrefix(f.e.URL(), "https://127.0.0.1:") {
@@ -76,6 +77,7 @@ func TestEnvReachesEveryService(t *testing.T) {
 }
 
 func TestUnknownPathIsRecorded(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	resp, err := f.e.HTTPClient().Get(f.e.URL() + "/nope")
 	if err != nil {
@@ -93,6 +95,7 @@ func TestUnknownPathIsRecorded(t *testing.T) {
 // TestSecretsStayOutOfRecords: the recorder and the log see verdicts,
 // never the credentials the emulator issued.
 func TestSecretsStayOutOfRecords(t *testing.T) {
+	t.Parallel()
 	logged := &syncBuffer{}
 	f := newFixtureWith(t, Options{Logger: slog.New(slog.NewTextHandler(logged, nil))}, 0)
 	creds := f.session()
@@ -114,6 +117,7 @@ func TestSecretsStayOutOfRecords(t *testing.T) {
 // (judged by the wall clock) still works and certificates, dates and
 // expiry are judged by the emulator's clock.
 func TestClockFarFromWallClock(t *testing.T) {
+	t.Parallel()
 	for _, offset := range []time.Duration{5 * 365 * 24 * time.Hour, -3 * 365 * 24 * time.Hour} {
 		f := newFixtureWith(t, Options{Region: "eu-central-1"}, offset)
 		r := f.createSession(createSessionRequest{})
@@ -131,6 +135,7 @@ func TestClockFarFromWallClock(t *testing.T) {
 }
 
 func TestIssueCredentialsWorkWithSTS(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	creds, err := f.e.IssueCredentials(f.roleARN, "direct", "carol", 15*time.Minute)
 	if err != nil {
@@ -149,6 +154,7 @@ func TestIssueCredentialsWorkWithSTS(t *testing.T) {
 }
 
 func TestDisabledProfile(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.e.SetProfileEnabled(f.profileARN, false)
 	if r := f.createSession(createSessionRequest{}); r.status != 403 || r.message != "Profile is disabled" {
@@ -161,6 +167,7 @@ func TestDisabledProfile(t *testing.T) {
 }
 
 func TestPartitionAwareARNs(t *testing.T) {
+	t.Parallel()
 	f := newFixtureWith(t, Options{Region: "cn-north-1"}, 0)
 	if !strings.HasPrefix(f.anchorARN, "arn:aws-cn:rolesanywhere:cn-north-1:123456789012:trust-anchor/") || f.roleARN != "arn:aws-cn:iam::123456789012:role/Lanyard" {
 		t.Fatalf("anchor %s role %s", f.anchorARN, f.roleARN)
@@ -177,6 +184,7 @@ func TestPartitionAwareARNs(t *testing.T) {
 // TestConcurrentUse runs CreateSession and STS calls in parallel with model
 // changes and record reads; the race detector judges.
 func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	target := f.targetRole(RoleSpec{AllowSetSourceIdentity: true})
 	reqs := make([]*http.Request, 8)

@@ -46,6 +46,7 @@ func loginURL(e *Emulator, token string) string {
 }
 
 func TestFederationSignInEndToEnd(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	target := f.targetRole(RoleSpec{AllowSetSourceIdentity: true})
 	out, err := stsClient(f.e, f.session()).AssumeRole(context.Background(), &sts.AssumeRoleInput{RoleArn: aws.String(target), RoleSessionName: aws.String("alice")})
@@ -111,6 +112,7 @@ func TestFederationSignInEndToEnd(t *testing.T) {
 }
 
 func TestFederationRefusals(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	creds := f.session()
 
@@ -155,6 +157,7 @@ func TestFederationRefusals(t *testing.T) {
 }
 
 func TestFederationGetSigninTokenByGET(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	q := url.Values{"Action": {"getSigninToken"}, "Session": {sessionJSON(f.session())}}
 	resp, err := f.e.HTTPClient().Get(f.e.URL() + "/federation?" + q.Encode())
@@ -171,6 +174,7 @@ func TestFederationGetSigninTokenByGET(t *testing.T) {
 // "log out first" is on: /oauth?Action=logout redirects to the login URL,
 // which lands on the console.
 func TestLogoutThenLogin(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	_, token := getSigninToken(t, f.e, f.session(), nil)
 	resp, err := f.e.HTTPClient().Get(f.e.URL() + "/oauth?Action=logout&redirect_uri=" + url.QueryEscape(loginURL(f.e, token)))

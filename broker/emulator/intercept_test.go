@@ -13,6 +13,7 @@ import (
 )
 
 func TestInterceptSeesTheRoutedRequest(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var seen [][2]string
 	f := newFixtureWith(t, Options{Intercept: func(i *Intercepted) {
@@ -36,6 +37,7 @@ func TestInterceptSeesTheRoutedRequest(t *testing.T) {
 }
 
 func TestInterceptFailIsRetriedBySDK(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	creds := f.session()
 	f.interceptNext(func(i *Intercepted) {
@@ -63,6 +65,7 @@ func TestInterceptFailIsRetriedBySDK(t *testing.T) {
 }
 
 func TestInterceptFailSpeaksRolesAnywhere(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.interceptNext(func(i *Intercepted) {
 		i.Fail(http.StatusTooManyRequests, "ThrottlingException", "Rate exceeded", ReasonInvalidParameter, "test")
@@ -76,6 +79,7 @@ func TestInterceptFailSpeaksRolesAnywhere(t *testing.T) {
 }
 
 func TestInterceptDrop(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	target := f.targetRole(RoleSpec{AllowSetSourceIdentity: true})
 	client := stsClient(f.e, f.session())

@@ -75,6 +75,7 @@ func fetchJWKS(t *testing.T, e *Emulator) map[string]any {
 }
 
 func TestGetWebIdentityTokenVerifiesAgainstJWKS(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	client := stsClient(f.e, f.session())
 	keys := fetchJWKS(t, f.e)
@@ -118,6 +119,7 @@ func TestGetWebIdentityTokenVerifiesAgainstJWKS(t *testing.T) {
 }
 
 func TestGetWebIdentityTokenValidation(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	client := stsClient(f.e, f.session())
 	eleven := make([]string, 11)

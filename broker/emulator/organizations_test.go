@@ -52,6 +52,7 @@ func apiCode(err error) string {
 // paginators: every account comes back once, in its OU, with its state and
 // tags, whatever the page size.
 func TestOrganizationsPaginatesTheTree(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	org := f.e.CreateOrganization("111111111111")
 	work := org.AddOU(org.RootID(), "Workloads")
@@ -131,6 +132,7 @@ func TestOrganizationsPaginatesTheTree(t *testing.T) {
 // organization), the signature must be scoped to organizations in
 // us-east-1, and throttling comes back as the SDK's retryable error.
 func TestOrganizationsRefusals(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	org := f.e.CreateOrganization("111111111111")
 	org.AddAccount(org.RootID(), "222222222222", "member", nil)

@@ -46,6 +46,7 @@ func testCSR(t *testing.T) ([]byte, *x509.CertificateRequest, crypto.Signer) {
 // only, and chains to the CA the emulator's trust anchor trusts, so it
 // signs a CreateSession.
 func TestPrivateCAIssuesClientCertificate(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	anchor := f.e.AddTrustAnchor("emulator CA", "", f.e.CA().Certificate)
 	caARN := f.e.AddPrivateCA(PrivateCASpec{AllowedRoleARNs: []string{f.roleARN}})
@@ -110,6 +111,7 @@ func TestPrivateCAIssuesClientCertificate(t *testing.T) {
 // TestPrivateCARefusals: another role is denied, with AWS's exception,
 // and so are unknown CAs, templates and malformed requests.
 func TestPrivateCARefusals(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	caARN := f.e.AddPrivateCA(PrivateCASpec{AllowedRoleARNs: []string{"arn:aws:iam::123456789012:role/Issuer"}})
 	client := pcaClient(f.e, f.session())

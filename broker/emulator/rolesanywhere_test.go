@@ -18,6 +18,7 @@ import (
 )
 
 func TestCreateSessionIssuesCredentials(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	r := f.createSession(createSessionRequest{body: `{"durationSeconds":1800,"roleSessionName":"alice"}`})
 	if r.status != http.StatusCreated {
@@ -56,6 +57,7 @@ func TestCreateSessionIssuesCredentials(t *testing.T) {
 }
 
 func TestCreateSessionRSALeafFromRoot(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	leaf, key, err := f.root.IssueWithKey(pki.LeafRequest{CommonName: "bob"}, pki.RSA2048)
 	if err != nil {
@@ -75,6 +77,7 @@ func TestCreateSessionRSALeafFromRoot(t *testing.T) {
 }
 
 func TestCreateSessionRejections(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	otherRole := f.e.AddRole(RoleSpec{Name: "Other", TrustRolesAnywhere: true})
 	f.e.mu.Lock()
@@ -176,6 +179,7 @@ func TestCreateSessionRejections(t *testing.T) {
 }
 
 func TestCreateSessionSkewResponseCarriesServerDate(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.clock.Advance(-2 * time.Hour) // the emulator's clock is behind the client's
 	r := f.createSession(createSessionRequest{date: time.Now()})
@@ -188,6 +192,7 @@ func TestCreateSessionSkewResponseCarriesServerDate(t *testing.T) {
 }
 
 func TestCreateSessionRevokedRole(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.e.RevokeRole(f.roleARN)
 	if r := f.createSession(createSessionRequest{}); r.status != 403 {
@@ -207,6 +212,7 @@ func TestCreateSessionRevokedRole(t *testing.T) {
 // accepted (the request then fails only because the vector's anchor is not
 // registered), while a one-byte change is refused as a bad signature.
 func TestConformanceVector(t *testing.T) {
+	t.Parallel()
 	v := readVector(t)
 	certs, err := pki.ParseCertificatesPEM(mustRead(t, "testdata/rolesanywhere-rsa/cert.pem"))
 	if err != nil {

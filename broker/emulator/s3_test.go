@@ -69,6 +69,7 @@ func (f *fixture) issue(roleARN string) Credentials {
 // without ExpectedBucketOwner, and checks each refusal S3 makes: another
 // owner, a role without access, a missing key or bucket.
 func TestS3GetObject(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	other := f.e.AddRole(RoleSpec{Name: "Other", TrustRolesAnywhere: true})
 	f.e.AddBucket(BucketSpec{Name: "team-registry", ReaderRoleARNs: []string{f.roleARN}})
@@ -117,6 +118,7 @@ func TestS3GetObject(t *testing.T) {
 // the x-amz-content-sha256 header is required and signed, UNSIGNED-PAYLOAD
 // is accepted, and a header added after signing is refused.
 func TestS3SignatureRules(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.e.AddBucket(BucketSpec{Name: "team-registry", ReaderRoleARNs: []string{f.roleARN}})
 	f.e.PutObject("team-registry", "r.json", []byte("{}"))
@@ -218,6 +220,7 @@ const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b785
 // Secrets Manager client by ARN and by name, and checks the refusals: a
 // role the secret does not allow, a missing secret, another region.
 func TestSecretsManagerGetSecretValue(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	other := f.e.AddRole(RoleSpec{Name: "Other", TrustRolesAnywhere: true})
 	const value = "ext-7d1c0a9e4b"

@@ -59,6 +59,7 @@ func (f *fixture) targetRole(spec RoleSpec) string {
 }
 
 func TestGetCallerIdentity(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	out, err := stsClient(f.e, f.session()).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
 	if err != nil {
@@ -71,6 +72,7 @@ func TestGetCallerIdentity(t *testing.T) {
 }
 
 func TestAssumeRole(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	target := f.targetRole(RoleSpec{ExternalID: "ext-1234567890", AllowSetSourceIdentity: true, AllowTagSession: true})
 	creds := f.session()
@@ -118,6 +120,7 @@ func TestAssumeRole(t *testing.T) {
 }
 
 func TestAssumeRoleRefusals(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	strict := f.targetRole(RoleSpec{Name: "Strict", ExternalID: "ext-1234567890"})
 	noSI := f.targetRole(RoleSpec{Name: "NoSourceIdentity", ExternalID: "ext-1234567890"})
@@ -184,6 +187,7 @@ func TestAssumeRoleRefusals(t *testing.T) {
 }
 
 func TestSTSAuthenticationFailures(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	creds := f.session()
 	ctx := context.Background()
@@ -256,6 +260,7 @@ func signedSTSRequest(t *testing.T, e *Emulator, c Credentials, form string) *ht
 }
 
 func TestSTSRawTampering(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	creds := f.session()
 	const form = "Action=GetCallerIdentity&Version=2011-06-15"

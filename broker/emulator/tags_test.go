@@ -15,6 +15,7 @@ import (
 // source identity and tags; transitive tags pass on to a session assumed
 // from it, and may not be replaced there.
 func TestTransitiveTagsCarryThroughChaining(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	first := f.targetRole(RoleSpec{AllowSetSourceIdentity: true, AllowTagSession: true})
 	second := f.targetRole(RoleSpec{Name: "Reader", TrustedPrincipals: []string{first}, AllowSetSourceIdentity: true, AllowTagSession: true})

@@ -6,6 +6,7 @@ import (
 )
 
 func TestParseARNAccepts(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		kind ARNKind
 		arn  string
@@ -31,6 +32,7 @@ func TestParseARNAccepts(t *testing.T) {
 }
 
 func TestParseARNRefuses(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		kind ARNKind
 		arn  string
@@ -66,6 +68,7 @@ func TestParseARNRefuses(t *testing.T) {
 }
 
 func TestParseARNErrorIsBounded(t *testing.T) {
+	t.Parallel()
 	_, err := ParseARN(Role, "arn:aws:iam::123456789012:role/"+strings.Repeat("x", 5000))
 	if err == nil || len(err.Error()) > 400 {
 		t.Errorf("error for a 5000-character ARN is %d characters", len(err.Error()))

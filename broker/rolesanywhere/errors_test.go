@@ -15,6 +15,7 @@ import (
 )
 
 func TestEndpointErrorHints(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		err       error
@@ -49,6 +50,7 @@ func TestEndpointErrorHints(t *testing.T) {
 }
 
 func TestDescribeOffset(t *testing.T) {
+	t.Parallel()
 	for offset, want := range map[time.Duration]string{
 		7 * time.Minute:                "7 minutes behind",
 		-7 * time.Minute:               "7 minutes ahead of",
@@ -62,6 +64,7 @@ func TestDescribeOffset(t *testing.T) {
 }
 
 func TestErrorNeverEmpty(t *testing.T) {
+	t.Parallel()
 	e := parseErrorResponse(418, nil, nil)
 	if e.Message != "I'm a teapot" || !strings.Contains(e.Error(), "HTTP 418") {
 		t.Errorf("got %q", e.Error())

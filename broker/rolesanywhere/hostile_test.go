@@ -35,6 +35,7 @@ func providerAt(t *testing.T, h *emulatortest.Hub, url string, timeout time.Dura
 // TestHostileEndpoints attacks CreateSession from the endpoint's side; after
 // each attack the same identity still signs in at the real endpoint.
 func TestHostileEndpoints(t *testing.T) {
+	t.Parallel()
 	h := emulatortest.NewHub(t)
 	t.Run("RedirectsAreNeverFollowed", func(t *testing.T) { redirectsAreNeverFollowed(t, h) })
 	t.Run("AnswersAreBounded", func(t *testing.T) { answersAreBounded(t, h) })

@@ -46,6 +46,7 @@ const wantQuery = "profileArn=arn%3Aaws%3Arolesanywhere%3Aeu-west-1%3A1234567890
 	"&trustAnchorArn=arn%3Aaws%3Arolesanywhere%3Aeu-west-1%3A123456789012%3Atrust-anchor%2F11111111-2222-3333-4444-555555555555"
 
 func TestCreateSessionWireFormat(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		leaf      string
 		withChain bool
@@ -118,6 +119,7 @@ func TestCreateSessionWireFormat(t *testing.T) {
 }
 
 func TestCreateSessionParsesSession(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock(testStart)
 	svc := newFakeService(t, clock.Now)
 	expires := testStart.Add(2 * time.Hour)
@@ -150,6 +152,7 @@ func TestCreateSessionParsesSession(t *testing.T) {
 }
 
 func TestEndpointOverrideWithPathPrefix(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock(testStart)
 	svc := newFakeService(t, clock.Now)
 	cfg := svc.config(clock.Now)
@@ -164,6 +167,7 @@ func TestEndpointOverrideWithPathPrefix(t *testing.T) {
 }
 
 func TestRetriesServerErrorsAndThrottlingReSigned(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock(testStart)
 	svc := newFakeService(t, clock.Now)
 	svc.respond = func(n int) (int, map[string]string, string) {
@@ -202,6 +206,7 @@ func TestRetriesServerErrorsAndThrottlingReSigned(t *testing.T) {
 }
 
 func TestRetriesAreBounded(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock(testStart)
 	svc := newFakeService(t, clock.Now)
 	svc.respond = func(int) (int, map[string]string, string) {
@@ -218,6 +223,7 @@ func TestRetriesAreBounded(t *testing.T) {
 }
 
 func TestNoRetryOnAuthErrors(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{http.StatusForbidden, http.StatusBadRequest, http.StatusNotFound} {
 		clock := newFakeClock(testStart)
 		svc := newFakeService(t, clock.Now)
@@ -235,6 +241,7 @@ func TestNoRetryOnAuthErrors(t *testing.T) {
 }
 
 func TestContextCancelStopsBackoff(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock(testStart)
 	svc := newFakeService(t, clock.Now)
 	svc.respond = func(int) (int, map[string]string, string) { return http.StatusServiceUnavailable, nil, "" }
@@ -255,6 +262,7 @@ func TestContextCancelStopsBackoff(t *testing.T) {
 }
 
 func TestClockSkewCorrected(t *testing.T) {
+	t.Parallel()
 	local := newFakeClock(testStart)
 	ahead := 17 * time.Minute
 	svc := newFakeService(t, func() time.Time { return local.Peek().Add(ahead) })
@@ -279,6 +287,7 @@ func TestClockSkewCorrected(t *testing.T) {
 }
 
 func TestClockSkewStillFailing(t *testing.T) {
+	t.Parallel()
 	local := newFakeClock(testStart)
 	behind := -42 * time.Minute
 	svc := newFakeService(t, func() time.Time { return local.Peek().Add(behind) })
@@ -307,6 +316,7 @@ func TestClockSkewStillFailing(t *testing.T) {
 }
 
 func TestNoSkewRetryWithoutDate(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock(testStart)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Date"] = nil
@@ -329,6 +339,7 @@ func TestNoSkewRetryWithoutDate(t *testing.T) {
 }
 
 func TestLazyKey(t *testing.T) {
+	t.Parallel()
 	var calls atomic.Int32
 	clock := newFakeClock(testStart)
 	svc := newFakeService(t, clock.Now)
@@ -356,6 +367,7 @@ func TestLazyKey(t *testing.T) {
 }
 
 func TestMismatchedKeyFailsBeforeSending(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock(testStart)
 	svc := newFakeService(t, clock.Now)
 	kp := loadKeyPair(t, "rsa2048", false)
@@ -370,6 +382,7 @@ func TestMismatchedKeyFailsBeforeSending(t *testing.T) {
 }
 
 func TestErrorResponses(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		status     int
@@ -429,6 +442,7 @@ func TestErrorResponses(t *testing.T) {
 }
 
 func TestEndpointErrors(t *testing.T) {
+	t.Parallel()
 	kp := loadKeyPair(t, "ec256", false)
 	clock := newFakeClock(testStart)
 
@@ -472,6 +486,7 @@ func TestEndpointErrors(t *testing.T) {
 }
 
 func TestNewProviderValidation(t *testing.T) {
+	t.Parallel()
 	key := staticKey(keys.KeyPair{}, nil)
 	base := Config{TrustAnchorARN: testTrustAnchor, ProfileARN: testProfile, RoleARN: testRole,
 		Resolver: envResolver(nil), HTTPClient: http.DefaultClient}
@@ -511,6 +526,7 @@ func TestNewProviderValidation(t *testing.T) {
 }
 
 func TestNewProviderDefaultsAndEndpoints(t *testing.T) {
+	t.Parallel()
 	key := staticKey(keys.KeyPair{}, nil)
 	cfg := Config{TrustAnchorARN: testTrustAnchor, ProfileARN: testProfile, RoleARN: testRole,
 		Resolver: envResolver(nil), HTTPClient: http.DefaultClient}

@@ -112,6 +112,7 @@ func (s emulatorSetup) last(t *testing.T) emulator.Record {
 }
 
 func TestEmulatorCreateSession(t *testing.T) {
+	t.Parallel()
 	s := startEmulator(t)
 	for _, leaf := range []string{"rsa2048", "ec256", "ec384", "rsa4096"} {
 		t.Run(leaf, func(t *testing.T) {
@@ -144,6 +145,7 @@ func TestEmulatorCreateSession(t *testing.T) {
 }
 
 func TestEmulatorMissingIntermediate(t *testing.T) {
+	t.Parallel()
 	s := startEmulator(t)
 	_, err := mustProvider(t, s.config(), staticKey(loadKeyPair(t, "ec256", false), nil)).CreateSession(context.Background())
 	var apiErr *Error
@@ -172,6 +174,7 @@ func (tp tamper) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestEmulatorRejectsTamperedRequests(t *testing.T) {
+	t.Parallel()
 	s := startEmulator(t)
 	tests := []struct {
 		name   string
@@ -217,6 +220,7 @@ func TestEmulatorRejectsTamperedRequests(t *testing.T) {
 }
 
 func TestEmulatorFaults(t *testing.T) {
+	t.Parallel()
 	s := startEmulator(t)
 	kp := loadKeyPair(t, "ec384", true)
 
@@ -270,6 +274,7 @@ func TestEmulatorFaults(t *testing.T) {
 }
 
 func TestEmulatorExplainsRefusals(t *testing.T) {
+	t.Parallel()
 	s := startEmulator(t)
 	kp := loadKeyPair(t, "rsa2048", true)
 	tests := []struct {

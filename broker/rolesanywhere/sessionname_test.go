@@ -9,6 +9,7 @@ import (
 )
 
 func TestSessionName(t *testing.T) {
+	t.Parallel()
 	for cn, want := range map[string]string{
 		"alice.example":       "alice.example",
 		"Alice Example (Ops)": "Alice-Example-Ops",
@@ -30,6 +31,7 @@ func TestSessionName(t *testing.T) {
 // carries the certificate CN as its name where the profile accepts one; a
 // profile that does not is asked again without, once, and then never with.
 func TestSessionsNamedAfterThePerson(t *testing.T) {
+	t.Parallel()
 	s := startEmulator(t)
 	kp := loadKeyPair(t, "ec256", true)
 	person := SessionName(kp.Certificate.Subject.CommonName)

@@ -73,6 +73,7 @@ func (v conformanceVector) time(t testing.TB) time.Time {
 }
 
 func TestSignRequestConformanceVector(t *testing.T) {
+	t.Parallel()
 	v, kp := loadVector(t)
 	req, err := http.NewRequest(http.MethodPost, v.url, strings.NewReader(v.body))
 	if err != nil {
@@ -113,6 +114,7 @@ func TestSignRequestConformanceVector(t *testing.T) {
 }
 
 func TestCanonicalQueryEncoding(t *testing.T) {
+	t.Parallel()
 	got := canonicalQuery(url.Values{"b": {"x y", "a"}, "a": {"~*+/:"}})
 	if want := "a=~%2A%2B%2F%3A&b=a&b=x%20y"; got != want {
 		t.Errorf("canonicalQuery = %s, want %s", got, want)
@@ -120,6 +122,7 @@ func TestCanonicalQueryEncoding(t *testing.T) {
 }
 
 func TestCanonicalHeadersTrimAndCollapse(t *testing.T) {
+	t.Parallel()
 	req, _ := http.NewRequest(http.MethodPost, "https://example.com:8443/sessions", nil)
 	req.Header.Set("Content-Type", "  application/json   ")
 	req.Header.Set(headerDate, "20240102T030405Z")
@@ -165,6 +168,7 @@ func (r rawECDSASigner) Sign(rand io.Reader, digest []byte, _ crypto.SignerOpts)
 }
 
 func TestSignRequestUsesMessageSigner(t *testing.T) {
+	t.Parallel()
 	v, kp := loadVector(t)
 	ms := &messageSigner{Signer: kp.Signer}
 	kp.Signer = ms
@@ -181,6 +185,7 @@ func TestSignRequestUsesMessageSigner(t *testing.T) {
 }
 
 func TestSignRequestRefusesRawECDSASignature(t *testing.T) {
+	t.Parallel()
 	kp := loadKeyPair(t, "ec256", false)
 	kp.Signer = rawECDSASigner{kp.Signer.(*ecdsa.PrivateKey)}
 	req, _ := http.NewRequest(http.MethodPost, "https://rolesanywhere.eu-west-1.amazonaws.com/sessions", nil)
