@@ -116,7 +116,7 @@ func (c *call) getSigninToken() {
 		return
 	}
 	c.rec.Principal = caller.assumedRoleARN
-	if !c.now.Before(caller.expiration) {
+	if c.expireCaller || !c.now.Before(caller.expiration) {
 		c.plainError(http.StatusBadRequest, "ExpiredToken", "The security token included in the request is expired", ReasonExpiredCredentials, "")
 		return
 	}

@@ -23,6 +23,16 @@ type Intercepted struct {
 // credential expiry alike.
 func (i *Intercepted) ShiftClock(d time.Duration) { i.c.now = i.c.now.Add(d) }
 
+// ExpireCaller makes the service find the caller's credentials expired,
+// once it has verified the request's signature, as it does when they have
+// run out.
+func (i *Intercepted) ExpireCaller() { i.c.expireCaller = true }
+
+// RevokeRole makes the service find the role's sessions revoked (the
+// caller's role, or the role Roles Anywhere is asked for), once it has
+// verified the request, as RevokeRole does.
+func (i *Intercepted) RevokeRole() { i.c.revokeRole = true }
+
 // Fail answers in the service's place with the error body a service of
 // its protocol sends (JSON, query XML, CBOR, S3 XML or plain text), and
 // records the request refused for reason, with detail.

@@ -95,3 +95,50 @@ func TestInterceptDrop(t *testing.T) {
 		t.Fatalf("next request: %v", err)
 	}
 }
+
+// Expiry and revocation set by an interceptor are verdicts the service
+// reaches where it reaches real ones: STS finds a caller expired only once
+// the access key and session token are its own, and Roles Anywhere finds a
+// role revoked only once the request's signature verifies. Anything else
+// is refused for what is wrong with it.
+func TestInterceptVerdictsComeAfterAuthentication(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	creds := f.session()
+	unknownKey, wrongToken := creds, creds
+	unknownKey.AccessKeyID = "ASIAUNKNOWNKEY000000"
+	wrongToken.SessionToken = "not-the-token"
+	for _, c := range []struct {
+		name  string
+		creds Credentials
+		want  Reason
+	}{
+		{"unknown access key", unknownKey, ReasonUnknownAccessKey},
+		{"wrong session token", wrongToken, ReasonTokenMismatch},
+		{"the caller's own", creds, ReasonExpiredCredentials},
+	} {
+		f.interceptNext(func(i *Intercepted) { i.ExpireCaller() })
+		_, err := stsClient(f.e, c.creds).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+		if last, _ := f.e.Last("GetCallerIdentity"); err == nil || last.Reason != c.want {
+			t.Errorf("%s, caller expired: %v, recorded %q; want %s", c.name, err, last.Reason, c.want)
+		}
+	}
+
+	for _, c := range []struct {
+		name string
+		req  createSessionRequest
+		want Reason
+	}{
+		{"tampered body", createSessionRequest{tamper: func(r *http.Request) { setBody(r, `{"durationSeconds":3601}`) }}, ReasonSignatureMismatch},
+		{"verified", createSessionRequest{}, ReasonRevokedRole},
+	} {
+		f.interceptNext(func(i *Intercepted) { i.RevokeRole() })
+		r := f.createSession(c.req)
+		if last, _ := f.e.Last("CreateSession"); r.status != 403 || last.Reason != c.want {
+			t.Errorf("%s CreateSession, role revoked: %d %s, recorded %q; want %s", c.name, r.status, r.errorType, last.Reason, c.want)
+		}
+	}
+	if r := f.createSession(createSessionRequest{}); r.status != 201 {
+		t.Errorf("next CreateSession: %d", r.status)
+	}
+}

@@ -144,7 +144,7 @@ func (c *call) createSession() {
 		c.jsonError(http.StatusForbidden, "AccessDeniedException", "Unable to assume role "+roleARN+": the role does not trust rolesanywhere.amazonaws.com", ReasonRoleNotTrusted, roleARN)
 		return
 	}
-	if revoked {
+	if revoked || c.revokeRole {
 		c.jsonError(http.StatusForbidden, "AccessDeniedException", "Unable to assume role "+roleARN, ReasonRevokedRole, "role sessions revoked")
 		return
 	}

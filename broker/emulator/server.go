@@ -25,6 +25,10 @@ type call struct {
 
 	// authRegion is the credential scope region of a verified signature.
 	authRegion string
+	// expireCaller and revokeRole are Intercepted.ExpireCaller and
+	// RevokeRole: verdicts the service reaches only after it has verified
+	// the request, as it would for real expiry or revocation.
+	expireCaller, revokeRole bool
 	// form is the STS or sign-in request's parameters (query and body).
 	form url.Values
 }

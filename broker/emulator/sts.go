@@ -227,7 +227,7 @@ func (c *call) authenticate(service string, fail func(status int, code, message 
 		fail(http.StatusForbidden, "InvalidClientTokenId", msgInvalidToken, ReasonTokenMismatch, "session token does not belong to the access key")
 		return nil, false
 	}
-	if !c.now.Before(caller.expiration) {
+	if c.expireCaller || !c.now.Before(caller.expiration) {
 		fail(http.StatusBadRequest, "ExpiredToken", msgExpiredToken, ReasonExpiredCredentials, "credentials expired "+caller.expiration.UTC().Format(time.RFC3339))
 		return nil, false
 	}
@@ -287,8 +287,12 @@ type responseMetadata struct {
 	RequestID string `xml:"RequestId"`
 }
 
-// callerRevoked reports whether RevokeRole cuts off the caller's session.
+// callerRevoked reports whether RevokeRole, or Intercepted.RevokeRole, cuts
+// off the caller's session.
 func (c *call) callerRevoked(caller *session) bool {
+	if c.revokeRole {
+		return true
+	}
 	c.e.mu.Lock()
 	defer c.e.mu.Unlock()
 	r := c.e.roles[caller.roleARN]

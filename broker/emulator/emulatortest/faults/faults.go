@@ -34,10 +34,11 @@ const (
 	// ClockSkew shifts the emulator's clock by Fault.Offset while judging
 	// the request, as if the client's clock were off by -Offset.
 	ClockSkew
-	// RevokedRole denies the request as the service denies a role whose
-	// sessions were revoked.
+	// RevokedRole denies the request, once verified, as the service denies
+	// a role whose sessions were revoked.
 	RevokedRole
-	// ExpiredCredentials refuses the caller's credentials as expired.
+	// ExpiredCredentials refuses the caller's credentials as expired, once
+	// the request's signature is verified.
 	ExpiredCredentials
 	// Disconnect closes the connection without an answer.
 	Disconnect
@@ -115,8 +116,9 @@ func (fs *Set) take(action string) map[FaultKind]Fault {
 }
 
 // Intercept applies the faults a request draws, in this order: clock skew,
-// latency, disconnect, server error, throttling, expired credentials,
-// revoked role.
+// latency, disconnect, server error, throttling; expired credentials and a
+// revoked role are then found by the service once it has verified the
+// request.
 func (fs *Set) Intercept(r *emulator.Intercepted) {
 	drawn := fs.take(r.Action)
 	if len(drawn) == 0 {
@@ -138,12 +140,20 @@ func (fs *Set) Intercept(r *emulator.Intercepted) {
 	if _, ok := drawn[Disconnect]; ok {
 		r.Drop(ReasonInjected, "connection dropped")
 	}
-	for _, kind := range []FaultKind{ServerError, Throttle, ExpiredCredentials, RevokedRole} {
+	for _, kind := range []FaultKind{ServerError, Throttle} {
 		if _, ok := drawn[kind]; ok {
 			a := answers[kind](r.Service, r.Action)
 			r.Fail(a.status, a.code, a.message, a.reason, a.detail)
 			return
 		}
+	}
+	// Expiry and revocation are verdicts on a verified request: the
+	// service reaches them after checking the signature, as for real ones.
+	if _, ok := drawn[ExpiredCredentials]; ok {
+		r.ExpireCaller()
+	}
+	if _, ok := drawn[RevokedRole]; ok {
+		r.RevokeRole()
 	}
 }
 
@@ -187,28 +197,6 @@ var answers = map[FaultKind]func(service, action string) answer{
 			a.status, a.code, a.message = http.StatusServiceUnavailable, "SlowDown", "Please reduce your request rate."
 		case emulator.ServiceSignin, emulator.ServiceOIDC, emulator.ServiceHTTP:
 			a.status = http.StatusTooManyRequests
-		}
-		return a
-	},
-	ExpiredCredentials: func(service, action string) answer {
-		a := answer{http.StatusBadRequest, "ExpiredToken", "The security token included in the request is expired", emulator.ReasonExpiredCredentials, "injected expiry"}
-		switch service {
-		case emulator.ServiceS3:
-			a.message = "The provided token has expired."
-		case emulator.ServiceRolesAnywhere, emulator.ServiceOrganizations, emulator.ServiceSecretsManager, emulator.ServicePCA:
-			a.code = "ExpiredTokenException"
-		}
-		return a
-	},
-	RevokedRole: func(service, action string) answer {
-		a := answer{http.StatusForbidden, "AccessDenied", "The role's sessions have been revoked", emulator.ReasonRevokedRole, "injected revoked role"}
-		switch service {
-		case emulator.ServiceSTS:
-			a.message = "Not authorized to perform sts:" + action + " with an explicit deny in an identity-based policy"
-		case emulator.ServiceRolesAnywhere:
-			a.code, a.message = "AccessDeniedException", "Unable to assume role"
-		case emulator.ServiceOrganizations, emulator.ServiceSecretsManager, emulator.ServicePCA:
-			a.code = "AccessDeniedException"
 		}
 		return a
 	},

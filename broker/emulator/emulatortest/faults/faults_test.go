@@ -52,26 +52,34 @@ func TestAnsweringFaults(t *testing.T) {
 	h := emulatortest.NewHub(t)
 	c := client(t, h)
 	ctx := context.Background()
+	callerIdentity := func() error { _, err := c.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); return err }
+	// STS never denies GetCallerIdentity, revoked or not: a revoked role
+	// shows on AssumeRole.
+	assumeRole := func() error {
+		_, err := c.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(h.RoleARN), RoleSessionName: aws.String("ada")})
+		return err
+	}
 	for _, tc := range []struct {
 		kind   faults.FaultKind
+		action string
+		call   func() error
 		code   string
 		status int
 		reason emulator.Reason
 	}{
-		{faults.ServerError, "InternalFailure", 500, faults.ReasonInjected},
-		{faults.Throttle, "Throttling", 400, faults.ReasonInjected},
-		{faults.ExpiredCredentials, "ExpiredToken", 400, emulator.ReasonExpiredCredentials},
-		{faults.RevokedRole, "AccessDenied", 403, emulator.ReasonRevokedRole},
+		{faults.ServerError, "GetCallerIdentity", callerIdentity, "InternalFailure", 500, faults.ReasonInjected},
+		{faults.Throttle, "GetCallerIdentity", callerIdentity, "Throttling", 400, faults.ReasonInjected},
+		{faults.ExpiredCredentials, "GetCallerIdentity", callerIdentity, "ExpiredToken", 400, emulator.ReasonExpiredCredentials},
+		{faults.RevokedRole, "AssumeRole", assumeRole, "AccessDenied", 403, emulator.ReasonRevokedRole},
 	} {
-		h.Faults.Inject(faults.Fault{Action: "GetCallerIdentity", Kind: tc.kind, Times: 1})
-		_, err := c.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-		if code, status := apiError(t, err); code != tc.code || status != tc.status {
+		h.Faults.Inject(faults.Fault{Action: tc.action, Kind: tc.kind, Times: 1})
+		if code, status := apiError(t, tc.call()); code != tc.code || status != tc.status {
 			t.Errorf("%d: answered %s %d, want %s %d", tc.kind, code, status, tc.code, tc.status)
 		}
-		if rec, _ := h.Emulator.Last("GetCallerIdentity"); rec.Reason != tc.reason || rec.Allowed {
+		if rec, _ := h.Emulator.Last(tc.action); rec.Reason != tc.reason || rec.Allowed {
 			t.Errorf("%d: recorded %+v, want refused for %s", tc.kind, rec, tc.reason)
 		}
-		if _, err := c.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		if err := callerIdentity(); err != nil {
 			t.Fatalf("%d: once the fault ran out: %v", tc.kind, err)
 		}
 	}
