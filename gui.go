@@ -58,7 +58,7 @@ func runGUI(args []string) error {
 		}
 		// A demo on a SoftHSM token runs in a process of its own (see
 		// demo.Relaunch for why).
-		if code, relaunched, err := demo.Relaunch(demoOpts); err != nil {
+		if code, relaunched, err := demo.Relaunch(demoOpts, args); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		} else if relaunched {
 			os.Exit(code)

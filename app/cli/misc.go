@@ -257,7 +257,7 @@ func cmdEmulator(ctx context.Context, r *runner, args []string) error {
 	}
 	opts := demo.Options{KeyFile: *keyFile, IdentityOnly: true}
 	// A key on a SoftHSM token needs a process of its own (demo.Relaunch).
-	if code, relaunched, err := demo.Relaunch(opts); err != nil || relaunched {
+	if code, relaunched, err := demo.Relaunch(opts, append([]string{"emulator"}, args...)); err != nil || relaunched {
 		if err == nil && code != 0 {
 			err = exitCode(code)
 		}

@@ -119,6 +119,11 @@ func Start(opts Options) (*World, error) {
 		w.Store = secrets.NewMemory()
 	}
 	w.cleanup = append(w.cleanup, func() { os.RemoveAll(dir) })
+	// Registered first, so that a world that fails to build still removes
+	// the configuration Relaunch made for this process alone.
+	if conf := os.Getenv(softhsm.ConfEnv); ownsSoftHSM(conf) {
+		w.cleanup = append(w.cleanup, func() { os.RemoveAll(filepath.Dir(conf)) })
+	}
 	if err := w.build(opts); err != nil {
 		w.Close()
 		return nil, err
@@ -166,10 +171,6 @@ func (w *World) build(opts Options) (err error) {
 	// person uses for their own tokens never gets the demo's.
 	install, findErr := softhsm.Find()
 	conf := os.Getenv(softhsm.ConfEnv)
-	if ownsSoftHSM(conf) {
-		// Relaunch made it for this process alone.
-		w.cleanup = append(w.cleanup, func() { os.RemoveAll(filepath.Dir(conf)) })
-	}
 	if !opts.KeyFile && findErr == nil && softhsm.Private(conf) {
 		err = w.tokenKey(install, conf, issuing, opts.PINFile)
 	} else {

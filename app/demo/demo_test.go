@@ -45,7 +45,7 @@ type childReport struct {
 // reports what it saw to report and exits 3.
 func relaunchChild(report string) int {
 	var r childReport
-	code, relaunched, err := Relaunch(Options{PINFile: true})
+	code, relaunched, err := Relaunch(Options{PINFile: true}, os.Args[1:])
 	if relaunched {
 		return code
 	}
@@ -203,11 +203,11 @@ func TestRelaunch(t *testing.T) {
 // With a key file, or in a process started with a private configuration,
 // nothing is relaunched.
 func TestRelaunchNotNeeded(t *testing.T) {
-	if _, relaunched, err := Relaunch(Options{KeyFile: true}); relaunched || err != nil {
+	if _, relaunched, err := Relaunch(Options{KeyFile: true}, nil); relaunched || err != nil {
 		t.Errorf("relaunched for a key file: %v", err)
 	}
 	// This test process has its own private configuration (p11test).
-	if _, relaunched, err := Relaunch(Options{}); relaunched || err != nil {
+	if _, relaunched, err := Relaunch(Options{}, nil); relaunched || err != nil {
 		t.Errorf("relaunched a process started with a private SoftHSM: %v", err)
 	}
 }

@@ -15,7 +15,8 @@ import (
 // closes.
 const ownedEnv = "LANYARD_DEMO_SOFTHSM_DIR"
 
-// Relaunch runs this program again, with the same arguments, in a process
+// Relaunch runs this program again, with args (its arguments after the
+// program name, as this process was given them), in a process
 // whose environment names a fresh private SoftHSM configuration, when the
 // demo's key is to go on a token and this process was not started so. On
 // Unix the new program replaces this process (keeping its id, terminal and
@@ -35,7 +36,7 @@ const ownedEnv = "LANYARD_DEMO_SOFTHSM_DIR"
 // its environment (exec.Cmd.Env, or the environment given to exec) has it
 // from its first instruction, before anything can load the module, and
 // the environment the person started the demo with stays as it was.
-func Relaunch(opts Options) (code int, relaunched bool, err error) {
+func Relaunch(opts Options, args []string) (code int, relaunched bool, err error) {
 	if opts.KeyFile || !SoftHSMAvailable() || softhsm.Private(os.Getenv(softhsm.ConfEnv)) {
 		return 0, false, nil
 	}
@@ -47,7 +48,7 @@ func Relaunch(opts Options) (code int, relaunched bool, err error) {
 	if err != nil {
 		return 0, false, fmt.Errorf("SoftHSM configuration: %w", err)
 	}
-	code, err = relaunch(self, os.Args[1:], relaunchEnv(dir), dir)
+	code, err = relaunch(self, args, relaunchEnv(dir), dir)
 	if err != nil {
 		dir.Remove()
 		return 0, false, fmt.Errorf("cannot run the demo with a SoftHSM token (lanyard demo --key-file does without): %w", err)
