@@ -5,8 +5,8 @@
 # under the names they are published as on the GitHub release of TAG:
 #   *.deb *.rpm *.tar.xz *.msi *.dmg        as they are (macos/*.dmg too)
 #   windows-amd64/lanyard.exe, lanyard-agent.exe, lanyard-gui.exe   as they are (the Scoop manifest's URLs)
-#   linux-arm64/lanyard                     lanyard-PKGVER-linux-arm64
-#   linux-arm64/lanyard-agent               lanyard-agent-PKGVER-linux-arm64
+#   linux-arm64/lanyard, lanyard-agent      together in lanyard-PKGVER-linux-arm64.tar.xz
+#                                           (the front runs lanyard-agent beside it, by that name)
 #   winget/*.yaml, scoop/lanyard.json       as they are
 # then writes the Homebrew cask (packaging/macos/cask.sh) for the .dmg and
 # OUT/SHA256SUMS over every file. It refuses what would publish a broken
@@ -26,6 +26,7 @@ pkgver=$(cd "$root" && . packaging/version.sh && pkg_version "$tag")
 
 rm -rf "$out"
 mkdir -p "$out"
+arm64=()
 for dir in "$@"; do
   [ -d "$dir" ] || die "no folder $dir"
   while IFS= read -r -d '' file; do
@@ -33,8 +34,7 @@ for dir in "$@"; do
     case $rel in
       SHA256SUMS | screenshots/*) continue ;; # a build's own list; test pictures
       windows-amd64/lanyard.exe | windows-amd64/lanyard-agent.exe | windows-amd64/lanyard-gui.exe | winget/*.yaml | scoop/lanyard.json) name=${rel##*/} ;;
-      linux-arm64/lanyard) name=lanyard-$pkgver-linux-arm64 ;;
-      linux-arm64/lanyard-agent) name=lanyard-agent-$pkgver-linux-arm64 ;;
+      linux-arm64/lanyard | linux-arm64/lanyard-agent) arm64+=("$file"); continue ;;
       Lanyard.app/* | macos/Lanyard.app/*) continue ;; # inside the .dmg
       macos/*.dmg) name=${rel##*/} ;; # dist/macos/ copied into dist/ from the Mac
       */*) die "$dir/$rel: not an artefact this script knows how to publish" ;;
@@ -46,6 +46,19 @@ for dir in "$@"; do
     cp "$file" "$out/$name"
   done < <(find "$dir" -type f ! -path '*/.*' -print0)
 done
+
+# The arm64 programs go out as one archive: lanyard finds lanyard-agent
+# beside it by name. Same files, same archive: names sorted, owner, group
+# and time fixed.
+if [ ${#arm64[@]} -gt 0 ]; then
+  [ ${#arm64[@]} -eq 2 ] || die "linux-arm64 holds ${#arm64[@]} of lanyard and lanyard-agent, or more than one copy of them"
+  stage=$(mktemp -d)
+  mkdir "$stage/lanyard-$pkgver-linux-arm64"
+  install -m 0755 "${arm64[@]}" "$stage/lanyard-$pkgver-linux-arm64/"
+  tar -C "$stage" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -cf - "lanyard-$pkgver-linux-arm64" |
+    xz -9 -T1 >"$out/lanyard-$pkgver-linux-arm64.tar.xz"
+  rm -rf "$stage"
+fi
 
 for want in "lanyard_${pkgver}-1_amd64.deb" "lanyard-${pkgver}-windows-amd64.msi" lanyard.exe lanyard-agent.exe "lanyard-${pkgver}-macos-universal.dmg"; do
   [ -f "$out/$want" ] || die "no $want among the artefacts: every release has its Linux, Windows and macOS parts"

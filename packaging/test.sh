@@ -489,12 +489,14 @@ if out=$(packaging/release.sh "$tag" "$work/release" "$rel" "$work/release-mac" 
   pass "release.sh gathers the artefacts for $tag"
   published=$(cd "$work/release" && ls | LC_ALL=C sort | tr '\n' ' ')
   expected=$(printf '%s\n' Lanyard.Lanyard.installer.yaml Lanyard.Lanyard.locale.en-US.yaml Lanyard.Lanyard.yaml SHA256SUMS \
-    lanyard-9.8.7-1.x86_64.rpm lanyard-9.8.7-linux-amd64.tar.xz lanyard-9.8.7-linux-arm64 lanyard-9.8.7-macos-universal.dmg \
+    lanyard-9.8.7-1.x86_64.rpm lanyard-9.8.7-linux-amd64.tar.xz lanyard-9.8.7-linux-arm64.tar.xz lanyard-9.8.7-macos-universal.dmg \
     lanyard-9.8.7-windows-amd64.msi lanyard-gui-9.8.7-1.x86_64.rpm lanyard-gui.exe lanyard-gui_9.8.7-1_amd64.deb lanyard.exe \
-    lanyard-agent-9.8.7-linux-arm64 lanyard-agent.exe \
+    lanyard-agent.exe \
     lanyard.json lanyard.rb lanyard_9.8.7-1_amd64.deb lanyard_9.8.7-1_arm64.deb | LC_ALL=C sort | tr '\n' ' ')
   [ "$published" = "$expected" ] && pass "release assets: $(wc -w <<<"$published") flat names" || fail "release assets: $published, want $expected"
-  cmp -s "$work/release/lanyard-9.8.7-linux-arm64" dist/linux-arm64/lanyard && cmp -s "$work/release/lanyard-gui.exe" "$guiexe" \
+  tar -xJOf "$work/release/lanyard-9.8.7-linux-arm64.tar.xz" lanyard-9.8.7-linux-arm64/lanyard | cmp -s - dist/linux-arm64/lanyard &&
+    tar -xJOf "$work/release/lanyard-9.8.7-linux-arm64.tar.xz" lanyard-9.8.7-linux-arm64/lanyard-agent | cmp -s - dist/linux-arm64/lanyard-agent &&
+    cmp -s "$work/release/lanyard-gui.exe" "$guiexe" \
     && pass "release assets are the built files" || fail "release assets differ from dist/"
   (cd "$work/release" && sha256sum --quiet --strict -c SHA256SUMS) >"$work/sums.log" 2>&1 && [ "$(wc -l <"$work/release/SHA256SUMS")" -eq $(($(wc -w <<<"$published") - 1)) ] \
     && pass "the release's SHA256SUMS lists and matches every other asset" || fail "release SHA256SUMS: $(cat "$work/sums.log")"
