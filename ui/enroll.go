@@ -33,17 +33,16 @@ const (
 // another CA). app does the work and checks every field; this page
 // offers choices and says how it went.
 type enrollWindow struct {
-	u       *UI
-	win     fyne.Window
-	choices app.EnrollChoices
+	u   *UI
+	win fyne.Window
 
-	name, commonName, email    *widget.Entry
-	trustAnchor, profile, role *widget.Entry
-	privateCA                  *widget.Entry
-	token, keyType, like, via  *widget.Select
-	how                        *widget.RadioGroup
-	caRows                     *fyne.Container
-	tokenNote                  *widget.Label
+	name, commonName, email *widget.Entry
+	*roleFields
+	privateCA           *widget.Entry
+	token, keyType, via *widget.Select
+	how                 *widget.RadioGroup
+	caRows              *fyne.Container
+	tokenNote           *widget.Label
 	// officer and slot are for PIV tokens, whose module makes keys only
 	// for the security officer and in the slot given.
 	officer *widget.Check
@@ -84,7 +83,7 @@ func (u *UI) showEnroll() {
 		w.progress.Hide()
 		w.setChoices(choices)
 		if err != nil {
-			showError(w.errLabel, app.Explain(err))
+			showText(w.errLabel, app.Explain(err))
 		}
 	})
 }
@@ -121,12 +120,7 @@ func (w *enrollWindow) build() {
 			w.slot.Hide()
 		}
 	})
-	w.trustAnchor, w.profile, w.role = widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
-	w.trustAnchor.SetPlaceHolder("arn:aws:rolesanywhere:REGION:ACCOUNT:trust-anchor/…")
-	w.profile.SetPlaceHolder("arn:aws:rolesanywhere:REGION:ACCOUNT:profile/…")
-	w.role.SetPlaceHolder("arn:aws:iam::ACCOUNT:role/…")
-	w.like = widget.NewSelect(nil, w.copyFrom)
-	w.like.PlaceHolder = "type them, or copy an identity's"
+	w.roleFields = newRoleFields(func(region string) { w.region = region })
 	w.privateCA = widget.NewEntry()
 	w.privateCA.SetPlaceHolder("arn:aws:acm-pca:REGION:ACCOUNT:certificate-authority/…")
 	w.via = widget.NewSelect(nil, nil)
@@ -175,7 +169,6 @@ func (w *enrollWindow) build() {
 // setChoices fills the lists and picks what is likely: the only token, the
 // first identity's settings and Private CA.
 func (w *enrollWindow) setChoices(c app.EnrollChoices) {
-	w.choices = c
 	var tokens []string
 	for _, t := range c.Tokens {
 		tokens = append(tokens, t.Label)
@@ -193,14 +186,7 @@ func (w *enrollWindow) setChoices(c app.EnrollChoices) {
 		w.tokenNote.SetText("No token found: plug it in, then close and open this window again.")
 		w.tokenNote.Show()
 	}
-	var names []string
-	for _, id := range c.Identities {
-		names = append(names, id.Name)
-	}
-	w.like.SetOptions(names)
-	if len(names) > 0 {
-		w.like.SetSelected(names[0])
-	}
+	w.setIdentities(c.Identities)
 	w.via.SetOptions(c.Accounts)
 	if len(c.PrivateCAs) > 0 {
 		w.privateCA.SetText(c.PrivateCAs[0].ARN)
@@ -215,26 +201,7 @@ func (w *enrollWindow) setChoices(c app.EnrollChoices) {
 	w.enroll.Enable()
 }
 
-// copyFrom fills the Roles Anywhere fields with an identity's.
-func (w *enrollWindow) copyFrom(name string) {
-	for _, id := range w.choices.Identities {
-		if id.Name == name {
-			w.trustAnchor.SetText(id.TrustAnchorARN)
-			w.profile.SetText(id.ProfileARN)
-			w.role.SetText(id.RoleARN)
-			w.region = id.Region
-		}
-	}
-}
-
-func (w *enrollWindow) setStatus(s string) {
-	w.status.SetText(s)
-	if s == "" {
-		w.status.Hide()
-	} else {
-		w.status.Show()
-	}
-}
+func (w *enrollWindow) setStatus(s string) { showText(w.status, s) }
 
 // request is what the form says, for app to check.
 func (w *enrollWindow) request() app.EnrollRequest {
@@ -270,14 +237,14 @@ func (w *enrollWindow) request() app.EnrollRequest {
 }
 
 func (w *enrollWindow) submit() {
-	showError(w.errLabel, "")
+	showText(w.errLabel, "")
 	req := w.request()
 	switch {
 	case req.Identity.Name == "":
-		showError(w.errLabel, "Give the identity a name: it is how Lanyard and the accounts refer to it.")
+		showText(w.errLabel, "Give the identity a name: it is how Lanyard and the accounts refer to it.")
 		return
 	case req.Token == "":
-		showError(w.errLabel, "Choose the token to make the key on.")
+		showText(w.errLabel, "Choose the token to make the key on.")
 		return
 	}
 	if w.how.Selected != viaCSR {
@@ -286,7 +253,7 @@ func (w *enrollWindow) submit() {
 	}
 	d := dialog.NewFileSave(func(f fyne.URIWriteCloser, err error) {
 		if err != nil {
-			showError(w.errLabel, app.Explain(err))
+			showText(w.errLabel, app.Explain(err))
 			return
 		}
 		if f == nil {
@@ -336,7 +303,7 @@ func (w *enrollWindow) run(req app.EnrollRequest, csr fyne.URIWriteCloser) {
 				w.setStatus("Cancelled: nothing was enrolled.")
 				return
 			}
-			showError(w.errLabel, app.Explain(err))
+			showText(w.errLabel, app.Explain(err))
 			return
 		}
 		w.step = "done"

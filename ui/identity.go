@@ -28,9 +28,8 @@ const (
 // checks the fields and signs in once before saving; this window offers
 // the choices and says how it went.
 type identityWindow struct {
-	u       *UI
-	win     fyne.Window
-	sources app.IdentitySources
+	u   *UI
+	win fyne.Window
 
 	source *widget.RadioGroup
 	// rows holds one box per source; only the chosen one shows.
@@ -43,14 +42,13 @@ type identityWindow struct {
 	chain                      *widget.Entry
 	tpmCert, tpmKey, tpmDevice *widget.Entry
 	name, region               *widget.Entry
-	trustAnchor, profile, role *widget.Entry
-	like                       *widget.Select
-	progress                   *widget.ProgressBarInfinite
-	status, errLabel           *widget.Label
-	details, add               *widget.Button
-	failure                    error
-	certRefs                   map[string]string
-	storeRefs                  map[string]string
+	*roleFields
+	progress         *widget.ProgressBarInfinite
+	status, errLabel *widget.Label
+	details, add     *widget.Button
+	failure          error
+	certRefs         map[string]string
+	storeRefs        map[string]string
 	// step is "form", "working" or "done".
 	step string
 }
@@ -156,13 +154,9 @@ func (w *identityWindow) build() {
 	w.source.Required = true
 	w.source.SetSelected(sourceToken)
 
-	w.trustAnchor, w.profile, w.role, w.region = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
-	w.trustAnchor.SetPlaceHolder("arn:aws:rolesanywhere:REGION:ACCOUNT:trust-anchor/…")
-	w.profile.SetPlaceHolder("arn:aws:rolesanywhere:REGION:ACCOUNT:profile/…")
-	w.role.SetPlaceHolder("arn:aws:iam::ACCOUNT:role/…")
+	w.region = widget.NewEntry()
 	w.region.SetPlaceHolder("the trust anchor's")
-	w.like = widget.NewSelect(nil, w.copyFrom)
-	w.like.PlaceHolder = "type them, or copy an identity's"
+	w.roleFields = newRoleFields(w.region.SetText)
 
 	w.errLabel = errorLabel()
 	w.details = widget.NewButton("Details", func() {
@@ -203,7 +197,6 @@ func (w *identityWindow) build() {
 // setSources fills the lists and picks what is likely: the only
 // certificate and the first identity's settings.
 func (w *identityWindow) setSources(s app.IdentitySources) {
-	w.sources = s
 	var certs []string
 	for _, c := range s.TokenCertificates {
 		certs = append(certs, c.Label)
@@ -232,43 +225,17 @@ func (w *identityWindow) setSources(s app.IdentitySources) {
 		w.storeRefs[c.Label] = c.Reference
 	}
 	w.storeCert.SetOptions(store)
-	var names []string
-	for _, id := range s.Identities {
-		names = append(names, id.Name)
-	}
-	w.like.SetOptions(names)
-	if len(names) > 0 {
-		w.like.SetSelected(names[0])
-	}
+	w.setIdentities(s.Identities)
 	w.setStatus("")
 	w.add.Enable()
 }
 
-// copyFrom fills the Roles Anywhere fields with an identity's.
-func (w *identityWindow) copyFrom(name string) {
-	for _, id := range w.sources.Identities {
-		if id.Name == name {
-			w.trustAnchor.SetText(id.TrustAnchorARN)
-			w.profile.SetText(id.ProfileARN)
-			w.role.SetText(id.RoleARN)
-			w.region.SetText(id.Region)
-		}
-	}
-}
-
-func (w *identityWindow) setStatus(s string) {
-	w.status.SetText(s)
-	if s == "" {
-		w.status.Hide()
-	} else {
-		w.status.Show()
-	}
-}
+func (w *identityWindow) setStatus(s string) { showText(w.status, s) }
 
 // fail shows err in one sentence, its full text behind Details.
 func (w *identityWindow) fail(err error) {
 	w.failure = err
-	showError(w.errLabel, app.Explain(err))
+	showText(w.errLabel, app.Explain(err))
 	if err == nil {
 		w.details.Hide()
 	} else {
@@ -320,7 +287,7 @@ func (w *identityWindow) submit() {
 	w.fail(nil)
 	id, missing := w.identity()
 	if missing != "" {
-		showError(w.errLabel, missing)
+		showText(w.errLabel, missing)
 		return
 	}
 	w.step = "working"

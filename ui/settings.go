@@ -119,18 +119,18 @@ func (s *settingsWindow) submit() {
 	p.ShellFormat = s.shell.Selected
 	d, err := parseClipboardClear(s.clear.Text)
 	if err != nil {
-		showError(s.errs, err.Error())
+		showText(s.errs, err.Error())
 		return
 	}
 	p.ClipboardClear = config.Duration{Duration: d}
 	p.BrowserCommand = strings.TrimSpace(s.browser.Text)
 	if p.BrowserCommand != "" && !strings.Contains(p.BrowserCommand, "{url}") {
-		showError(s.errs, `"Browser command" must contain {url} where the address goes, e.g. firefox -P work {url}`)
+		showText(s.errs, `"Browser command" must contain {url} where the address goes, e.g. firefox -P work {url}`)
 		return
 	}
 	p.StartAtLogin = s.login.Checked
 	p.LogoutBeforeLogin = s.logout.Checked
-	showError(s.errs, "")
+	showText(s.errs, "")
 	s.message.SetText("Saving…")
 	s.save.Disable()
 	s.u.background(func(context.Context) error {
@@ -139,7 +139,7 @@ func (s *settingsWindow) submit() {
 		s.save.Enable()
 		if err != nil {
 			s.message.SetText("")
-			showError(s.errs, fmt.Sprintf("Not saved: %v", err))
+			showText(s.errs, fmt.Sprintf("Not saved: %v", err))
 			return
 		}
 		s.prefs = p

@@ -71,12 +71,12 @@ func (t *tokenWindow) submit(u *UI, account string, copied func(string)) {
 		}
 	}
 	if len(audiences) == 0 {
-		showError(t.errs, "Enter the audience: the service that will accept the token.")
+		showText(t.errs, "Enter the audience: the service that will accept the token.")
 		return
 	}
 	d := tokenDurations[t.duration.SelectedIndex()]
 	opts := app.TokenOptions{Audience: audiences, Algorithm: t.algorithm.Selected, Duration: d}
-	showError(t.errs, "")
+	showText(t.errs, "")
 	t.copyBtn.Disable()
 	var tok app.Token
 	u.background(func(ctx context.Context) error {
@@ -92,7 +92,7 @@ func (t *tokenWindow) submit(u *UI, account string, copied func(string)) {
 		case app.IsCancelled(err):
 			return
 		case err != nil:
-			showError(t.errs, app.Explain(err))
+			showText(t.errs, app.Explain(err))
 			return
 		}
 		after := clipboardClearAfter(u.snap.prefs)

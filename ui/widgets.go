@@ -30,8 +30,9 @@ func errorLabel() *widget.Label {
 	return l
 }
 
-// showError puts err (or nothing) in an errorLabel.
-func showError(l *widget.Label, msg string) {
+// showText puts msg in l and shows it, or hides l when msg is empty: an
+// errorLabel's message, a window's status line.
+func showText(l *widget.Label, msg string) {
 	l.SetText(msg)
 	if msg == "" {
 		l.Hide()

@@ -95,7 +95,7 @@ func (u *UI) showConnect() {
 			w.identity.SetSelected(names[0])
 		}
 		if err != nil {
-			showError(w.detailsErr, "Could not read the account kept from last time: "+app.Explain(err))
+			showText(w.detailsErr, "Could not read the account kept from last time: "+app.Explain(err))
 		}
 	})
 }
@@ -161,7 +161,7 @@ func (w *wizardWindow) discardDraft() {
 		return w.u.backend.DiscardDraft()
 	}, func(err error) {
 		if err != nil {
-			showError(w.detailsErr, "The draft was not discarded: "+app.Explain(err))
+			showText(w.detailsErr, "The draft was not discarded: "+app.Explain(err))
 			return
 		}
 		identity := w.identity.Selected
@@ -184,12 +184,12 @@ func (w *wizardWindow) submitDetails() {
 	msgID, msgRole := validateAccountID(d.AccountID), validateRoleName(d.RoleName)
 	w.accountIDHint.set(msgID)
 	w.roleNameHint.set(msgRole)
-	showError(w.detailsErr, "")
+	showText(w.detailsErr, "")
 	if msgID != "" || msgRole != "" {
 		return
 	}
 	if d.Identity == "" {
-		showError(w.detailsErr, "Choose the identity that will reach this account (set one up with `lanyard identity add` first if the list is empty).")
+		showText(w.detailsErr, "Choose the identity that will reach this account (set one up with `lanyard identity add` first if the list is empty).")
 		return
 	}
 	if d.Name == "" {
@@ -215,7 +215,7 @@ func (w *wizardWindow) submitDetails() {
 	}, func(err error) {
 		w.next.Enable()
 		if err != nil {
-			showError(w.detailsErr, app.Explain(err))
+			showText(w.detailsErr, app.Explain(err))
 			return
 		}
 		w.draft, w.tmpl, w.kept = d, tmpl, true
@@ -314,7 +314,7 @@ func (w *wizardWindow) verify() {
 	w.progress.Start()
 	w.retry.Disable()
 	w.save.Disable()
-	showError(w.verifyErr, "")
+	showText(w.verifyErr, "")
 	d := w.draft
 	what := fmt.Sprintf("%s can assume %s in account %s", d.Identity, d.RoleName, d.AccountID)
 	w.verifyHeading.SetText("Verifying that " + what + "…")
@@ -336,7 +336,7 @@ func (w *wizardWindow) verify() {
 		case err != nil:
 			w.verifyHeading.SetText("Could not verify that " + what + ".")
 			w.verifyMsg.SetText("")
-			showError(w.verifyErr, fmt.Sprintf("%s\n\nWhat to check: the stack or role in account %s finished deploying; the role is named %s; its trust policy is the one shown in the previous step (same ExternalId); and the identity %s is signed in. Then verify again.",
+			showText(w.verifyErr, fmt.Sprintf("%s\n\nWhat to check: the stack or role in account %s finished deploying; the role is named %s; its trust policy is the one shown in the previous step (same ExternalId); and the identity %s is signed in. Then verify again.",
 				app.Explain(err), d.AccountID, d.RoleName, d.Identity))
 			return
 		}
@@ -356,7 +356,7 @@ func (w *wizardWindow) addAccount() {
 		if err != nil {
 			w.retry.Enable()
 			w.save.Enable()
-			showError(w.verifyErr, "Not saved: "+app.Explain(err))
+			showText(w.verifyErr, "Not saved: "+app.Explain(err))
 			return
 		}
 		w.step = "done"
