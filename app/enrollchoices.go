@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 
 	"github.com/lanyard-app/lanyard/broker/p11"
@@ -51,7 +50,7 @@ type EnrollCA struct {
 func (a *Setup) EnrollChoices(ctx context.Context) (EnrollChoices, error) {
 	cfg := a.Config()
 	var out EnrollChoices
-	modules, _, err := p11.FindModules(nil, os.Getenv(p11.ModuleEnv))
+	modules, err := tokenModules(cfg)
 	if err != nil && len(cfg.Identities) == 0 {
 		return out, fmt.Errorf("%w (install the token's PKCS #11 module, or set %s)", err, p11.ModuleEnv)
 	}
@@ -60,11 +59,6 @@ func (a *Setup) EnrollChoices(ctx context.Context) (EnrollChoices, error) {
 			ProfileARN: id.ProfileARN, RoleARN: id.RoleARN, Region: id.Region})
 		if id.PrivateCA != "" && !slices.ContainsFunc(out.PrivateCAs, func(c EnrollCA) bool { return c.ARN == id.PrivateCA }) {
 			out.PrivateCAs = append(out.PrivateCAs, EnrollCA{ARN: id.PrivateCA, Via: id.PrivateCAVia})
-		}
-	}
-	for _, m := range identityModules(cfg) {
-		if !slices.Contains(modules, m) {
-			modules = append(modules, m)
 		}
 	}
 	for _, acc := range cfg.Accounts {

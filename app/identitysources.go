@@ -74,14 +74,9 @@ func (a *Setup) IdentitySources(ctx context.Context) (IdentitySources, error) {
 			}
 		}
 	}
-	modules, _, err := p11.FindModules(nil, os.Getenv(p11.ModuleEnv))
+	modules, err := tokenModules(cfg)
 	if err != nil {
 		out.TokenProblems = append(out.TokenProblems, err.Error())
-	}
-	for _, m := range identityModules(cfg) {
-		if !slices.Contains(modules, m) {
-			modules = append(modules, m)
-		}
 	}
 	if len(modules) == 0 {
 		return out, nil
@@ -133,6 +128,20 @@ func identityModules(cfg *config.Config) []string {
 		}
 	}
 	return out
+}
+
+// tokenModules lists the PKCS #11 modules to look for tokens in: those
+// found on this system (or named by LANYARD_PKCS11_MODULE), then those the
+// identities name. err says why none was found on the system; the
+// identities' modules are listed all the same.
+func tokenModules(cfg *config.Config) ([]string, error) {
+	modules, _, err := p11.FindModules(nil, os.Getenv(p11.ModuleEnv))
+	for _, m := range identityModules(cfg) {
+		if !slices.Contains(modules, m) {
+			modules = append(modules, m)
+		}
+	}
+	return modules, err
 }
 
 // AddSignedIdentity adds an identity as `identity add` does
